@@ -1,0 +1,21 @@
+//! CreateAuthChallenge trigger: creates the challenge for the current step and sends the SMS code.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use shared::config::Config;
+use shared::triggers::{CreateAuthChallenge, unix_now};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::telemetry::init();
+    let config =
+        Config::from_env().inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
+    let sender = shared::sms::build_sender(&config)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
+    let trigger = CreateAuthChallenge::new(&config, sender);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        trigger.invoke(event.payload, unix_now())
+    }))
+    .await
+}

@@ -1,0 +1,161 @@
+//! The crate's one error type.
+//!
+//! Cognito shows a trigger's error message to the end user (`<Trigger> failed with error
+//! <message>.`), so [`Error::user_message`] is what leaves the function; the `Display` text, which
+//! may carry details for operators, only goes to the logs. No variant ever carries a code, an answer,
+//! a digest, a secret or a whole phone number.
+
+use lambda_runtime::Diagnostic;
+
+/// Why an SMS could not be sent, as far as the caller needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsFailure {
+    /// The provider throttled the request (rate or spend limits).
+    Throttled,
+    /// The provider did not answer within the configured time.
+    Timeout,
+    /// The provider refused this message for good (bad number, blocked, policy, bad request).
+    Rejected,
+    /// The recipient opted out of messages from this sender.
+    OptedOut,
+    /// The provider failed or could not be reached; trying again later may work.
+    Unavailable,
+}
+
+impl std::fmt::Display for SmsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Throttled => "throttled",
+            Self::Timeout => "timed out",
+            Self::Rejected => "rejected",
+            Self::OptedOut => "recipient opted out",
+            Self::Unavailable => "unavailable",
+        })
+    }
+}
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An environment variable is missing or has a bad value. Raised at cold start only.
+    #[error("invalid configuration: {variable}: {reason}")]
+    Config {
+        /// The variable's name.
+        variable: &'static str,
+        /// What is wrong with it (never the value of a secret).
+        reason: String,
+    },
+    /// The event is not a well-formed event of the trigger this function serves.
+    #[error("malformed {trigger} event: {detail}")]
+    MalformedEvent {
+        /// The trigger this function serves.
+        trigger: &'static str,
+        /// What is wrong, without any of the event's values.
+        detail: String,
+    },
+    /// The event belongs to another trigger: the function is wired to the wrong slot of the pool.
+    #[error("{trigger} function received a {trigger_source} event: check the pool's LambdaConfig")]
+    WrongTrigger {
+        /// The trigger this function serves.
+        trigger: &'static str,
+        /// The `triggerSource` it received.
+        trigger_source: String,
+    },
+    /// Cognito asked CreateAuthChallenge for something the configured flow cannot create.
+    #[error("cannot create a challenge: {0}")]
+    UnexpectedChallenge(String),
+    /// The SMS provider did not take the message.
+    #[error("SMS via {provider} failed ({failure}): {detail}")]
+    Sms {
+        /// Which provider was used.
+        provider: &'static str,
+        /// The kind of failure.
+        failure: SmsFailure,
+        /// The provider's words (error code and message), never the message body.
+        detail: String,
+    },
+    /// The operating system's random number generator failed.
+    #[error("the system random number generator failed: {0}")]
+    Randomness(String),
+}
+
+impl Error {
+    /// The text end users may see. Deliberately vague: details are in the logs.
+    pub fn user_message(&self) -> &'static str {
+        match self {
+            Self::Sms {
+                failure: SmsFailure::Throttled,
+                ..
+            } => "Too many codes requested. Try again later.",
+            Self::Sms { .. } => "We could not send a sign-in code. Try again later.",
+            Self::MalformedEvent { .. } | Self::UnexpectedChallenge(_) => {
+                "The sign-in request was not valid."
+            }
+            Self::Config { .. } | Self::WrongTrigger { .. } | Self::Randomness(_) => {
+                "Sign-in is temporarily unavailable."
+            }
+        }
+    }
+
+    /// A stable name for the kind of error, used as the Lambda `errorType`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Config { .. } => "ConfigurationError",
+            Self::MalformedEvent { .. } => "MalformedEvent",
+            Self::WrongTrigger { .. } => "WrongTrigger",
+            Self::UnexpectedChallenge(_) => "UnexpectedChallenge",
+            Self::Sms { .. } => "SmsDeliveryError",
+            Self::Randomness(_) => "RandomnessError",
+        }
+    }
+
+    pub(crate) fn config(variable: &'static str, reason: impl Into<String>) -> Self {
+        Self::Config {
+            variable,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<Error> for Diagnostic {
+    fn from(error: Error) -> Self {
+        Diagnostic {
+            error_type: error.error_type().to_owned(),
+            error_message: error.user_message().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnostic_carries_only_the_user_message() {
+        let error = Error::Sms {
+            provider: "end-user-messaging",
+            failure: SmsFailure::Rejected,
+            detail: "ValidationException: destination +12065550100 is invalid".into(),
+        };
+        let diagnostic = Diagnostic::from(error);
+        assert_eq!(diagnostic.error_type, "SmsDeliveryError");
+        assert!(!diagnostic.error_message.contains("+1206"));
+        assert_eq!(
+            diagnostic.error_message,
+            "We could not send a sign-in code. Try again later."
+        );
+    }
+
+    #[test]
+    fn throttling_tells_the_user_to_wait() {
+        let error = Error::Sms {
+            provider: "pinpoint",
+            failure: SmsFailure::Throttled,
+            detail: String::new(),
+        };
+        assert_eq!(
+            error.user_message(),
+            "Too many codes requested. Try again later."
+        );
+    }
+}

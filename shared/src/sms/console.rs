@@ -1,0 +1,68 @@
+//! The console sender: writes each message as one line to standard output, for local runs (the
+//! local sign-in tool reads these lines as its SMS inbox). Refused on AWS Lambda by the config.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use super::{SendFuture, SmsMessage, SmsReceipt, SmsSender};
+use crate::Error;
+use crate::error::SmsFailure;
+
+/// What starts every console SMS line.
+pub const LINE_PREFIX: &str = "[console-sms]";
+
+/// Writes messages to a stream, one line each: `[console-sms] to=+*******0100 | <body>`.
+pub struct ConsoleSender {
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl std::fmt::Debug for ConsoleSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConsoleSender")
+    }
+}
+
+impl ConsoleSender {
+    /// Writes to standard output.
+    pub fn stdout() -> Self {
+        Self::new(Box::new(std::io::stdout()))
+    }
+
+    /// Writes to any stream (tests and benchmarks use a buffer or a sink).
+    pub fn new(out: Box<dyn Write + Send>) -> Self {
+        Self {
+            out: Mutex::new(out),
+        }
+    }
+
+    fn write_line(&self, message: &SmsMessage) -> std::io::Result<()> {
+        let body = message
+            .body
+            .replace('\\', "\\\\")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r");
+        let mut out = self
+            .out
+            .lock()
+            .map_err(|_| std::io::Error::other("console lock poisoned"))?;
+        writeln!(out, "{LINE_PREFIX} to={} | {body}", message.to.masked())?;
+        out.flush()
+    }
+}
+
+impl SmsSender for ConsoleSender {
+    fn provider(&self) -> &'static str {
+        "console"
+    }
+
+    fn send<'a>(&'a self, message: &'a SmsMessage) -> SendFuture<'a> {
+        Box::pin(async move {
+            self.write_line(message).map_err(|error| Error::Sms {
+                provider: "console",
+                failure: SmsFailure::Unavailable,
+                detail: error.to_string(),
+            })?;
+            Ok(SmsReceipt { message_id: None })
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! SMS senders behind one trait, [`SmsSender`].
+//!
+//! - [`EndUserMessagingSender`]: AWS End User Messaging SMS `SendTextMessage` (the default).
+//! - [`PinpointSender`]: Amazon Pinpoint `SendMessages` (legacy), which checks each address's
+//!   `DeliveryStatus`: a `200` that says `OPT_OUT` is a failure.
+//! - [`ConsoleSender`]: writes the message to standard output, for local runs.
+//!
+//! The AWS senders need the `aws-sms` feature (only the create function enables it). Their clients
+//! are built once per cold start by [`build_sender`], with operation, attempt and connect timeouts
+//! inside Cognito's 5-second budget and at most two attempts. Provider error texts go to the logs
+//! with any phone number in them masked; users see [`crate::Error::user_message`].
+
+mod console;
+#[cfg(feature = "aws-sms")]
+mod end_user_messaging;
+#[cfg(feature = "aws-sms")]
+mod pinpoint;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub use console::{ConsoleSender, LINE_PREFIX as CONSOLE_LINE_PREFIX};
+#[cfg(feature = "aws-sms")]
+pub use end_user_messaging::EndUserMessagingSender;
+#[cfg(feature = "aws-sms")]
+pub use pinpoint::PinpointSender;
+
+use crate::Error;
+use crate::config::{Config, SmsProvider};
+use crate::phone::PhoneNumber;
+
+/// One text message to send.
+#[derive(Clone)]
+pub struct SmsMessage {
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// The text, code included: never logged (`Debug` leaves it out).
+    pub body: String,
+    /// How long the provider should keep trying to deliver it (the code's lifetime).
+    pub time_to_live_seconds: u64,
+}
+
+impl fmt::Debug for SmsMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmsMessage")
+            .field("to", &self.to)
+            .field(
+                "body",
+                &format_args!("<{} chars>", self.body.chars().count()),
+            )
+            .field("time_to_live_seconds", &self.time_to_live_seconds)
+            .finish()
+    }
+}
+
+/// What a provider said when it took a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsReceipt {
+    /// The provider's message id, if it gave one.
+    pub message_id: Option<String>,
+}
+
+/// The future [`SmsSender::send`] returns.
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<SmsReceipt, Error>> + Send + 'a>>;
+
+/// Something that sends text messages.
+pub trait SmsSender: Send + Sync + fmt::Debug {
+    /// The provider's name as `SMS_PROVIDER` spells it (for logs and errors).
+    fn provider(&self) -> &'static str;
+
+    /// Sends one message; returns when the provider took it or refused it.
+    fn send<'a>(&'a self, message: &'a SmsMessage) -> SendFuture<'a>;
+}
+
+/// Builds the sender `config` names, with its SDK client (once per cold start).
+pub async fn build_sender(config: &Config) -> Result<Arc<dyn SmsSender>, Error> {
+    match &config.sms_provider {
+        SmsProvider::Console => Ok(Arc::new(ConsoleSender::stdout())),
+        #[cfg(feature = "aws-sms")]
+        SmsProvider::EndUserMessaging { .. } | SmsProvider::Pinpoint { .. } => {
+            let sdk_config =
+                aws::load_sdk_config(aws::sdk_config_loader(config.sms_timeout)).await?;
+            Ok(match &config.sms_provider {
+                SmsProvider::Pinpoint { .. } => Arc::new(PinpointSender::new(&sdk_config, config)),
+                _ => Arc::new(EndUserMessagingSender::new(&sdk_config, config)),
+            })
+        }
+        #[cfg(not(feature = "aws-sms"))]
+        other => Err(Error::config(
+            "SMS_PROVIDER",
+            format!(
+                "`{}` needs the aws-sms feature of the shared crate",
+                other.name()
+            ),
+        )),
+    }
+}
+
+/// Shared AWS SDK set-up for both AWS senders.
+#[cfg(feature = "aws-sms")]
+pub mod aws {
+    use std::time::Duration;
+
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+    use crate::Error;
+    use crate::error::SmsFailure;
+
+    /// A loader with this project's HTTP client (rustls + ring), timeouts and retries: the whole
+    /// send, retries included, ends within `operation_timeout`. Standard variables (`AWS_REGION`,
+    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, credentials) still apply; tests add an
+    /// endpoint and static credentials on top.
+    pub fn sdk_config_loader(operation_timeout: Duration) -> ConfigLoader {
+        let http_client = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_millis(800).min(operation_timeout / 2))
+            .operation_attempt_timeout(operation_timeout.mul_f32(0.6))
+            .operation_timeout(operation_timeout)
+            .build();
+        aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client)
+            .timeout_config(timeouts)
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+    }
+
+    /// Loads the SDK configuration; a missing region is a configuration error now, not a failed
+    /// send later.
+    pub async fn load_sdk_config(loader: ConfigLoader) -> Result<SdkConfig, Error> {
+        let config = loader.load().await;
+        if config.region().is_none() {
+            return Err(Error::config(
+                "AWS_REGION",
+                "is not set (the SMS provider needs a region)",
+            ));
+        }
+        Ok(config)
+    }
+
+    /// Classifies an SDK error, with the provider's words (phone numbers masked) as the detail.
+    pub(crate) fn classify<E>(
+        error: &aws_smithy_runtime_api::client::result::SdkError<
+            E,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >,
+        phone: &crate::phone::PhoneNumber,
+    ) -> (SmsFailure, String)
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
+    {
+        use aws_smithy_runtime_api::client::result::SdkError;
+        match error {
+            SdkError::TimeoutError(_) => (SmsFailure::Timeout, "no answer in time".to_owned()),
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+                (SmsFailure::Timeout, "connection timed out".to_owned())
+            }
+            SdkError::DispatchFailure(_) => (
+                SmsFailure::Unavailable,
+                "could not reach the provider".to_owned(),
+            ),
+            SdkError::ResponseError(_) => (
+                SmsFailure::Unavailable,
+                "unreadable answer from the provider".to_owned(),
+            ),
+            SdkError::ServiceError(service) => {
+                let inner = service.err();
+                let code = inner.code().unwrap_or("Unknown");
+                let message = inner.message().unwrap_or("");
+                let failure = match code {
+                    "ThrottlingException"
+                    | "TooManyRequestsException"
+                    | "ServiceQuotaExceededException" => SmsFailure::Throttled,
+                    "InternalServerException"
+                    | "InternalServerErrorException"
+                    | "ServiceUnavailableException" => SmsFailure::Unavailable,
+                    _ if message.contains("OPTED_OUT") || message.contains("opted out") => {
+                        SmsFailure::OptedOut
+                    }
+                    _ if service.raw().status().is_server_error() => SmsFailure::Unavailable,
+                    _ => SmsFailure::Rejected,
+                };
+                (
+                    failure,
+                    super::mask_number(&format!("{code}: {message}"), phone),
+                )
+            }
+            _ => (SmsFailure::Unavailable, "SDK error".to_owned()),
+        }
+    }
+}
+
+#[cfg(feature = "aws-sms")]
+/// `text` with every occurrence of the number (with or without `+`) replaced by its mask.
+pub(crate) fn mask_number(text: &str, phone: &PhoneNumber) -> String {
+    let masked = phone.masked();
+    let digits = phone.e164().trim_start_matches('+');
+    text.replace(phone.e164(), &masked).replace(digits, &masked)
+}

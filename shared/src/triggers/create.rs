@@ -1,0 +1,388 @@
+//! CreateAuthChallenge: works out the round from the session, and for the SMS step either re-uses
+//! the first round's sealed code (a retry after a wrong answer: no new SMS) or draws a code, seals
+//! it and sends it. Unknown users and users without a verified phone get a decoy that looks the
+//! same from outside — same parameters, about the same time — and can never be passed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+use super::{log_user, session_entries};
+use crate::Error;
+use crate::config::{Config, MessageTemplate, PhoneHint};
+use crate::error::SmsFailure;
+use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, StringMap};
+use crate::flow::{AuthFlow, ChallengeStep, Round, current_round};
+use crate::otp::{OtpCode, OtpPolicy, OtpSeal, random_bytes};
+use crate::phone::{PhoneNumber, mask_with_digits};
+use crate::sms::{SmsMessage, SmsSender};
+
+/// What the private parameters and metadata carry instead of a seal for a decoy round.
+pub(crate) const DECOY: &str = "decoy";
+/// Private parameter naming the step.
+pub(crate) const PRIVATE_STEP: &str = "challenge";
+/// Private parameter holding the seal (or [`DECOY`]).
+pub(crate) const PRIVATE_SEAL: &str = "seal";
+
+/// The CreateAuthChallenge handler.
+#[derive(Debug)]
+pub struct CreateAuthChallenge {
+    flow: AuthFlow,
+    max_attempts: u8,
+    otp: OtpPolicy,
+    template: MessageTemplate,
+    app_name: String,
+    phone_hint: PhoneHint,
+    send_budget: Duration,
+    sender: Arc<dyn SmsSender>,
+    send_timing: SendTiming,
+}
+
+/// Why no SMS goes out for a first round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecoyReason {
+    UnknownUser,
+    NoVerifiedPhone,
+    NoPhone,
+    InvalidPhone,
+}
+
+impl CreateAuthChallenge {
+    /// A handler for the configured flow, sending with `sender`.
+    pub fn new(config: &Config, sender: Arc<dyn SmsSender>) -> Self {
+        Self {
+            flow: config.flow.clone(),
+            max_attempts: config.max_attempts,
+            otp: config.otp,
+            template: config.message_template.clone(),
+            app_name: config.app_name.clone(),
+            phone_hint: config.phone_hint.clone(),
+            // The SDK enforces the timeout itself; this outer bound also covers any other sender.
+            send_budget: config.sms_timeout + Duration::from_millis(200),
+            sender,
+            send_timing: SendTiming::default(),
+        }
+    }
+
+    /// Parses a raw event and answers it at time `now` (Unix seconds).
+    pub async fn invoke(&self, raw: Value, now: u64) -> Result<CreateAuthChallengeEvent, Error> {
+        self.handle(CreateAuthChallengeEvent::parse(raw)?, now)
+            .await
+    }
+
+    /// Answers a parsed event at time `now` (Unix seconds).
+    pub async fn handle(
+        &self,
+        mut event: CreateAuthChallengeEvent,
+        now: u64,
+    ) -> Result<CreateAuthChallengeEvent, Error> {
+        let request = &event.request;
+        if request.challenge_name.as_deref() != Some("CUSTOM_CHALLENGE") {
+            return Err(Error::UnexpectedChallenge(format!(
+                "challengeName is {:?}, expected CUSTOM_CHALLENGE",
+                request
+                    .challenge_name
+                    .as_deref()
+                    .map(|name| name.chars().take(32).collect::<String>())
+            )));
+        }
+        let round = current_round(
+            &self.flow,
+            &session_entries(&request.session),
+            self.max_attempts,
+        )
+        .map_err(|reason| Error::UnexpectedChallenge(reason.to_string()))?;
+        event.response = match round.step {
+            ChallengeStep::SmsOtp => self.sms_round(&event, round, now).await?,
+            ChallengeStep::Password => {
+                return Err(Error::UnexpectedChallenge(
+                    "the password step is not a custom challenge".to_owned(),
+                ));
+            }
+        };
+        Ok(event)
+    }
+
+    async fn sms_round(
+        &self,
+        event: &CreateAuthChallengeEvent,
+        round: Round,
+        now: u64,
+    ) -> Result<CreateAuthChallengeResponse, Error> {
+        let request = &event.request;
+        let user_not_found = request.user_not_found.unwrap_or(false);
+        let user = log_user(&request.user_attributes, user_not_found);
+        let tag = ChallengeStep::SmsOtp.tag().unwrap_or("SMS_OTP");
+        let recipient = recipient(&request.user_attributes, user_not_found);
+
+        let seal = match round.previous_round {
+            Some(position) => {
+                // A retry: the first round's code stays valid; nothing is sent.
+                let seal = request
+                    .session
+                    .get(position)
+                    .and_then(|previous| previous.challenge_metadata.as_deref())
+                    .and_then(|metadata| metadata.strip_prefix(tag)?.strip_prefix(':'))
+                    .filter(|seal| *seal == DECOY || OtpSeal::decode(seal).is_some())
+                    .ok_or_else(|| {
+                        Error::UnexpectedChallenge(
+                            "the previous round's metadata is unreadable".to_owned(),
+                        )
+                    })?
+                    .to_owned();
+                info!(
+                    trigger = "CreateAuthChallenge",
+                    user,
+                    step = tag,
+                    attempt = round.attempt,
+                    sms = "reused",
+                    "retry round re-uses the first code"
+                );
+                seal
+            }
+            None => match &recipient {
+                Ok(phone) => {
+                    let code = OtpCode::generate(self.otp.length)?;
+                    let seal = OtpSeal::new(&code, now, &event.user_pool_id)?;
+                    let message = SmsMessage {
+                        to: phone.clone(),
+                        body: self.template.render(
+                            code.expose(),
+                            &self.app_name,
+                            self.otp.ttl_seconds.div_ceil(60),
+                        ),
+                        time_to_live_seconds: self.otp.ttl_seconds,
+                    };
+                    self.send(&message, user).await?;
+                    seal.encode()
+                }
+                Err(reason) => {
+                    if *reason == DecoyReason::UnknownUser {
+                        info!(trigger = "CreateAuthChallenge", user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "decoy challenge for an unknown user");
+                    } else {
+                        warn!(trigger = "CreateAuthChallenge", user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "no SMS: the user has no verified phone; the challenge cannot be passed");
+                    }
+                    tokio::time::sleep(self.send_timing.decoy_delay()).await;
+                    DECOY.to_owned()
+                }
+            },
+        };
+
+        let mut public = StringMap::new();
+        public.insert("challenge".to_owned(), tag.to_owned());
+        public.insert("codeLength".to_owned(), self.otp.length.to_string());
+        public.insert("attemptsLeft".to_owned(), round.attempts_left.to_string());
+        if let PhoneHint::LastFour { secret } = &self.phone_hint {
+            let masked = match (&recipient, phone_attribute(&request.user_attributes)) {
+                (Ok(phone), _) => phone.masked(),
+                (Err(_), Some(phone)) => phone.masked(),
+                (Err(_), None) => mask_with_digits(&stand_in_digits(
+                    secret,
+                    &event.user_pool_id,
+                    &event.user_name,
+                )),
+            };
+            public.insert("maskedPhone".to_owned(), masked);
+        }
+        let mut private = StringMap::new();
+        private.insert(PRIVATE_STEP.to_owned(), tag.to_owned());
+        private.insert(PRIVATE_SEAL.to_owned(), seal.clone());
+        Ok(CreateAuthChallengeResponse {
+            public_challenge_parameters: Some(public),
+            private_challenge_parameters: Some(private),
+            challenge_metadata: Some(format!("{tag}:{seal}")),
+        })
+    }
+
+    async fn send(&self, message: &SmsMessage, user: &str) -> Result<(), Error> {
+        let provider = self.sender.provider();
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(self.send_budget, self.sender.send(message))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Sms {
+                    provider,
+                    failure: SmsFailure::Timeout,
+                    detail: format!("no answer within {} ms", self.send_budget.as_millis()),
+                })
+            });
+        let elapsed = started.elapsed();
+        match outcome {
+            Ok(receipt) => {
+                self.send_timing.record(elapsed);
+                info!(trigger = "CreateAuthChallenge", user, step = "SMS_OTP", sms = "sent", provider, to = %message.to, elapsed_ms = elapsed.as_millis() as u64, message_id = receipt.message_id.as_deref().unwrap_or(""));
+                Ok(())
+            }
+            Err(error) => {
+                warn!(trigger = "CreateAuthChallenge", user, step = "SMS_OTP", sms = "failed", provider, to = %message.to, elapsed_ms = elapsed.as_millis() as u64, error = %error);
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The verified phone to send to, or why there is none.
+fn recipient(attributes: &StringMap, user_not_found: bool) -> Result<PhoneNumber, DecoyReason> {
+    if user_not_found {
+        return Err(DecoyReason::UnknownUser);
+    }
+    let number = attributes.get("phone_number").ok_or(DecoyReason::NoPhone)?;
+    let phone = PhoneNumber::parse(number).map_err(|_| DecoyReason::InvalidPhone)?;
+    if attributes.get("phone_number_verified").map(String::as_str) != Some("true") {
+        return Err(DecoyReason::NoVerifiedPhone);
+    }
+    Ok(phone)
+}
+
+fn phone_attribute(attributes: &StringMap) -> Option<PhoneNumber> {
+    attributes
+        .get("phone_number")
+        .and_then(|number| PhoneNumber::parse(number).ok())
+}
+
+/// Four digits from a keyed hash of the user name: stable for a user, unguessable without the key.
+fn stand_in_digits(secret: &str, pool_id: &str, user_name: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [secret, pool_id, user_name] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    let hash = hasher.finalize();
+    let number = hash
+        .iter()
+        .take(8)
+        .fold(0u64, |acc, byte| (acc << 8) | u64::from(*byte));
+    format!("{:04}", number % 10_000)
+}
+
+/// How long real sends take in this instance, so decoys take about as long.
+#[derive(Debug)]
+struct SendTiming {
+    /// Exponential moving average of successful sends, in microseconds.
+    average_micros: AtomicU64,
+}
+
+impl Default for SendTiming {
+    fn default() -> Self {
+        // A typical SendTextMessage round trip from Lambda, until this instance has measured one.
+        Self {
+            average_micros: AtomicU64::new(250_000),
+        }
+    }
+}
+
+impl SendTiming {
+    fn record(&self, elapsed: Duration) {
+        let sample = u64::try_from(elapsed.as_micros())
+            .unwrap_or(u64::MAX)
+            .min(5_000_000);
+        let previous = self.average_micros.load(Ordering::Relaxed);
+        self.average_micros
+            .store((previous * 3 + sample) / 4, Ordering::Relaxed);
+    }
+
+    /// The average with ±20 % jitter.
+    fn decoy_delay(&self) -> Duration {
+        let average = self.average_micros.load(Ordering::Relaxed);
+        let mut byte = [0u8; 1];
+        let jitter = if random_bytes(&mut byte).is_ok() {
+            byte[0]
+        } else {
+            128
+        };
+        // 80 % + (0..=255)/255 × 40 %.
+        Duration::from_micros(average * (800 + u64::from(jitter) * 400 / 255) / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stand_in_digits_are_stable_and_keyed() {
+        let a = stand_in_digits(&"k".repeat(32), "pool", "alice");
+        assert_eq!(a, stand_in_digits(&"k".repeat(32), "pool", "alice"));
+        assert_eq!(a.len(), 4);
+        assert!(a.bytes().all(|b| b.is_ascii_digit()));
+        let others: Vec<String> = (0..20)
+            .map(|i| stand_in_digits(&format!("{i:032}"), "pool", "alice"))
+            .collect();
+        assert!(others.iter().any(|digits| *digits != a));
+    }
+
+    #[test]
+    fn decoys_take_about_as_long_as_real_sends() {
+        let timing = SendTiming::default();
+        for _ in 0..50 {
+            timing.record(Duration::from_millis(100));
+        }
+        let delay = timing.decoy_delay();
+        assert!(
+            delay >= Duration::from_millis(79) && delay <= Duration::from_millis(121),
+            "{delay:?}"
+        );
+    }
+
+    #[test]
+    fn only_a_verified_valid_phone_receives_codes() {
+        let attributes = |pairs: &[(&str, &str)]| -> StringMap {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert!(
+            recipient(
+                &attributes(&[
+                    ("phone_number", "+12065550100"),
+                    ("phone_number_verified", "true")
+                ]),
+                false
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            recipient(
+                &attributes(&[
+                    ("phone_number", "+12065550100"),
+                    ("phone_number_verified", "true")
+                ]),
+                true
+            ),
+            Err(DecoyReason::UnknownUser)
+        );
+        assert_eq!(
+            recipient(
+                &attributes(&[
+                    ("phone_number", "+12065550100"),
+                    ("phone_number_verified", "false")
+                ]),
+                false
+            ),
+            Err(DecoyReason::NoVerifiedPhone)
+        );
+        assert_eq!(
+            recipient(&attributes(&[("phone_number", "+12065550100")]), false),
+            Err(DecoyReason::NoVerifiedPhone)
+        );
+        assert_eq!(
+            recipient(
+                &attributes(&[
+                    ("phone_number", "2065550100"),
+                    ("phone_number_verified", "true")
+                ]),
+                false
+            ),
+            Err(DecoyReason::InvalidPhone)
+        );
+        assert_eq!(
+            recipient(&attributes(&[]), false),
+            Err(DecoyReason::NoPhone)
+        );
+    }
+}

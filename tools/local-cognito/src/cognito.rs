@@ -1,0 +1,392 @@
+//! Plays Amazon Cognito's part in a `CUSTOM_AUTH` sign-in, over the real trigger binaries.
+//!
+//! The order of calls follows the Cognito developer guide ("Custom authentication challenge Lambda
+//! triggers"):
+//! - `InitiateAuth(CUSTOM_AUTH)`: DefineAuthChallenge with an empty session; if it asks for
+//!   `CUSTOM_CHALLENGE`, CreateAuthChallenge; the client gets the public challenge parameters.
+//! - `RespondToAuthChallenge(CUSTOM_CHALLENGE)`: VerifyAuthChallengeResponse with the private
+//!   parameters and the answer; the round is appended to the session with its
+//!   `challengeMetadata`; DefineAuthChallenge again; then CreateAuthChallenge or tokens or failure.
+//!
+//! Events carry what real ones carry: `null` response fields, `userNotFound` only when set (the
+//! pool prevents user-existence errors), no `clientMetadata` unless the client sent some. Errors
+//! map to what a Cognito client sees.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::lambda_host::{HostError, Invocation, LambdaHost};
+use crate::users::UserDirectory;
+
+/// The identity of the local pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// The pool id, e.g. `us-east-1_local`.
+    pub pool_id: String,
+    /// The app client id.
+    pub client_id: String,
+    /// The region in events.
+    pub region: String,
+    /// Whether an unknown user gets a challenge (`userNotFound: true`) rather than an error,
+    /// like `PreventUserExistenceErrors: ENABLED` (the project's recommended setting).
+    pub prevent_user_existence_errors: bool,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            pool_id: "us-east-1_local".to_owned(),
+            client_id: "localclient0000000000000000".to_owned(),
+            region: "us-east-1".to_owned(),
+            prevent_user_existence_errors: true,
+        }
+    }
+}
+
+/// The three custom-auth trigger functions.
+#[derive(Debug)]
+pub struct CustomAuthTriggers {
+    /// DefineAuthChallenge.
+    pub define: LambdaHost,
+    /// CreateAuthChallenge.
+    pub create: LambdaHost,
+    /// VerifyAuthChallengeResponse.
+    pub verify: LambdaHost,
+}
+
+/// What a client sees when Cognito refuses (the `__type` of Cognito's error JSON).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CognitoError {
+    /// `NotAuthorizedException`: a failed sign-in.
+    #[error("NotAuthorizedException: {0}")]
+    NotAuthorized(String),
+    /// `UserNotFoundException` (only when the pool does not prevent user-existence errors).
+    #[error("UserNotFoundException: User does not exist.")]
+    UserNotFound,
+    /// `UserLambdaValidationException`: a trigger returned an error.
+    #[error("UserLambdaValidationException: {0}")]
+    UserLambdaValidation(String),
+    /// `InvalidLambdaResponseException`: a trigger answered something Cognito cannot use.
+    #[error("InvalidLambdaResponseException: {0}")]
+    InvalidLambdaResponse(String),
+    /// `UnexpectedLambdaException`: a trigger timed out or crashed.
+    #[error("UnexpectedLambdaException: {0}")]
+    UnexpectedLambda(String),
+    /// The local tool itself failed (not something Cognito would say).
+    #[error("local tool: {0}")]
+    Local(String),
+}
+
+impl From<HostError> for CognitoError {
+    fn from(error: HostError) -> Self {
+        Self::Local(error.to_string())
+    }
+}
+
+/// One trigger call, for transcripts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerCall {
+    /// The trigger's name.
+    pub trigger: &'static str,
+    /// The event sent.
+    pub event: Value,
+    /// What came back.
+    pub outcome: Invocation,
+}
+
+/// The server-side state of one sign-in between rounds (what Cognito's `Session` token stands for).
+#[derive(Debug, Clone)]
+pub struct AuthSession {
+    /// The user name as the client gave it.
+    pub username: String,
+    user_not_found: bool,
+    attributes: Map<String, Value>,
+    session: Vec<Value>,
+    private_parameters: Value,
+    challenge_metadata: Value,
+}
+
+/// Where a sign-in stands after a call.
+#[derive(Debug, Clone)]
+pub enum AuthStep {
+    /// A challenge for the client: Cognito's `ChallengeName` and `ChallengeParameters`.
+    Challenge {
+        /// `CUSTOM_CHALLENGE`.
+        challenge_name: String,
+        /// The public challenge parameters, plus `USERNAME`.
+        parameters: Map<String, Value>,
+        /// What the next `RespondToAuthChallenge` continues.
+        session: AuthSession,
+    },
+    /// Every step passed: Cognito issues tokens for this user.
+    Authenticated {
+        /// The user name.
+        username: String,
+        /// The user's attributes.
+        attributes: Map<String, Value>,
+    },
+}
+
+/// A local user pool with custom-auth triggers.
+pub struct LocalPool {
+    settings: PoolSettings,
+    users: UserDirectory,
+    triggers: Arc<CustomAuthTriggers>,
+    observer: Option<Box<dyn Fn(&TriggerCall) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for LocalPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalPool")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalPool {
+    /// A pool with these users and triggers.
+    pub fn new(
+        settings: PoolSettings,
+        users: UserDirectory,
+        triggers: Arc<CustomAuthTriggers>,
+    ) -> Self {
+        Self {
+            settings,
+            users,
+            triggers,
+            observer: None,
+        }
+    }
+
+    /// Calls `observer` after every trigger call (the CLI prints them).
+    pub fn with_observer(
+        mut self,
+        observer: impl Fn(&TriggerCall) + Send + Sync + 'static,
+    ) -> Self {
+        self.observer = Some(Box::new(observer));
+        self
+    }
+
+    /// The pool's settings.
+    pub fn settings(&self) -> &PoolSettings {
+        &self.settings
+    }
+
+    /// `InitiateAuth` with `AuthFlow: CUSTOM_AUTH` and `AuthParameters: {USERNAME}`.
+    pub async fn initiate_custom_auth(&self, username: &str) -> Result<AuthStep, CognitoError> {
+        let (user_not_found, attributes) = match self.users.get(username) {
+            Some(user) => (
+                false,
+                user.attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            ),
+            None if self.settings.prevent_user_existence_errors => (true, Map::new()),
+            None => return Err(CognitoError::UserNotFound),
+        };
+        let session = AuthSession {
+            username: username.to_owned(),
+            user_not_found,
+            attributes,
+            session: Vec::new(),
+            private_parameters: Value::Null,
+            challenge_metadata: Value::Null,
+        };
+        self.define_then_create(session).await
+    }
+
+    /// `RespondToAuthChallenge` with `ChallengeName: CUSTOM_CHALLENGE` and `ANSWER`.
+    pub async fn respond_to_custom_challenge(
+        &self,
+        mut session: AuthSession,
+        answer: &str,
+    ) -> Result<AuthStep, CognitoError> {
+        let mut request = self.request_base(&session);
+        // Verify's request carries no session.
+        request.remove("session");
+        request.insert(
+            "privateChallengeParameters".to_owned(),
+            session.private_parameters.clone(),
+        );
+        request.insert(
+            "challengeAnswer".to_owned(),
+            Value::String(answer.to_owned()),
+        );
+        let event = self.event(
+            "VerifyAuthChallengeResponse_Authentication",
+            &session,
+            request,
+            json!({"answerCorrect": null}),
+        );
+        let response = self
+            .call("VerifyAuthChallengeResponse", &self.triggers.verify, event)
+            .await?;
+        let correct = response
+            .pointer("/response/answerCorrect")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| {
+                CognitoError::InvalidLambdaResponse("Unrecognizable lambda output".to_owned())
+            })?;
+        session.session.push(json!({
+            "challengeName": "CUSTOM_CHALLENGE",
+            "challengeResult": correct,
+            "challengeMetadata": session.challenge_metadata.clone(),
+        }));
+        self.define_then_create(session).await
+    }
+
+    async fn define_then_create(&self, mut session: AuthSession) -> Result<AuthStep, CognitoError> {
+        let request = self.request_base(&session);
+        let event = self.event(
+            "DefineAuthChallenge_Authentication",
+            &session,
+            request,
+            json!({"challengeName": null, "issueTokens": null, "failAuthentication": null}),
+        );
+        let response = self
+            .call("DefineAuthChallenge", &self.triggers.define, event)
+            .await?;
+        let answer = response.get("response").cloned().unwrap_or(Value::Null);
+        let flag = |name: &str| answer.get(name).and_then(Value::as_bool).unwrap_or(false);
+        if flag("failAuthentication") {
+            return Err(CognitoError::NotAuthorized(
+                "Incorrect username or password.".to_owned(),
+            ));
+        }
+        if flag("issueTokens") {
+            if session.user_not_found {
+                // Cognito never issues tokens for a user that does not exist.
+                return Err(CognitoError::NotAuthorized(
+                    "Incorrect username or password.".to_owned(),
+                ));
+            }
+            return Ok(AuthStep::Authenticated {
+                username: session.username,
+                attributes: session.attributes,
+            });
+        }
+        match answer.get("challengeName").and_then(Value::as_str) {
+            Some("CUSTOM_CHALLENGE") => {}
+            Some("PASSWORD_VERIFIER") => {
+                return Err(CognitoError::Local(
+                    "this flow starts with a password (SRP); the local sign-in runs custom challenges only".to_owned(),
+                ));
+            }
+            _ => {
+                return Err(CognitoError::InvalidLambdaResponse(
+                    "Unrecognizable lambda output".to_owned(),
+                ));
+            }
+        }
+        let mut request = self.request_base(&session);
+        request.insert(
+            "challengeName".to_owned(),
+            Value::String("CUSTOM_CHALLENGE".to_owned()),
+        );
+        let event = self.event(
+            "CreateAuthChallenge_Authentication",
+            &session,
+            request,
+            json!({"publicChallengeParameters": null, "privateChallengeParameters": null, "challengeMetadata": null}),
+        );
+        let response = self
+            .call("CreateAuthChallenge", &self.triggers.create, event)
+            .await?;
+        let created = response.get("response").cloned().unwrap_or(Value::Null);
+        let mut parameters = match created.get("publicChallengeParameters") {
+            Some(Value::Object(parameters)) => parameters.clone(),
+            _ => Map::new(),
+        };
+        parameters.insert(
+            "USERNAME".to_owned(),
+            Value::String(session.username.clone()),
+        );
+        session.private_parameters = created
+            .get("privateChallengeParameters")
+            .cloned()
+            .unwrap_or(Value::Null);
+        session.challenge_metadata = created
+            .get("challengeMetadata")
+            .cloned()
+            .unwrap_or(Value::Null);
+        Ok(AuthStep::Challenge {
+            challenge_name: "CUSTOM_CHALLENGE".to_owned(),
+            parameters,
+            session,
+        })
+    }
+
+    fn request_base(&self, session: &AuthSession) -> Map<String, Value> {
+        let mut request = Map::new();
+        request.insert(
+            "userAttributes".to_owned(),
+            Value::Object(session.attributes.clone()),
+        );
+        request.insert("session".to_owned(), Value::Array(session.session.clone()));
+        if session.user_not_found {
+            request.insert("userNotFound".to_owned(), Value::Bool(true));
+        }
+        request
+    }
+
+    fn event(
+        &self,
+        source: &str,
+        session: &AuthSession,
+        request: Map<String, Value>,
+        response: Value,
+    ) -> Value {
+        json!({
+            "version": "1",
+            "region": self.settings.region,
+            "userPoolId": self.settings.pool_id,
+            "userName": session.username,
+            "callerContext": {
+                "awsSdkVersion": "aws-sdk-unknown-unknown",
+                "clientId": self.settings.client_id,
+            },
+            "triggerSource": source,
+            "request": Value::Object(request),
+            "response": response,
+        })
+    }
+
+    async fn call(
+        &self,
+        trigger: &'static str,
+        host: &LambdaHost,
+        event: Value,
+    ) -> Result<Value, CognitoError> {
+        let outcome = host.invoke(event.clone()).await?;
+        if let Some(observer) = &self.observer {
+            observer(&TriggerCall {
+                trigger,
+                event,
+                outcome: outcome.clone(),
+            });
+        }
+        match outcome {
+            Invocation::Response(response)
+                if response.get("response").is_some_and(Value::is_object) =>
+            {
+                Ok(response)
+            }
+            Invocation::Response(_) => Err(CognitoError::InvalidLambdaResponse(
+                "Unrecognizable lambda output".to_owned(),
+            )),
+            Invocation::FunctionError { error_message, .. } => {
+                Err(CognitoError::UserLambdaValidation(format!(
+                    "{trigger} failed with error {error_message}."
+                )))
+            }
+            Invocation::TimedOut => Err(CognitoError::UnexpectedLambda(format!(
+                "{trigger} failed due to timeout."
+            ))),
+            Invocation::ProcessExited { detail } => Err(CognitoError::UnexpectedLambda(format!(
+                "{trigger} failed: {detail}"
+            ))),
+        }
+    }
+}

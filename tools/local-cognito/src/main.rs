@@ -1,0 +1,345 @@
+//! `local-cognito`: a passwordless SMS sign-in on this machine, no AWS account needed.
+//!
+//! ```text
+//! cargo run -p local-cognito -- sign-in --username alice
+//! ```
+//!
+//! Plays Cognito's part over the real trigger binaries (through the Lambda Runtime API), prints
+//! every trigger call, shows the console SMS, and asks for the code.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use local_cognito::binaries::{CUSTOM_AUTH_TRIGGERS, cargo_build, default_dir, locate};
+use local_cognito::cognito::{
+    AuthStep, CognitoError, CustomAuthTriggers, LocalPool, PoolSettings, TriggerCall,
+};
+use local_cognito::lambda_host::{
+    COGNITO_TIMEOUT, FunctionSpec, Invocation, LambdaHost, OutputLog,
+};
+use local_cognito::users::UserDirectory;
+use serde_json::Value;
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Plays Amazon Cognito over the real trigger binaries")]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Debug, Subcommand)]
+enum Commands {
+    /// Runs one CUSTOM_AUTH sign-in from the terminal.
+    SignIn(SignIn),
+}
+
+#[derive(Debug, clap::Args)]
+struct SignIn {
+    /// The user to sign in (built-in users: alice, bob, carol).
+    #[arg(long, short)]
+    username: String,
+    /// A JSON file of users instead of the built-in ones:
+    /// [{"username": "dave", "attributes": {"phone_number": "+1...", "phone_number_verified": "true"}}]
+    #[arg(long)]
+    users: Option<PathBuf>,
+    /// Answers to give, comma-separated, instead of asking: `@sms` is the code from the console
+    /// SMS, `@wrong` a well-formed code that is not it, anything else is sent as it is.
+    #[arg(long, value_delimiter = ',')]
+    answers: Vec<String>,
+    /// Shorthand for `--answers @sms`: a non-interactive demo.
+    #[arg(long)]
+    code_from_sms: bool,
+    /// AUTH_FLOW for the triggers (default: the environment's, else sms_otp).
+    #[arg(long)]
+    flow: Option<String>,
+    /// Where the trigger binaries are (default: beside this executable, built first under cargo).
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// Copy the triggers' own logs (JSON) to standard error.
+    #[arg(long)]
+    logs: bool,
+    /// Answer unknown users with UserNotFoundException instead of a decoy challenge.
+    #[arg(long)]
+    reveal_unknown_users: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Commands::SignIn(args) => match sign_in(args).await {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(message) => {
+                eprintln!("local-cognito: {message}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// Builds the binaries when run by cargo, then finds them.
+fn trigger_binaries(bin_dir: Option<PathBuf>) -> Result<Vec<PathBuf>, String> {
+    let explicit = bin_dir.is_some();
+    let dir = bin_dir
+        .or_else(default_dir)
+        .ok_or("cannot tell where the trigger binaries are: pass --bin-dir")?;
+    if !explicit
+        && let (Some(cargo), Some(manifest_dir)) = (
+            std::env::var_os("CARGO"),
+            std::env::var_os("CARGO_MANIFEST_DIR"),
+        )
+    {
+        cargo_build(
+            cargo.as_ref(),
+            manifest_dir.as_ref(),
+            &dir,
+            &CUSTOM_AUTH_TRIGGERS,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    locate(&dir, &CUSTOM_AUTH_TRIGGERS).map_err(|e| e.to_string())
+}
+
+async fn sign_in(args: SignIn) -> Result<bool, String> {
+    let binaries = trigger_binaries(args.bin_dir)?;
+    let users = match &args.users {
+        Some(path) => UserDirectory::load(path).map_err(|e| e.to_string())?,
+        None => UserDirectory::sample(),
+    };
+    let mut env = Vec::new();
+    if std::env::var_os("SMS_PROVIDER").is_none() {
+        env.push(("SMS_PROVIDER".to_owned(), "console".to_owned()));
+    }
+    if let Some(flow) = &args.flow {
+        env.push(("AUTH_FLOW".to_owned(), flow.clone()));
+    }
+    let output = Arc::new(OutputLog::default());
+    let host = |index: usize| {
+        let binary = binaries.get(index).cloned().unwrap_or_default();
+        LambdaHost::new(
+            FunctionSpec {
+                name: CUSTOM_AUTH_TRIGGERS
+                    .get(index)
+                    .copied()
+                    .unwrap_or_default()
+                    .to_owned(),
+                binary,
+                env: env.clone(),
+                timeout: COGNITO_TIMEOUT,
+            },
+            output.clone(),
+            args.logs,
+        )
+    };
+    let triggers = Arc::new(CustomAuthTriggers {
+        define: host(0),
+        create: host(1),
+        verify: host(2),
+    });
+    let settings = PoolSettings {
+        prevent_user_existence_errors: !args.reveal_unknown_users,
+        ..PoolSettings::default()
+    };
+    println!(
+        "Local pool {} (client {}), flow {}, SMS provider {}",
+        settings.pool_id,
+        settings.client_id,
+        args.flow
+            .clone()
+            .or_else(|| std::env::var("AUTH_FLOW").ok())
+            .unwrap_or_else(|| "sms_otp".to_owned()),
+        std::env::var("SMS_PROVIDER").unwrap_or_else(|_| "console".to_owned()),
+    );
+    let pool = LocalPool::new(settings, users, triggers.clone()).with_observer(print_call);
+
+    let mut answers: std::collections::VecDeque<String> = args.answers.into_iter().collect();
+    if args.code_from_sms && answers.is_empty() {
+        answers.push_back("@sms".to_owned());
+    }
+    let scripted = !answers.is_empty();
+    let mut sms_seen = 0;
+
+    println!(
+        "\n→ InitiateAuth  AuthFlow=CUSTOM_AUTH  USERNAME={}",
+        args.username
+    );
+    let mut step = pool.initiate_custom_auth(&args.username).await;
+    let outcome = loop {
+        let (parameters, session) = match step {
+            Ok(AuthStep::Authenticated {
+                username,
+                attributes,
+            }) => {
+                let sub = attributes.get("sub").and_then(Value::as_str).unwrap_or("?");
+                println!(
+                    "\n✔ Signed in as {username} (sub {sub}): Cognito issues ID, access and refresh tokens."
+                );
+                break true;
+            }
+            Err(CognitoError::Local(message)) => return Err(message),
+            Err(error) => {
+                println!("\n✘ Sign-in failed: {error}");
+                break false;
+            }
+            Ok(AuthStep::Challenge {
+                parameters,
+                session,
+                ..
+            }) => (parameters, session),
+        };
+        println!(
+            "← Challenge CUSTOM_CHALLENGE {}",
+            Value::Object(parameters.clone())
+        );
+        // Show any SMS that arrived for this round.
+        let messages = output
+            .wait_for_sms(sms_seen + 1, Duration::from_millis(300))
+            .await;
+        for (to, body) in messages.iter().skip(sms_seen) {
+            println!("  📱 SMS to {to}: {body}");
+        }
+        sms_seen = messages.len();
+        let code_length = parameters
+            .get("codeLength")
+            .and_then(Value::as_str)
+            .and_then(|length| length.parse().ok())
+            .unwrap_or(6);
+        let latest_code = messages
+            .last()
+            .and_then(|(_, body)| find_code(body, code_length));
+        let answer = if scripted {
+            let Some(script) = answers.pop_front() else {
+                println!("\n✘ No scripted answers left.");
+                break false;
+            };
+            match script.as_str() {
+                "@sms" => latest_code
+                    .clone()
+                    .ok_or("no console SMS arrived to take the code from")?,
+                "@wrong" => wrong_code(latest_code.as_deref(), code_length),
+                literal => literal.to_owned(),
+            }
+        } else {
+            print!("Code: ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            if std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?
+                == 0
+            {
+                println!("\n✘ No answer given.");
+                break false;
+            }
+            line.trim().to_owned()
+        };
+        println!(
+            "\n→ RespondToAuthChallenge  ChallengeName=CUSTOM_CHALLENGE  ANSWER={}",
+            "*".repeat(answer.chars().count().min(12))
+        );
+        step = pool.respond_to_custom_challenge(session, &answer).await;
+    };
+    println!("  SMS messages sent: {}", output.sms_messages().len());
+    triggers.define.stop().await;
+    triggers.create.stop().await;
+    triggers.verify.stop().await;
+    Ok(outcome)
+}
+
+/// The code in an SMS body: the first run of exactly `length` digits.
+fn find_code(body: &str, length: usize) -> Option<String> {
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == length)
+        .map(str::to_owned)
+}
+
+/// A well-formed code that differs from `code` in every digit.
+fn wrong_code(code: Option<&str>, length: usize) -> String {
+    match code {
+        Some(code) => code
+            .bytes()
+            .map(|digit| char::from(b'0' + (digit.wrapping_sub(b'0') + 1) % 10))
+            .collect(),
+        None => "0".repeat(length),
+    }
+}
+
+fn print_call(call: &TriggerCall) {
+    let request = call.event.get("request").cloned().unwrap_or(Value::Null);
+    let rounds: Vec<String> = request
+        .get("session")
+        .and_then(Value::as_array)
+        .map(|session| {
+            session
+                .iter()
+                .map(|round| {
+                    let name = round
+                        .get("challengeName")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?");
+                    let passed = round
+                        .get("challengeResult")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    format!("{name}:{}", if passed { "✓" } else { "✗" })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let not_found = if request.get("userNotFound").and_then(Value::as_bool) == Some(true) {
+        " userNotFound"
+    } else {
+        ""
+    };
+    let summary = match &call.outcome {
+        Invocation::Response(response) => {
+            let answer = response.get("response").cloned().unwrap_or(Value::Null);
+            match call.trigger {
+                "DefineAuthChallenge" => {
+                    let flag =
+                        |name: &str| answer.get(name).and_then(Value::as_bool).unwrap_or(false);
+                    if flag("issueTokens") {
+                        "issueTokens".to_owned()
+                    } else if flag("failAuthentication") {
+                        "failAuthentication".to_owned()
+                    } else {
+                        answer
+                            .get("challengeName")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                            .to_owned()
+                    }
+                }
+                "CreateAuthChallenge" => format!(
+                    "public {}",
+                    answer
+                        .get("publicChallengeParameters")
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                ),
+                _ => format!(
+                    "answerCorrect={}",
+                    answer.get("answerCorrect").cloned().unwrap_or(Value::Null)
+                ),
+            }
+        }
+        Invocation::FunctionError {
+            error_type,
+            error_message,
+        } => format!("error {error_type}: {error_message}"),
+        Invocation::TimedOut => "timed out".to_owned(),
+        Invocation::ProcessExited { detail } => format!("process exited: {detail}"),
+    };
+    println!(
+        "  λ {:<28} session=[{}]{not_found}  ⇒ {summary}",
+        call.trigger,
+        rounds.join(", ")
+    );
+}
