@@ -1,1 +1,211 @@
-//! stub
+//! Shared test support: the trigger binaries (built once per test run), fixtures from `events/`,
+//! and a fake AWS endpoint that records the real wire requests the SDK sends.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use local_cognito::binaries::{cargo_build, default_dir, locate};
+use local_cognito::lambda_host::{FunctionSpec, LambdaHost, OutputLog};
+use serde_json::Value;
+
+/// Every binary the tests run.
+pub const BINARIES: [&str; 4] = [
+    "define-auth-challenge",
+    "create-auth-challenge",
+    "verify-auth-challenge",
+    "local-cognito",
+];
+
+/// The directory with the freshly built binaries. The first caller builds them with the cargo
+/// that runs the tests, so they are never stale.
+pub fn binary_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = default_dir().expect("test executable directory");
+        let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        cargo_build(env!("CARGO").as_ref(), &workspace, &dir, &BINARIES)
+            .expect("cargo build of the binaries");
+        locate(&dir, &BINARIES).expect("binaries present");
+        dir
+    })
+    .clone()
+}
+
+/// The path of one binary.
+pub fn binary(name: &str) -> PathBuf {
+    binary_dir().join(name)
+}
+
+/// A fixture from `events/`, e.g. `define-auth-challenge/first-call.json`.
+pub fn fixture(path: &str) -> Value {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(path);
+    serde_json::from_str(
+        &std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
+    )
+    .unwrap()
+}
+
+/// Variables every test process gets: static credentials and no instance metadata probing.
+pub fn aws_test_env() -> Vec<(String, String)> {
+    [
+        ("AWS_ACCESS_KEY_ID", "AKIDTESTTESTTESTTEST"),
+        ("AWS_SECRET_ACCESS_KEY", "test-secret-key"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
+/// A host for one trigger binary with `env` on top of the test AWS variables.
+pub fn host(name: &str, env: &[(&str, &str)], output: Arc<OutputLog>) -> LambdaHost {
+    let mut all = aws_test_env();
+    all.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    LambdaHost::new(
+        FunctionSpec {
+            name: name.to_owned(),
+            binary: binary(name),
+            env: all,
+            timeout: local_cognito::lambda_host::COGNITO_TIMEOUT,
+        },
+        output,
+        false,
+    )
+}
+
+/// One request the fake endpoint received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// HTTP method.
+    pub method: Method,
+    /// Path and query.
+    pub uri: Uri,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body, parsed as JSON (or `Null`).
+    pub json: Value,
+}
+
+impl Recorded {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// What the fake endpoint answers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// JSON body.
+    pub body: Value,
+    /// Wait this long before answering.
+    pub delay: Duration,
+}
+
+impl Reply {
+    /// `200` with a JSON body.
+    pub fn ok(body: Value) -> Self {
+        Self {
+            status: 200,
+            headers: Vec::new(),
+            body,
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// An AWS JSON error: `x-amzn-ErrorType` and `{"__type", "message"}`.
+    pub fn aws_error(status: u16, error_type: &str, message: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("x-amzn-errortype", error_type.to_owned())],
+            body: serde_json::json!({"__type": error_type, "message": message}),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// The same reply after `delay`.
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+type Script = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
+
+/// A local HTTP endpoint standing in for an AWS service.
+#[allow(missing_debug_implementations)]
+pub struct FakeEndpoint {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl FakeEndpoint {
+    /// Starts an endpoint that answers every request with `script(request)`.
+    pub async fn start(script: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let script: Script = Arc::new(script);
+        let recorded = requests.clone();
+        let app = Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let script = script.clone();
+                let recorded = recorded.clone();
+                async move {
+                    let request = Recorded {
+                        method,
+                        uri,
+                        headers,
+                        json: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                    };
+                    recorded.lock().unwrap().push(request.clone());
+                    let reply = script(&request);
+                    tokio::time::sleep(reply.delay).await;
+                    let mut response: Response = (
+                        StatusCode::from_u16(reply.status).unwrap(),
+                        reply.body.to_string(),
+                    )
+                        .into_response();
+                    for (name, value) in reply.headers {
+                        response.headers_mut().insert(name, value.parse().unwrap());
+                    }
+                    response
+                        .headers_mut()
+                        .insert("content-type", "application/json".parse().unwrap());
+                    response
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { url, requests }
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+}

@@ -160,7 +160,7 @@ pub fn parse_console_sms(line: &str) -> Option<(String, String)> {
 
 struct Pending {
     request_id: String,
-    payload: Value,
+    payload: String,
     deadline: SystemTime,
     reply: oneshot::Sender<Invocation>,
 }
@@ -353,6 +353,11 @@ impl LambdaHost {
     /// Invokes the function with `payload` and waits for its answer (at most the spec's timeout).
     /// Invocations are serialized, as Lambda gives one sandbox one event at a time.
     pub async fn invoke(&self, payload: Value) -> Result<Invocation, HostError> {
+        self.invoke_raw(payload.to_string()).await
+    }
+
+    /// Invokes the function with any body, JSON or not (for testing malformed input).
+    pub async fn invoke_raw(&self, payload: String) -> Result<Invocation, HostError> {
         let mut guard = self.sandbox.lock().await;
         self.ensure_running(&mut guard).await?;
         let Some(sandbox) = guard.as_mut() else {
@@ -452,7 +457,7 @@ async fn next_invocation(State(state): State<Arc<RuntimeState>>) -> Response {
         "Root=1-00000000-000000000000000000000000;Sampled=0".to_owned(),
     );
     set("content-type", "application/json".to_owned());
-    (headers, pending.payload.to_string()).into_response()
+    (headers, pending.payload).into_response()
 }
 
 fn take_reply(state: &RuntimeState, id: &str) -> Option<oneshot::Sender<Invocation>> {

@@ -1,0 +1,360 @@
+//! Full sign-ins through the local Cognito stand-in and the real binaries: right code, three
+//! wrong codes, two wrong then right, unknown users and users without a verified phone — with the
+//! number of SMS messages each sends, and the logs checked for codes and phone numbers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use integration_tests::{binary, host};
+use local_cognito::cognito::{
+    AuthSession, AuthStep, CognitoError, CustomAuthTriggers, LocalPool, PoolSettings,
+};
+use local_cognito::lambda_host::OutputLog;
+use local_cognito::users::UserDirectory;
+use serde_json::{Map, Value};
+
+struct Harness {
+    pool: LocalPool,
+    output: Arc<OutputLog>,
+}
+
+fn harness(env: &[(&str, &str)]) -> Harness {
+    let output = Arc::new(OutputLog::default());
+    let mut all = vec![("SMS_PROVIDER", "console")];
+    all.extend_from_slice(env);
+    let triggers = Arc::new(CustomAuthTriggers {
+        define: host("define-auth-challenge", &all, output.clone()),
+        create: host("create-auth-challenge", &all, output.clone()),
+        verify: host("verify-auth-challenge", &all, output.clone()),
+    });
+    Harness {
+        pool: LocalPool::new(PoolSettings::default(), UserDirectory::sample(), triggers),
+        output,
+    }
+}
+
+fn challenge(step: Result<AuthStep, CognitoError>) -> (Map<String, Value>, AuthSession) {
+    match step {
+        Ok(AuthStep::Challenge {
+            parameters,
+            session,
+            challenge_name,
+        }) => {
+            assert_eq!(challenge_name, "CUSTOM_CHALLENGE");
+            (parameters, session)
+        }
+        other => panic!("expected a challenge, got {other:?}"),
+    }
+}
+
+impl Harness {
+    async fn latest_code(&self) -> String {
+        let messages = self.output.wait_for_sms(1, Duration::from_secs(2)).await;
+        let (_, body) = messages.last().expect("an SMS");
+        body.chars().take_while(char::is_ascii_digit).collect()
+    }
+
+    fn sms_count(&self) -> usize {
+        self.output.sms_messages().len()
+    }
+
+    /// Signs in answering `answers` in turn (`None` = the right code, `Some(x)` = x).
+    async fn sign_in(
+        &self,
+        username: &str,
+        answers: &[Option<&str>],
+    ) -> Result<AuthStep, CognitoError> {
+        let mut step = self.pool.initiate_custom_auth(username).await;
+        for answer in answers {
+            let (_, session) = challenge(step);
+            let answer = match answer {
+                Some(text) => (*text).to_owned(),
+                None => self.latest_code().await,
+            };
+            step = self
+                .pool
+                .respond_to_custom_challenge(session, &answer)
+                .await;
+        }
+        step
+    }
+}
+
+fn wrong(code: &str) -> String {
+    code.bytes()
+        .map(|d| char::from(b'0' + (d - b'0' + 1) % 10))
+        .collect()
+}
+
+#[tokio::test]
+async fn right_code_signs_in_with_one_sms() {
+    let harness = harness(&[]);
+    let step = harness.sign_in("alice", &[None]).await;
+    assert!(
+        matches!(step, Ok(AuthStep::Authenticated { ref username, .. }) if username == "alice"),
+        "{step:?}"
+    );
+    assert_eq!(harness.sms_count(), 1);
+}
+
+#[tokio::test]
+async fn three_wrong_codes_fail_with_one_sms() {
+    let harness = harness(&[]);
+    let (parameters, session) = challenge(harness.pool.initiate_custom_auth("alice").await);
+    assert_eq!(parameters["USERNAME"], "alice");
+    assert_eq!(parameters["challenge"], "SMS_OTP");
+    let code = harness.latest_code().await;
+    let (_, session) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge(session, &wrong(&code))
+            .await,
+    );
+    let (parameters, session) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge(session, &wrong(&code))
+            .await,
+    );
+    assert_eq!(parameters["attemptsLeft"], "1");
+    let step = harness
+        .pool
+        .respond_to_custom_challenge(session, &wrong(&code))
+        .await;
+    assert!(
+        matches!(step, Err(CognitoError::NotAuthorized(_))),
+        "{step:?}"
+    );
+    assert_eq!(harness.sms_count(), 1);
+}
+
+#[tokio::test]
+async fn two_wrong_then_right_signs_in_with_one_sms() {
+    let harness = harness(&[]);
+    let (_, session) = challenge(harness.pool.initiate_custom_auth("alice").await);
+    let code = harness.latest_code().await;
+    let (_, session) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge(session, &wrong(&code))
+            .await,
+    );
+    let (_, session) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge(session, "not a code at all")
+            .await,
+    );
+    let step = harness
+        .pool
+        .respond_to_custom_challenge(session, &code)
+        .await;
+    assert!(
+        matches!(step, Ok(AuthStep::Authenticated { .. })),
+        "{step:?}"
+    );
+    assert_eq!(harness.sms_count(), 1);
+}
+
+#[tokio::test]
+async fn max_attempts_is_configurable() {
+    let harness = harness(&[("MAX_ATTEMPTS", "1")]);
+    let step = harness.sign_in("alice", &[Some("000000")]).await;
+    // 1 in a million: the drawn code could be 000000.
+    if harness.latest_code().await != "000000" {
+        assert!(
+            matches!(step, Err(CognitoError::NotAuthorized(_))),
+            "{step:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_user_gets_a_challenge_that_looks_real_but_never_passes() {
+    let harness = harness(&[]);
+    let (known, _) = challenge(harness.pool.initiate_custom_auth("alice").await);
+    let (unknown, session) = challenge(harness.pool.initiate_custom_auth("mallory").await);
+    let keys = |parameters: &Map<String, Value>| parameters.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&known), keys(&unknown));
+    assert_eq!(known["codeLength"], unknown["codeLength"]);
+    assert_eq!(harness.sms_count(), 1, "only alice got an SMS");
+    // Even alice's real code does not pass for mallory.
+    let code = harness.latest_code().await;
+    let (_, session) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge(session, &code)
+            .await,
+    );
+    let (_, session) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge(session, "123456")
+            .await,
+    );
+    let step = harness
+        .pool
+        .respond_to_custom_challenge(session, &code)
+        .await;
+    assert!(
+        matches!(step, Err(CognitoError::NotAuthorized(_))),
+        "{step:?}"
+    );
+    assert_eq!(harness.sms_count(), 1);
+}
+
+#[tokio::test]
+async fn phone_hint_shows_last_digits_for_everyone_when_enabled() {
+    let secret = "s".repeat(40);
+    let harness = harness(&[("PHONE_HINT", "last4"), ("PHONE_HINT_SECRET", &secret)]);
+    let (known, _) = challenge(harness.pool.initiate_custom_auth("alice").await);
+    assert_eq!(known["maskedPhone"], "+*******0100");
+    let (first, _) = challenge(harness.pool.initiate_custom_auth("mallory").await);
+    let (second, _) = challenge(harness.pool.initiate_custom_auth("mallory").await);
+    let masked = first["maskedPhone"].as_str().unwrap();
+    assert!(
+        masked.starts_with("+*******") && masked.len() == 12,
+        "{masked}"
+    );
+    assert_eq!(
+        first["maskedPhone"], second["maskedPhone"],
+        "stable across attempts"
+    );
+}
+
+#[tokio::test]
+async fn users_without_a_verified_phone_get_no_sms_and_no_tokens() {
+    let harness = harness(&[]);
+    for user in ["bob", "carol"] {
+        let step = harness
+            .sign_in(user, &[Some("123456"), Some("654321"), Some("111111")])
+            .await;
+        assert!(
+            matches!(step, Err(CognitoError::NotAuthorized(_))),
+            "{user}: {step:?}"
+        );
+    }
+    assert_eq!(harness.sms_count(), 0);
+    let warnings = harness
+        .output
+        .lines()
+        .into_iter()
+        .filter(|line| {
+            line.stream == "stderr"
+                && line.text.contains("\"level\":\"WARN\"")
+                && line.text.contains("no verified phone")
+        })
+        .count();
+    assert_eq!(warnings, 2, "one warning per user's first round");
+}
+
+#[tokio::test]
+async fn logs_of_a_full_sign_in_never_hold_the_code_or_the_phone_number() {
+    let harness = harness(&[("AWS_LAMBDA_LOG_LEVEL", "trace")]);
+    let (_, session) = challenge(harness.pool.initiate_custom_auth("alice").await);
+    let code = harness.latest_code().await;
+    let (_, session) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge(session, &wrong(&code))
+            .await,
+    );
+    let step = harness
+        .pool
+        .respond_to_custom_challenge(session, &code)
+        .await;
+    assert!(matches!(step, Ok(AuthStep::Authenticated { .. })));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let logs: Vec<String> = harness
+        .output
+        .lines()
+        .into_iter()
+        .filter(|line| line.stream == "stderr")
+        .map(|line| line.text)
+        .collect();
+    assert!(logs.len() >= 5, "expected the triggers' logs, got {logs:?}");
+    for line in &logs {
+        let parsed: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+        assert!(parsed.get("level").is_some(), "{line}");
+        assert!(!line.contains(&code), "code in log: {line}");
+        assert!(!line.contains(&wrong(&code)), "answer in log: {line}");
+        assert!(!line.contains("2065550100"), "phone number in log: {line}");
+        assert!(!line.contains("v1."), "seal in log: {line}");
+    }
+    // The only place the code appears is the (console) SMS itself.
+    let stdout: Vec<String> = harness
+        .output
+        .lines()
+        .into_iter()
+        .filter(|line| line.stream == "stdout")
+        .map(|line| line.text)
+        .collect();
+    assert_eq!(stdout.len(), 1, "{stdout:?}");
+    assert!(stdout[0].starts_with("[console-sms] to=+*******0100 | "));
+}
+
+fn run_cli(args: &[&str]) -> (i32, String) {
+    let output = Command::new(binary("local-cognito"))
+        .args(["sign-in", "--bin-dir"])
+        .arg(integration_tests::binary_dir())
+        .args(args)
+        .env_remove("CARGO")
+        .env_remove("SMS_PROVIDER")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn the_cli_signs_in_non_interactively() {
+    let (status, text) = run_cli(&["--username", "alice", "--code-from-sms"]);
+    assert_eq!(status, 0, "{text}");
+    assert!(text.contains("✔ Signed in as alice"), "{text}");
+    assert!(text.contains("λ DefineAuthChallenge"), "{text}");
+    assert!(text.contains("📱 SMS to +*******0100"), "{text}");
+    assert!(text.contains("SMS messages sent: 1"), "{text}");
+
+    let (status, text) = run_cli(&["--username", "alice", "--answers", "@wrong,@wrong,@sms"]);
+    assert_eq!(status, 0, "{text}");
+    assert!(text.contains("SMS messages sent: 1"), "{text}");
+
+    let (status, text) = run_cli(&["--username", "alice", "--answers", "@wrong,@wrong,@wrong"]);
+    assert_eq!(status, 1, "{text}");
+    assert!(text.contains("NotAuthorizedException"), "{text}");
+}
+
+#[test]
+fn the_cli_reads_a_users_file() {
+    let dir = std::env::temp_dir().join(format!("local-cognito-users-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("users.json");
+    std::fs::write(
+        &file,
+        r#"[{"username": "dave", "attributes": {"sub": "d-1", "phone_number": "+447700900123", "phone_number_verified": "true"}}]"#,
+    )
+    .unwrap();
+    let (status, text) = run_cli(&[
+        "--username",
+        "dave",
+        "--users",
+        file.to_str().unwrap(),
+        "--code-from-sms",
+    ]);
+    assert_eq!(status, 0, "{text}");
+    assert!(text.contains("📱 SMS to +*******0123"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,408 @@
+//! The three trigger binaries driven as processes over the Lambda Runtime API: every sample event
+//! in `events/`, malformed input (a clear error, the process alive for the next event), the SDK
+//! path configured from `AWS_ENDPOINT_URL`, a hanging provider, and a bad configuration.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use integration_tests::{FakeEndpoint, Reply, fixture, host};
+use local_cognito::lambda_host::{Invocation, LambdaHost, OutputLog};
+use serde_json::{Value, json};
+
+fn response(outcome: Invocation) -> Value {
+    match outcome {
+        Invocation::Response(value) => value,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+fn function_error(outcome: Invocation) -> (String, String) {
+    match outcome {
+        Invocation::FunctionError {
+            error_type,
+            error_message,
+        } => (error_type, error_message),
+        other => panic!("expected a function error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn define_answers_every_sample_event() {
+    let define = host("define-auth-challenge", &[], Arc::default());
+    for (file, challenge, issue, fail) in [
+        ("first-call", Some("CUSTOM_CHALLENGE"), false, false),
+        ("after-right-code", None, true, false),
+        ("after-wrong-code", Some("CUSTOM_CHALLENGE"), false, false),
+        ("after-two-wrong-then-right", None, true, false),
+        ("after-three-wrong-codes", None, false, true),
+        ("user-not-found", Some("CUSTOM_CHALLENGE"), false, false),
+        ("password-first", None, false, true),
+        ("unknown-challenge-in-session", None, false, true),
+    ] {
+        let event = fixture(&format!("define-auth-challenge/{file}.json"));
+        let answer = response(define.invoke(event.clone()).await.unwrap());
+        assert_eq!(
+            answer["response"],
+            json!({"challengeName": challenge, "issueTokens": issue, "failAuthentication": fail}),
+            "{file}"
+        );
+        // The whole event comes back, request untouched.
+        assert_eq!(answer["request"], event["request"], "{file}");
+        assert_eq!(answer["userName"], event["userName"], "{file}");
+        assert_eq!(answer["callerContext"], event["callerContext"], "{file}");
+    }
+}
+
+#[tokio::test]
+async fn create_answers_every_sample_event_and_sends_one_sms_only_for_a_verified_first_round() {
+    let output = Arc::new(OutputLog::default());
+    let create = host(
+        "create-auth-challenge",
+        &[("SMS_PROVIDER", "console")],
+        output.clone(),
+    );
+
+    let first = response(
+        create
+            .invoke(fixture("create-auth-challenge/first-round.json"))
+            .await
+            .unwrap(),
+    );
+    let created = &first["response"];
+    assert_eq!(
+        created["publicChallengeParameters"],
+        json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3"})
+    );
+    assert_eq!(
+        created["privateChallengeParameters"]["challenge"],
+        "SMS_OTP"
+    );
+    let metadata = created["challengeMetadata"].as_str().unwrap();
+    assert!(metadata.starts_with("SMS_OTP:v1."), "{metadata}");
+    let sms = output.wait_for_sms(1, Duration::from_secs(2)).await;
+    assert_eq!(sms.len(), 1);
+    assert_eq!(sms[0].0, "+*******0100");
+    // The plain code is in the SMS and nowhere in the response.
+    let code: String = sms[0].1.chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(code.len(), 6);
+    assert!(!first.to_string().contains(&code));
+
+    let retry = response(
+        create
+            .invoke(fixture("create-auth-challenge/retry-after-wrong-code.json"))
+            .await
+            .unwrap(),
+    );
+    let previous = fixture("create-auth-challenge/retry-after-wrong-code.json")["request"]["session"][0]["challengeMetadata"].clone();
+    assert_eq!(
+        retry["response"]["challengeMetadata"], previous,
+        "a retry re-uses the first round"
+    );
+    assert_eq!(
+        retry["response"]["publicChallengeParameters"]["attemptsLeft"],
+        "2"
+    );
+
+    for decoy in ["user-not-found", "unverified-phone"] {
+        let answer = response(
+            create
+                .invoke(fixture(&format!("create-auth-challenge/{decoy}.json")))
+                .await
+                .unwrap(),
+        );
+        let created = &answer["response"];
+        // Looks the same from the client's side.
+        assert_eq!(
+            created["publicChallengeParameters"],
+            json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3"}),
+            "{decoy}"
+        );
+        assert_eq!(created["challengeMetadata"], "SMS_OTP:decoy", "{decoy}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        output.sms_messages().len(),
+        1,
+        "only the verified first round sends an SMS"
+    );
+}
+
+#[tokio::test]
+async fn verify_answers_every_sample_event() {
+    let verify = host("verify-auth-challenge", &[], Arc::default());
+    // The right-code sample was sealed in 2025: at today's time it has expired.
+    for (file, correct) in [
+        ("right-code", false),
+        ("wrong-code", false),
+        ("malformed-answer", false),
+        ("user-not-found", false),
+    ] {
+        let answer = response(
+            verify
+                .invoke(fixture(&format!("verify-auth-challenge/{file}.json")))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            answer["response"],
+            json!({"answerCorrect": correct}),
+            "{file}"
+        );
+    }
+}
+
+async fn assert_survives_malformed_input(function: &LambdaHost, valid: Value) {
+    let pid = {
+        function.start().await.unwrap();
+        function.pid().await
+    };
+    let mut huge_answer = valid.clone();
+    huge_answer["request"]["challengeAnswer"] = Value::String("7".repeat(1 << 20));
+    let mut no_request = valid.clone();
+    no_request.as_object_mut().unwrap().remove("request");
+    let mut wrong_types = valid.clone();
+    wrong_types["request"]["userAttributes"] = json!(["not", "a", "map"]);
+    wrong_types["request"]["session"] = json!("nope");
+    let mut wrong_trigger = valid.clone();
+    wrong_trigger["triggerSource"] = json!("PreSignUp_SignUp");
+    let mut odd_values = valid.clone();
+    odd_values["request"]["userAttributes"]["phone_number"] = json!("+1 (206) 555-0100 ext. 7");
+    odd_values["request"]["userAttributes"]["phone_number_verified"] = json!("yes");
+    odd_values["userName"] = json!("\u{0}\u{202e}💥");
+
+    let raw_inputs = [
+        "not json at all",
+        "",
+        "[]",
+        "null",
+        "{\"triggerSource\": 42}",
+        "{\"request\": {}}",
+    ];
+    for raw in raw_inputs {
+        let outcome = function.invoke_raw(raw.to_owned()).await.unwrap();
+        let (error_type, message) = function_error(outcome);
+        assert!(!error_type.is_empty() && !message.is_empty(), "{raw:?}");
+    }
+    for event in [no_request, wrong_types, wrong_trigger] {
+        let (error_type, message) = function_error(function.invoke(event).await.unwrap());
+        let expected = match error_type.as_str() {
+            "MalformedEvent" => "The sign-in request was not valid.",
+            "WrongTrigger" => "Sign-in is temporarily unavailable.",
+            other => panic!("unexpected error type {other}"),
+        };
+        assert_eq!(message, expected);
+    }
+    for event in [huge_answer, odd_values] {
+        match function.invoke(event).await.unwrap() {
+            Invocation::Response(_) | Invocation::FunctionError { .. } => {}
+            other => panic!("{} did not answer: {other:?}", function.name()),
+        }
+    }
+    // Still the same process, still answering.
+    assert!(matches!(
+        function.invoke(valid).await.unwrap(),
+        Invocation::Response(_)
+    ));
+    assert_eq!(
+        function.pid().await,
+        pid,
+        "{} was restarted",
+        function.name()
+    );
+}
+
+#[tokio::test]
+async fn malformed_input_gets_a_clear_error_and_the_process_lives_on() {
+    let output = Arc::new(OutputLog::default());
+    let define = host("define-auth-challenge", &[], output.clone());
+    assert_survives_malformed_input(&define, fixture("define-auth-challenge/first-call.json"))
+        .await;
+    let create = host(
+        "create-auth-challenge",
+        &[("SMS_PROVIDER", "console")],
+        output.clone(),
+    );
+    assert_survives_malformed_input(&create, fixture("create-auth-challenge/first-round.json"))
+        .await;
+    let verify = host("verify-auth-challenge", &[], output.clone());
+    assert_survives_malformed_input(&verify, fixture("verify-auth-challenge/wrong-code.json"))
+        .await;
+    let panics: Vec<_> = output
+        .lines()
+        .into_iter()
+        .filter(|line| line.text.contains("panicked"))
+        .collect();
+    assert!(panics.is_empty(), "{panics:?}");
+}
+
+#[tokio::test]
+async fn error_messages_are_safe_to_show_users() {
+    let define = host("define-auth-challenge", &[], Arc::default());
+    let mut event = fixture("define-auth-challenge/first-call.json");
+    event["request"]["session"] =
+        json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": "secret-answer-text"}]);
+    let (error_type, message) = function_error(define.invoke(event).await.unwrap());
+    assert_eq!(error_type, "MalformedEvent");
+    assert_eq!(message, "The sign-in request was not valid.");
+}
+
+#[tokio::test]
+async fn create_sends_through_end_user_messaging_configured_by_aws_endpoint_url() {
+    let endpoint = FakeEndpoint::start(|_| Reply::ok(json!({"MessageId": "msg-1"}))).await;
+    let create = host(
+        "create-auth-challenge",
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("SMS_ORIGINATION_IDENTITY", "+12065550199"),
+            ("APP_NAME", "Example"),
+        ],
+        Arc::default(),
+    );
+    let answer = response(
+        create
+            .invoke(fixture("create-auth-challenge/first-round.json"))
+            .await
+            .unwrap(),
+    );
+    assert!(
+        answer["response"]["challengeMetadata"]
+            .as_str()
+            .unwrap()
+            .starts_with("SMS_OTP:v1.")
+    );
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].header("x-amz-target"),
+        "PinpointSMSVoiceV2.SendTextMessage"
+    );
+    assert_eq!(requests[0].json["DestinationPhoneNumber"], "+12065550100");
+    assert_eq!(requests[0].json["TimeToLive"], 300);
+    let body = requests[0].json["MessageBody"].as_str().unwrap();
+    assert!(
+        body.contains("is your Example sign-in code. It expires in 5 minutes."),
+        "{body}"
+    );
+
+    // A retry round sends nothing.
+    response(
+        create
+            .invoke(fixture("create-auth-challenge/retry-after-wrong-code.json"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(endpoint.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn create_reports_provider_failures_in_words_users_may_see() {
+    let endpoint = FakeEndpoint::start(|_| {
+        Reply::aws_error(400, "ThrottlingException", "Rate exceeded for +12065550100")
+    })
+    .await;
+    let create = host(
+        "create-auth-challenge",
+        &[("AWS_ENDPOINT_URL", &endpoint.url)],
+        Arc::default(),
+    );
+    let (error_type, message) = function_error(
+        create
+            .invoke(fixture("create-auth-challenge/first-round.json"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(error_type, "SmsDeliveryError");
+    assert_eq!(message, "Too many codes requested. Try again later.");
+
+    let endpoint =
+        FakeEndpoint::start(|_| Reply::aws_error(400, "ValidationException", "bad number")).await;
+    let create = host(
+        "create-auth-challenge",
+        &[("AWS_ENDPOINT_URL", &endpoint.url)],
+        Arc::default(),
+    );
+    let (_, message) = function_error(
+        create
+            .invoke(fixture("create-auth-challenge/first-round.json"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        message,
+        "We could not send a sign-in code. Try again later."
+    );
+}
+
+#[tokio::test]
+async fn create_answers_within_cognitos_budget_when_the_provider_hangs() {
+    let endpoint = FakeEndpoint::start(|_| {
+        Reply::ok(json!({"MessageId": "late"})).after(Duration::from_secs(30))
+    })
+    .await;
+    let create = host(
+        "create-auth-challenge",
+        &[("AWS_ENDPOINT_URL", &endpoint.url)],
+        Arc::default(),
+    );
+    create.start().await.unwrap();
+    let started = Instant::now();
+    let outcome = create
+        .invoke(fixture("create-auth-challenge/first-round.json"))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let (error_type, message) = function_error(outcome);
+    assert_eq!(error_type, "SmsDeliveryError");
+    assert_eq!(
+        message,
+        "We could not send a sign-in code. Try again later."
+    );
+    // An error, not a Cognito timeout: well inside the 5-second limit.
+    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_bad_configuration_stops_the_cold_start_naming_the_variable() {
+    for (name, value) in [
+        ("OTP_LENGTH", "99"),
+        ("SMS_PROVIDER", "carrier-pigeon"),
+        ("AUTH_FLOW", "captcha"),
+    ] {
+        let output = Arc::new(OutputLog::default());
+        let define = host("define-auth-challenge", &[(name, value)], output.clone());
+        match define
+            .invoke(fixture("define-auth-challenge/first-call.json"))
+            .await
+            .unwrap()
+        {
+            Invocation::ProcessExited { detail } => assert!(detail.contains(name), "{detail}"),
+            other => panic!("expected a failed cold start, got {other:?}"),
+        }
+    }
+    // The console sender is refused on AWS Lambda.
+    let output = Arc::new(OutputLog::default());
+    let create = host(
+        "create-auth-challenge",
+        &[
+            ("SMS_PROVIDER", "console"),
+            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+        ],
+        output,
+    );
+    match create
+        .invoke(fixture("create-auth-challenge/first-round.json"))
+        .await
+        .unwrap()
+    {
+        Invocation::ProcessExited { detail } => {
+            assert!(detail.contains("SMS_PROVIDER"), "{detail}")
+        }
+        other => panic!("expected a failed cold start, got {other:?}"),
+    }
+}
