@@ -128,12 +128,15 @@ pub enum AuthStep {
     },
 }
 
+/// Called after every trigger call.
+type Observer = Box<dyn Fn(&TriggerCall) + Send + Sync>;
+
 /// A local user pool with custom-auth triggers.
 pub struct LocalPool {
     settings: PoolSettings,
     users: UserDirectory,
     triggers: Arc<CustomAuthTriggers>,
-    observer: Option<Box<dyn Fn(&TriggerCall) + Send + Sync>>,
+    observer: Option<Observer>,
 }
 
 impl std::fmt::Debug for LocalPool {

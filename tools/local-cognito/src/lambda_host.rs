@@ -339,7 +339,11 @@ impl LambdaHost {
             let mut lines = BufReader::new(stream).lines();
             while let Ok(Some(text)) = lines.next_line().await {
                 if echo {
-                    eprintln!("  [{function}] {text}");
+                    // The CLI's --logs: the function's log line, copied to our standard error.
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("  [{function}] {text}");
+                    }
                 }
                 output.push(OutputLine {
                     function: function.clone(),

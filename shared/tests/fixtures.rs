@@ -1,0 +1,144 @@
+//! The sample events in `events/`: each parses into its typed model and serializes back to the
+//! same JSON (nulls, absent keys and unknown keys as they were), and each gives the documented
+//! answer when its handler runs in-process with a fixed clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use shared::config::Config;
+use shared::event::{CreateAuthChallengeEvent, DefineAuthChallengeEvent, VerifyAuthChallengeEvent};
+use shared::sms::ConsoleSender;
+use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
+
+/// When the sample seals were issued (2025-11-22T00:00:00Z).
+const SEALED_AT: u64 = 1_763_769_600;
+
+fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+fn fixture(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(events_dir().join(path)).unwrap()).unwrap()
+}
+
+fn config() -> Config {
+    Config::from_lookup(|name| (name == "SMS_PROVIDER").then(|| "console".to_owned())).unwrap()
+}
+
+#[test]
+fn every_sample_event_round_trips_exactly() {
+    let mut count = 0;
+    for trigger in std::fs::read_dir(events_dir()).unwrap() {
+        for file in std::fs::read_dir(trigger.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let raw: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let back = match raw["triggerSource"].as_str().unwrap() {
+                "DefineAuthChallenge_Authentication" => serde_json::to_value(DefineAuthChallengeEvent::parse(raw.clone()).unwrap()),
+                "CreateAuthChallenge_Authentication" => serde_json::to_value(CreateAuthChallengeEvent::parse(raw.clone()).unwrap()),
+                "VerifyAuthChallengeResponse_Authentication" => serde_json::to_value(VerifyAuthChallengeEvent::parse(raw.clone()).unwrap()),
+                other => panic!("{}: no model for {other}", path.display()),
+            }
+            .unwrap();
+            assert_eq!(back, raw, "{}", path.display());
+            count += 1;
+        }
+    }
+    assert!(count >= 16, "only {count} sample events");
+}
+
+#[test]
+fn unknown_keys_and_absent_responses_survive() {
+    let mut raw = fixture("define-auth-challenge/first-call.json");
+    raw["someFutureField"] = json!({"nested": [1, 2]});
+    raw["request"]["anotherNewKey"] = json!("kept");
+    raw.as_object_mut().unwrap().remove("response");
+    let event = DefineAuthChallengeEvent::parse(raw.clone()).unwrap();
+    let answered = serde_json::to_value(DefineAuthChallenge::new(&config()).handle(event)).unwrap();
+    assert_eq!(answered["someFutureField"], raw["someFutureField"]);
+    assert_eq!(answered["request"]["anotherNewKey"], "kept");
+    assert_eq!(answered["response"]["challengeName"], "CUSTOM_CHALLENGE");
+}
+
+#[test]
+fn verify_accepts_the_sealed_sample_code_while_it_is_fresh() {
+    let verify = VerifyAuthChallenge::new(&config()).unwrap();
+    let answer = |file: &str, now: u64| {
+        let event = verify.invoke(fixture(&format!("verify-auth-challenge/{file}.json")), now).unwrap();
+        event.response.answer_correct
+    };
+    assert_eq!(answer("right-code", SEALED_AT + 10), Some(true));
+    assert_eq!(answer("right-code", SEALED_AT + 300), Some(true));
+    assert_eq!(answer("right-code", SEALED_AT + 301), Some(false), "expired");
+    assert_eq!(answer("wrong-code", SEALED_AT + 10), Some(false));
+    assert_eq!(answer("malformed-answer", SEALED_AT + 10), Some(false));
+    assert_eq!(answer("user-not-found", SEALED_AT + 10), Some(false));
+}
+
+#[test]
+fn verify_refuses_a_real_seal_for_an_unknown_user() {
+    let verify = VerifyAuthChallenge::new(&config()).unwrap();
+    let mut raw = fixture("verify-auth-challenge/right-code.json");
+    raw["request"]["userNotFound"] = json!(true);
+    assert_eq!(verify.invoke(raw, SEALED_AT + 10).unwrap().response.answer_correct, Some(false));
+}
+
+#[test]
+fn verify_treats_odd_private_parameters_as_wrong() {
+    let verify = VerifyAuthChallenge::new(&config()).unwrap();
+    for private in [json!(null), json!({}), json!({"challenge": "CAPTCHA", "seal": "x"}), json!({"challenge": "SMS_OTP", "seal": "v1.garbage"})] {
+        let mut raw = fixture("verify-auth-challenge/right-code.json");
+        raw["request"]["privateChallengeParameters"] = private.clone();
+        assert_eq!(verify.invoke(raw, SEALED_AT + 10).unwrap().response.answer_correct, Some(false), "{private}");
+    }
+}
+
+#[derive(Clone, Default)]
+struct Inbox(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Inbox {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn create_then_verify_accepts_only_the_sent_code() {
+    let inbox = Inbox::default();
+    let config = config();
+    let create = CreateAuthChallenge::new(&config, Arc::new(ConsoleSender::new(Box::new(inbox.clone()))));
+    let verify = VerifyAuthChallenge::new(&config).unwrap();
+    let now = 1_800_000_000;
+
+    let created = create.invoke(fixture("create-auth-challenge/first-round.json"), now).await.unwrap();
+    let sent = String::from_utf8(inbox.0.lock().unwrap().clone()).unwrap();
+    let code: String = sent.rsplit(" | ").next().unwrap().chars().take(6).collect();
+    assert!(code.bytes().all(|b| b.is_ascii_digit()), "{sent}");
+
+    let mut attempt = fixture("verify-auth-challenge/right-code.json");
+    attempt["userPoolId"] = json!(created.user_pool_id);
+    attempt["request"]["privateChallengeParameters"] =
+        serde_json::to_value(created.response.private_challenge_parameters.clone()).unwrap();
+    for (answer, now, expected) in [(code.as_str(), now + 1, true), ("000000", now + 1, code == "000000"), (code.as_str(), now + 301, false)] {
+        attempt["request"]["challengeAnswer"] = json!(answer);
+        assert_eq!(verify.invoke(attempt.clone(), now).unwrap().response.answer_correct, Some(expected));
+    }
+}
+
+#[tokio::test]
+async fn create_for_a_password_first_session_with_the_sms_only_flow_is_refused() {
+    let create = CreateAuthChallenge::new(&config(), Arc::new(ConsoleSender::new(Box::new(std::io::sink()))));
+    let mut raw = fixture("create-auth-challenge/first-round.json");
+    raw["request"]["session"] = json!([{"challengeName": "SRP_A", "challengeResult": true, "challengeMetadata": null}]);
+    let error = create.invoke(raw, SEALED_AT).await.unwrap_err();
+    assert_eq!(error.user_message(), "The sign-in request was not valid.");
+    let mut raw = fixture("create-auth-challenge/first-round.json");
+    raw["request"]["challengeName"] = json!("PASSWORD_VERIFIER");
+    assert!(create.invoke(raw, SEALED_AT).await.is_err());
+}
