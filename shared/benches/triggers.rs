@@ -17,7 +17,9 @@ use shared::sms::ConsoleSender;
 use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
 
 fn fixture(path: &str) -> Value {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events").join(path);
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(path);
     serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
 }
 
@@ -38,12 +40,25 @@ fn pure_parts(c: &mut Criterion) {
 
     let code = OtpCode::generate(6).unwrap();
     let seal = OtpSeal::new(&code, 1_000, "us-east-1_EXAMPLE1").unwrap();
-    let policy = OtpPolicy { length: 6, ttl_seconds: 300 };
+    let policy = OtpPolicy {
+        length: 6,
+        ttl_seconds: 300,
+    };
     c.bench_function("otp: verify an answer", |b| {
-        b.iter(|| seal.check(black_box(code.expose()), policy, 1_010, "us-east-1_EXAMPLE1"));
+        b.iter(|| {
+            seal.check(
+                black_box(code.expose()),
+                policy,
+                1_010,
+                "us-east-1_EXAMPLE1",
+            )
+        });
     });
 
-    let raw = serde_json::to_string(&fixture("define-auth-challenge/after-two-wrong-then-right.json")).unwrap();
+    let raw = serde_json::to_string(&fixture(
+        "define-auth-challenge/after-two-wrong-then-right.json",
+    ))
+    .unwrap();
     c.bench_function("event: parse + serialize (define, 3 rounds)", |b| {
         b.iter(|| {
             let value: Value = serde_json::from_str(black_box(&raw)).unwrap();
@@ -56,36 +71,68 @@ fn pure_parts(c: &mut Criterion) {
 fn handlers(c: &mut Criterion) {
     let config = config();
     let define = DefineAuthChallenge::new(&config);
-    let raw = serde_json::to_string(&fixture("define-auth-challenge/after-two-wrong-then-right.json")).unwrap();
+    let raw = serde_json::to_string(&fixture(
+        "define-auth-challenge/after-two-wrong-then-right.json",
+    ))
+    .unwrap();
     c.bench_function("handler: define (json in, json out)", |b| {
-        b.iter(|| serde_json::to_vec(&define.invoke(serde_json::from_str(black_box(&raw)).unwrap()).unwrap()).unwrap());
+        b.iter(|| {
+            serde_json::to_vec(
+                &define
+                    .invoke(serde_json::from_str(black_box(&raw)).unwrap())
+                    .unwrap(),
+            )
+            .unwrap()
+        });
     });
 
     let verify = VerifyAuthChallenge::new(&config).unwrap();
     let raw = serde_json::to_string(&fixture("verify-auth-challenge/right-code.json")).unwrap();
     c.bench_function("handler: verify (json in, json out)", |b| {
         b.iter(|| {
-            serde_json::to_vec(&verify.invoke(serde_json::from_str(black_box(&raw)).unwrap(), 1_763_769_610).unwrap())
-                .unwrap()
+            serde_json::to_vec(
+                &verify
+                    .invoke(
+                        serde_json::from_str(black_box(&raw)).unwrap(),
+                        1_763_769_610,
+                    )
+                    .unwrap(),
+            )
+            .unwrap()
         });
     });
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let create = CreateAuthChallenge::new(&config, Arc::new(ConsoleSender::new(Box::new(std::io::sink()))));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let create = CreateAuthChallenge::new(
+        &config,
+        Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),
+    );
     let raw = serde_json::to_string(&fixture("create-auth-challenge/first-round.json")).unwrap();
     c.bench_function("handler: create, first round (console sender)", |b| {
         b.iter(|| {
             let event = runtime
-                .block_on(create.invoke(serde_json::from_str(black_box(&raw)).unwrap(), 1_800_000_000))
+                .block_on(create.invoke(
+                    serde_json::from_str(black_box(&raw)).unwrap(),
+                    1_800_000_000,
+                ))
                 .unwrap();
             serde_json::to_vec(&event).unwrap()
         });
     });
-    let raw = serde_json::to_string(&fixture("create-auth-challenge/retry-after-wrong-code.json")).unwrap();
+    let raw = serde_json::to_string(&fixture(
+        "create-auth-challenge/retry-after-wrong-code.json",
+    ))
+    .unwrap();
     c.bench_function("handler: create, retry round (no SMS)", |b| {
         b.iter(|| {
             let event = runtime
-                .block_on(create.invoke(serde_json::from_str(black_box(&raw)).unwrap(), 1_800_000_000))
+                .block_on(create.invoke(
+                    serde_json::from_str(black_box(&raw)).unwrap(),
+                    1_800_000_000,
+                ))
                 .unwrap();
             serde_json::to_vec(&event).unwrap()
         });

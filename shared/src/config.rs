@@ -8,6 +8,32 @@ use crate::Error;
 use crate::flow::AuthFlow;
 use crate::otp::{LENGTH_RANGE, OtpPolicy};
 
+/// Every variable a deployment sets for the functions, in the order the README lists them. The
+/// deployment descriptors (`template.yaml`, `serverless.yml`) must set exactly these on every
+/// function (a test checks), so a new variable cannot silently miss one.
+pub const VARIABLES: &[&str] = &[
+    "AUTH_FLOW",
+    "MAX_ATTEMPTS",
+    "OTP_LENGTH",
+    "OTP_TTL_SECONDS",
+    "SMS_PROVIDER",
+    "SMS_ORIGINATION_IDENTITY",
+    "SMS_CONFIGURATION_SET",
+    "SMS_PROTECT_CONFIGURATION_ID",
+    "SMS_MAX_PRICE",
+    "PINPOINT_APPLICATION_ID",
+    "SMS_ORIGINATION_NUMBER",
+    "SMS_KEYWORD",
+    "SMS_MESSAGE_TEMPLATE",
+    "APP_NAME",
+    "SMS_TIMEOUT_MS",
+    "PHONE_HINT",
+    "PHONE_HINT_SECRET",
+];
+
+/// Variables [`Config`] reads that the Lambda service sets, not the deployment.
+pub const RUNTIME_VARIABLES: &[&str] = &["AWS_EXECUTION_ENV"];
+
 /// Which SMS provider sends the codes (`SMS_PROVIDER`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SmsProvider {
@@ -97,9 +123,10 @@ impl MessageTemplate {
 pub enum PhoneHint {
     /// No `maskedPhone` parameter (the default): nothing to tell known and unknown users apart.
     None,
-    /// `maskedPhone` = `+*******` and the last four digits. For unknown users and users without a
-    /// verified phone, the digits come from a keyed hash of the user name with this secret
-    /// (`PHONE_HINT_SECRET`), stable across attempts and unguessable without the secret.
+    /// `maskedPhone` = `+*******` and the last four digits of the user's `phone_number` (verified
+    /// or not). For unknown users and users without any phone number, the digits come from a
+    /// keyed hash of the user name with this secret (`PHONE_HINT_SECRET`), stable across attempts
+    /// and unguessable without the secret.
     LastFour {
         /// The key for the stand-in digits.
         secret: String,
@@ -128,7 +155,8 @@ pub struct Config {
     pub sms_provider: SmsProvider,
     /// `SMS_KEYWORD`: the registered keyword to send with (optional).
     pub sms_keyword: Option<String>,
-    /// `SMS_TIMEOUT_MS`: the most one send may take, retries included (default 3000, 500 to 4000).
+    /// `SMS_TIMEOUT_MS`: the most one send may take, retries included (default 3000, 500 to 3500:
+    /// with the rest of the work, Create always answers well inside Cognito's 5 seconds).
     pub sms_timeout: Duration,
     /// `SMS_MESSAGE_TEMPLATE`.
     pub message_template: MessageTemplate,
@@ -235,7 +263,7 @@ impl Config {
             otp,
             sms_provider,
             sms_keyword: env.get("SMS_KEYWORD"),
-            sms_timeout: Duration::from_millis(env.number("SMS_TIMEOUT_MS", 3_000, 500..=4_000)?),
+            sms_timeout: Duration::from_millis(env.number("SMS_TIMEOUT_MS", 3_000, 500..=3_500)?),
             message_template,
             app_name,
             phone_hint,
@@ -358,7 +386,7 @@ mod tests {
             ("SMS_MAX_PRICE", "1"),
             ("SMS_MAX_PRICE", "100.0"),
             ("SMS_MAX_PRICE", "0.123456"),
-            ("SMS_TIMEOUT_MS", "5000"),
+            ("SMS_TIMEOUT_MS", "3600"),
             ("SMS_MESSAGE_TEMPLATE", "Your code"),
             ("SMS_MESSAGE_TEMPLATE", "{code} {code}"),
             ("SMS_MESSAGE_TEMPLATE", "{code} for {user}"),
@@ -437,6 +465,36 @@ mod tests {
         for price in ["0.05", "1.0", "10.12345", ".5"] {
             assert!(config(&[("SMS_MAX_PRICE", price)]).is_ok(), "{price}");
         }
+    }
+
+    #[test]
+    fn variables_lists_exactly_what_the_config_reads() {
+        use std::cell::RefCell;
+        use std::collections::BTreeSet;
+        let asked = RefCell::new(BTreeSet::new());
+        let secret = "k".repeat(32);
+        // Every branch: each provider, the phone hint with its secret.
+        for provider in ["end-user-messaging", "pinpoint", "console"] {
+            let vars: HashMap<&str, &str> = [
+                ("SMS_PROVIDER", provider),
+                ("PINPOINT_APPLICATION_ID", "app"),
+                ("PHONE_HINT", "last4"),
+                ("PHONE_HINT_SECRET", secret.as_str()),
+            ]
+            .into_iter()
+            .collect();
+            Config::from_lookup(|name| {
+                asked.borrow_mut().insert(name.to_owned());
+                vars.get(name).map(|v| (*v).to_owned())
+            })
+            .unwrap();
+        }
+        let expected: BTreeSet<String> = VARIABLES
+            .iter()
+            .chain(RUNTIME_VARIABLES)
+            .map(|name| (*name).to_owned())
+            .collect();
+        assert_eq!(asked.into_inner(), expected);
     }
 
     #[test]

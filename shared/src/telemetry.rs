@@ -6,15 +6,10 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Targets that never log below `warn`.
+/// Targets that never log below `warn` (a target directive matches every target it prefixes:
+/// `aws` covers `aws_config`, `aws_sigv4`, `aws_smithy_*`, `aws_sdk_*`, …).
 const CAPPED_TARGETS: &[&str] = &[
-    "aws_config",
-    "aws_smithy_runtime",
-    "aws_smithy_runtime_api",
-    "aws_smithy_http_client",
-    "aws_smithy_types",
-    "aws_sdk_pinpoint",
-    "aws_sdk_pinpointsmsvoicev2",
+    "aws",
     "hyper",
     "hyper_util",
     "h2",
@@ -68,7 +63,7 @@ mod tests {
     #[test]
     fn sdk_targets_stay_capped_at_any_level() {
         let filter = filter("trace").to_string();
-        assert!(filter.contains("aws_smithy_runtime=warn"), "{filter}");
+        assert!(filter.contains("aws=warn"), "{filter}");
         assert!(filter.contains("lambda_runtime=warn"), "{filter}");
     }
 }

@@ -1,7 +1,12 @@
 //! The sample events in `events/`: each parses into its typed model and serializes back to the
 //! same JSON (nulls, absent keys and unknown keys as they were), and each gives the documented
 //! answer when its handler runs in-process with a fixed clock.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -34,11 +39,18 @@ fn every_sample_event_round_trips_exactly() {
     for trigger in std::fs::read_dir(events_dir()).unwrap() {
         for file in std::fs::read_dir(trigger.unwrap().path()).unwrap() {
             let path = file.unwrap().path();
-            let raw: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let raw: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             let back = match raw["triggerSource"].as_str().unwrap() {
-                "DefineAuthChallenge_Authentication" => serde_json::to_value(DefineAuthChallengeEvent::parse(raw.clone()).unwrap()),
-                "CreateAuthChallenge_Authentication" => serde_json::to_value(CreateAuthChallengeEvent::parse(raw.clone()).unwrap()),
-                "VerifyAuthChallengeResponse_Authentication" => serde_json::to_value(VerifyAuthChallengeEvent::parse(raw.clone()).unwrap()),
+                "DefineAuthChallenge_Authentication" => {
+                    serde_json::to_value(DefineAuthChallengeEvent::parse(raw.clone()).unwrap())
+                }
+                "CreateAuthChallenge_Authentication" => {
+                    serde_json::to_value(CreateAuthChallengeEvent::parse(raw.clone()).unwrap())
+                }
+                "VerifyAuthChallengeResponse_Authentication" => {
+                    serde_json::to_value(VerifyAuthChallengeEvent::parse(raw.clone()).unwrap())
+                }
                 other => panic!("{}: no model for {other}", path.display()),
             }
             .unwrap();
@@ -66,12 +78,18 @@ fn unknown_keys_and_absent_responses_survive() {
 fn verify_accepts_the_sealed_sample_code_while_it_is_fresh() {
     let verify = VerifyAuthChallenge::new(&config()).unwrap();
     let answer = |file: &str, now: u64| {
-        let event = verify.invoke(fixture(&format!("verify-auth-challenge/{file}.json")), now).unwrap();
+        let event = verify
+            .invoke(fixture(&format!("verify-auth-challenge/{file}.json")), now)
+            .unwrap();
         event.response.answer_correct
     };
     assert_eq!(answer("right-code", SEALED_AT + 10), Some(true));
     assert_eq!(answer("right-code", SEALED_AT + 300), Some(true));
-    assert_eq!(answer("right-code", SEALED_AT + 301), Some(false), "expired");
+    assert_eq!(
+        answer("right-code", SEALED_AT + 301),
+        Some(false),
+        "expired"
+    );
     assert_eq!(answer("wrong-code", SEALED_AT + 10), Some(false));
     assert_eq!(answer("malformed-answer", SEALED_AT + 10), Some(false));
     assert_eq!(answer("user-not-found", SEALED_AT + 10), Some(false));
@@ -82,16 +100,36 @@ fn verify_refuses_a_real_seal_for_an_unknown_user() {
     let verify = VerifyAuthChallenge::new(&config()).unwrap();
     let mut raw = fixture("verify-auth-challenge/right-code.json");
     raw["request"]["userNotFound"] = json!(true);
-    assert_eq!(verify.invoke(raw, SEALED_AT + 10).unwrap().response.answer_correct, Some(false));
+    assert_eq!(
+        verify
+            .invoke(raw, SEALED_AT + 10)
+            .unwrap()
+            .response
+            .answer_correct,
+        Some(false)
+    );
 }
 
 #[test]
 fn verify_treats_odd_private_parameters_as_wrong() {
     let verify = VerifyAuthChallenge::new(&config()).unwrap();
-    for private in [json!(null), json!({}), json!({"challenge": "CAPTCHA", "seal": "x"}), json!({"challenge": "SMS_OTP", "seal": "v1.garbage"})] {
+    for private in [
+        json!(null),
+        json!({}),
+        json!({"challenge": "CAPTCHA", "seal": "x"}),
+        json!({"challenge": "SMS_OTP", "seal": "v1.garbage"}),
+    ] {
         let mut raw = fixture("verify-auth-challenge/right-code.json");
         raw["request"]["privateChallengeParameters"] = private.clone();
-        assert_eq!(verify.invoke(raw, SEALED_AT + 10).unwrap().response.answer_correct, Some(false), "{private}");
+        assert_eq!(
+            verify
+                .invoke(raw, SEALED_AT + 10)
+                .unwrap()
+                .response
+                .answer_correct,
+            Some(false),
+            "{private}"
+        );
     }
 }
 
@@ -112,11 +150,17 @@ impl Write for Inbox {
 async fn create_then_verify_accepts_only_the_sent_code() {
     let inbox = Inbox::default();
     let config = config();
-    let create = CreateAuthChallenge::new(&config, Arc::new(ConsoleSender::new(Box::new(inbox.clone()))));
+    let create = CreateAuthChallenge::new(
+        &config,
+        Arc::new(ConsoleSender::new(Box::new(inbox.clone()))),
+    );
     let verify = VerifyAuthChallenge::new(&config).unwrap();
     let now = 1_800_000_000;
 
-    let created = create.invoke(fixture("create-auth-challenge/first-round.json"), now).await.unwrap();
+    let created = create
+        .invoke(fixture("create-auth-challenge/first-round.json"), now)
+        .await
+        .unwrap();
     let sent = String::from_utf8(inbox.0.lock().unwrap().clone()).unwrap();
     let code: String = sent.rsplit(" | ").next().unwrap().chars().take(6).collect();
     assert!(code.bytes().all(|b| b.is_ascii_digit()), "{sent}");
@@ -125,17 +169,32 @@ async fn create_then_verify_accepts_only_the_sent_code() {
     attempt["userPoolId"] = json!(created.user_pool_id);
     attempt["request"]["privateChallengeParameters"] =
         serde_json::to_value(created.response.private_challenge_parameters.clone()).unwrap();
-    for (answer, now, expected) in [(code.as_str(), now + 1, true), ("000000", now + 1, code == "000000"), (code.as_str(), now + 301, false)] {
+    for (answer, now, expected) in [
+        (code.as_str(), now + 1, true),
+        ("000000", now + 1, code == "000000"),
+        (code.as_str(), now + 301, false),
+    ] {
         attempt["request"]["challengeAnswer"] = json!(answer);
-        assert_eq!(verify.invoke(attempt.clone(), now).unwrap().response.answer_correct, Some(expected));
+        assert_eq!(
+            verify
+                .invoke(attempt.clone(), now)
+                .unwrap()
+                .response
+                .answer_correct,
+            Some(expected)
+        );
     }
 }
 
 #[tokio::test]
 async fn create_for_a_password_first_session_with_the_sms_only_flow_is_refused() {
-    let create = CreateAuthChallenge::new(&config(), Arc::new(ConsoleSender::new(Box::new(std::io::sink()))));
+    let create = CreateAuthChallenge::new(
+        &config(),
+        Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),
+    );
     let mut raw = fixture("create-auth-challenge/first-round.json");
-    raw["request"]["session"] = json!([{"challengeName": "SRP_A", "challengeResult": true, "challengeMetadata": null}]);
+    raw["request"]["session"] =
+        json!([{"challengeName": "SRP_A", "challengeResult": true, "challengeMetadata": null}]);
     let error = create.invoke(raw, SEALED_AT).await.unwrap_err();
     assert_eq!(error.user_message(), "The sign-in request was not valid.");
     let mut raw = fixture("create-auth-challenge/first-round.json");

@@ -185,20 +185,53 @@ pub mod aws {
                     _ if service.raw().status().is_server_error() => SmsFailure::Unavailable,
                     _ => SmsFailure::Rejected,
                 };
-                (
-                    failure,
-                    super::mask_number(&format!("{code}: {message}"), phone),
-                )
+                (failure, super::scrub(&format!("{code}: {message}"), phone))
             }
             _ => (SmsFailure::Unavailable, "SDK error".to_owned()),
         }
     }
 }
 
+/// Provider text made safe to log: the number (with or without `+`) masked, and every run of six
+/// or more digits (a code, or a number in another form) replaced, since providers may quote the
+/// request's values in their errors.
 #[cfg(feature = "aws-sms")]
-/// `text` with every occurrence of the number (with or without `+`) replaced by its mask.
-pub(crate) fn mask_number(text: &str, phone: &PhoneNumber) -> String {
+pub(crate) fn scrub(text: &str, phone: &PhoneNumber) -> String {
     let masked = phone.masked();
     let digits = phone.e164().trim_start_matches('+');
-    text.replace(phone.e164(), &masked).replace(digits, &masked)
+    let text = text.replace(phone.e164(), &masked).replace(digits, &masked);
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            run.push(c);
+            continue;
+        }
+        if run.len() >= 6 {
+            out.push_str("<digits>");
+        } else {
+            out.push_str(&run);
+        }
+        run.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(all(test, feature = "aws-sms"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_removes_numbers_and_codes_but_keeps_the_words() {
+        let phone = PhoneNumber::parse("+12065550100").unwrap();
+        let text =
+            "Value '482913 is your code' at 'messageBody' for +12065550100 (12065550100), 1 of 25";
+        assert_eq!(
+            scrub(text, &phone),
+            "Value '<digits> is your code' at 'messageBody' for +*******0100 (+*******0100), 1 of 25"
+        );
+    }
 }

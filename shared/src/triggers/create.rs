@@ -166,7 +166,7 @@ impl CreateAuthChallenge {
                     } else {
                         warn!(trigger = "CreateAuthChallenge", user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "no SMS: the user has no verified phone; the challenge cannot be passed");
                     }
-                    tokio::time::sleep(self.send_timing.decoy_delay()).await;
+                    tokio::time::sleep(self.send_timing.decoy_delay().min(self.send_budget)).await;
                     DECOY.to_owned()
                 }
             },
@@ -245,9 +245,12 @@ fn phone_attribute(attributes: &StringMap) -> Option<PhoneNumber> {
 }
 
 /// Four digits from a keyed hash of the user name: stable for a user, unguessable without the key.
+/// The name is trimmed and lower-cased first, so spellings a case-insensitive pool treats as one
+/// user (`Alice`, `alice`) get the same digits, as a real user's hint would.
 fn stand_in_digits(secret: &str, pool_id: &str, user_name: &str) -> String {
+    let user_name = user_name.trim().to_lowercase();
     let mut hasher = Sha256::new();
-    for part in [secret, pool_id, user_name] {
+    for part in [secret, pool_id, user_name.as_str()] {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
@@ -307,6 +310,7 @@ mod tests {
     fn stand_in_digits_are_stable_and_keyed() {
         let a = stand_in_digits(&"k".repeat(32), "pool", "alice");
         assert_eq!(a, stand_in_digits(&"k".repeat(32), "pool", "alice"));
+        assert_eq!(a, stand_in_digits(&"k".repeat(32), "pool", " Alice "));
         assert_eq!(a.len(), 4);
         assert!(a.bytes().all(|b| b.is_ascii_digit()));
         let others: Vec<String> = (0..20)

@@ -1,7 +1,7 @@
 //! DefineAuthChallenge: the state machine's decision, written into the response.
 
 use serde_json::Value;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::{log_user, session_entries};
 use crate::Error;
@@ -27,7 +27,10 @@ impl DefineAuthChallenge {
 
     /// Parses a raw event and answers it.
     pub fn invoke(&self, raw: Value) -> Result<DefineAuthChallengeEvent, Error> {
-        Ok(self.handle(DefineAuthChallengeEvent::parse(raw)?))
+        let event = DefineAuthChallengeEvent::parse(raw).inspect_err(|error| {
+            warn!(trigger = "DefineAuthChallenge", error_type = error.error_type(), error = %error, "request refused");
+        })?;
+        Ok(self.handle(event))
     }
 
     /// Answers a parsed event.

@@ -33,7 +33,10 @@ impl VerifyAuthChallenge {
 
     /// Parses a raw event and answers it at time `now` (Unix seconds).
     pub fn invoke(&self, raw: Value, now: u64) -> Result<VerifyAuthChallengeEvent, Error> {
-        Ok(self.handle(VerifyAuthChallengeEvent::parse(raw)?, now))
+        let event = VerifyAuthChallengeEvent::parse(raw).inspect_err(|error| {
+            warn!(trigger = "VerifyAuthChallengeResponse", error_type = error.error_type(), error = %error, "request refused");
+        })?;
+        Ok(self.handle(event, now))
     }
 
     /// Answers a parsed event at time `now` (Unix seconds).

@@ -274,7 +274,7 @@ impl LocalPool {
             Some("CUSTOM_CHALLENGE") => {}
             Some("PASSWORD_VERIFIER") => {
                 return Err(CognitoError::Local(
-                    "this flow starts with a password (SRP); the local sign-in runs custom challenges only".to_owned(),
+                    "the flow asks for PASSWORD_VERIFIER (SRP); the local sign-in runs passwordless flows only".to_owned(),
                 ));
             }
             _ => {

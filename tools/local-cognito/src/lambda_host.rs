@@ -175,6 +175,8 @@ struct RuntimeState {
 /// new server on a new port, so a request left over from a dead process can never take an event.
 struct Sandbox {
     child: Child,
+    /// How many output lines existed when this process started: its own lines come after.
+    log_start: usize,
     server: tokio::task::JoinHandle<()>,
     queue: mpsc::UnboundedSender<Pending>,
     address: SocketAddr,
@@ -302,6 +304,7 @@ impl LambdaHost {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        let log_start = self.output.lines().len();
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(source) => {
@@ -320,6 +323,7 @@ impl LambdaHost {
         }
         *sandbox = Some(Sandbox {
             child,
+            log_start,
             server,
             queue,
             address,
@@ -336,8 +340,19 @@ impl LambdaHost {
         let function = self.spec.name.clone();
         let echo = self.echo_logs && name == "stderr";
         tokio::spawn(async move {
-            let mut lines = BufReader::new(stream).lines();
-            while let Ok(Some(text)) = lines.next_line().await {
+            // Bytes, not `lines()`: one invalid UTF-8 line must not stop the reader (the child
+            // would then block on a full pipe).
+            let mut reader = BufReader::new(stream);
+            let mut buffer = Vec::new();
+            loop {
+                buffer.clear();
+                match reader.read_until(b'\n', &mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                let text = String::from_utf8_lossy(&buffer)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_owned();
                 if echo {
                     // The CLI's --logs: the function's log line, copied to our standard error.
                     #[allow(clippy::print_stderr)]
@@ -383,11 +398,15 @@ impl LambdaHost {
             reply,
         });
         let outcome = tokio::select! {
-            answer = answer => answer.unwrap_or(Invocation::TimedOut),
+            // An answer that arrived wins over an exit or a deadline that happen at the same time.
+            biased;
+            answer = answer => answer.unwrap_or_else(|_| Invocation::ProcessExited {
+                detail: "the Runtime API server stopped".to_owned(),
+            }),
             status = sandbox.child.wait() => {
                 // Give the output readers a moment to catch the last lines.
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                Invocation::ProcessExited { detail: self.exit_detail(status.ok()) }
+                Invocation::ProcessExited { detail: self.exit_detail(status.ok(), sandbox.log_start) }
             }
             () = tokio::time::sleep(self.spec.timeout.saturating_sub(started.elapsed())) => Invocation::TimedOut,
         };
@@ -403,11 +422,12 @@ impl LambdaHost {
         Ok(outcome)
     }
 
-    fn exit_detail(&self, status: Option<std::process::ExitStatus>) -> String {
+    fn exit_detail(&self, status: Option<std::process::ExitStatus>, log_start: usize) -> String {
         let tail: Vec<String> = self
             .output
             .lines()
             .into_iter()
+            .skip(log_start)
             .filter(|line| line.function == self.spec.name && line.stream == "stderr")
             .map(|line| line.text)
             .collect();

@@ -107,6 +107,16 @@ fn trigger_binaries(bin_dir: Option<PathBuf>) -> Result<Vec<PathBuf>, String> {
 }
 
 async fn sign_in(args: SignIn) -> Result<bool, String> {
+    let flow = args
+        .flow
+        .clone()
+        .or_else(|| std::env::var("AUTH_FLOW").ok())
+        .unwrap_or_default();
+    if flow.trim_start().starts_with("password") {
+        return Err(format!(
+            "flow `{flow}` starts with a password, which Cognito checks with SRP; the local sign-in runs passwordless flows only"
+        ));
+    }
     let binaries = trigger_binaries(args.bin_dir)?;
     let users = match &args.users {
         Some(path) => UserDirectory::load(path).map_err(|e| e.to_string())?,
