@@ -1,0 +1,222 @@
+//! The deployment descriptors against the code: every binary in `functions/` is deployed by both
+//! `template.yaml` (SAM) and `serverless.yml`, wired to its Cognito trigger, with exactly the
+//! environment variables the code reads — so a new variable or trigger cannot silently miss one.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_yaml_ng::Value;
+use shared::config::VARIABLES;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn yaml(file: &str) -> Value {
+    serde_yaml_ng::from_str(&std::fs::read_to_string(root().join(file)).unwrap()).unwrap()
+}
+
+/// The Cognito `LambdaConfig` key each binary serves. A new binary must be added here, and so to
+/// both descriptors, or these tests fail.
+fn trigger_of(binary: &str) -> &'static str {
+    match binary {
+        "define-auth-challenge" => "DefineAuthChallenge",
+        "create-auth-challenge" => "CreateAuthChallenge",
+        "verify-auth-challenge" => "VerifyAuthChallengeResponse",
+        other => panic!(
+            "functions/{other}: which Cognito trigger does it serve? Add it here and to both descriptors"
+        ),
+    }
+}
+
+fn binaries() -> BTreeSet<String> {
+    std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value
+        .as_mapping()
+        .map(|mapping| {
+            mapping
+                .keys()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn variables() -> BTreeSet<String> {
+    VARIABLES.iter().map(|name| (*name).to_owned()).collect()
+}
+
+/// `!GetAtt X.Arn` → `X`.
+fn get_att_target(value: &Value) -> Option<String> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged
+            .value
+            .as_str()
+            .and_then(|text| text.strip_suffix(".Arn"))
+            .map(str::to_owned),
+        _ => None,
+    }
+}
+
+#[test]
+fn sam_template_deploys_every_binary_with_every_variable() {
+    let template = yaml("template.yaml");
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Handler"], "bootstrap");
+    assert_eq!(globals["Architectures"][0], "arm64");
+    let global_env = keys(&globals["Environment"]["Variables"]);
+
+    let resources = template["Resources"].as_mapping().unwrap();
+    let mut deployed = BTreeSet::new();
+    for (logical_id, resource) in resources {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let logical_id = logical_id.as_str().unwrap();
+        assert_eq!(
+            resource["Metadata"]["BuildMethod"], "rust-cargolambda",
+            "{logical_id}"
+        );
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut env = global_env.clone();
+        env.extend(keys(&resource["Properties"]["Environment"]["Variables"]));
+        assert_eq!(
+            env,
+            variables(),
+            "{logical_id}: environment differs from shared::config::VARIABLES"
+        );
+        assert!(
+            resource["Properties"]["MemorySize"].as_u64().is_some(),
+            "{logical_id}: memory size"
+        );
+        assert!(
+            !resource["Properties"]["LoggingConfig"]["LogGroup"].is_null(),
+            "{logical_id}: log group"
+        );
+
+        // Wired to its trigger in the created pool…
+        let wired =
+            &resources[&Value::from("UserPool")]["Properties"]["LambdaConfig"][trigger_of(&binary)];
+        assert_eq!(
+            get_att_target(wired).as_deref(),
+            Some(logical_id),
+            "{binary}: LambdaConfig"
+        );
+        // …and Cognito may invoke it, scoped to the pool.
+        let permission = resources.values().find(|candidate| {
+            candidate["Type"] == "AWS::Lambda::Permission"
+                && get_att_target(&candidate["Properties"]["FunctionName"]).as_deref()
+                    == Some(logical_id)
+        });
+        let permission =
+            permission.unwrap_or_else(|| panic!("{logical_id}: no AWS::Lambda::Permission"));
+        assert_eq!(
+            permission["Properties"]["Principal"],
+            "cognito-idp.amazonaws.com"
+        );
+        assert!(
+            !permission["Properties"]["SourceArn"].is_null(),
+            "{logical_id}: SourceArn"
+        );
+        deployed.insert(binary);
+    }
+    assert_eq!(
+        deployed,
+        binaries(),
+        "template.yaml must deploy every binary in functions/"
+    );
+
+    let client = &resources[&Value::from("UserPoolClient")]["Properties"];
+    assert_eq!(client["PreventUserExistenceErrors"], "ENABLED");
+    let flows: BTreeSet<&str> = client["ExplicitAuthFlows"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        flows,
+        BTreeSet::from(["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    );
+}
+
+#[test]
+fn serverless_deploys_every_binary_with_every_variable() {
+    let service = yaml("serverless.yml");
+    let provider = &service["provider"];
+    assert_eq!(provider["runtime"], "provided.al2023");
+    assert_eq!(provider["architecture"], "arm64");
+    let provider_env = keys(&provider["environment"]);
+
+    let mut deployed = BTreeSet::new();
+    for (name, function) in service["functions"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap();
+        assert_eq!(function["handler"], "bootstrap", "{name}");
+        let artifact = function["package"]["artifact"].as_str().unwrap();
+        let binary = artifact
+            .strip_prefix("target/lambda/")
+            .and_then(|rest| rest.strip_suffix("/bootstrap.zip"))
+            .unwrap_or_else(|| panic!("{name}: artifact {artifact} is not cargo-lambda's zip"));
+        let mut env = provider_env.clone();
+        env.extend(keys(&function["environment"]));
+        assert_eq!(
+            env,
+            variables(),
+            "{name}: environment differs from shared::config::VARIABLES"
+        );
+        let event = &function["events"][0]["cognitoUserPool"];
+        assert_eq!(event["trigger"], trigger_of(binary), "{name}");
+        assert_eq!(event["existing"], true, "{name}");
+        deployed.insert(binary.to_owned());
+    }
+    assert_eq!(
+        deployed,
+        binaries(),
+        "serverless.yml must deploy every binary in functions/"
+    );
+}
+
+#[test]
+fn serverless_grants_only_the_chosen_providers_send_action() {
+    let statements = yaml("deploy/serverless-iam.yml");
+    let providers = keys(&statements);
+    assert_eq!(
+        providers,
+        BTreeSet::from(["end-user-messaging".to_owned(), "pinpoint".to_owned()])
+    );
+    assert_eq!(
+        statements["end-user-messaging"][0]["Action"],
+        "sms-voice:SendTextMessage"
+    );
+    assert_eq!(
+        statements["pinpoint"][0]["Action"],
+        "mobiletargeting:SendMessages"
+    );
+}
+
+#[test]
+fn readme_documents_every_variable() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for variable in VARIABLES {
+        assert!(
+            readme.contains(&format!("`{variable}`")),
+            "README.md does not document {variable}"
+        );
+    }
+}
