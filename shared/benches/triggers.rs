@@ -110,33 +110,30 @@ fn handlers(c: &mut Criterion) {
         &config,
         Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),
     );
-    let raw = serde_json::to_string(&fixture("create-auth-challenge/first-round.json")).unwrap();
-    c.bench_function("handler: create, first round (console sender)", |b| {
-        b.iter(|| {
-            let event = runtime
-                .block_on(create.invoke(
-                    serde_json::from_str(black_box(&raw)).unwrap(),
-                    1_800_000_000,
-                ))
-                .unwrap();
-            serde_json::to_vec(&event).unwrap()
+    for (name, file) in [
+        (
+            "handler: create, first round (console sender)",
+            "first-round",
+        ),
+        (
+            "handler: create, retry round (no SMS)",
+            "retry-after-wrong-code",
+        ),
+    ] {
+        let raw =
+            serde_json::to_string(&fixture(&format!("create-auth-challenge/{file}.json"))).unwrap();
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let event = runtime
+                    .block_on(create.invoke(
+                        serde_json::from_str(black_box(&raw)).unwrap(),
+                        1_800_000_000,
+                    ))
+                    .unwrap();
+                serde_json::to_vec(&event).unwrap()
+            });
         });
-    });
-    let raw = serde_json::to_string(&fixture(
-        "create-auth-challenge/retry-after-wrong-code.json",
-    ))
-    .unwrap();
-    c.bench_function("handler: create, retry round (no SMS)", |b| {
-        b.iter(|| {
-            let event = runtime
-                .block_on(create.invoke(
-                    serde_json::from_str(black_box(&raw)).unwrap(),
-                    1_800_000_000,
-                ))
-                .unwrap();
-            serde_json::to_vec(&event).unwrap()
-        });
-    });
+    }
 }
 
 criterion_group!(benches, pure_parts, handlers);

@@ -236,19 +236,27 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
                 literal => literal.to_owned(),
             }
         } else {
-            print!("Code: ");
-            let _ = std::io::stdout().flush();
-            let mut line = String::new();
-            if std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| e.to_string())?
-                == 0
-            {
+            // Empty lines re-prompt rather than spend an attempt.
+            let mut answer = None;
+            while answer.is_none() {
+                print!("Code: ");
+                let _ = std::io::stdout().flush();
+                let mut line = String::new();
+                if std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|e| e.to_string())?
+                    == 0
+                {
+                    break;
+                }
+                answer = Some(line.trim().to_owned()).filter(|answer| !answer.is_empty());
+            }
+            let Some(answer) = answer else {
                 println!("\n✘ No answer given.");
                 break false;
-            }
-            line.trim().to_owned()
+            };
+            answer
         };
         println!(
             "\n→ RespondToAuthChallenge  ChallengeName=CUSTOM_CHALLENGE  ANSWER={}",
@@ -347,9 +355,11 @@ fn print_call(call: &TriggerCall) {
         Invocation::TimedOut => "timed out".to_owned(),
         Invocation::ProcessExited { detail } => format!("process exited: {detail}"),
     };
-    println!(
-        "  λ {:<28} session=[{}]{not_found}  ⇒ {summary}",
-        call.trigger,
-        rounds.join(", ")
-    );
+    // Verify's events carry no session.
+    let session = if request.get("session").is_some() {
+        format!(" session=[{}]", rounds.join(", "))
+    } else {
+        String::new()
+    };
+    println!("  λ {:<28}{session}{not_found}  ⇒ {summary}", call.trigger);
 }
