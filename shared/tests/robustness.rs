@@ -1,0 +1,189 @@
+//! Hostile input never panics and never yields tokens: arbitrary JSON, and the sample events with
+//! arbitrary values put in arbitrary places, through all three handlers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+use shared::config::Config;
+use shared::sms::ConsoleSender;
+use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
+
+fn fixture(path: &str) -> Value {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(path);
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+fn config() -> Config {
+    Config::from_lookup(|name| (name == "SMS_PROVIDER").then(|| "console".to_owned())).unwrap()
+}
+
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,40}".prop_map(Value::String),
+        prop::sample::select(vec![
+            "CUSTOM_CHALLENGE",
+            "SRP_A",
+            "PASSWORD_VERIFIER",
+            "SMS_OTP:decoy",
+            "SMS_OTP:v1.1.AA.AA",
+            "DefineAuthChallenge_Authentication",
+            "CreateAuthChallenge_Authentication",
+            "VerifyAuthChallengeResponse_Authentication",
+            "true",
+            "+12065550100",
+            "decoy",
+        ])
+        .prop_map(|text| Value::String(text.to_owned())),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "triggerSource",
+                        "userPoolId",
+                        "userName",
+                        "request",
+                        "response",
+                        "session",
+                        "challengeName",
+                        "challengeResult",
+                        "challengeMetadata",
+                        "userAttributes",
+                        "userNotFound",
+                        "privateChallengeParameters",
+                        "challengeAnswer",
+                        "seal",
+                        "challenge",
+                        "phone_number",
+                        "phone_number_verified",
+                        "clientMetadata",
+                        "x",
+                    ]),
+                    inner,
+                ),
+                0..8,
+            )
+            .prop_map(|pairs| Value::Object(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect::<Map<_, _>>()
+            )),
+        ]
+    })
+}
+
+/// Puts `value` at the `index`-th place (depth first) of `event`.
+fn replace_somewhere(event: &mut Value, index: usize, value: Value) {
+    fn walk(node: &mut Value, index: &mut usize, value: &mut Option<Value>) {
+        if value.is_none() {
+            return;
+        }
+        if *index == 0 {
+            *node = value.take().unwrap_or(Value::Null);
+            return;
+        }
+        *index -= 1;
+        match node {
+            Value::Object(map) => map.values_mut().for_each(|child| walk(child, index, value)),
+            Value::Array(items) => items.iter_mut().for_each(|child| walk(child, index, value)),
+            _ => {}
+        }
+    }
+    let mut slot = Some(value);
+    let mut index = index;
+    walk(event, &mut index, &mut slot);
+}
+
+const SAMPLES: &[&str] = &[
+    "define-auth-challenge/after-two-wrong-then-right.json",
+    "define-auth-challenge/after-wrong-code.json",
+    "create-auth-challenge/retry-after-wrong-code.json",
+    "create-auth-challenge/first-round.json",
+    "verify-auth-challenge/right-code.json",
+];
+
+fn run_all(event: Value) {
+    let config = config();
+    let define = DefineAuthChallenge::new(&config);
+    if let Ok(answered) = define.invoke(event.clone()) {
+        if answered.response.issue_tokens == Some(true) {
+            // Tokens only if the last round is a passed SMS round of this project.
+            let last = answered
+                .request
+                .session
+                .last()
+                .expect("tokens need a session");
+            assert!(last.challenge_result);
+            assert!(
+                last.challenge_metadata
+                    .as_deref()
+                    .unwrap_or("")
+                    .starts_with("SMS_OTP:")
+            );
+            assert_ne!(answered.request.user_not_found, Some(true));
+        }
+        serde_json::to_vec(&answered).unwrap();
+    }
+    let verify = VerifyAuthChallenge::new(&config).unwrap();
+    if let Ok(answered) = verify.invoke(event.clone(), 1_763_769_610) {
+        if answered.response.answer_correct == Some(true) {
+            assert_ne!(answered.request.user_not_found, Some(true));
+        }
+        serde_json::to_vec(&answered).unwrap();
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let create = CreateAuthChallenge::new(
+        &config,
+        Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),
+    );
+    if let Ok(answered) = runtime.block_on(create.invoke(event, 1_763_769_610)) {
+        let public = serde_json::to_string(&answered.response.public_challenge_parameters).unwrap();
+        assert!(
+            !public.contains("seal") && !public.contains("v1."),
+            "{public}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_json_never_panics(event in any_json()) {
+        run_all(event);
+    }
+
+    #[test]
+    fn sample_events_with_a_value_changed_anywhere_never_panic_or_leak(
+        sample in prop::sample::select(SAMPLES),
+        index in 0usize..60,
+        value in any_json(),
+    ) {
+        let mut event = fixture(sample);
+        replace_somewhere(&mut event, index, value);
+        run_all(event);
+    }
+}
