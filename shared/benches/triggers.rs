@@ -3,29 +3,19 @@
 //! Verify handling from raw JSON to serialized response.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{console_config, fixture};
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
-use shared::config::Config;
 use shared::event::DefineAuthChallengeEvent;
 use shared::flow::{AuthFlow, SessionEntry, decide};
 use shared::otp::{OtpCode, OtpPolicy, OtpSeal};
 use shared::sms::ConsoleSender;
 use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
-
-fn fixture(path: &str) -> Value {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../events")
-        .join(path);
-    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
-}
-
-fn config() -> Config {
-    Config::from_lookup(|name| (name == "SMS_PROVIDER").then(|| "console".to_owned())).unwrap()
-}
 
 fn pure_parts(c: &mut Criterion) {
     let flow = AuthFlow::sms_otp();
@@ -69,7 +59,7 @@ fn pure_parts(c: &mut Criterion) {
 }
 
 fn handlers(c: &mut Criterion) {
-    let config = config();
+    let config = console_config();
     let define = DefineAuthChallenge::new(&config);
     let raw = serde_json::to_string(&fixture(
         "define-auth-challenge/after-two-wrong-then-right.json",

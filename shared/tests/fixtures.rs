@@ -8,30 +8,18 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::{console_config, events_dir, fixture};
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use shared::config::Config;
 use shared::event::{CreateAuthChallengeEvent, DefineAuthChallengeEvent, VerifyAuthChallengeEvent};
 use shared::sms::ConsoleSender;
 use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
 
 /// When the sample seals were issued (2025-11-22T00:00:00Z).
 const SEALED_AT: u64 = 1_763_769_600;
-
-fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
-}
-
-fn fixture(path: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(events_dir().join(path)).unwrap()).unwrap()
-}
-
-fn config() -> Config {
-    Config::from_lookup(|name| (name == "SMS_PROVIDER").then(|| "console".to_owned())).unwrap()
-}
 
 #[test]
 fn every_sample_event_round_trips_exactly() {
@@ -68,7 +56,8 @@ fn unknown_keys_and_absent_responses_survive() {
     raw["request"]["anotherNewKey"] = json!("kept");
     raw.as_object_mut().unwrap().remove("response");
     let event = DefineAuthChallengeEvent::parse(raw.clone()).unwrap();
-    let answered = serde_json::to_value(DefineAuthChallenge::new(&config()).handle(event)).unwrap();
+    let answered =
+        serde_json::to_value(DefineAuthChallenge::new(&console_config()).handle(event)).unwrap();
     assert_eq!(answered["someFutureField"], raw["someFutureField"]);
     assert_eq!(answered["request"]["anotherNewKey"], "kept");
     assert_eq!(answered["response"]["challengeName"], "CUSTOM_CHALLENGE");
@@ -76,7 +65,7 @@ fn unknown_keys_and_absent_responses_survive() {
 
 #[test]
 fn verify_accepts_the_sealed_sample_code_while_it_is_fresh() {
-    let verify = VerifyAuthChallenge::new(&config()).unwrap();
+    let verify = VerifyAuthChallenge::new(&console_config()).unwrap();
     let answer = |file: &str, now: u64| {
         let event = verify
             .invoke(fixture(&format!("verify-auth-challenge/{file}.json")), now)
@@ -97,7 +86,7 @@ fn verify_accepts_the_sealed_sample_code_while_it_is_fresh() {
 
 #[test]
 fn verify_refuses_a_real_seal_for_an_unknown_user() {
-    let verify = VerifyAuthChallenge::new(&config()).unwrap();
+    let verify = VerifyAuthChallenge::new(&console_config()).unwrap();
     let mut raw = fixture("verify-auth-challenge/right-code.json");
     raw["request"]["userNotFound"] = json!(true);
     assert_eq!(
@@ -112,7 +101,7 @@ fn verify_refuses_a_real_seal_for_an_unknown_user() {
 
 #[test]
 fn verify_treats_odd_private_parameters_as_wrong() {
-    let verify = VerifyAuthChallenge::new(&config()).unwrap();
+    let verify = VerifyAuthChallenge::new(&console_config()).unwrap();
     for private in [
         json!(null),
         json!({}),
@@ -149,7 +138,7 @@ impl Write for Inbox {
 #[tokio::test]
 async fn create_then_verify_accepts_only_the_sent_code() {
     let inbox = Inbox::default();
-    let config = config();
+    let config = console_config();
     let create = CreateAuthChallenge::new(
         &config,
         Arc::new(ConsoleSender::new(Box::new(inbox.clone()))),
@@ -189,7 +178,7 @@ async fn create_then_verify_accepts_only_the_sent_code() {
 #[tokio::test]
 async fn create_for_a_password_first_session_with_the_sms_only_flow_is_refused() {
     let create = CreateAuthChallenge::new(
-        &config(),
+        &console_config(),
         Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),
     );
     let mut raw = fixture("create-auth-challenge/first-round.json");

@@ -7,25 +7,14 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
+mod common;
+use common::{console_config, fixture};
 use std::sync::Arc;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use shared::config::Config;
 use shared::sms::ConsoleSender;
 use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
-
-fn fixture(path: &str) -> Value {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../events")
-        .join(path);
-    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
-}
-
-fn config() -> Config {
-    Config::from_lookup(|name| (name == "SMS_PROVIDER").then(|| "console".to_owned())).unwrap()
-}
 
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -122,7 +111,7 @@ const SAMPLES: &[&str] = &[
 ];
 
 fn run_all(event: Value) {
-    let config = config();
+    let config = console_config();
     let define = DefineAuthChallenge::new(&config);
     if let Ok(answered) = define.invoke(event.clone()) {
         if answered.response.issue_tokens == Some(true) {
