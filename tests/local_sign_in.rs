@@ -19,6 +19,7 @@ use local_cognito::cognito::{
 use local_cognito::lambda_host::OutputLog;
 use local_cognito::users::UserDirectory;
 use serde_json::{Map, Value};
+use shared::otp::wrong_answer_for;
 
 struct Harness {
     pool: LocalPool,
@@ -103,12 +104,6 @@ impl Harness {
     }
 }
 
-fn wrong(code: &str) -> String {
-    code.bytes()
-        .map(|d| char::from(b'0' + (d - b'0' + 1) % 10))
-        .collect()
-}
-
 #[tokio::test]
 async fn right_code_signs_in_with_one_sms() {
     let harness = harness(&[]);
@@ -127,10 +122,14 @@ async fn three_wrong_codes_fail_with_one_sms() {
     assert_eq!(parameters["USERNAME"], "alice");
     assert_eq!(parameters["challenge"], "SMS_OTP");
     let code = harness.latest_code().await;
-    let (_, session) = harness.answer_again(session, &wrong(&code)).await;
-    let (parameters, session) = harness.answer_again(session, &wrong(&code)).await;
+    let (_, session) = harness
+        .answer_again(session, &wrong_answer_for(&code))
+        .await;
+    let (parameters, session) = harness
+        .answer_again(session, &wrong_answer_for(&code))
+        .await;
     assert_eq!(parameters["attemptsLeft"], "1");
-    let step = harness.answer(session, &wrong(&code)).await;
+    let step = harness.answer(session, &wrong_answer_for(&code)).await;
     assert!(
         matches!(step, Err(CognitoError::NotAuthorized(_))),
         "{step:?}"
@@ -143,7 +142,9 @@ async fn two_wrong_then_right_signs_in_with_one_sms() {
     let harness = harness(&[]);
     let (_, session) = harness.start("alice").await;
     let code = harness.latest_code().await;
-    let (_, session) = harness.answer_again(session, &wrong(&code)).await;
+    let (_, session) = harness
+        .answer_again(session, &wrong_answer_for(&code))
+        .await;
     let (_, session) = harness.answer_again(session, "not a code at all").await;
     let step = harness.answer(session, &code).await;
     assert!(
@@ -159,7 +160,7 @@ async fn max_attempts_is_configurable() {
     let (parameters, session) = harness.start("alice").await;
     assert_eq!(parameters["attemptsLeft"], "1");
     let code = harness.latest_code().await;
-    let step = harness.answer(session, &wrong(&code)).await;
+    let step = harness.answer(session, &wrong_answer_for(&code)).await;
     assert!(
         matches!(step, Err(CognitoError::NotAuthorized(_))),
         "{step:?}"
@@ -237,7 +238,9 @@ async fn logs_of_a_full_sign_in_never_hold_the_code_or_the_phone_number() {
     let harness = harness(&[("AWS_LAMBDA_LOG_LEVEL", "trace")]);
     let (_, session) = harness.start("alice").await;
     let code = harness.latest_code().await;
-    let (_, session) = harness.answer_again(session, &wrong(&code)).await;
+    let (_, session) = harness
+        .answer_again(session, &wrong_answer_for(&code))
+        .await;
     let step = harness.answer(session, &code).await;
     assert!(matches!(step, Ok(AuthStep::Authenticated { .. })));
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -255,7 +258,10 @@ async fn logs_of_a_full_sign_in_never_hold_the_code_or_the_phone_number() {
             serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
         assert!(parsed.get("level").is_some(), "{line}");
         assert!(!line.contains(&code), "code in log: {line}");
-        assert!(!line.contains(&wrong(&code)), "answer in log: {line}");
+        assert!(
+            !line.contains(&wrong_answer_for(&code)),
+            "answer in log: {line}"
+        );
         assert!(!line.contains("2065550100"), "phone number in log: {line}");
         assert!(!line.contains("v1."), "seal in log: {line}");
     }

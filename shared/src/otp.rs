@@ -63,13 +63,16 @@ impl OtpCode {
     /// A code of the same length that is certainly not this one (for tools and tests that need a
     /// wrong answer).
     pub fn different(&self) -> Self {
-        Self(
-            self.0
-                .bytes()
-                .map(|digit| char::from(b'0' + (digit.wrapping_sub(b'0') + 1) % 10))
-                .collect(),
-        )
+        Self(wrong_answer_for(&self.0))
     }
+}
+
+/// A well-formed answer that differs from `code` in every digit (each digit plus one, modulo
+/// ten). For the local tool and tests, which know the code from the console SMS.
+pub fn wrong_answer_for(code: &str) -> String {
+    code.bytes()
+        .map(|digit| char::from(b'0' + (digit.wrapping_sub(b'0') + 1) % 10))
+        .collect()
 }
 
 impl fmt::Debug for OtpCode {

@@ -84,24 +84,25 @@ fn verify_accepts_the_sealed_sample_code_while_it_is_fresh() {
     assert_eq!(answer("user-not-found", SEALED_AT + 10), Some(false));
 }
 
+/// Verify's answer to `raw` at a time when the sample seals are fresh.
+fn verify_answer(raw: Value) -> Option<bool> {
+    let verify = VerifyAuthChallenge::new(&console_config()).unwrap();
+    verify
+        .invoke(raw, SEALED_AT + 10)
+        .unwrap()
+        .response
+        .answer_correct
+}
+
 #[test]
 fn verify_refuses_a_real_seal_for_an_unknown_user() {
-    let verify = VerifyAuthChallenge::new(&console_config()).unwrap();
     let mut raw = fixture("verify-auth-challenge/right-code.json");
     raw["request"]["userNotFound"] = json!(true);
-    assert_eq!(
-        verify
-            .invoke(raw, SEALED_AT + 10)
-            .unwrap()
-            .response
-            .answer_correct,
-        Some(false)
-    );
+    assert_eq!(verify_answer(raw), Some(false));
 }
 
 #[test]
 fn verify_treats_odd_private_parameters_as_wrong() {
-    let verify = VerifyAuthChallenge::new(&console_config()).unwrap();
     for private in [
         json!(null),
         json!({}),
@@ -110,15 +111,7 @@ fn verify_treats_odd_private_parameters_as_wrong() {
     ] {
         let mut raw = fixture("verify-auth-challenge/right-code.json");
         raw["request"]["privateChallengeParameters"] = private.clone();
-        assert_eq!(
-            verify
-                .invoke(raw, SEALED_AT + 10)
-                .unwrap()
-                .response
-                .answer_correct,
-            Some(false),
-            "{private}"
-        );
+        assert_eq!(verify_answer(raw), Some(false), "{private}");
     }
 }
 

@@ -24,6 +24,7 @@ use local_cognito::lambda_host::{
 };
 use local_cognito::users::UserDirectory;
 use serde_json::Value;
+use shared::otp::wrong_answer_for;
 
 #[derive(Debug, Parser)]
 #[command(version, about = "Plays Amazon Cognito over the real trigger binaries")]
@@ -232,7 +233,9 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
                 "@sms" => latest_code
                     .clone()
                     .ok_or("no console SMS arrived to take the code from")?,
-                "@wrong" => wrong_code(latest_code.as_deref(), code_length),
+                "@wrong" => latest_code
+                    .as_deref()
+                    .map_or_else(|| "0".repeat(code_length), wrong_answer_for),
                 literal => literal.to_owned(),
             }
         } else {
@@ -276,17 +279,6 @@ fn find_code(body: &str, length: usize) -> Option<String> {
     body.split(|c: char| !c.is_ascii_digit())
         .find(|run| run.len() == length)
         .map(str::to_owned)
-}
-
-/// A well-formed code that differs from `code` in every digit.
-fn wrong_code(code: Option<&str>, length: usize) -> String {
-    match code {
-        Some(code) => code
-            .bytes()
-            .map(|digit| char::from(b'0' + (digit.wrapping_sub(b'0') + 1) % 10))
-            .collect(),
-        None => "0".repeat(length),
-    }
 }
 
 fn print_call(call: &TriggerCall) {
