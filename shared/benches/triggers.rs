@@ -76,26 +76,25 @@ fn handlers(c: &mut Criterion) {
         });
     });
 
-    let verify = VerifyAuthChallenge::new(&config).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let verify = VerifyAuthChallenge::new(&config, None).unwrap();
     let raw = serde_json::to_string(&fixture("verify-auth-challenge/right-code.json")).unwrap();
     c.bench_function("handler: verify (json in, json out)", |b| {
         b.iter(|| {
             serde_json::to_vec(
-                &verify
-                    .invoke(
+                &runtime
+                    .block_on(verify.invoke(
                         serde_json::from_str(black_box(&raw)).unwrap(),
                         1_763_769_610,
-                    )
+                    ))
                     .unwrap(),
             )
             .unwrap()
         });
     });
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
     let create = CreateAuthChallenge::new(
         &config,
         Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),

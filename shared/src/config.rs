@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use crate::Error;
-use crate::flow::AuthFlow;
+use crate::captcha::{CaptchaConfig, CaptchaProvider, Expectations, Secret, SecretSource};
+use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep};
 use crate::otp::{LENGTH_RANGE, OtpPolicy};
 
 /// Every variable a deployment sets for the functions, in the order the README lists them. The
@@ -29,6 +30,17 @@ pub const VARIABLES: &[&str] = &[
     "SMS_TIMEOUT_MS",
     "PHONE_HINT",
     "PHONE_HINT_SECRET",
+    "CAPTCHA_PROVIDER",
+    "CAPTCHA_MAX_ATTEMPTS",
+    "CAPTCHA_TTL_SECONDS",
+    "CAPTCHA_SITE_KEY",
+    "CAPTCHA_SECRET",
+    "CAPTCHA_SECRET_ARN",
+    "CAPTCHA_VERIFY_URL",
+    "CAPTCHA_EXPECTED_HOSTNAMES",
+    "CAPTCHA_EXPECTED_ACTION",
+    "CAPTCHA_MIN_SCORE",
+    "CAPTCHA_TIMEOUT_MS",
 ];
 
 /// Variables [`Config`] reads that the Lambda service sets, not the deployment.
@@ -147,8 +159,9 @@ impl std::fmt::Debug for PhoneHint {
 pub struct Config {
     /// `AUTH_FLOW`: the steps of a sign-in (default `sms_otp`).
     pub flow: AuthFlow,
-    /// `MAX_ATTEMPTS`: wrong answers to a step that end the sign-in (default 3, 1 to 10).
-    pub max_attempts: u8,
+    /// `MAX_ATTEMPTS`: wrong answers to a step that end the sign-in (default 3, 1 to 10), and
+    /// `CAPTCHA_MAX_ATTEMPTS` for the CAPTCHA step (default `MAX_ATTEMPTS`).
+    pub attempts: AttemptLimits,
     /// `OTP_LENGTH` (default 6, 6 to 10) and `OTP_TTL_SECONDS` (default 300, 30 to 900).
     pub otp: OtpPolicy,
     /// `SMS_PROVIDER` and its settings.
@@ -164,6 +177,8 @@ pub struct Config {
     pub app_name: String,
     /// `PHONE_HINT` and `PHONE_HINT_SECRET`.
     pub phone_hint: PhoneHint,
+    /// `CAPTCHA_*`: the CAPTCHA step (checked only when `AUTH_FLOW` has `captcha`).
+    pub captcha: CaptchaConfig,
 }
 
 impl Config {
@@ -257,9 +272,14 @@ impl Config {
             },
             Some(_) => return Err(Error::config("PHONE_HINT", "must be none or last4")),
         };
+        let attempts = AttemptLimits {
+            default: max_attempts,
+            captcha: env.number("CAPTCHA_MAX_ATTEMPTS", max_attempts, 1..=10)?,
+        };
+        let captcha = env.captcha(flow.contains(ChallengeStep::Captcha))?;
         Ok(Self {
             flow,
-            max_attempts,
+            attempts,
             otp,
             sms_provider,
             sms_keyword: env.get("SMS_KEYWORD"),
@@ -267,8 +287,25 @@ impl Config {
             message_template,
             app_name,
             phone_hint,
+            captcha,
         })
     }
+}
+
+/// Whether `url` is `https://…`, or `http://` to this machine (local services and tests).
+pub fn is_safe_url(url: &str) -> bool {
+    if url.starts_with("https://") && url.len() > "https://".len() {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
 
 struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
@@ -303,6 +340,97 @@ impl Env<'_> {
                 ),
             )),
         }
+    }
+
+    /// The `CAPTCHA_*` variables; with `required`, a widget provider must have its site key and
+    /// secret.
+    fn captcha(&self, required: bool) -> Result<CaptchaConfig, Error> {
+        let defaults = CaptchaConfig::default();
+        let provider = match self.get("CAPTCHA_PROVIDER") {
+            None => defaults.provider,
+            Some(name) => CaptchaProvider::from_name(&name).ok_or_else(|| {
+                Error::config(
+                    "CAPTCHA_PROVIDER",
+                    "must be image, recaptcha, hcaptcha or turnstile",
+                )
+            })?,
+        };
+        let secret = match (self.get("CAPTCHA_SECRET"), self.get("CAPTCHA_SECRET_ARN")) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "CAPTCHA_SECRET_ARN",
+                    "set either CAPTCHA_SECRET or CAPTCHA_SECRET_ARN, not both",
+                ));
+            }
+            (Some(secret), None) => Some(SecretSource::Value(Secret::new(secret))),
+            (None, Some(arn)) => Some(SecretSource::SecretsManager {
+                variable: "CAPTCHA_SECRET_ARN",
+                arn,
+            }),
+            (None, None) => None,
+        };
+        let site_key = self.get("CAPTCHA_SITE_KEY");
+        let widget = provider.default_verify_url().is_some();
+        if required && widget {
+            if site_key.is_none() {
+                return Err(Error::config(
+                    "CAPTCHA_SITE_KEY",
+                    format!("is required when CAPTCHA_PROVIDER={provider}"),
+                ));
+            }
+            if secret.is_none() {
+                return Err(Error::config(
+                    "CAPTCHA_SECRET",
+                    format!(
+                        "CAPTCHA_SECRET or CAPTCHA_SECRET_ARN is required when CAPTCHA_PROVIDER={provider}"
+                    ),
+                ));
+            }
+        }
+        let verify_url = self.get("CAPTCHA_VERIFY_URL");
+        if let Some(url) = &verify_url
+            && !is_safe_url(url)
+        {
+            return Err(Error::config(
+                "CAPTCHA_VERIFY_URL",
+                "must be an https:// URL (http:// only for localhost or 127.0.0.1)",
+            ));
+        }
+        let min_score = match self.get("CAPTCHA_MIN_SCORE") {
+            None => defaults.expectations.min_score,
+            Some(text) => text
+                .parse::<f64>()
+                .ok()
+                .filter(|score| (0.0..=1.0).contains(score))
+                .ok_or_else(|| {
+                    Error::config("CAPTCHA_MIN_SCORE", "must be a number from 0.0 to 1.0")
+                })?,
+        };
+        Ok(CaptchaConfig {
+            provider,
+            site_key,
+            secret,
+            verify_url,
+            expectations: Expectations {
+                hostnames: self
+                    .get("CAPTCHA_EXPECTED_HOSTNAMES")
+                    .map(|list| {
+                        list.split(',')
+                            .map(|host| host.trim().to_owned())
+                            .filter(|host| !host.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                action: self.get("CAPTCHA_EXPECTED_ACTION"),
+                min_score,
+            },
+            ttl_seconds: self.number("CAPTCHA_TTL_SECONDS", defaults.ttl_seconds, 30..=900)?,
+            timeout: Duration::from_millis(self.number(
+                "CAPTCHA_TIMEOUT_MS",
+                3_000,
+                500..=3_500,
+            )?),
+        })
     }
 
     fn max_price(&self) -> Result<Option<String>, Error> {
@@ -353,7 +481,11 @@ mod tests {
     fn defaults_are_the_documented_ones() {
         let config = config(&[]).unwrap();
         assert_eq!(config.flow, AuthFlow::sms_otp());
-        assert_eq!(config.max_attempts, 3);
+        assert_eq!(config.attempts, AttemptLimits::from(3));
+        assert_eq!(config.captcha, CaptchaConfig::default());
+        assert_eq!(config.captcha.provider, CaptchaProvider::Image);
+        assert_eq!(config.captcha.ttl_seconds, 300);
+        assert_eq!(config.captcha.expectations.min_score, 0.5);
         assert_eq!(
             config.otp,
             OtpPolicy {
@@ -392,12 +524,109 @@ mod tests {
             ("SMS_MESSAGE_TEMPLATE", "{code} for {user}"),
             ("SMS_MESSAGE_TEMPLATE", "{code} {app"),
             ("PHONE_HINT", "all"),
+            ("CAPTCHA_PROVIDER", "funcaptcha"),
+            ("CAPTCHA_MAX_ATTEMPTS", "0"),
+            ("CAPTCHA_TTL_SECONDS", "10"),
+            ("CAPTCHA_MIN_SCORE", "1.5"),
+            ("CAPTCHA_MIN_SCORE", "high"),
+            ("CAPTCHA_TIMEOUT_MS", "5000"),
+            ("CAPTCHA_VERIFY_URL", "http://siteverify.example.com/"),
+            ("CAPTCHA_VERIFY_URL", "ftp://x"),
         ] {
             assert_eq!(
                 variable_of(config(&[(name, value)])),
                 name,
                 "{name}={value}"
             );
+        }
+    }
+
+    #[test]
+    fn a_widget_captcha_needs_its_site_key_and_one_secret() {
+        let flow = ("AUTH_FLOW", "captcha,sms_otp");
+        let turnstile = ("CAPTCHA_PROVIDER", "turnstile");
+        assert_eq!(variable_of(config(&[flow, turnstile])), "CAPTCHA_SITE_KEY");
+        let site_key = ("CAPTCHA_SITE_KEY", "0x4AAA");
+        assert_eq!(
+            variable_of(config(&[flow, turnstile, site_key])),
+            "CAPTCHA_SECRET"
+        );
+        let both = [
+            flow,
+            turnstile,
+            site_key,
+            ("CAPTCHA_SECRET", "s"),
+            (
+                "CAPTCHA_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:1:secret:x",
+            ),
+        ];
+        assert_eq!(variable_of(config(&both)), "CAPTCHA_SECRET_ARN");
+        let config = config(&[
+            flow,
+            turnstile,
+            site_key,
+            ("CAPTCHA_SECRET_ARN", "captcha-secret"),
+            (
+                "CAPTCHA_EXPECTED_HOSTNAMES",
+                " login.example.com, ,app.example.com ",
+            ),
+            ("CAPTCHA_EXPECTED_ACTION", "login"),
+            ("CAPTCHA_MIN_SCORE", "0.7"),
+            ("CAPTCHA_MAX_ATTEMPTS", "5"),
+            ("CAPTCHA_VERIFY_URL", "http://127.0.0.1:9/siteverify"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.captcha.secret,
+            Some(SecretSource::SecretsManager {
+                variable: "CAPTCHA_SECRET_ARN",
+                arn: "captcha-secret".into()
+            })
+        );
+        assert_eq!(
+            config.captcha.expectations,
+            Expectations {
+                hostnames: vec!["login.example.com".into(), "app.example.com".into()],
+                action: Some("login".into()),
+                min_score: 0.7
+            }
+        );
+        assert_eq!(
+            config.attempts,
+            AttemptLimits {
+                default: 3,
+                captcha: 5
+            }
+        );
+        // Without a CAPTCHA step, its settings are not required.
+        assert!(
+            super::Config::from_lookup(
+                |name| (name == "CAPTCHA_PROVIDER").then(|| "recaptcha".to_owned())
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn only_https_or_local_http_urls_are_safe() {
+        for safe in [
+            "https://www.google.com/recaptcha/api/siteverify",
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+            "http://[::1]:9/",
+        ] {
+            assert!(is_safe_url(safe), "{safe}");
+        }
+        for unsafe_url in [
+            "http://example.com/",
+            "http://127.0.0.1.evil.com/",
+            "http://localhost.evil.com:80/",
+            "https://",
+            "file:///etc/passwd",
+            "",
+        ] {
+            assert!(!is_safe_url(unsafe_url), "{unsafe_url}");
         }
     }
 
@@ -500,6 +729,10 @@ mod tests {
     #[test]
     fn empty_values_count_as_unset() {
         let config = config(&[("AUTH_FLOW", ""), ("MAX_ATTEMPTS", "  ")]).unwrap();
-        assert_eq!(config.max_attempts, 3);
+        assert_eq!(config.attempts, AttemptLimits::from(3));
+        assert_eq!(config.captcha, CaptchaConfig::default());
+        assert_eq!(config.captcha.provider, CaptchaProvider::Image);
+        assert_eq!(config.captcha.ttl_seconds, 300);
+        assert_eq!(config.captcha.expectations.min_score, 0.5);
     }
 }

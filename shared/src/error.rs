@@ -74,6 +74,12 @@ pub enum Error {
         /// The provider's words (error code and message), never the message body.
         detail: String,
     },
+    /// An HTTP client could not be set up.
+    #[error("HTTP client: {0}")]
+    Http(String),
+    /// A CAPTCHA could not be made.
+    #[error("cannot create a CAPTCHA: {0}")]
+    Captcha(String),
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Randomness(String),
@@ -91,9 +97,11 @@ impl Error {
             Self::MalformedEvent { .. } | Self::UnexpectedChallenge(_) => {
                 "The sign-in request was not valid."
             }
-            Self::Config { .. } | Self::WrongTrigger { .. } | Self::Randomness(_) => {
-                "Sign-in is temporarily unavailable."
-            }
+            Self::Config { .. }
+            | Self::WrongTrigger { .. }
+            | Self::Randomness(_)
+            | Self::Captcha(_)
+            | Self::Http(_) => "Sign-in is temporarily unavailable.",
         }
     }
 
@@ -106,6 +114,8 @@ impl Error {
             Self::UnexpectedChallenge(_) => "UnexpectedChallenge",
             Self::Sms { .. } => "SmsDeliveryError",
             Self::Randomness(_) => "RandomnessError",
+            Self::Captcha(_) => "CaptchaError",
+            Self::Http(_) => "HttpClientError",
         }
     }
 

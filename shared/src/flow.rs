@@ -3,7 +3,7 @@
 //! session into [`SessionEntry`] values and a [`FlowDecision`] back into a response.
 //!
 //! A flow is a sequence of [`ChallengeStep`]s. The session must show those steps passed **in
-//! order**; each custom step may be answered wrongly fewer than `max_attempts` times; anything else
+//! order**; each custom step may be answered wrongly fewer times than its limit; anything else
 //! in the session (an unknown challenge name, a step out of order, a round after the flow was
 //! complete, a failed password) ends the sign-in. Tokens are issued only when the last entry of the
 //! session is the passed final step — never for an unknown user.
@@ -13,18 +13,22 @@
 //! - `password`: the client starts `CUSTOM_AUTH` with `CHALLENGE_NAME: SRP_A`; Cognito records a
 //!   passed `SRP_A`, Define answers `PASSWORD_VERIFIER`, Cognito checks the password and records
 //!   `PASSWORD_VERIFIER`.
-//! - custom steps (`sms_otp`): Define answers `CUSTOM_CHALLENGE`; Create tags the round by putting
-//!   the step's [`ChallengeStep::tag`] first in `challengeMetadata` (`SMS_OTP:…`), so later calls
-//!   never guess which step a round belonged to.
+//! - custom steps (`captcha`, `sms_otp`): Define answers `CUSTOM_CHALLENGE`; Create tags the round
+//!   by putting the step's [`ChallengeStep::tag`] first in `challengeMetadata` (`CAPTCHA:…`,
+//!   `SMS_OTP:…`), so later calls never guess which step a round belonged to.
+//!
+//! Each custom step allows its own number of wrong answers ([`AttemptLimits`]).
 
 use std::fmt;
 
 /// One step of a sign-in flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChallengeStep {
     /// The user's Cognito password, checked by Cognito itself through SRP (`SRP_A`, then
     /// `PASSWORD_VERIFIER`).
     Password,
+    /// A CAPTCHA (a `CUSTOM_CHALLENGE` round): proves a human is there, not who it is.
+    Captcha,
     /// A one-time code sent by SMS (a `CUSTOM_CHALLENGE` round).
     SmsOtp,
 }
@@ -34,6 +38,7 @@ impl ChallengeStep {
     pub fn config_name(self) -> &'static str {
         match self {
             Self::Password => "password",
+            Self::Captcha => "captcha",
             Self::SmsOtp => "sms_otp",
         }
     }
@@ -43,6 +48,7 @@ impl ChallengeStep {
     pub fn tag(self) -> Option<&'static str> {
         match self {
             Self::Password => None,
+            Self::Captcha => Some("CAPTCHA"),
             Self::SmsOtp => Some("SMS_OTP"),
         }
     }
@@ -50,6 +56,7 @@ impl ChallengeStep {
     /// The custom step a tag names.
     pub fn from_tag(tag: &str) -> Option<Self> {
         match tag {
+            "CAPTCHA" => Some(Self::Captcha),
             "SMS_OTP" => Some(Self::SmsOtp),
             _ => None,
         }
@@ -58,6 +65,46 @@ impl ChallengeStep {
     /// Whether passing this step proves who the user is (a flow must end with such a step).
     pub fn authenticates(self) -> bool {
         matches!(self, Self::Password | Self::SmsOtp)
+    }
+
+    /// Every step, in the order a flow may hold them.
+    pub const ALL: [Self; 3] = [Self::Password, Self::Captcha, Self::SmsOtp];
+
+    /// The step `AUTH_FLOW` names `name`.
+    pub fn from_config_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|step| step.config_name() == name)
+    }
+}
+
+/// How many wrong answers end the sign-in, per custom step (`MAX_ATTEMPTS`, and
+/// `CAPTCHA_MAX_ATTEMPTS` for the CAPTCHA). A plain number sets the same limit for every step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptLimits {
+    /// The limit for every step without its own (at least 1).
+    pub default: u8,
+    /// The limit for the CAPTCHA step (at least 1).
+    pub captcha: u8,
+}
+
+impl AttemptLimits {
+    /// The limit for `step` (at least 1).
+    pub fn for_step(self, step: ChallengeStep) -> u8 {
+        match step {
+            ChallengeStep::Captcha => self.captcha,
+            ChallengeStep::Password | ChallengeStep::SmsOtp => self.default,
+        }
+        .max(1)
+    }
+}
+
+impl From<u8> for AttemptLimits {
+    fn from(limit: u8) -> Self {
+        Self {
+            default: limit,
+            captcha: limit,
+        }
     }
 }
 
@@ -85,51 +132,70 @@ pub struct AuthFlow {
 
 impl AuthFlow {
     /// The flows this release supports, as `AUTH_FLOW` spells them.
-    pub const SUPPORTED: &'static [&'static str] = &["sms_otp", "password,sms_otp"];
+    pub const SUPPORTED: &'static [&'static str] = &[
+        "sms_otp",
+        "captcha,sms_otp",
+        "password",
+        "password,captcha",
+        "password,sms_otp",
+        "password,captcha,sms_otp",
+    ];
 
     /// Parses a comma-separated `AUTH_FLOW` value.
     pub fn parse(value: &str) -> Result<Self, InvalidFlow> {
         let mut steps = Vec::new();
         for name in value.split(',').map(str::trim) {
-            let step = match name {
-                "sms_otp" => ChallengeStep::SmsOtp,
-                "password" => ChallengeStep::Password,
-                "" => return Err(InvalidFlow("a step name is empty".to_owned())),
-                other => {
-                    return Err(InvalidFlow(format!(
-                        "unknown step `{}` (known: password, sms_otp)",
-                        other.chars().take(32).collect::<String>()
-                    )));
-                }
-            };
-            if steps.contains(&step) {
-                return Err(InvalidFlow(format!("step `{step}` appears twice")));
+            if name.is_empty() {
+                return Err(InvalidFlow("a step name is empty".to_owned()));
             }
+            let step = ChallengeStep::from_config_name(name).ok_or_else(|| {
+                InvalidFlow(format!(
+                    "unknown step `{}` (known: password, captcha, sms_otp)",
+                    name.chars().take(32).collect::<String>()
+                ))
+            })?;
             steps.push(step);
         }
         Self::from_steps(steps)
     }
 
-    /// Builds a flow from steps, with the same checks as [`AuthFlow::parse`].
+    /// Builds a flow from steps, with the same checks as [`AuthFlow::parse`]: at least one step,
+    /// none twice, the password (which Cognito runs when the client starts with `SRP_A`) only
+    /// first, a step that proves who the user is (a CAPTCHA alone is not a sign-in), and the
+    /// CAPTCHA before the SMS code (after it, bots would already have made the pool send SMS).
     pub fn from_steps(steps: Vec<ChallengeStep>) -> Result<Self, InvalidFlow> {
-        match steps.as_slice() {
-            [ChallengeStep::SmsOtp] | [ChallengeStep::Password, ChallengeStep::SmsOtp] => {
-                Ok(Self { steps })
-            }
-            [] => Err(InvalidFlow("the flow has no steps".to_owned())),
-            [.., last] if !last.authenticates() => Err(InvalidFlow(format!(
-                "the flow ends with `{last}`, which does not prove who the user is"
-            ))),
-            _ => Err(InvalidFlow(format!(
-                "unsupported flow `{}` (supported: {})",
-                steps
-                    .iter()
-                    .map(|step| step.config_name())
-                    .collect::<Vec<_>>()
-                    .join(","),
-                Self::SUPPORTED.join("; ")
-            ))),
+        if steps.is_empty() {
+            return Err(InvalidFlow("the flow has no steps".to_owned()));
         }
+        for (index, step) in steps.iter().enumerate() {
+            if steps.iter().skip(index + 1).any(|later| later == step) {
+                return Err(InvalidFlow(format!("step `{step}` appears twice")));
+            }
+            if *step == ChallengeStep::Password && index > 0 {
+                return Err(InvalidFlow(
+                    "`password` must come first: Cognito checks it when the client starts with SRP_A"
+                        .to_owned(),
+                ));
+            }
+        }
+        if !steps.iter().any(|step| step.authenticates()) {
+            return Err(InvalidFlow(format!(
+                "a CAPTCHA alone does not prove who the user is: add password or sms_otp (supported: {})",
+                Self::SUPPORTED.join("; ")
+            )));
+        }
+        let position = |wanted| steps.iter().position(|step| *step == wanted);
+        if let (Some(captcha), Some(sms)) = (
+            position(ChallengeStep::Captcha),
+            position(ChallengeStep::SmsOtp),
+        ) && captcha > sms
+        {
+            return Err(InvalidFlow(
+                "put `captcha` before `sms_otp`: after it, bots would already have made the pool send SMS"
+                    .to_owned(),
+            ));
+        }
+        Ok(Self { steps })
     }
 
     /// The default flow: a code by SMS, nothing else.
@@ -142,6 +208,16 @@ impl AuthFlow {
     /// The steps, in order.
     pub fn steps(&self) -> &[ChallengeStep] {
         &self.steps
+    }
+
+    /// Whether the flow has `step`.
+    pub fn contains(&self, step: ChallengeStep) -> bool {
+        self.steps.contains(&step)
+    }
+
+    /// Whether the client must start with `SRP_A` (the flow begins with the password).
+    pub fn starts_with_password(&self) -> bool {
+        self.steps.first() == Some(&ChallengeStep::Password)
     }
 }
 
@@ -203,7 +279,7 @@ impl SessionEntry {
 pub enum NextChallenge {
     /// `PASSWORD_VERIFIER`: Cognito checks the password.
     PasswordVerifier,
-    /// `CUSTOM_CHALLENGE` for this step; `attempt` counts from 1.
+    /// `CUSTOM_CHALLENGE` for this step (`captcha` or `sms_otp`); `attempt` counts from 1.
     Custom {
         /// The step the round belongs to.
         step: ChallengeStep,
@@ -225,7 +301,7 @@ impl NextChallenge {
 /// Why a sign-in fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailReason {
-    /// A step was answered wrongly `max_attempts` times.
+    /// A step was answered wrongly as many times as its [`AttemptLimits`] allow.
     TooManyWrongAnswers(ChallengeStep),
     /// `SRP_A` or `PASSWORD_VERIFIER` failed.
     PasswordFailed,
@@ -277,7 +353,8 @@ pub struct Round {
     /// How many wrong answers this step still allows, this round included.
     pub attempts_left: u8,
     /// Position in the session of the previous round of this step, if this is a retry: its
-    /// `challengeMetadata` holds what the first round created (the code is re-used, not re-sent).
+    /// `challengeMetadata` holds what the first round created (an SMS code is re-used, not
+    /// re-sent; a CAPTCHA gets a new one).
     pub previous_round: Option<usize>,
 }
 
@@ -297,7 +374,7 @@ struct Progress {
 fn replay(
     flow: &AuthFlow,
     session: &[SessionEntry],
-    max_attempts: u8,
+    limits: AttemptLimits,
 ) -> Result<Progress, FailReason> {
     let mut progress = Progress {
         step_index: 0,
@@ -334,7 +411,7 @@ fn replay(
                     true
                 } else {
                     progress.wrong_answers = progress.wrong_answers.saturating_add(1);
-                    if progress.wrong_answers >= max_attempts {
+                    if progress.wrong_answers >= limits.for_step(step) {
                         return Err(FailReason::TooManyWrongAnswers(step));
                     }
                     false
@@ -354,15 +431,15 @@ fn replay(
     Ok(progress)
 }
 
-/// DefineAuthChallenge's decision. `max_attempts` is the number of wrong answers that ends the
-/// sign-in (at least 1).
+/// DefineAuthChallenge's decision. `limits` are the numbers of wrong answers that end the sign-in
+/// (a plain `u8` sets one limit for every step).
 pub fn decide(
     flow: &AuthFlow,
     session: &[SessionEntry],
     user_not_found: bool,
-    max_attempts: u8,
+    limits: impl Into<AttemptLimits>,
 ) -> FlowDecision {
-    let progress = match replay(flow, session, max_attempts.max(1)) {
+    let progress = match replay(flow, session, limits.into()) {
         Ok(progress) => progress,
         Err(reason) => return FlowDecision::Fail(reason),
     };
@@ -385,15 +462,15 @@ pub fn decide(
 pub fn current_round(
     flow: &AuthFlow,
     session: &[SessionEntry],
-    max_attempts: u8,
+    limits: impl Into<AttemptLimits>,
 ) -> Result<Round, FailReason> {
-    let max_attempts = max_attempts.max(1);
-    let progress = replay(flow, session, max_attempts)?;
+    let limits = limits.into();
+    let progress = replay(flow, session, limits)?;
     match flow.steps().get(progress.step_index) {
         Some(&step) if step.tag().is_some() => Ok(Round {
             step,
             attempt: progress.wrong_answers + 1,
-            attempts_left: max_attempts - progress.wrong_answers,
+            attempts_left: limits.for_step(step).saturating_sub(progress.wrong_answers),
             previous_round: progress.last_round,
         }),
         _ => Err(FailReason::UnexpectedEntry {
@@ -413,6 +490,14 @@ mod tests {
     };
     const SMS_WRONG: SessionEntry = SessionEntry {
         challenge: SessionChallenge::Custom(ChallengeStep::SmsOtp),
+        passed: false,
+    };
+    const CAPTCHA: SessionEntry = SessionEntry {
+        challenge: SessionChallenge::Custom(ChallengeStep::Captcha),
+        passed: true,
+    };
+    const CAPTCHA_WRONG: SessionEntry = SessionEntry {
+        challenge: SessionChallenge::Custom(ChallengeStep::Captcha),
         passed: false,
     };
     const SRP_A: SessionEntry = SessionEntry {
@@ -626,6 +711,138 @@ mod tests {
         assert!(current_round(&sms_flow(), &[SMS], 3).is_err());
     }
 
+    fn flow(value: &str) -> AuthFlow {
+        AuthFlow::parse(value).unwrap()
+    }
+
+    fn captcha_round(attempt: u8) -> FlowDecision {
+        FlowDecision::Challenge(NextChallenge::Custom {
+            step: ChallengeStep::Captcha,
+            attempt,
+        })
+    }
+
+    #[test]
+    fn captcha_then_sms_asks_the_captcha_first_and_the_code_only_after_it_passed() {
+        let flow = flow("captcha,sms_otp");
+        assert_eq!(decide(&flow, &[], false, 3), captcha_round(1));
+        assert_eq!(decide(&flow, &[CAPTCHA_WRONG], false, 3), captcha_round(2));
+        assert_eq!(decide(&flow, &[CAPTCHA], false, 3), sms_round(1));
+        assert_eq!(
+            decide(&flow, &[CAPTCHA_WRONG, CAPTCHA, SMS_WRONG], false, 3),
+            sms_round(2)
+        );
+        assert_eq!(
+            decide(&flow, &[CAPTCHA, SMS], false, 3),
+            FlowDecision::IssueTokens
+        );
+        // The SMS step alone is not enough: the CAPTCHA must come first.
+        assert_eq!(
+            decide(&flow, &[SMS], false, 3),
+            FlowDecision::Fail(FailReason::UnexpectedEntry { position: 0 })
+        );
+        // A passed CAPTCHA is not a sign-in.
+        assert_eq!(
+            decide(&flow, &[CAPTCHA, CAPTCHA], false, 3),
+            FlowDecision::Fail(FailReason::UnexpectedEntry { position: 1 })
+        );
+        assert_eq!(
+            decide(&flow, &[CAPTCHA, SMS], true, 3),
+            FlowDecision::Fail(FailReason::UserNotFound)
+        );
+    }
+
+    #[test]
+    fn the_captcha_has_its_own_attempt_limit() {
+        let flow = flow("captcha,sms_otp");
+        let limits = AttemptLimits {
+            default: 3,
+            captcha: 5,
+        };
+        let four_wrong = [CAPTCHA_WRONG; 4];
+        assert_eq!(decide(&flow, &four_wrong, false, limits), captcha_round(5));
+        assert_eq!(
+            decide(&flow, &[CAPTCHA_WRONG; 5], false, limits),
+            FlowDecision::Fail(FailReason::TooManyWrongAnswers(ChallengeStep::Captcha))
+        );
+        // The SMS step keeps the default limit, counted afresh.
+        let mut session = four_wrong.to_vec();
+        session.extend([CAPTCHA, SMS_WRONG, SMS_WRONG]);
+        assert_eq!(decide(&flow, &session, false, limits), sms_round(3));
+        session.push(SMS_WRONG);
+        assert_eq!(
+            decide(&flow, &session, false, limits),
+            FlowDecision::Fail(FailReason::TooManyWrongAnswers(ChallengeStep::SmsOtp))
+        );
+        assert_eq!(
+            current_round(&flow, &four_wrong, limits).map(|round| round.attempts_left),
+            Ok(1)
+        );
+    }
+
+    #[test]
+    fn password_then_captcha_is_the_seeds_flow() {
+        let flow = flow("password,captcha");
+        assert_eq!(
+            decide(&flow, &[SRP_A], false, 3),
+            FlowDecision::Challenge(NextChallenge::PasswordVerifier)
+        );
+        assert_eq!(
+            decide(&flow, &[SRP_A, VERIFIER], false, 3),
+            captcha_round(1)
+        );
+        assert_eq!(
+            decide(&flow, &[SRP_A, VERIFIER, CAPTCHA_WRONG, CAPTCHA], false, 3),
+            FlowDecision::IssueTokens
+        );
+        assert_eq!(
+            decide(&flow, &[SRP_A, VERIFIER_FAILED], false, 3),
+            FlowDecision::Fail(FailReason::PasswordFailed)
+        );
+        assert_eq!(
+            decide(&flow, &[SRP_A, CAPTCHA], false, 3),
+            FlowDecision::Fail(FailReason::UnexpectedEntry { position: 1 })
+        );
+    }
+
+    #[test]
+    fn password_alone_issues_tokens_after_the_verifier() {
+        let flow = flow("password");
+        assert_eq!(
+            decide(&flow, &[SRP_A, VERIFIER], false, 3),
+            FlowDecision::IssueTokens
+        );
+        assert_eq!(
+            decide(&flow, &[SRP_A, VERIFIER], true, 3),
+            FlowDecision::Fail(FailReason::UserNotFound)
+        );
+    }
+
+    #[test]
+    fn all_three_steps_run_in_order() {
+        let flow = flow("password,captcha,sms_otp");
+        let mut session = vec![SRP_A, VERIFIER];
+        assert_eq!(decide(&flow, &session, false, 3), captcha_round(1));
+        session.push(CAPTCHA);
+        assert_eq!(decide(&flow, &session, false, 3), sms_round(1));
+        assert_eq!(
+            current_round(&flow, &session, 3),
+            Ok(Round {
+                step: ChallengeStep::SmsOtp,
+                attempt: 1,
+                attempts_left: 3,
+                previous_round: None
+            })
+        );
+        session.push(SMS);
+        assert_eq!(decide(&flow, &session, false, 3), FlowDecision::IssueTokens);
+        // Swapping the custom steps fails.
+        assert_eq!(
+            decide(&flow, &[SRP_A, VERIFIER, SMS, CAPTCHA], false, 3),
+            FlowDecision::Fail(FailReason::UnexpectedEntry { position: 2 })
+        );
+    }
+
     #[test]
     fn flow_parsing_accepts_supported_sequences_only() {
         assert_eq!(AuthFlow::parse("sms_otp").unwrap(), AuthFlow::sms_otp());
@@ -633,25 +850,72 @@ mod tests {
             AuthFlow::parse(" password , sms_otp ").unwrap().steps(),
             &[ChallengeStep::Password, ChallengeStep::SmsOtp]
         );
+        for supported in AuthFlow::SUPPORTED {
+            assert_eq!(flow(supported).to_string(), *supported);
+        }
         for bad in [
             "",
             "sms_otp,",
             "captcha",
+            "sms_otp,captcha",
+            "password,sms_otp,captcha",
             "sms_otp,sms_otp",
+            "captcha,captcha,sms_otp",
             "sms_otp,password",
+            "captcha,password",
+            "SMS_OTP",
+            "totp",
         ] {
             assert!(AuthFlow::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(
-            AuthFlow::parse("password,sms_otp").unwrap().to_string(),
-            "password,sms_otp"
+        let message = AuthFlow::parse("password,captcha,sms_otp,captcha")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("twice"), "{message}");
+        let message = AuthFlow::parse("captcha").unwrap_err().to_string();
+        assert!(
+            message.contains("does not prove who the user is"),
+            "{message}"
         );
+        let message = AuthFlow::parse("sms_otp,captcha").unwrap_err().to_string();
+        assert!(message.contains("before `sms_otp`"), "{message}");
+    }
+
+    #[test]
+    fn every_step_order_is_either_supported_or_refused_with_a_reason() {
+        // All sequences of up to three steps, repeats included.
+        let mut sequences: Vec<Vec<ChallengeStep>> = vec![vec![]];
+        for _ in 0..3 {
+            let longer: Vec<Vec<ChallengeStep>> = sequences
+                .iter()
+                .flat_map(|sequence| {
+                    ChallengeStep::ALL.into_iter().map(move |step| {
+                        let mut next = sequence.clone();
+                        next.push(step);
+                        next
+                    })
+                })
+                .collect();
+            sequences.extend(longer);
+        }
+        sequences.sort();
+        sequences.dedup();
+        for steps in sequences {
+            let text = steps
+                .iter()
+                .map(|step| step.config_name())
+                .collect::<Vec<_>>()
+                .join(",");
+            let supported = AuthFlow::SUPPORTED.contains(&text.as_str());
+            assert_eq!(AuthFlow::from_steps(steps).is_ok(), supported, "{text:?}");
+        }
     }
 
     fn any_entry() -> impl Strategy<Value = SessionEntry> {
         let challenge = prop_oneof![
             Just(SessionChallenge::SrpA),
             Just(SessionChallenge::PasswordVerifier),
+            Just(SessionChallenge::Custom(ChallengeStep::Captcha)),
             Just(SessionChallenge::Custom(ChallengeStep::SmsOtp)),
             Just(SessionChallenge::UntaggedCustom),
             Just(SessionChallenge::Other),
@@ -661,32 +925,43 @@ mod tests {
     }
 
     fn any_flow() -> impl Strategy<Value = AuthFlow> {
-        prop_oneof![Just(sms_flow()), Just(password_sms_flow())]
+        prop::sample::select(AuthFlow::SUPPORTED).prop_map(flow)
+    }
+
+    fn any_limits() -> impl Strategy<Value = AttemptLimits> {
+        (1u8..6, 1u8..6).prop_map(|(default, captcha)| AttemptLimits { default, captcha })
+    }
+
+    /// The entries a well-behaved client produces when `step` passes.
+    fn passing_entries(step: ChallengeStep) -> Vec<SessionEntry> {
+        match step {
+            ChallengeStep::Password => vec![SRP_A, VERIFIER],
+            ChallengeStep::Captcha => vec![CAPTCHA],
+            ChallengeStep::SmsOtp => vec![SMS],
+        }
     }
 
     /// The session a well-behaved client produces when every step passes.
     fn passing_session(flow: &AuthFlow) -> Vec<SessionEntry> {
         flow.steps()
             .iter()
-            .flat_map(|step| match step {
-                ChallengeStep::Password => vec![SRP_A, VERIFIER],
-                ChallengeStep::SmsOtp => vec![SMS],
-            })
+            .copied()
+            .flat_map(passing_entries)
             .collect()
     }
 
     proptest! {
         #[test]
-        fn never_tokens_unless_the_last_entry_passes_the_final_step(
+        fn never_tokens_unless_every_step_passed_in_order(
             flow in any_flow(),
-            session in prop::collection::vec(any_entry(), 0..8),
-            max_attempts in 1u8..6,
+            session in prop::collection::vec(any_entry(), 0..10),
+            limits in any_limits(),
         ) {
-            if decide(&flow, &session, false, max_attempts) == FlowDecision::IssueTokens {
-                let last = session.last().copied();
-                prop_assert_eq!(last, Some(SMS));
-                // And the session is exactly: each step passed in order, with only wrong
-                // answers to custom steps in between.
+            if decide(&flow, &session, false, limits) == FlowDecision::IssueTokens {
+                let final_step = *flow.steps().last().unwrap();
+                prop_assert_eq!(session.last().copied(), passing_entries(final_step).last().copied());
+                // The session is exactly: each step passed in order, with only wrong answers to
+                // custom steps in between.
                 let passed: Vec<SessionEntry> = session.iter().copied().filter(|entry| entry.passed).collect();
                 prop_assert_eq!(passed, passing_session(&flow));
                 prop_assert!(session.iter().all(|entry| entry.passed || matches!(entry.challenge, SessionChallenge::Custom(_))));
@@ -696,28 +971,47 @@ mod tests {
         #[test]
         fn never_tokens_for_an_unknown_user(
             flow in any_flow(),
-            session in prop::collection::vec(any_entry(), 0..8),
-            max_attempts in 1u8..6,
+            session in prop::collection::vec(any_entry(), 0..10),
+            limits in any_limits(),
         ) {
-            prop_assert_ne!(decide(&flow, &session, true, max_attempts), FlowDecision::IssueTokens);
+            prop_assert_ne!(decide(&flow, &session, true, limits), FlowDecision::IssueTokens);
         }
 
         #[test]
-        fn always_fails_after_max_attempts_wrong_answers(
+        fn always_fails_after_the_limit_of_wrong_answers_to_any_custom_step(
             flow in any_flow(),
-            max_attempts in 1u8..6,
+            limits in any_limits(),
+            step_index in 0usize..3,
             extra in prop::collection::vec(any_entry(), 0..4),
         ) {
-            let mut session = passing_session(&flow);
-            session.pop(); // the final SMS step is not passed…
-            session.extend(std::iter::repeat_n(SMS_WRONG, usize::from(max_attempts))); // …but failed max times
+            let Some(&step) = flow.steps().get(step_index) else { return Ok(()) };
+            if step.tag().is_none() { return Ok(()) }
+            // Every earlier step passed, then this one answered wrongly `limit` times.
+            let mut session: Vec<SessionEntry> = flow.steps().iter().take(step_index).copied().flat_map(passing_entries).collect();
+            let wrong = SessionEntry { challenge: SessionChallenge::Custom(step), passed: false };
+            let limit = usize::from(limits.for_step(step));
+            session.extend(std::iter::repeat_n(wrong, limit - 1));
+            let asked = matches!(decide(&flow, &session, false, limits), FlowDecision::Challenge(NextChallenge::Custom { step: asked, .. }) if asked == step);
+            prop_assert!(asked);
+            session.push(wrong);
             prop_assert_eq!(
-                decide(&flow, &session, false, max_attempts),
-                FlowDecision::Fail(FailReason::TooManyWrongAnswers(ChallengeStep::SmsOtp))
+                decide(&flow, &session, false, limits),
+                FlowDecision::Fail(FailReason::TooManyWrongAnswers(step))
             );
             // Whatever comes after, the sign-in stays failed.
             session.extend(extra);
-            prop_assert!(matches!(decide(&flow, &session, false, max_attempts), FlowDecision::Fail(_)));
+            prop_assert!(matches!(decide(&flow, &session, false, limits), FlowDecision::Fail(_)));
+        }
+
+        #[test]
+        fn a_failed_password_verifier_ends_every_password_flow(
+            flow in any_flow(),
+            after in prop::collection::vec(any_entry(), 0..4),
+        ) {
+            prop_assume!(flow.starts_with_password());
+            let mut session = vec![SRP_A, VERIFIER_FAILED];
+            session.extend(after);
+            prop_assert!(matches!(decide(&flow, &session, false, 3), FlowDecision::Fail(_)));
         }
 
         #[test]
@@ -736,21 +1030,37 @@ mod tests {
         }
 
         #[test]
+        fn a_step_out_of_order_fails(
+            flow in any_flow(),
+            position in 0usize..3,
+            limits in any_limits(),
+        ) {
+            // A passing session with one step's entries moved after the next step's.
+            let steps = flow.steps();
+            prop_assume!(position + 1 < steps.len());
+            let mut reordered = steps.to_vec();
+            reordered.swap(position, position + 1);
+            let session: Vec<SessionEntry> = reordered.into_iter().flat_map(passing_entries).collect();
+            prop_assert!(matches!(decide(&flow, &session, false, limits), FlowDecision::Fail(_)));
+        }
+
+        #[test]
         fn create_and_define_agree_on_the_step(
             flow in any_flow(),
-            session in prop::collection::vec(any_entry(), 0..8),
-            max_attempts in 1u8..6,
+            session in prop::collection::vec(any_entry(), 0..10),
+            limits in any_limits(),
         ) {
-            match decide(&flow, &session, false, max_attempts) {
+            match decide(&flow, &session, false, limits) {
                 FlowDecision::Challenge(NextChallenge::Custom { step, attempt }) => {
-                    let round = current_round(&flow, &session, max_attempts);
+                    let round = current_round(&flow, &session, limits);
                     prop_assert!(round.is_ok());
                     let round = round.unwrap();
                     prop_assert_eq!(round.step, step);
                     prop_assert_eq!(round.attempt, attempt);
+                    prop_assert_eq!(round.attempts_left, limits.for_step(step) - (attempt - 1));
                     prop_assert_eq!(round.previous_round.is_some(), attempt > 1);
                 }
-                _ => prop_assert!(current_round(&flow, &session, max_attempts).is_err()),
+                _ => prop_assert!(current_round(&flow, &session, limits).is_err()),
             }
         }
     }

@@ -4,6 +4,11 @@
 //! - [`event`]: typed models of the Cognito trigger events, exactly as Cognito sends them.
 //! - [`flow`]: the challenge state machine, a pure function from session to [`flow::FlowDecision`].
 //! - [`otp`]: one-time codes, their sealed digests and constant-time verification.
+//! - [`captcha`]: the CAPTCHA step: a self-hosted image CAPTCHA, or reCAPTCHA / hCaptcha /
+//!   Turnstile tokens checked with the provider.
+//! - [`seal`]: the salted digests Cognito carries instead of codes and CAPTCHA texts.
+//! - `http` (feature `http`): a small rustls HTTP client with one deadline per call.
+//! - `secrets` (feature `aws-secrets`): secrets from the environment or AWS Secrets Manager.
 //! - [`phone`]: E.164 phone numbers and how they are shown to users and logs.
 //! - [`sms`]: the SMS senders (End User Messaging SMS, Pinpoint, console) behind one trait.
 //! - [`config`]: the environment, read and checked once at cold start.
@@ -11,12 +16,20 @@
 //! - [`error`]: the crate's one error type, with user-safe messages for the edge.
 //! - [`telemetry`]: JSON logs for CloudWatch.
 
+#[cfg(feature = "aws-sdk")]
+pub mod aws;
+pub mod captcha;
 pub mod config;
 pub mod error;
 pub mod event;
 pub mod flow;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod otp;
 pub mod phone;
+pub mod seal;
+#[cfg(feature = "aws-secrets")]
+pub mod secrets;
 pub mod sms;
 pub mod telemetry;
 pub mod triggers;

@@ -14,12 +14,8 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-
 use crate::Error;
+use crate::seal::Seal;
 
 /// Answers longer than this are refused before any work is done on them.
 pub const MAX_ANSWER_BYTES: usize = 64;
@@ -105,54 +101,30 @@ pub enum OtpCheck {
 
 /// The digest of a code with its issue time and salt: what Cognito carries instead of the code.
 #[derive(Clone, PartialEq, Eq)]
-pub struct OtpSeal {
-    issued_at: u64,
-    salt: [u8; 16],
-    digest: [u8; 32],
-}
+pub struct OtpSeal(Seal);
 
-const SEAL_VERSION: &str = "v1";
+/// The seal domain of SMS codes.
+const DOMAIN: &[u8] = b"cognito-sms-otp/v1\0";
 
 impl OtpSeal {
     /// Seals `code`, issued at `issued_at` (Unix seconds) for the pool `pool_id`.
     pub fn new(code: &OtpCode, issued_at: u64, pool_id: &str) -> Result<Self, Error> {
-        let mut salt = [0u8; 16];
-        random_bytes(&mut salt)?;
-        Ok(Self {
-            issued_at,
-            salt,
-            digest: digest(pool_id, issued_at, &salt, code.expose().as_bytes()),
-        })
+        Seal::new(DOMAIN, code.expose().as_bytes(), issued_at, pool_id).map(Self)
     }
 
     /// When the code was issued (Unix seconds).
     pub fn issued_at(&self) -> u64 {
-        self.issued_at
+        self.0.issued_at()
     }
 
     /// Text form for Cognito: `v1.<issued_at>.<salt>.<digest>` (base64url).
     pub fn encode(&self) -> String {
-        format!(
-            "{SEAL_VERSION}.{}.{}.{}",
-            self.issued_at,
-            URL_SAFE_NO_PAD.encode(self.salt),
-            URL_SAFE_NO_PAD.encode(self.digest)
-        )
+        self.0.encode()
     }
 
     /// Reads [`OtpSeal::encode`]'s form; `None` for anything else.
     pub fn decode(text: &str) -> Option<Self> {
-        let mut parts = text.split('.');
-        let (version, issued_at, salt, digest) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if version != SEAL_VERSION || parts.next().is_some() {
-            return None;
-        }
-        Some(Self {
-            issued_at: issued_at.parse().ok()?,
-            salt: URL_SAFE_NO_PAD.decode(salt).ok()?.try_into().ok()?,
-            digest: URL_SAFE_NO_PAD.decode(digest).ok()?.try_into().ok()?,
-        })
+        Seal::decode(text).map(Self)
     }
 
     /// Checks an untrusted answer at time `now` (Unix seconds).
@@ -163,8 +135,7 @@ impl OtpSeal {
         let Some(answer) = normalize_answer(answer, policy.length) else {
             return OtpCheck::Malformed;
         };
-        let candidate = digest(pool_id, self.issued_at, &self.salt, answer.as_bytes());
-        if bool::from(candidate.ct_eq(&self.digest)) {
+        if self.0.matches(DOMAIN, answer.as_bytes(), pool_id) {
             OtpCheck::Correct
         } else {
             OtpCheck::Wrong
@@ -174,14 +145,13 @@ impl OtpSeal {
     /// Whether the code is still valid at `now`: not older than `ttl_seconds`, and not issued more
     /// than a minute in the future (clock skew between functions).
     pub fn is_fresh(&self, ttl_seconds: u64, now: u64) -> bool {
-        now.saturating_add(60) >= self.issued_at
-            && now <= self.issued_at.saturating_add(ttl_seconds)
+        self.0.is_fresh(ttl_seconds, now)
     }
 }
 
 impl fmt::Debug for OtpSeal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "OtpSeal(issued_at: {}, ..)", self.issued_at)
+        write!(f, "OtpSeal(issued_at: {}, ..)", self.issued_at())
     }
 }
 
@@ -193,17 +163,6 @@ fn normalize_answer(answer: &str, length: u8) -> Option<&str> {
     let trimmed = answer.trim_matches(|c: char| c.is_ascii_whitespace());
     (trimmed.len() == usize::from(length) && trimmed.bytes().all(|byte| byte.is_ascii_digit()))
         .then_some(trimmed)
-}
-
-fn digest(pool_id: &str, issued_at: u64, salt: &[u8; 16], code: &[u8]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(b"cognito-sms-otp/v1\0");
-    hasher.update((pool_id.len() as u64).to_be_bytes());
-    hasher.update(pool_id.as_bytes());
-    hasher.update(issued_at.to_be_bytes());
-    hasher.update(salt);
-    hasher.update(code);
-    hasher.finalize().into()
 }
 
 #[cfg(test)]

@@ -63,55 +63,62 @@ fn unknown_keys_and_absent_responses_survive() {
     assert_eq!(answered["response"]["challengeName"], "CUSTOM_CHALLENGE");
 }
 
-#[test]
-fn verify_accepts_the_sealed_sample_code_while_it_is_fresh() {
-    let verify = VerifyAuthChallenge::new(&console_config()).unwrap();
-    let answer = |file: &str, now: u64| {
+#[tokio::test]
+async fn verify_accepts_the_sealed_sample_code_while_it_is_fresh() {
+    let verify = VerifyAuthChallenge::new(&console_config(), None).unwrap();
+    let answer = async |file: &str, now: u64| {
         let event = verify
             .invoke(fixture(&format!("verify-auth-challenge/{file}.json")), now)
+            .await
             .unwrap();
         event.response.answer_correct
     };
-    assert_eq!(answer("right-code", SEALED_AT + 10), Some(true));
-    assert_eq!(answer("right-code", SEALED_AT + 300), Some(true));
+    assert_eq!(answer("right-code", SEALED_AT + 10).await, Some(true));
+    assert_eq!(answer("right-code", SEALED_AT + 300).await, Some(true));
     assert_eq!(
-        answer("right-code", SEALED_AT + 301),
+        answer("right-code", SEALED_AT + 301).await,
         Some(false),
         "expired"
     );
-    assert_eq!(answer("wrong-code", SEALED_AT + 10), Some(false));
-    assert_eq!(answer("malformed-answer", SEALED_AT + 10), Some(false));
-    assert_eq!(answer("user-not-found", SEALED_AT + 10), Some(false));
+    assert_eq!(answer("wrong-code", SEALED_AT + 10).await, Some(false));
+    assert_eq!(
+        answer("malformed-answer", SEALED_AT + 10).await,
+        Some(false)
+    );
+    assert_eq!(answer("user-not-found", SEALED_AT + 10).await, Some(false));
 }
 
 /// Verify's answer to `raw` at a time when the sample seals are fresh.
-fn verify_answer(raw: Value) -> Option<bool> {
-    let verify = VerifyAuthChallenge::new(&console_config()).unwrap();
+async fn verify_answer(raw: Value) -> Option<bool> {
+    let verify = VerifyAuthChallenge::new(&console_config(), None).unwrap();
     verify
         .invoke(raw, SEALED_AT + 10)
+        .await
         .unwrap()
         .response
         .answer_correct
 }
 
-#[test]
-fn verify_refuses_a_real_seal_for_an_unknown_user() {
+#[tokio::test]
+async fn verify_refuses_a_real_seal_for_an_unknown_user() {
     let mut raw = fixture("verify-auth-challenge/right-code.json");
     raw["request"]["userNotFound"] = json!(true);
-    assert_eq!(verify_answer(raw), Some(false));
+    assert_eq!(verify_answer(raw).await, Some(false));
 }
 
-#[test]
-fn verify_treats_odd_private_parameters_as_wrong() {
+#[tokio::test]
+async fn verify_treats_odd_private_parameters_as_wrong() {
     for private in [
         json!(null),
         json!({}),
         json!({"challenge": "CAPTCHA", "seal": "x"}),
+        json!({"challenge": "CAPTCHA", "provider": "image", "seal": "x"}),
+        json!({"challenge": "CAPTCHA", "provider": "turnstile"}),
         json!({"challenge": "SMS_OTP", "seal": "v1.garbage"}),
     ] {
         let mut raw = fixture("verify-auth-challenge/right-code.json");
         raw["request"]["privateChallengeParameters"] = private.clone();
-        assert_eq!(verify_answer(raw), Some(false), "{private}");
+        assert_eq!(verify_answer(raw).await, Some(false), "{private}");
     }
 }
 
@@ -136,7 +143,7 @@ async fn create_then_verify_accepts_only_the_sent_code() {
         &config,
         Arc::new(ConsoleSender::new(Box::new(inbox.clone()))),
     );
-    let verify = VerifyAuthChallenge::new(&config).unwrap();
+    let verify = VerifyAuthChallenge::new(&config, None).unwrap();
     let now = 1_800_000_000;
 
     let created = create
@@ -160,6 +167,7 @@ async fn create_then_verify_accepts_only_the_sent_code() {
         assert_eq!(
             verify
                 .invoke(attempt.clone(), now)
+                .await
                 .unwrap()
                 .response
                 .answer_correct,
@@ -182,4 +190,135 @@ async fn create_for_a_password_first_session_with_the_sms_only_flow_is_refused()
     let mut raw = fixture("create-auth-challenge/first-round.json");
     raw["request"]["challengeName"] = json!("PASSWORD_VERIFIER");
     assert!(create.invoke(raw, SEALED_AT).await.is_err());
+}
+
+fn config_with(vars: &[(&str, &str)]) -> shared::config::Config {
+    shared::config::Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+            .or_else(|| (name == "SMS_PROVIDER").then(|| "console".to_owned()))
+    })
+    .unwrap()
+}
+
+#[test]
+fn define_answers_every_flow_sample() {
+    let custom = (Some("CUSTOM_CHALLENGE"), false, false);
+    let verifier = (Some("PASSWORD_VERIFIER"), false, false);
+    let tokens = (None, true, false);
+    let fail = (None, false, true);
+    for (file, flow, expected) in [
+        ("first-call", "captcha,sms_otp", custom),
+        ("captcha-sms-after-wrong-captcha", "captcha,sms_otp", custom),
+        ("captcha-sms-after-captcha", "captcha,sms_otp", custom),
+        (
+            "captcha-sms-after-captcha-and-code",
+            "captcha,sms_otp",
+            tokens,
+        ),
+        // The same session under the SMS-only flow: a CAPTCHA round it never asked for.
+        ("captcha-sms-after-captcha", "sms_otp", fail),
+        ("after-right-code", "captcha,sms_otp", fail),
+        ("password-first", "password,captcha", verifier),
+        (
+            "password-captcha-after-password",
+            "password,captcha",
+            custom,
+        ),
+        ("password-captcha-after-captcha", "password,captcha", tokens),
+        ("password-verifier-failed", "password,captcha", fail),
+        ("password-verifier-failed", "password,sms_otp", fail),
+        ("password-first", "password,sms_otp", verifier),
+        ("password-sms-after-code", "password,sms_otp", tokens),
+        (
+            "password-captcha-sms-after-captcha",
+            "password,captcha,sms_otp",
+            custom,
+        ),
+        (
+            "password-captcha-after-captcha",
+            "password,captcha,sms_otp",
+            custom,
+        ),
+        ("password-sms-after-code", "password,captcha,sms_otp", fail),
+        ("first-call", "password,captcha", fail),
+    ] {
+        let define = DefineAuthChallenge::new(&config_with(&[("AUTH_FLOW", flow)]));
+        let answered = define
+            .invoke(fixture(&format!("define-auth-challenge/{file}.json")))
+            .unwrap();
+        let (challenge, issue, fail) = expected;
+        assert_eq!(
+            serde_json::to_value(&answered.response).unwrap(),
+            json!({"challengeName": challenge, "issueTokens": issue, "failAuthentication": fail}),
+            "{file} under {flow}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn verify_accepts_the_image_sample_in_any_case_until_it_expires() {
+    let verify =
+        VerifyAuthChallenge::new(&config_with(&[("AUTH_FLOW", "captcha,sms_otp")]), None).unwrap();
+    let answer = async |file: &str, now: u64| {
+        verify
+            .invoke(fixture(&format!("verify-auth-challenge/{file}.json")), now)
+            .await
+            .unwrap()
+            .response
+            .answer_correct
+    };
+    assert_eq!(
+        answer("captcha-image-right", SEALED_AT + 10).await,
+        Some(true)
+    );
+    assert_eq!(
+        answer("captcha-image-right", SEALED_AT + 300).await,
+        Some(true)
+    );
+    assert_eq!(
+        answer("captcha-image-right", SEALED_AT + 301).await,
+        Some(false)
+    );
+    assert_eq!(
+        answer("captcha-image-wrong", SEALED_AT + 10).await,
+        Some(false)
+    );
+    // A widget round never passes an image-configured Verify.
+    assert_eq!(
+        answer("captcha-widget-token", SEALED_AT + 10).await,
+        Some(false)
+    );
+}
+
+#[tokio::test]
+async fn create_asks_the_captcha_after_the_password_and_sends_nothing() {
+    let inbox = Inbox::default();
+    let create = CreateAuthChallenge::new(
+        &config_with(&[("AUTH_FLOW", "password,captcha")]),
+        Arc::new(ConsoleSender::new(Box::new(inbox.clone()))),
+    );
+    let answered = create
+        .invoke(
+            fixture("create-auth-challenge/captcha-after-password.json"),
+            SEALED_AT,
+        )
+        .await
+        .unwrap();
+    let public = answered.response.public_challenge_parameters.unwrap();
+    assert_eq!(public["challenge"], "CAPTCHA");
+    assert!(public["captchaImage"].starts_with("data:image/png;base64,"));
+    assert_eq!(
+        answered.response.challenge_metadata.as_deref(),
+        Some("CAPTCHA:image")
+    );
+    assert!(inbox.0.lock().unwrap().is_empty());
+    // The SMS-only sample session cannot get a CAPTCHA under this flow.
+    assert!(
+        create
+            .invoke(fixture("create-auth-challenge/first-round.json"), SEALED_AT)
+            .await
+            .is_err()
+    );
 }

@@ -132,18 +132,18 @@ fn run_all(event: Value) {
         }
         serde_json::to_vec(&answered).unwrap();
     }
-    let verify = VerifyAuthChallenge::new(&config).unwrap();
-    if let Ok(answered) = verify.invoke(event.clone(), 1_763_769_610) {
-        if answered.response.answer_correct == Some(true) {
-            assert_ne!(answered.request.user_not_found, Some(true));
-        }
-        serde_json::to_vec(&answered).unwrap();
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .unwrap();
+    let verify = VerifyAuthChallenge::new(&config, None).unwrap();
+    if let Ok(answered) = runtime.block_on(verify.invoke(event.clone(), 1_763_769_610)) {
+        if answered.response.answer_correct == Some(true) {
+            assert_ne!(answered.request.user_not_found, Some(true));
+        }
+        serde_json::to_vec(&answered).unwrap();
+    }
     let create = CreateAuthChallenge::new(
         &config,
         Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),

@@ -98,9 +98,18 @@ pub struct Recorded {
     pub headers: HeaderMap,
     /// Body, parsed as JSON (or `Null`).
     pub json: Value,
+    /// Body as sent.
+    pub body: Vec<u8>,
 }
 
 impl Recorded {
+    /// A field of an `application/x-www-form-urlencoded` body.
+    pub fn form(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(&self.body)
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+
     /// A header's value as text.
     pub fn header(&self, name: &str) -> &str {
         self.headers
@@ -121,6 +130,8 @@ pub struct Reply {
     pub body: Value,
     /// Wait this long before answering.
     pub delay: Duration,
+    /// A body sent as it is instead of `body` (for answers that are not JSON).
+    pub raw: Option<String>,
 }
 
 impl Reply {
@@ -131,6 +142,18 @@ impl Reply {
             headers: Vec::new(),
             body,
             delay: Duration::ZERO,
+            raw: None,
+        }
+    }
+
+    /// `status` with a body that is sent as it is.
+    pub fn text(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Value::Null,
+            delay: Duration::ZERO,
+            raw: Some(body.to_owned()),
         }
     }
 
@@ -141,6 +164,7 @@ impl Reply {
             headers: vec![("x-amzn-errortype", error_type.to_owned())],
             body: serde_json::json!({"__type": error_type, "message": message}),
             delay: Duration::ZERO,
+            raw: None,
         }
     }
 
@@ -177,13 +201,14 @@ impl FakeEndpoint {
                         uri,
                         headers,
                         json: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                        body: body.to_vec(),
                     };
                     recorded.lock().unwrap().push(request.clone());
                     let reply = script(&request);
                     tokio::time::sleep(reply.delay).await;
                     let mut response: Response = (
                         StatusCode::from_u16(reply.status).unwrap(),
-                        reply.body.to_string(),
+                        reply.raw.unwrap_or_else(|| reply.body.to_string()),
                     )
                         .into_response();
                     for (name, value) in reply.headers {

@@ -101,47 +101,9 @@ pub async fn build_sender(config: &Config) -> Result<Arc<dyn SmsSender>, Error> 
 /// Shared AWS SDK set-up for both AWS senders.
 #[cfg(feature = "aws-sms")]
 pub mod aws {
-    use std::time::Duration;
+    pub use crate::aws::{load_sdk_config, sdk_config_loader};
 
-    use aws_config::retry::RetryConfig;
-    use aws_config::timeout::TimeoutConfig;
-    use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-
-    use crate::Error;
     use crate::error::SmsFailure;
-
-    /// A loader with this project's HTTP client (rustls + ring), timeouts and retries: the whole
-    /// send, retries included, ends within `operation_timeout`. Standard variables (`AWS_REGION`,
-    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, credentials) still apply; tests add an
-    /// endpoint and static credentials on top.
-    pub fn sdk_config_loader(operation_timeout: Duration) -> ConfigLoader {
-        let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_millis(800).min(operation_timeout / 2))
-            .operation_attempt_timeout(operation_timeout.mul_f32(0.6))
-            .operation_timeout(operation_timeout)
-            .build();
-        aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http_client)
-            .timeout_config(timeouts)
-            .retry_config(RetryConfig::standard().with_max_attempts(2))
-    }
-
-    /// Loads the SDK configuration; a missing region is a configuration error now, not a failed
-    /// send later.
-    pub async fn load_sdk_config(loader: ConfigLoader) -> Result<SdkConfig, Error> {
-        let config = loader.load().await;
-        if config.region().is_none() {
-            return Err(Error::config(
-                "AWS_REGION",
-                "is not set (the SMS provider needs a region)",
-            ));
-        }
-        Ok(config)
-    }
 
     /// Classifies an SDK error, with the provider's words (phone numbers masked) as the detail.
     pub(crate) fn classify<E>(

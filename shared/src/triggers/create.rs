@@ -1,7 +1,10 @@
-//! CreateAuthChallenge: works out the round from the session, and for the SMS step either re-uses
-//! the first round's sealed code (a retry after a wrong answer: no new SMS) or draws a code, seals
-//! it and sends it. Unknown users and users without a verified phone get a decoy that looks the
-//! same from outside — same parameters, about the same time — and can never be passed.
+//! CreateAuthChallenge: works out the round from the session, then
+//! - for the SMS step, either re-uses the first round's sealed code (a retry after a wrong answer:
+//!   no new SMS) or draws a code, seals it and sends it. Unknown users and users without a verified
+//!   phone get a decoy that looks the same from outside — same parameters, about the same time —
+//!   and can never be passed;
+//! - for the CAPTCHA step, renders a new image (sealing its text) or hands out the widget's site
+//!   key. Every round of the CAPTCHA is new; it is the same for known and unknown users.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,10 +16,11 @@ use tracing::{info, warn};
 
 use super::{log_user, session_entries};
 use crate::Error;
+use crate::captcha::{CaptchaConfig, CaptchaProvider, IMAGE_TEXT_LENGTH, ImageChallenge};
 use crate::config::{Config, MessageTemplate, PhoneHint};
 use crate::error::SmsFailure;
 use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, StringMap};
-use crate::flow::{AuthFlow, ChallengeStep, Round, current_round};
+use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep, Round, current_round};
 use crate::otp::{OtpCode, OtpPolicy, OtpSeal, random_bytes};
 use crate::phone::{PhoneNumber, mask_with_digits};
 use crate::sms::{SmsMessage, SmsSender};
@@ -27,13 +31,16 @@ pub(crate) const DECOY: &str = "decoy";
 pub(crate) const PRIVATE_STEP: &str = "challenge";
 /// Private parameter holding the seal (or [`DECOY`]).
 pub(crate) const PRIVATE_SEAL: &str = "seal";
+/// Private parameter naming the CAPTCHA provider.
+pub(crate) const PRIVATE_PROVIDER: &str = "provider";
 
 /// The CreateAuthChallenge handler.
 #[derive(Debug)]
 pub struct CreateAuthChallenge {
     flow: AuthFlow,
-    max_attempts: u8,
+    attempts: AttemptLimits,
     otp: OtpPolicy,
+    captcha: CaptchaConfig,
     template: MessageTemplate,
     app_name: String,
     phone_hint: PhoneHint,
@@ -56,8 +63,9 @@ impl CreateAuthChallenge {
     pub fn new(config: &Config, sender: Arc<dyn SmsSender>) -> Self {
         Self {
             flow: config.flow.clone(),
-            max_attempts: config.max_attempts,
+            attempts: config.attempts,
             otp: config.otp,
+            captcha: config.captcha.clone(),
             template: config.message_template.clone(),
             app_name: config.app_name.clone(),
             phone_hint: config.phone_hint.clone(),
@@ -93,11 +101,12 @@ impl CreateAuthChallenge {
         let round = current_round(
             &self.flow,
             &session_entries(&request.session),
-            self.max_attempts,
+            self.attempts,
         )
         .map_err(|reason| Error::UnexpectedChallenge(reason.to_string()))?;
         event.response = match round.step {
             ChallengeStep::SmsOtp => self.sms_round(&event, round, now).await?,
+            ChallengeStep::Captcha => self.captcha_round(&event, round, now)?,
             ChallengeStep::Password => {
                 return Err(Error::UnexpectedChallenge(
                     "the password step is not a custom challenge".to_owned(),
@@ -195,6 +204,52 @@ impl CreateAuthChallenge {
             public_challenge_parameters: Some(public),
             private_challenge_parameters: Some(private),
             challenge_metadata: Some(format!("{tag}:{seal}")),
+        })
+    }
+
+    fn captcha_round(
+        &self,
+        event: &CreateAuthChallengeEvent,
+        round: Round,
+        now: u64,
+    ) -> Result<CreateAuthChallengeResponse, Error> {
+        let request = &event.request;
+        let user = log_user(
+            &request.user_attributes,
+            request.user_not_found.unwrap_or(false),
+        );
+        let tag = ChallengeStep::Captcha.tag().unwrap_or("CAPTCHA");
+        let provider = self.captcha.provider;
+        let mut public = StringMap::new();
+        public.insert("challenge".to_owned(), tag.to_owned());
+        public.insert("provider".to_owned(), provider.name().to_owned());
+        public.insert("attemptsLeft".to_owned(), round.attempts_left.to_string());
+        let mut private = StringMap::new();
+        private.insert(PRIVATE_STEP.to_owned(), tag.to_owned());
+        private.insert(PRIVATE_PROVIDER.to_owned(), provider.name().to_owned());
+        if provider == CaptchaProvider::Image {
+            let challenge = ImageChallenge::generate(now, &event.user_pool_id)?;
+            public.insert("captchaImage".to_owned(), challenge.data_url);
+            public.insert("answerLength".to_owned(), IMAGE_TEXT_LENGTH.to_string());
+            private.insert(PRIVATE_SEAL.to_owned(), challenge.seal.encode());
+        } else {
+            let site_key = self.captcha.site_key.clone().ok_or_else(|| {
+                Error::config("CAPTCHA_SITE_KEY", "is required for a widget CAPTCHA")
+            })?;
+            public.insert("siteKey".to_owned(), site_key);
+        }
+        info!(
+            trigger = "CreateAuthChallenge",
+            user,
+            step = tag,
+            attempt = round.attempt,
+            provider = provider.name(),
+            "CAPTCHA round created"
+        );
+        Ok(CreateAuthChallengeResponse {
+            public_challenge_parameters: Some(public),
+            private_challenge_parameters: Some(private),
+            challenge_metadata: Some(format!("{tag}:{provider}")),
         })
     }
 

@@ -7,13 +7,13 @@ use super::{log_user, session_entries};
 use crate::Error;
 use crate::config::Config;
 use crate::event::{DefineAuthChallengeEvent, DefineAuthChallengeResponse};
-use crate::flow::{AuthFlow, FlowDecision, decide};
+use crate::flow::{AttemptLimits, AuthFlow, FlowDecision, decide};
 
 /// The DefineAuthChallenge handler.
 #[derive(Debug, Clone)]
 pub struct DefineAuthChallenge {
     flow: AuthFlow,
-    max_attempts: u8,
+    attempts: AttemptLimits,
 }
 
 impl DefineAuthChallenge {
@@ -21,7 +21,7 @@ impl DefineAuthChallenge {
     pub fn new(config: &Config) -> Self {
         Self {
             flow: config.flow.clone(),
-            max_attempts: config.max_attempts,
+            attempts: config.attempts,
         }
     }
 
@@ -41,7 +41,7 @@ impl DefineAuthChallenge {
             &self.flow,
             &session_entries(&request.session),
             user_not_found,
-            self.max_attempts,
+            self.attempts,
         );
         let user = log_user(&request.user_attributes, user_not_found);
         let rounds = request.session.len();

@@ -1,0 +1,686 @@
+//! The CAPTCHA step: a self-hosted image CAPTCHA, or a widget provider (reCAPTCHA, hCaptcha,
+//! Cloudflare Turnstile) whose token the provider's `siteverify` endpoint checks.
+//!
+//! - [`ImageChallenge`]: CreateAuthChallenge draws a text from the CSPRNG, renders it
+//!   ([`image::render_png`]) into a `data:image/png;base64,…` URL for the client, and keeps only a
+//!   [`Seal`] of the upper-cased text (with its issue time) in the private parameters. Verify
+//!   compares case-insensitively in constant time, with expiry. Each round gets a new image.
+//! - Widget providers: Create hands the client the site key; the client's widget token is the
+//!   answer; Verify posts it with the secret to `siteverify` through a [`SiteVerify`] implementation
+//!   and [`judge`]s the answer. A failed or slow provider is a wrong answer, never an open door.
+
+pub mod image;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+
+use crate::Error;
+use crate::otp::random_bytes;
+use crate::seal::Seal;
+
+/// Who checks the CAPTCHA (`CAPTCHA_PROVIDER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptchaProvider {
+    /// A distorted-text PNG made by CreateAuthChallenge itself (the default; no third party).
+    Image,
+    /// Google reCAPTCHA (v2 or v3; v3's `score` is checked against `CAPTCHA_MIN_SCORE`).
+    Recaptcha,
+    /// hCaptcha.
+    Hcaptcha,
+    /// Cloudflare Turnstile.
+    Turnstile,
+}
+
+impl CaptchaProvider {
+    /// Every provider, as `CAPTCHA_PROVIDER` names them.
+    pub const ALL: [Self; 4] = [
+        Self::Image,
+        Self::Recaptcha,
+        Self::Hcaptcha,
+        Self::Turnstile,
+    ];
+
+    /// The name used in `CAPTCHA_PROVIDER`, public parameters and metadata.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Recaptcha => "recaptcha",
+            Self::Hcaptcha => "hcaptcha",
+            Self::Turnstile => "turnstile",
+        }
+    }
+
+    /// The provider `CAPTCHA_PROVIDER` names `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|provider| provider.name() == name)
+    }
+
+    /// The provider's own `siteverify` endpoint (`None` for the image CAPTCHA).
+    pub fn default_verify_url(self) -> Option<&'static str> {
+        match self {
+            Self::Image => None,
+            Self::Recaptcha => Some("https://www.google.com/recaptcha/api/siteverify"),
+            Self::Hcaptcha => Some("https://api.hcaptcha.com/siteverify"),
+            Self::Turnstile => Some("https://challenges.cloudflare.com/turnstile/v0/siteverify"),
+        }
+    }
+
+    /// Whether `score` in the provider's answer is reCAPTCHA v3's "likely human" score (hCaptcha
+    /// Enterprise's score means the opposite, so it is not compared).
+    pub fn score_means_human(self) -> bool {
+        self == Self::Recaptcha
+    }
+}
+
+impl fmt::Display for CaptchaProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A secret value (`CAPTCHA_SECRET`, …): `Debug` never shows it, and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Where a secret comes from: the variable itself, or an AWS Secrets Manager secret read once at
+/// cold start (the `…_ARN` variable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Given directly in the environment.
+    Value(Secret),
+    /// The ARN (or name) of a Secrets Manager secret, with the variable that named it.
+    SecretsManager {
+        /// The variable holding the ARN, for error messages.
+        variable: &'static str,
+        /// The secret's ARN or name.
+        arn: String,
+    },
+}
+
+/// What a widget provider's answer must show (`CAPTCHA_EXPECTED_HOSTNAMES`,
+/// `CAPTCHA_EXPECTED_ACTION`, `CAPTCHA_MIN_SCORE`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectations {
+    /// Host names the widget may have been solved on (any when empty).
+    pub hostnames: Vec<String>,
+    /// The action the widget must report (not checked when `None`).
+    pub action: Option<String>,
+    /// The lowest reCAPTCHA v3 score that passes.
+    pub min_score: f64,
+}
+
+/// Everything the CAPTCHA step is configured with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptchaConfig {
+    /// `CAPTCHA_PROVIDER` (default `image`).
+    pub provider: CaptchaProvider,
+    /// `CAPTCHA_SITE_KEY`: given to the client's widget (widget providers; required for them).
+    pub site_key: Option<String>,
+    /// `CAPTCHA_SECRET` or `CAPTCHA_SECRET_ARN` (widget providers; required for them).
+    pub secret: Option<SecretSource>,
+    /// `CAPTCHA_VERIFY_URL`: the `siteverify` endpoint (default: the provider's own).
+    pub verify_url: Option<String>,
+    /// What the provider's answer must show.
+    pub expectations: Expectations,
+    /// `CAPTCHA_TTL_SECONDS`: how long an image CAPTCHA may be answered (default 300).
+    pub ttl_seconds: u64,
+    /// `CAPTCHA_TIMEOUT_MS`: the most one `siteverify` call may take (default 3000).
+    pub timeout: Duration,
+}
+
+impl Default for CaptchaConfig {
+    fn default() -> Self {
+        Self {
+            provider: CaptchaProvider::Image,
+            site_key: None,
+            secret: None,
+            verify_url: None,
+            expectations: Expectations {
+                hostnames: Vec::new(),
+                action: None,
+                min_score: 0.5,
+            },
+            ttl_seconds: 300,
+            timeout: Duration::from_millis(3000),
+        }
+    }
+}
+
+/// Characters in an image CAPTCHA.
+pub const IMAGE_TEXT_LENGTH: usize = 6;
+
+/// Answers longer than this are refused without any work (widget tokens are about 2 KB at most).
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024;
+
+/// The seal domain of image CAPTCHA texts.
+const IMAGE_DOMAIN: &[u8] = b"cognito-captcha-image/v1\0";
+
+/// A fresh image CAPTCHA: what the client sees and what Cognito keeps.
+#[derive(Clone)]
+pub struct ImageChallenge {
+    text: String,
+    /// The PNG as a `data:image/png;base64,…` URL.
+    pub data_url: String,
+    /// The seal of the upper-cased text, for the private parameters.
+    pub seal: Seal,
+}
+
+impl fmt::Debug for ImageChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ImageChallenge({} characters, {} bytes of image, {:?})",
+            self.text.len(),
+            self.data_url.len(),
+            self.seal
+        )
+    }
+}
+
+impl ImageChallenge {
+    /// Draws a text from the CSPRNG, renders and seals it, issued at `now` for `pool_id`.
+    pub fn generate(now: u64, pool_id: &str) -> Result<Self, Error> {
+        let text = random_text(IMAGE_TEXT_LENGTH)?;
+        Self::for_text(text, now, pool_id)
+    }
+
+    fn for_text(text: String, now: u64, pool_id: &str) -> Result<Self, Error> {
+        let mut seed = [0u8; 32];
+        random_bytes(&mut seed)?;
+        let png = image::render_png(&text, seed)
+            .map_err(|error| Error::Captcha(format!("cannot render the image: {error}")))?;
+        let seal = Seal::new(IMAGE_DOMAIN, text.as_bytes(), now, pool_id)?;
+        Ok(Self {
+            data_url: format!("data:image/png;base64,{}", STANDARD.encode(png)),
+            text,
+            seal,
+        })
+    }
+
+    /// The text, for tests and tools that must answer correctly.
+    #[doc(hidden)]
+    pub fn expose_text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Draws `length` characters uniformly from [`image::ALPHABET`] (rejection sampling).
+fn random_text(length: usize) -> Result<String, Error> {
+    let alphabet = image::ALPHABET;
+    let size = alphabet.len();
+    // The largest multiple of the alphabet size below 256: bytes from there up are dropped.
+    let limit = 256 - 256 % size;
+    let mut text = String::with_capacity(length);
+    let mut buffer = [0u8; 32];
+    while text.len() < length {
+        random_bytes(&mut buffer)?;
+        for byte in buffer.iter().map(|&byte| usize::from(byte)) {
+            if text.len() == length {
+                break;
+            }
+            if byte < limit
+                && let Some(&character) = alphabet.get(byte % size)
+            {
+                text.push(char::from(character));
+            }
+        }
+    }
+    Ok(text)
+}
+
+/// What Verify concluded about an image CAPTCHA answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageCheck {
+    /// The answer is the text, in time.
+    Correct,
+    /// The answer is not the text.
+    Wrong,
+    /// The CAPTCHA's lifetime is over (whatever the answer).
+    Expired,
+    /// The private parameters hold no readable seal.
+    Unreadable,
+}
+
+/// Checks an untrusted answer against the sealed text, case-insensitively, at `now`.
+pub fn check_image_answer(
+    seal: &str,
+    answer: &str,
+    ttl_seconds: u64,
+    now: u64,
+    pool_id: &str,
+) -> ImageCheck {
+    let Some(seal) = Seal::decode(seal) else {
+        return ImageCheck::Unreadable;
+    };
+    if !seal.is_fresh(ttl_seconds, now) {
+        return ImageCheck::Expired;
+    }
+    if answer.len() > MAX_ANSWER_BYTES {
+        return ImageCheck::Wrong;
+    }
+    let normalized: String = answer
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if seal.matches(IMAGE_DOMAIN, normalized.as_bytes(), pool_id) {
+        ImageCheck::Correct
+    } else {
+        ImageCheck::Wrong
+    }
+}
+
+/// A widget provider's `siteverify` answer (the fields all three providers share).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct SiteVerifyResponse {
+    /// Whether the token is valid.
+    #[serde(default)]
+    pub success: bool,
+    /// Where the widget was solved.
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// The action the widget reported (reCAPTCHA v3, Turnstile).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// reCAPTCHA v3: how likely a human (0.0 to 1.0).
+    #[serde(default)]
+    pub score: Option<f64>,
+    /// Why the token was refused.
+    #[serde(default, rename = "error-codes")]
+    pub error_codes: Vec<String>,
+}
+
+/// Why a widget token was not accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rejection {
+    /// The provider said no (`success: false`), with its error codes.
+    ProviderRefused(Vec<String>),
+    /// Solved on a host name not in `CAPTCHA_EXPECTED_HOSTNAMES`.
+    WrongHostname(Option<String>),
+    /// The widget reported another action than `CAPTCHA_EXPECTED_ACTION`.
+    WrongAction(Option<String>),
+    /// reCAPTCHA v3 scored it below `CAPTCHA_MIN_SCORE`.
+    LowScore(f64),
+    /// The provider could not be asked: unreachable, slow, an HTTP error or an unreadable answer.
+    ProviderFailed(String),
+    /// The answer is empty or too long to be a token.
+    MalformedToken,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ProviderRefused(codes) => write!(f, "provider refused the token {codes:?}"),
+            Self::WrongHostname(host) => write!(f, "solved on an unexpected host name {host:?}"),
+            Self::WrongAction(action) => write!(f, "unexpected action {action:?}"),
+            Self::LowScore(score) => write!(f, "score {score} is below the minimum"),
+            Self::ProviderFailed(detail) => write!(f, "provider failed: {detail}"),
+            Self::MalformedToken => f.write_str("the answer is not a token"),
+        }
+    }
+}
+
+impl Rejection {
+    /// A short stable name for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ProviderRefused(_) => "refused",
+            Self::WrongHostname(_) => "wrong_hostname",
+            Self::WrongAction(_) => "wrong_action",
+            Self::LowScore(_) => "low_score",
+            Self::ProviderFailed(_) => "provider_failed",
+            Self::MalformedToken => "malformed_token",
+        }
+    }
+}
+
+/// Whether a provider's answer passes: `success`, an expected host name, the expected action, and
+/// (reCAPTCHA) a high enough score. A reCAPTCHA answer without a score is v2 and passes on
+/// `success`.
+pub fn judge(
+    provider: CaptchaProvider,
+    response: &SiteVerifyResponse,
+    expectations: &Expectations,
+) -> Result<(), Rejection> {
+    if !response.success {
+        return Err(Rejection::ProviderRefused(
+            response
+                .error_codes
+                .iter()
+                .take(5)
+                .map(|code| code.chars().take(64).collect())
+                .collect(),
+        ));
+    }
+    if !expectations.hostnames.is_empty()
+        && !response.hostname.as_ref().is_some_and(|host| {
+            expectations
+                .hostnames
+                .iter()
+                .any(|expected| expected.eq_ignore_ascii_case(host))
+        })
+    {
+        return Err(Rejection::WrongHostname(
+            response.hostname.as_ref().map(|host| short(host)),
+        ));
+    }
+    if let Some(expected) = &expectations.action
+        && response.action.as_deref() != Some(expected.as_str())
+    {
+        return Err(Rejection::WrongAction(
+            response.action.as_ref().map(|action| short(action)),
+        ));
+    }
+    if provider.score_means_human()
+        && let Some(score) = response.score
+        && (score.is_nan() || score < expectations.min_score)
+    {
+        return Err(Rejection::LowScore(score));
+    }
+    Ok(())
+}
+
+fn short(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+/// The future a [`SiteVerify`] call returns.
+pub type VerifyFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<SiteVerifyResponse, Rejection>> + Send + 'a>>;
+
+/// Asks a widget provider's `siteverify` endpoint about a token. The HTTP implementation is
+/// [`crate::http::HttpSiteVerifier`]; tests may use their own.
+pub trait SiteVerify: Send + Sync + fmt::Debug {
+    /// Posts `token` (with the configured secret) and returns the provider's answer, or
+    /// [`Rejection::ProviderFailed`] when there is none in time.
+    fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a>;
+}
+
+/// The `siteverify` client a Verify function needs: `None` unless the flow has a widget CAPTCHA.
+/// Reads `CAPTCHA_SECRET_ARN` from Secrets Manager once (at cold start).
+#[cfg(all(feature = "http", feature = "aws-secrets"))]
+pub async fn build_site_verifier(
+    config: &crate::config::Config,
+) -> Result<Option<std::sync::Arc<dyn SiteVerify>>, Error> {
+    let captcha = &config.captcha;
+    let Some(default_url) = captcha.provider.default_verify_url() else {
+        return Ok(None);
+    };
+    if !config.flow.contains(crate::flow::ChallengeStep::Captcha) {
+        return Ok(None);
+    }
+    let source = captcha.secret.as_ref().ok_or_else(|| {
+        Error::config(
+            "CAPTCHA_SECRET",
+            "CAPTCHA_SECRET or CAPTCHA_SECRET_ARN is required",
+        )
+    })?;
+    let secret = crate::secrets::resolve(source, "CAPTCHA_SECRET", captcha.timeout).await?;
+    let client = crate::http::HttpClient::new(captcha.timeout)?;
+    let url = captcha
+        .verify_url
+        .clone()
+        .unwrap_or_else(|| default_url.to_owned());
+    Ok(Some(std::sync::Arc::new(
+        crate::http::HttpSiteVerifier::new(client, captcha.provider, url, secret),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expectations() -> Expectations {
+        Expectations {
+            hostnames: vec!["login.example.com".into()],
+            action: Some("login".into()),
+            min_score: 0.5,
+        }
+    }
+
+    fn passing() -> SiteVerifyResponse {
+        SiteVerifyResponse {
+            success: true,
+            hostname: Some("login.example.com".into()),
+            action: Some("login".into()),
+            score: Some(0.9),
+            error_codes: vec![],
+        }
+    }
+
+    #[test]
+    fn a_good_answer_passes_and_each_expectation_can_fail_it() {
+        let provider = CaptchaProvider::Recaptcha;
+        assert_eq!(judge(provider, &passing(), &expectations()), Ok(()));
+        let refused = SiteVerifyResponse {
+            success: false,
+            error_codes: vec!["invalid-input-response".into()],
+            ..passing()
+        };
+        assert_eq!(
+            judge(provider, &refused, &expectations()),
+            Err(Rejection::ProviderRefused(vec![
+                "invalid-input-response".into()
+            ]))
+        );
+        let elsewhere = SiteVerifyResponse {
+            hostname: Some("evil.example".into()),
+            ..passing()
+        };
+        assert!(matches!(
+            judge(provider, &elsewhere, &expectations()),
+            Err(Rejection::WrongHostname(_))
+        ));
+        let no_host = SiteVerifyResponse {
+            hostname: None,
+            ..passing()
+        };
+        assert!(matches!(
+            judge(provider, &no_host, &expectations()),
+            Err(Rejection::WrongHostname(None))
+        ));
+        let other_action = SiteVerifyResponse {
+            action: Some("signup".into()),
+            ..passing()
+        };
+        assert!(matches!(
+            judge(provider, &other_action, &expectations()),
+            Err(Rejection::WrongAction(_))
+        ));
+        let low = SiteVerifyResponse {
+            score: Some(0.4),
+            ..passing()
+        };
+        assert_eq!(
+            judge(provider, &low, &expectations()),
+            Err(Rejection::LowScore(0.4))
+        );
+        let not_a_number = SiteVerifyResponse {
+            score: Some(f64::NAN),
+            ..passing()
+        };
+        assert!(judge(provider, &not_a_number, &expectations()).is_err());
+    }
+
+    #[test]
+    fn unset_expectations_are_not_checked_and_hcaptcha_scores_are_not_compared() {
+        let open = Expectations {
+            hostnames: vec![],
+            action: None,
+            min_score: 0.5,
+        };
+        let bare = SiteVerifyResponse {
+            success: true,
+            ..SiteVerifyResponse::default()
+        };
+        for provider in [
+            CaptchaProvider::Recaptcha,
+            CaptchaProvider::Hcaptcha,
+            CaptchaProvider::Turnstile,
+        ] {
+            assert_eq!(judge(provider, &bare, &open), Ok(()), "{provider}");
+        }
+        let risky = SiteVerifyResponse {
+            score: Some(0.1),
+            ..bare.clone()
+        };
+        assert_eq!(judge(CaptchaProvider::Hcaptcha, &risky, &open), Ok(()));
+        assert!(judge(CaptchaProvider::Recaptcha, &risky, &open).is_err());
+        assert!(
+            judge(
+                CaptchaProvider::Turnstile,
+                &SiteVerifyResponse::default(),
+                &open
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn host_names_compare_without_case() {
+        let response = SiteVerifyResponse {
+            hostname: Some("LOGIN.example.COM".into()),
+            ..passing()
+        };
+        assert_eq!(
+            judge(CaptchaProvider::Turnstile, &response, &expectations()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn provider_answers_parse_with_missing_and_extra_fields() {
+        let response: SiteVerifyResponse = serde_json::from_str(
+            r#"{"success":true,"challenge_ts":"2026-11-22T00:00:00Z","hostname":"h","error-codes":[],"cdata":"x"}"#,
+        )
+        .unwrap();
+        assert!(response.success);
+        assert_eq!(response.hostname.as_deref(), Some("h"));
+        let refused: SiteVerifyResponse =
+            serde_json::from_str(r#"{"success":false,"error-codes":["timeout-or-duplicate"]}"#)
+                .unwrap();
+        assert_eq!(refused.error_codes, vec!["timeout-or-duplicate"]);
+    }
+
+    #[test]
+    fn the_right_image_answer_passes_in_any_case_and_with_spaces() {
+        let challenge = ImageChallenge::generate(1_000, "pool").unwrap();
+        let seal = challenge.seal.encode();
+        let text = challenge.expose_text().to_owned();
+        assert_eq!(text.len(), IMAGE_TEXT_LENGTH);
+        assert_eq!(
+            check_image_answer(&seal, &text, 300, 1_000, "pool"),
+            ImageCheck::Correct
+        );
+        let spaced: String = text
+            .to_ascii_lowercase()
+            .chars()
+            .flat_map(|c| [c, ' '])
+            .collect();
+        assert_eq!(
+            check_image_answer(&seal, &spaced, 300, 1_100, "pool"),
+            ImageCheck::Correct
+        );
+        assert_eq!(
+            check_image_answer(&seal, &text, 300, 1_000, "other"),
+            ImageCheck::Wrong
+        );
+    }
+
+    #[test]
+    fn wrong_expired_and_unreadable_image_answers_fail() {
+        let challenge = ImageChallenge::generate(1_000, "pool").unwrap();
+        let seal = challenge.seal.encode();
+        let text = challenge.expose_text();
+        let wrong: String = text.chars().rev().collect::<String>() + "X";
+        assert_eq!(
+            check_image_answer(&seal, &wrong, 300, 1_000, "pool"),
+            ImageCheck::Wrong
+        );
+        assert_eq!(
+            check_image_answer(&seal, "", 300, 1_000, "pool"),
+            ImageCheck::Wrong
+        );
+        assert_eq!(
+            check_image_answer(&seal, &"A".repeat(MAX_ANSWER_BYTES + 1), 300, 1_000, "pool"),
+            ImageCheck::Wrong
+        );
+        assert_eq!(
+            check_image_answer(&seal, text, 300, 1_301, "pool"),
+            ImageCheck::Expired
+        );
+        assert_eq!(
+            check_image_answer("decoy", text, 300, 1_000, "pool"),
+            ImageCheck::Unreadable
+        );
+    }
+
+    #[test]
+    fn image_challenges_are_small_pngs_and_never_repeat() {
+        let first = ImageChallenge::generate(1, "pool").unwrap();
+        let second = ImageChallenge::generate(1, "pool").unwrap();
+        assert_ne!(first.expose_text(), second.expose_text());
+        assert_ne!(first.data_url, second.data_url);
+        for challenge in [first, second] {
+            let encoded = challenge
+                .data_url
+                .strip_prefix("data:image/png;base64,")
+                .unwrap();
+            let png = STANDARD.decode(encoded).unwrap();
+            assert!(png.len() <= 4096, "{} bytes", png.len());
+            let decoder = ::png::Decoder::new(std::io::Cursor::new(png));
+            let reader = decoder.read_info().unwrap();
+            assert_eq!(reader.info().width, image::WIDTH);
+            assert_eq!(reader.info().height, image::HEIGHT);
+            assert!(!format!("{challenge:?}").contains(challenge.expose_text()));
+        }
+    }
+
+    #[test]
+    fn image_texts_use_every_character_of_the_alphabet_evenly() {
+        let mut counts = std::collections::HashMap::new();
+        for _ in 0..2_000 {
+            for character in random_text(IMAGE_TEXT_LENGTH).unwrap().chars() {
+                *counts.entry(character).or_insert(0u32) += 1;
+            }
+        }
+        assert_eq!(counts.len(), image::ALPHABET.len());
+        let expected = 12_000.0 / image::ALPHABET.len() as f64;
+        for (character, count) in counts {
+            let deviation = (f64::from(count) - expected).abs() / expected;
+            assert!(deviation < 0.25, "{character}: {count} vs {expected}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let source = SecretSource::Value(Secret::new("0x4AAAA-very-secret"));
+        assert!(!format!("{source:?}").contains("very-secret"));
+    }
+}
