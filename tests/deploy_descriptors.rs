@@ -193,20 +193,66 @@ fn serverless_deploys_every_binary_with_every_variable() {
 }
 
 #[test]
-fn serverless_grants_only_the_chosen_providers_send_action() {
+fn serverless_grants_only_the_chosen_providers_send_action_and_reading_secrets() {
     let statements = yaml("deploy/serverless-iam.yml");
-    let providers = keys(&statements);
     assert_eq!(
-        providers,
+        keys(&statements["send"]),
         BTreeSet::from(["end-user-messaging".to_owned(), "pinpoint".to_owned()])
     );
     assert_eq!(
-        statements["end-user-messaging"][0]["Action"],
+        statements["send"]["end-user-messaging"]["Action"],
         "sms-voice:SendTextMessage"
     );
     assert_eq!(
-        statements["pinpoint"][0]["Action"],
+        statements["send"]["pinpoint"]["Action"],
         "mobiletargeting:SendMessages"
+    );
+    assert_eq!(
+        statements["readSecrets"]["Action"],
+        "secretsmanager:GetSecretValue"
+    );
+    let service = yaml("serverless.yml");
+    let used: Vec<&str> = service["provider"]["iam"]["role"]["statements"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|statement| statement.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        used,
+        [
+            "${file(./deploy/serverless-iam.yml):send.${param:smsProvider}}",
+            "${file(./deploy/serverless-iam.yml):readSecrets}"
+        ]
+    );
+    // The default secrets resource is limited to the project's prefix.
+    assert_eq!(
+        service["params"]["default"]["secretsResource"],
+        "arn:aws:secretsmanager:*:*:secret:cognito-passwordless/*"
+    );
+}
+
+#[test]
+fn sam_lets_only_the_verify_function_read_the_captcha_secret() {
+    let template = yaml("template.yaml");
+    let policy = &template["Resources"]["ReadCaptchaSecretPolicy"];
+    assert_eq!(policy["Condition"], "HasCaptchaSecretArn");
+    let roles = &policy["Properties"]["Roles"];
+    assert_eq!(roles.as_sequence().unwrap().len(), 1);
+    assert_eq!(
+        policy["Properties"]["PolicyDocument"]["Statement"][0]["Action"],
+        "secretsmanager:GetSecretValue"
+    );
+    // Every supported flow can be deployed, and nothing else.
+    let allowed: BTreeSet<&str> = template["Parameters"]["AuthFlow"]["AllowedValues"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|value| value.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        allowed,
+        shared::flow::AuthFlow::SUPPORTED.iter().copied().collect()
     );
 }
 

@@ -1,6 +1,8 @@
 //! Full sign-ins through the local Cognito stand-in and the real binaries: right code, three
 //! wrong codes, two wrong then right, unknown users and users without a verified phone — with the
-//! number of SMS messages each sends, and the logs checked for codes and phone numbers.
+//! number of SMS messages each sends, and the logs checked for codes and phone numbers. Then every
+//! configured flow: a password first (`SRP_A` → `PASSWORD_VERIFIER`), a CAPTCHA (a widget checked
+//! by a local `siteverify` endpoint, or an image saved by the CLI), and all three steps.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,7 +14,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use integration_tests::{binary, host};
+use integration_tests::{FakeEndpoint, Reply, binary, host};
 use local_cognito::cognito::{
     AuthSession, AuthStep, CognitoError, CustomAuthTriggers, LocalPool, PoolSettings,
 };
@@ -278,12 +280,18 @@ async fn logs_of_a_full_sign_in_never_hold_the_code_or_the_phone_number() {
 }
 
 fn run_cli(args: &[&str]) -> (i32, String) {
+    run_cli_with(args, &[])
+}
+
+fn run_cli_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let output = Command::new(binary("local-cognito"))
         .args(["sign-in", "--bin-dir"])
         .arg(integration_tests::binary_dir())
         .args(args)
         .env_remove("CARGO")
         .env_remove("SMS_PROVIDER")
+        .env_remove("AUTH_FLOW")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let text = format!(
@@ -332,4 +340,226 @@ fn the_cli_reads_a_users_file() {
     assert_eq!(status, 0, "{text}");
     assert!(text.contains("📱 SMS to +*******0123"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A `siteverify` stand-in: the token `human` passes, anything else is refused.
+async fn turnstile() -> FakeEndpoint {
+    FakeEndpoint::start(|request| {
+        if request.form("response").as_deref() == Some("human") {
+            Reply::ok(
+                serde_json::json!({"success": true, "hostname": "localhost", "action": "login"}),
+            )
+        } else {
+            Reply::ok(
+                serde_json::json!({"success": false, "error-codes": ["invalid-input-response"]}),
+            )
+        }
+    })
+    .await
+}
+
+fn turnstile_env<'a>(flow: &'a str, url: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("AUTH_FLOW", flow),
+        ("CAPTCHA_PROVIDER", "turnstile"),
+        ("CAPTCHA_SITE_KEY", "1x00000000000000000000AA"),
+        ("CAPTCHA_SECRET", "1x0000000000000000000000000000000AA"),
+        ("CAPTCHA_VERIFY_URL", url),
+        ("CAPTCHA_EXPECTED_HOSTNAMES", "localhost"),
+    ]
+}
+
+fn password_challenge(step: Result<AuthStep, CognitoError>) -> AuthSession {
+    match step {
+        Ok(AuthStep::Challenge {
+            challenge_name,
+            session,
+            ..
+        }) if challenge_name == "PASSWORD_VERIFIER" => session,
+        other => panic!("expected PASSWORD_VERIFIER, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn password_then_sms_needs_both_and_sends_no_sms_for_a_wrong_password() {
+    let harness = harness(&[("AUTH_FLOW", "password,sms_otp")]);
+    // The client must start with SRP_A.
+    assert!(matches!(
+        harness.pool.initiate_custom_auth("alice").await,
+        Err(CognitoError::NotAuthorized(_))
+    ));
+    let session = password_challenge(harness.pool.initiate_custom_auth_with_srp("alice").await);
+    assert!(matches!(
+        harness
+            .pool
+            .respond_to_password_verifier(session, "guess")
+            .await,
+        Err(CognitoError::NotAuthorized(_))
+    ));
+    assert_eq!(harness.sms_count(), 0);
+
+    let session = password_challenge(harness.pool.initiate_custom_auth_with_srp("alice").await);
+    let (parameters, session) = challenge(
+        harness
+            .pool
+            .respond_to_password_verifier(session, "alice-local-password")
+            .await,
+    );
+    assert_eq!(parameters["challenge"], "SMS_OTP");
+    let code = harness.latest_code().await;
+    assert!(matches!(
+        harness.answer(session, &code).await,
+        Ok(AuthStep::Authenticated { .. })
+    ));
+    assert_eq!(harness.sms_count(), 1);
+
+    // An unknown user goes through the same steps and fails at the password.
+    let session = password_challenge(harness.pool.initiate_custom_auth_with_srp("mallory").await);
+    assert!(matches!(
+        harness
+            .pool
+            .respond_to_password_verifier(session, "anything")
+            .await,
+        Err(CognitoError::NotAuthorized(_))
+    ));
+}
+
+#[tokio::test]
+async fn password_then_captcha_is_the_seeds_flow() {
+    let provider = turnstile().await;
+    let url = format!("{}/turnstile/v0/siteverify", provider.url);
+    let harness = harness(&turnstile_env("password,captcha", &url));
+    let session = password_challenge(harness.pool.initiate_custom_auth_with_srp("alice").await);
+    let (parameters, session) = challenge(
+        harness
+            .pool
+            .respond_to_password_verifier(session, "alice-local-password")
+            .await,
+    );
+    assert_eq!(parameters["challenge"], "CAPTCHA");
+    assert_eq!(parameters["provider"], "turnstile");
+    assert_eq!(parameters["siteKey"], "1x00000000000000000000AA");
+    assert_eq!(parameters["USERNAME"], "alice");
+    let (parameters, session) = harness.answer_again(session, "bot").await;
+    assert_eq!(parameters["attemptsLeft"], "2");
+    assert!(matches!(
+        harness.answer(session, "human").await,
+        Ok(AuthStep::Authenticated { .. })
+    ));
+    assert_eq!(harness.sms_count(), 0);
+    assert_eq!(provider.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn captcha_then_sms_sends_the_code_only_after_the_captcha_passed() {
+    let provider = turnstile().await;
+    let url = format!("{}/siteverify", provider.url);
+    let mut env = turnstile_env("captcha,sms_otp", &url);
+    env.push(("CAPTCHA_MAX_ATTEMPTS", "2"));
+    let harness = harness(&env);
+    // Two wrong tokens end the sign-in, and no SMS went out.
+    let (parameters, session) = harness.start("alice").await;
+    assert_eq!(parameters["challenge"], "CAPTCHA");
+    assert_eq!(parameters["attemptsLeft"], "2");
+    let (_, session) = harness.answer_again(session, "bot").await;
+    assert!(matches!(
+        harness.answer(session, "bot").await,
+        Err(CognitoError::NotAuthorized(_))
+    ));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(harness.sms_count(), 0);
+
+    let (_, session) = harness.start("alice").await;
+    let (parameters, session) = harness.answer_again(session, "human").await;
+    assert_eq!(parameters["challenge"], "SMS_OTP");
+    assert_eq!(parameters["attemptsLeft"], "3");
+    let code = harness.latest_code().await;
+    assert!(matches!(
+        harness.answer(session, &code).await,
+        Ok(AuthStep::Authenticated { .. })
+    ));
+    assert_eq!(harness.sms_count(), 1);
+}
+
+#[test]
+fn the_cli_runs_all_three_steps() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let provider = runtime.block_on(turnstile());
+    let url = format!("{}/siteverify", provider.url);
+    let env = turnstile_env("password,captcha,sms_otp", &url);
+    let (status, text) = run_cli_with(
+        &[
+            "--username",
+            "alice",
+            "--password",
+            "alice-local-password",
+            "--answers",
+            "bot,human,@wrong,@sms",
+        ],
+        &env,
+    );
+    assert_eq!(status, 0, "{text}");
+    assert!(text.contains("CHALLENGE_NAME=SRP_A"), "{text}");
+    assert!(text.contains("PASSWORD_VERIFIER"), "{text}");
+    assert!(text.contains("site key 1x00000000000000000000AA"), "{text}");
+    assert!(text.contains("✔ Signed in as alice"), "{text}");
+    assert!(text.contains("SMS messages sent: 1"), "{text}");
+    assert!(!text.contains("alice-local-password"), "{text}");
+
+    let (status, text) = run_cli_with(
+        &[
+            "--username",
+            "alice",
+            "--password",
+            "wrong",
+            "--answers",
+            "human,@sms",
+        ],
+        &env,
+    );
+    assert_eq!(status, 1, "{text}");
+    assert!(text.contains("NotAuthorizedException"), "{text}");
+    assert!(text.contains("SMS messages sent: 0"), "{text}");
+}
+
+#[test]
+fn the_cli_saves_each_image_captcha_and_a_new_one_comes_after_a_wrong_answer() {
+    let (status, text) = run_cli(&[
+        "--username",
+        "alice",
+        "--flow",
+        "captcha,sms_otp",
+        "--answers",
+        "WRONG1,WRONG2,WRONG3",
+    ]);
+    assert_eq!(status, 1, "{text}");
+    assert!(text.contains("NotAuthorizedException"), "{text}");
+    assert!(text.contains("SMS messages sent: 0"), "{text}");
+    let paths: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.split("CAPTCHA image saved to ").nth(1))
+        .collect();
+    assert_eq!(paths.len(), 3, "{text}");
+    let images: Vec<Vec<u8>> = paths
+        .iter()
+        .map(|path| std::fs::read(path).unwrap())
+        .collect();
+    for image in &images {
+        assert!(image.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert!(image.len() <= 4096);
+    }
+    assert_ne!(images[0], images[1]);
+    assert_ne!(images[1], images[2]);
+    for path in paths {
+        std::fs::remove_file(path).unwrap();
+    }
+    // The data URL itself is not printed, only its size.
+    assert!(!text.contains("base64,"), "{text}");
+}
+
+#[test]
+fn the_cli_refuses_an_invalid_flow_before_starting() {
+    let (status, text) = run_cli(&["--username", "alice", "--flow", "sms_otp,captcha"]);
+    assert_eq!(status, 2, "{text}");
+    assert!(text.contains("before `sms_otp`"), "{text}");
 }

@@ -2,8 +2,12 @@
 //!
 //! The order of calls follows the Cognito developer guide ("Custom authentication challenge Lambda
 //! triggers"):
-//! - `InitiateAuth(CUSTOM_AUTH)`: DefineAuthChallenge with an empty session; if it asks for
-//!   `CUSTOM_CHALLENGE`, CreateAuthChallenge; the client gets the public challenge parameters.
+//! - `InitiateAuth(CUSTOM_AUTH)`: DefineAuthChallenge with an empty session (or, when the client
+//!   starts with `SRP_A`, a session holding a passed `SRP_A`); if it asks for `CUSTOM_CHALLENGE`,
+//!   CreateAuthChallenge; the client gets the public challenge parameters.
+//! - `PASSWORD_VERIFIER`: Cognito checks the password itself and records the result in the
+//!   session, then asks DefineAuthChallenge again. Real clients prove the password with SRP; this
+//!   local pool compares it with the users file directly (the triggers see the same session).
 //! - `RespondToAuthChallenge(CUSTOM_CHALLENGE)`: VerifyAuthChallengeResponse with the private
 //!   parameters and the answer; the round is appended to the session with its
 //!   `challengeMetadata`; DefineAuthChallenge again; then CreateAuthChallenge or tokens or failure.
@@ -112,7 +116,7 @@ pub struct AuthSession {
 pub enum AuthStep {
     /// A challenge for the client: Cognito's `ChallengeName` and `ChallengeParameters`.
     Challenge {
-        /// `CUSTOM_CHALLENGE`.
+        /// `CUSTOM_CHALLENGE` or `PASSWORD_VERIFIER`.
         challenge_name: String,
         /// The public challenge parameters, plus `USERNAME`.
         parameters: Map<String, Value>,
@@ -178,6 +182,40 @@ impl LocalPool {
 
     /// `InitiateAuth` with `AuthFlow: CUSTOM_AUTH` and `AuthParameters: {USERNAME}`.
     pub async fn initiate_custom_auth(&self, username: &str) -> Result<AuthStep, CognitoError> {
+        self.start(username, false).await
+    }
+
+    /// `InitiateAuth` with `AuthFlow: CUSTOM_AUTH` and `AuthParameters: {USERNAME, SRP_A,
+    /// CHALLENGE_NAME: SRP_A}`: the flow starts with the password.
+    pub async fn initiate_custom_auth_with_srp(
+        &self,
+        username: &str,
+    ) -> Result<AuthStep, CognitoError> {
+        self.start(username, true).await
+    }
+
+    /// `RespondToAuthChallenge` with `ChallengeName: PASSWORD_VERIFIER`: Cognito checks the
+    /// password and records the result, then asks DefineAuthChallenge what next.
+    pub async fn respond_to_password_verifier(
+        &self,
+        mut session: AuthSession,
+        password: &str,
+    ) -> Result<AuthStep, CognitoError> {
+        let correct = !session.user_not_found
+            && self
+                .users
+                .get(&session.username)
+                .and_then(|user| user.password.as_deref())
+                .is_some_and(|stored| stored == password);
+        session.session.push(json!({
+            "challengeName": "PASSWORD_VERIFIER",
+            "challengeResult": correct,
+            "challengeMetadata": null,
+        }));
+        self.define_then_create(session).await
+    }
+
+    async fn start(&self, username: &str, srp: bool) -> Result<AuthStep, CognitoError> {
         let (user_not_found, attributes) = match self.users.get(username) {
             Some(user) => (
                 false,
@@ -193,7 +231,13 @@ impl LocalPool {
             username: username.to_owned(),
             user_not_found,
             attributes,
-            session: Vec::new(),
+            session: if srp {
+                vec![
+                    json!({"challengeName": "SRP_A", "challengeResult": true, "challengeMetadata": null}),
+                ]
+            } else {
+                Vec::new()
+            },
             private_parameters: Value::Null,
             challenge_metadata: Value::Null,
         };
@@ -272,10 +316,21 @@ impl LocalPool {
         }
         match answer.get("challengeName").and_then(Value::as_str) {
             Some("CUSTOM_CHALLENGE") => {}
-            Some("PASSWORD_VERIFIER") => {
-                return Err(CognitoError::Local(
-                    "the flow asks for PASSWORD_VERIFIER (SRP); the local sign-in runs passwordless flows only".to_owned(),
-                ));
+            Some("PASSWORD_VERIFIER")
+                if session.session.last().is_some_and(|round| {
+                    round.get("challengeName").and_then(Value::as_str) == Some("SRP_A")
+                }) =>
+            {
+                let mut parameters = Map::new();
+                parameters.insert(
+                    "USERNAME".to_owned(),
+                    Value::String(session.username.clone()),
+                );
+                return Ok(AuthStep::Challenge {
+                    challenge_name: "PASSWORD_VERIFIER".to_owned(),
+                    parameters,
+                    session,
+                });
             }
             _ => {
                 return Err(CognitoError::InvalidLambdaResponse(

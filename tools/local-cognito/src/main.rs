@@ -2,10 +2,12 @@
 //!
 //! ```text
 //! cargo run -p local-cognito -- sign-in --username alice
+//! cargo run -p local-cognito -- sign-in --username alice --flow password,captcha,sms_otp
 //! ```
 //!
 //! Plays Cognito's part over the real trigger binaries (through the Lambda Runtime API), prints
-//! every trigger call, shows the console SMS, and asks for the code.
+//! every trigger call, shows the console SMS, saves image CAPTCHAs as PNG files, and asks for the
+//! password, the CAPTCHA and the code as the flow needs them.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{BufRead, Write};
@@ -48,10 +50,15 @@ struct SignIn {
     /// [{"username": "dave", "attributes": {"phone_number": "+1...", "phone_number_verified": "true"}}]
     #[arg(long)]
     users: Option<PathBuf>,
-    /// Answers to give, comma-separated, instead of asking: `@sms` is the code from the console
-    /// SMS, `@wrong` a well-formed code that is not it, anything else is sent as it is.
+    /// Answers to custom challenges (CAPTCHA, SMS code), comma-separated, instead of asking:
+    /// `@sms` is the code from the console SMS, `@wrong` a well-formed code that is not it,
+    /// anything else is sent as it is.
     #[arg(long, value_delimiter = ',')]
     answers: Vec<String>,
+    /// The password, for flows that start with one (default: ask). Built-in users have
+    /// `<name>-local-password`.
+    #[arg(long)]
+    password: Option<String>,
     /// Shorthand for `--answers @sms`: a non-interactive demo.
     #[arg(long)]
     code_from_sms: bool,
@@ -112,12 +119,9 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
         .flow
         .clone()
         .or_else(|| std::env::var("AUTH_FLOW").ok())
-        .unwrap_or_default();
-    if flow.trim_start().starts_with("password") {
-        return Err(format!(
-            "flow `{flow}` starts with a password, which Cognito checks with SRP; the local sign-in runs passwordless flows only"
-        ));
-    }
+        .unwrap_or_else(|| "sms_otp".to_owned());
+    let flow = shared::flow::AuthFlow::parse(&flow)
+        .map_err(|invalid| format!("flow `{flow}`: {invalid}"))?;
     let binaries = trigger_binaries(args.bin_dir)?;
     let users = match &args.users {
         Some(path) => UserDirectory::load(path).map_err(|e| e.to_string())?,
@@ -158,13 +162,9 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
         ..PoolSettings::default()
     };
     println!(
-        "Local pool {} (client {}), flow {}, SMS provider {}",
+        "Local pool {} (client {}), flow {flow}, SMS provider {}",
         settings.pool_id,
         settings.client_id,
-        args.flow
-            .clone()
-            .or_else(|| std::env::var("AUTH_FLOW").ok())
-            .unwrap_or_else(|| "sms_otp".to_owned()),
         std::env::var("SMS_PROVIDER").unwrap_or_else(|_| "console".to_owned()),
     );
     let pool = LocalPool::new(settings, users, triggers.clone()).with_observer(print_call);
@@ -176,13 +176,22 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
     let scripted = !answers.is_empty();
     let mut sms_seen = 0;
 
-    println!(
-        "\n→ InitiateAuth  AuthFlow=CUSTOM_AUTH  USERNAME={}",
-        args.username
-    );
-    let mut step = pool.initiate_custom_auth(&args.username).await;
+    let mut step = if flow.starts_with_password() {
+        println!(
+            "\n→ InitiateAuth  AuthFlow=CUSTOM_AUTH  USERNAME={}  CHALLENGE_NAME=SRP_A",
+            args.username
+        );
+        pool.initiate_custom_auth_with_srp(&args.username).await
+    } else {
+        println!(
+            "\n→ InitiateAuth  AuthFlow=CUSTOM_AUTH  USERNAME={}",
+            args.username
+        );
+        pool.initiate_custom_auth(&args.username).await
+    };
+    let mut captcha_images = 0;
     let outcome = loop {
-        let (parameters, session) = match step {
+        let (challenge_name, parameters, session) = match step {
             Ok(AuthStep::Authenticated {
                 username,
                 attributes,
@@ -199,19 +208,73 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
                 break false;
             }
             Ok(AuthStep::Challenge {
+                challenge_name,
                 parameters,
                 session,
-                ..
-            }) => (parameters, session),
+            }) => (challenge_name, parameters, session),
         };
+        if challenge_name == "PASSWORD_VERIFIER" {
+            println!(
+                "← Challenge PASSWORD_VERIFIER (Cognito checks the password; real clients use SRP)"
+            );
+            let password = match &args.password {
+                Some(password) => password.clone(),
+                None => match prompt("Password: ")? {
+                    Some(password) => password,
+                    None => {
+                        println!("\n✘ No password given.");
+                        break false;
+                    }
+                },
+            };
+            println!(
+                "\n→ RespondToAuthChallenge  ChallengeName=PASSWORD_VERIFIER  PASSWORD=********"
+            );
+            step = pool.respond_to_password_verifier(session, &password).await;
+            continue;
+        }
         println!(
             "← Challenge CUSTOM_CHALLENGE {}",
-            Value::Object(parameters.clone())
+            describe_parameters(&parameters)
         );
+        let step_name = parameters
+            .get("challenge")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let answer_prompt = if step_name == "CAPTCHA" {
+            match parameters.get("captchaImage").and_then(Value::as_str) {
+                Some(url) => {
+                    captcha_images += 1;
+                    let path = save_captcha_image(url, captcha_images)?;
+                    println!("  🖼  CAPTCHA image saved to {}", path.display());
+                    "CAPTCHA text: "
+                }
+                None => {
+                    println!(
+                        "  🧩 CAPTCHA by {}: solve the widget with site key {} and paste its token",
+                        parameters
+                            .get("provider")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?"),
+                        parameters
+                            .get("siteKey")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?"),
+                    );
+                    "CAPTCHA token: "
+                }
+            }
+        } else {
+            "Code: "
+        };
         // Show any SMS that arrived for this round.
-        let messages = output
-            .wait_for_sms(sms_seen + 1, Duration::from_millis(300))
-            .await;
+        let messages = if step_name == "SMS_OTP" {
+            output
+                .wait_for_sms(sms_seen + 1, Duration::from_millis(300))
+                .await
+        } else {
+            output.sms_messages()
+        };
         for (to, body) in messages.iter().skip(sms_seen) {
             println!("  📱 SMS to {to}: {body}");
         }
@@ -239,27 +302,13 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
                 literal => literal.to_owned(),
             }
         } else {
-            // Empty lines re-prompt rather than spend an attempt.
-            let mut answer = None;
-            while answer.is_none() {
-                print!("Code: ");
-                let _ = std::io::stdout().flush();
-                let mut line = String::new();
-                if std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .map_err(|e| e.to_string())?
-                    == 0
-                {
-                    break;
+            match prompt(answer_prompt)? {
+                Some(answer) => answer,
+                None => {
+                    println!("\n✘ No answer given.");
+                    break false;
                 }
-                answer = Some(line.trim().to_owned()).filter(|answer| !answer.is_empty());
             }
-            let Some(answer) = answer else {
-                println!("\n✘ No answer given.");
-                break false;
-            };
-            answer
         };
         println!(
             "\n→ RespondToAuthChallenge  ChallengeName=CUSTOM_CHALLENGE  ANSWER={}",
@@ -272,6 +321,60 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
     triggers.create.stop().await;
     triggers.verify.stop().await;
     Ok(outcome)
+}
+
+/// Challenge parameters as JSON, with an image CAPTCHA's data URL shortened.
+fn describe_parameters(parameters: &serde_json::Map<String, Value>) -> String {
+    let shown: serde_json::Map<String, Value> = parameters
+        .iter()
+        .map(|(key, value)| match (key.as_str(), value.as_str()) {
+            ("captchaImage", Some(url)) => (
+                key.clone(),
+                Value::String(format!("<PNG data URL, {} bytes>", url.len())),
+            ),
+            _ => (key.clone(), value.clone()),
+        })
+        .collect();
+    Value::Object(shown).to_string()
+}
+
+/// Asks on the terminal until a non-empty line comes (empty lines do not spend an attempt);
+/// `None` at end of input.
+fn prompt(text: &str) -> Result<Option<String>, String> {
+    loop {
+        print!("{text}");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        if std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?
+            == 0
+        {
+            return Ok(None);
+        }
+        let answer = line.trim();
+        if !answer.is_empty() {
+            return Ok(Some(answer.to_owned()));
+        }
+    }
+}
+
+/// Writes an image CAPTCHA's PNG to a file in the temporary directory.
+fn save_captcha_image(data_url: &str, number: usize) -> Result<PathBuf, String> {
+    use base64::Engine as _;
+    let encoded = data_url
+        .strip_prefix("data:image/png;base64,")
+        .ok_or("the CAPTCHA image is not a PNG data URL")?;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| format!("the CAPTCHA image is not valid base64: {e}"))?;
+    let path = std::env::temp_dir().join(format!(
+        "local-cognito-captcha-{}-{number}.png",
+        std::process::id()
+    ));
+    std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
 }
 
 /// The code in an SMS body: the first run of exactly `length` digits.
@@ -327,13 +430,12 @@ fn print_call(call: &TriggerCall) {
                             .to_owned()
                     }
                 }
-                "CreateAuthChallenge" => format!(
-                    "public {}",
-                    answer
-                        .get("publicChallengeParameters")
-                        .cloned()
-                        .unwrap_or(Value::Null)
-                ),
+                "CreateAuthChallenge" => match answer.get("publicChallengeParameters") {
+                    Some(Value::Object(public)) => {
+                        format!("public {}", describe_parameters(public))
+                    }
+                    other => format!("public {}", other.cloned().unwrap_or(Value::Null)),
+                },
                 _ => format!(
                     "answerCorrect={}",
                     answer.get("answerCorrect").cloned().unwrap_or(Value::Null)

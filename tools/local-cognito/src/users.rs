@@ -13,6 +13,9 @@ pub struct LocalUser {
     /// Attributes as Cognito stores them (`phone_number`, `phone_number_verified`, `email`, …).
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// The password, for flows that start with one (local use only: kept in plain text).
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 /// The users of the local pool.
@@ -43,8 +46,9 @@ pub enum UsersFileError {
 }
 
 impl UserDirectory {
-    /// alice (verified phone +1 206-555-0100), bob (unverified phone) and carol (no phone). The
-    /// numbers are in the range reserved for fiction.
+    /// alice (verified phone +1 206-555-0100), bob (unverified phone) and carol (no phone), each
+    /// with the password `<name>-local-password` for flows that start with one. The numbers are in
+    /// the range reserved for fiction.
     pub fn sample() -> Self {
         let user = |username: &str, sub: &str, extra: &[(&str, &str)]| {
             let mut attributes: BTreeMap<String, String> = extra
@@ -56,6 +60,7 @@ impl UserDirectory {
             LocalUser {
                 username: username.to_owned(),
                 attributes,
+                password: Some(format!("{username}-local-password")),
             }
         };
         Self::from_users(vec![
@@ -95,7 +100,8 @@ impl UserDirectory {
         }
     }
 
-    /// Loads a JSON file: `[{"username": "dave", "attributes": {"phone_number": "+1…", …}}]`.
+    /// Loads a JSON file: `[{"username": "dave", "password": "…", "attributes": {"phone_number":
+    /// "+1…", …}}]` (`password` is optional).
     pub fn load(path: &Path) -> Result<Self, UsersFileError> {
         let text = std::fs::read_to_string(path).map_err(|source| UsersFileError::Read {
             path: path.display().to_string(),
