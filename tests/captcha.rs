@@ -334,10 +334,10 @@ async fn image_captchas_are_small_pngs_new_each_round_and_no_sms_goes_out_before
 }
 
 #[tokio::test]
-async fn verify_checks_the_image_sample_case_insensitively_until_it_expires() {
-    // The sample was sealed in 2025 with a 300-second lifetime: the right text has expired by now,
-    // which the in-process fixture tests check at the sealed time. Here: the binary never accepts
-    // it late, and never takes a wrong one.
+async fn verify_binary_refuses_an_expired_image_answer_and_a_wrong_one() {
+    // The sample was sealed in 2025 with a 300-second lifetime, so the right text has expired by
+    // now. The in-process fixture tests check, at the sealed time, that it passes in any case
+    // and expires on time; here the real binary must refuse it late, and refuse a wrong one.
     let verify = host(
         "verify-auth-challenge",
         &[("AUTH_FLOW", "captcha,sms_otp")],

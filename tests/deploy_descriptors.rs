@@ -1,6 +1,8 @@
 //! The deployment descriptors against the code: every binary in `functions/` is deployed by both
 //! `template.yaml` (SAM) and `serverless.yml`, wired to its Cognito trigger, with exactly the
-//! environment variables the code reads — so a new variable or trigger cannot silently miss one.
+//! environment variables the code reads for that function (`shared::config::variables_for`) — so
+//! a new variable or trigger cannot silently miss one, and a secret cannot reach a function that
+//! does not need it.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,7 +14,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde_yaml_ng::Value;
-use shared::config::VARIABLES;
+use shared::config::{VARIABLES, variables_for};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -29,6 +31,8 @@ fn trigger_of(binary: &str) -> &'static str {
         "define-auth-challenge" => "DefineAuthChallenge",
         "create-auth-challenge" => "CreateAuthChallenge",
         "verify-auth-challenge" => "VerifyAuthChallengeResponse",
+        "pre-authentication" => "PreAuthentication",
+        "user-migration" => "UserMigration",
         other => panic!(
             "functions/{other}: which Cognito trigger does it serve? Add it here and to both descriptors"
         ),
@@ -54,11 +58,14 @@ fn keys(value: &Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-fn variables() -> BTreeSet<String> {
-    VARIABLES.iter().map(|name| (*name).to_owned()).collect()
+fn variables(binary: &str) -> BTreeSet<String> {
+    variables_for(binary)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
-/// `!GetAtt X.Arn` → `X`.
+/// `!GetAtt X.Arn` → `X`; also through `!If [condition, !GetAtt X.Arn, !Ref AWS::NoValue]`.
 fn get_att_target(value: &Value) -> Option<String> {
     match value {
         Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged
@@ -66,7 +73,16 @@ fn get_att_target(value: &Value) -> Option<String> {
             .as_str()
             .and_then(|text| text.strip_suffix(".Arn"))
             .map(str::to_owned),
+        Value::Tagged(tagged) if tagged.tag == "If" => get_att_target(&tagged.value[1]),
         _ => None,
+    }
+}
+
+/// The branches of `!If [condition, a, b]`, or the value itself.
+fn branches(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "If" => vec![&tagged.value[1], &tagged.value[2]],
+        other => vec![other],
     }
 }
 
@@ -98,8 +114,8 @@ fn sam_template_deploys_every_binary_with_every_variable() {
         env.extend(keys(&resource["Properties"]["Environment"]["Variables"]));
         assert_eq!(
             env,
-            variables(),
-            "{logical_id}: environment differs from shared::config::VARIABLES"
+            variables(&binary),
+            "{logical_id}: environment differs from shared::config::variables_for({binary})"
         );
         assert!(
             resource["Properties"]["MemorySize"].as_u64().is_some(),
@@ -142,17 +158,33 @@ fn sam_template_deploys_every_binary_with_every_variable() {
         "template.yaml must deploy every binary in functions/"
     );
 
+    // The migration trigger exists only with a legacy source, and then the client allows the
+    // one flow that fires it.
+    let migration = &resources[&Value::from("UserMigrationFunction")];
+    assert_eq!(migration["Condition"], "UseMigration");
     let client = &resources[&Value::from("UserPoolClient")]["Properties"];
     assert_eq!(client["PreventUserExistenceErrors"], "ENABLED");
-    let flows: BTreeSet<&str> = client["ExplicitAuthFlows"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
+    let flow_sets: Vec<BTreeSet<&str>> = branches(&client["ExplicitAuthFlows"])
+        .into_iter()
+        .map(|flows| {
+            flows
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect()
+        })
         .collect();
     assert_eq!(
-        flows,
-        BTreeSet::from(["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+        flow_sets,
+        [
+            BTreeSet::from([
+                "ALLOW_CUSTOM_AUTH",
+                "ALLOW_REFRESH_TOKEN_AUTH",
+                "ALLOW_USER_PASSWORD_AUTH"
+            ]),
+            BTreeSet::from(["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+        ]
     );
 }
 
@@ -164,8 +196,26 @@ fn serverless_deploys_every_binary_with_every_variable() {
     assert_eq!(provider["architecture"], "arm64");
     let provider_env = keys(&provider["environment"]);
 
+    // `functions` is a list of maps; the last is the migration file's `${param:migration}` entry.
+    let mut functions = serde_yaml_ng::Mapping::new();
+    for item in service["functions"].as_sequence().unwrap() {
+        match item {
+            Value::Mapping(mapping) => functions.extend(mapping.clone()),
+            Value::String(reference) => {
+                assert_eq!(
+                    reference,
+                    "${file(./deploy/serverless-migration.yml):${param:migration}}"
+                );
+                let migration = yaml("deploy/serverless-migration.yml");
+                assert_eq!(migration["disabled"], Value::Mapping(Default::default()));
+                functions.extend(migration["enabled"].as_mapping().unwrap().clone());
+            }
+            other => panic!("unexpected functions entry {other:?}"),
+        }
+    }
+    assert_eq!(service["params"]["default"]["migration"], "disabled");
     let mut deployed = BTreeSet::new();
-    for (name, function) in service["functions"].as_mapping().unwrap() {
+    for (name, function) in &functions {
         let name = name.as_str().unwrap();
         assert_eq!(function["handler"], "bootstrap", "{name}");
         let artifact = function["package"]["artifact"].as_str().unwrap();
@@ -177,8 +227,8 @@ fn serverless_deploys_every_binary_with_every_variable() {
         env.extend(keys(&function["environment"]));
         assert_eq!(
             env,
-            variables(),
-            "{name}: environment differs from shared::config::VARIABLES"
+            variables(binary),
+            "{name}: environment differs from shared::config::variables_for({binary})"
         );
         let event = &function["events"][0]["cognitoUserPool"];
         assert_eq!(event["trigger"], trigger_of(binary), "{name}");
@@ -225,11 +275,14 @@ fn serverless_grants_only_the_chosen_providers_send_action_and_reading_secrets()
             "${file(./deploy/serverless-iam.yml):readSecrets}"
         ]
     );
-    // The default secrets resource is limited to the project's prefix.
+    // Secrets of this account and region under the project's prefix only.
     assert_eq!(
-        service["params"]["default"]["secretsResource"],
-        "arn:aws:secretsmanager:*:*:secret:cognito-passwordless/*"
+        service["params"]["default"]["secretNamePrefix"],
+        "cognito-passwordless/"
     );
+    let resource = &statements["readSecrets"]["Resource"]["Fn::Join"][1];
+    assert_eq!(resource[5]["Ref"], "AWS::AccountId");
+    assert_eq!(resource[6], ":secret:${param:secretNamePrefix}*");
 }
 
 #[test]
@@ -237,8 +290,16 @@ fn sam_lets_only_the_verify_function_read_the_captcha_secret() {
     let template = yaml("template.yaml");
     let policy = &template["Resources"]["ReadCaptchaSecretPolicy"];
     assert_eq!(policy["Condition"], "HasCaptchaSecretArn");
-    let roles = &policy["Properties"]["Roles"];
-    assert_eq!(roles.as_sequence().unwrap().len(), 1);
+    let roles = policy["Properties"]["Roles"].as_sequence().unwrap();
+    assert_eq!(roles.len(), 1);
+    assert!(
+        matches!(&roles[0], Value::Tagged(tagged) if tagged.tag == "Ref" && tagged.value == "VerifyAuthChallengeFunctionRole"),
+        "{roles:?}"
+    );
+    let policy = &template["Resources"]["ReadLegacySecretsPolicy"];
+    assert!(
+        matches!(&policy["Properties"]["Roles"][0], Value::Tagged(tagged) if tagged.value == "UserMigrationFunctionRole")
+    );
     assert_eq!(
         policy["Properties"]["PolicyDocument"]["Statement"][0]["Action"],
         "secretsmanager:GetSecretValue"

@@ -7,7 +7,9 @@ use std::time::Duration;
 use crate::Error;
 use crate::captcha::{CaptchaConfig, CaptchaProvider, Expectations, Secret, SecretSource};
 use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep};
+use crate::legacy::{DEFAULT_USER_QUERY, LegacySourceConfig, MigrationConfig, MigrationSettings};
 use crate::otp::{LENGTH_RANGE, OtpPolicy};
+use crate::preauth::{DEFAULT_DENY_MESSAGE, PreAuthPolicy};
 
 /// Every variable a deployment sets for the functions, in the order the README lists them. The
 /// deployment descriptors (`template.yaml`, `serverless.yml`) must set exactly these on every
@@ -41,7 +43,61 @@ pub const VARIABLES: &[&str] = &[
     "CAPTCHA_EXPECTED_ACTION",
     "CAPTCHA_MIN_SCORE",
     "CAPTCHA_TIMEOUT_MS",
+    "PREAUTH_ALLOWED_CLIENT_IDS",
+    "PREAUTH_BLOCKED_ATTRIBUTE",
+    "PREAUTH_REQUIRE_VERIFIED_PHONE",
+    "PREAUTH_REQUIRED_VALIDATION_KEYS",
+    "PREAUTH_DENY_MESSAGE",
+    "LEGACY_SOURCE",
+    "LEGACY_HTTP_URL",
+    "LEGACY_HTTP_TOKEN",
+    "LEGACY_HTTP_TOKEN_ARN",
+    "LEGACY_DATABASE_URL",
+    "LEGACY_DATABASE_URL_ARN",
+    "LEGACY_DATABASE_CA_FILE",
+    "LEGACY_USER_QUERY",
+    "LEGACY_TIMEOUT_MS",
+    "MIGRATION_MARK_VERIFIED",
+    "MIGRATION_ENABLE_SMS_MFA",
 ];
+
+/// Variables only one function gets (the binary's name): secrets stay with the function that
+/// uses them, and each trigger's own settings with that trigger. Every other variable goes to
+/// every function.
+pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
+    ("CAPTCHA_SECRET", "verify-auth-challenge"),
+    ("CAPTCHA_SECRET_ARN", "verify-auth-challenge"),
+    ("PREAUTH_ALLOWED_CLIENT_IDS", "pre-authentication"),
+    ("PREAUTH_BLOCKED_ATTRIBUTE", "pre-authentication"),
+    ("PREAUTH_REQUIRE_VERIFIED_PHONE", "pre-authentication"),
+    ("PREAUTH_REQUIRED_VALIDATION_KEYS", "pre-authentication"),
+    ("PREAUTH_DENY_MESSAGE", "pre-authentication"),
+    ("LEGACY_SOURCE", "user-migration"),
+    ("LEGACY_HTTP_URL", "user-migration"),
+    ("LEGACY_HTTP_TOKEN", "user-migration"),
+    ("LEGACY_HTTP_TOKEN_ARN", "user-migration"),
+    ("LEGACY_DATABASE_URL", "user-migration"),
+    ("LEGACY_DATABASE_URL_ARN", "user-migration"),
+    ("LEGACY_DATABASE_CA_FILE", "user-migration"),
+    ("LEGACY_USER_QUERY", "user-migration"),
+    ("LEGACY_TIMEOUT_MS", "user-migration"),
+    ("MIGRATION_MARK_VERIFIED", "user-migration"),
+    ("MIGRATION_ENABLE_SMS_MFA", "user-migration"),
+];
+
+/// The variables a deployment sets on the function built from `binary`, in [`VARIABLES`] order.
+pub fn variables_for(binary: &str) -> Vec<&'static str> {
+    VARIABLES
+        .iter()
+        .copied()
+        .filter(|variable| {
+            SCOPED_VARIABLES
+                .iter()
+                .find(|(scoped, _)| scoped == variable)
+                .is_none_or(|(_, function)| *function == binary)
+        })
+        .collect()
+}
 
 /// Variables [`Config`] reads that the Lambda service sets, not the deployment.
 pub const RUNTIME_VARIABLES: &[&str] = &["AWS_EXECUTION_ENV"];
@@ -179,6 +235,12 @@ pub struct Config {
     pub phone_hint: PhoneHint,
     /// `CAPTCHA_*`: the CAPTCHA step (checked only when `AUTH_FLOW` has `captcha`).
     pub captcha: CaptchaConfig,
+    /// `PREAUTH_*`: the pre-authentication policies (each off unless set).
+    pub preauth: PreAuthPolicy,
+    /// `LEGACY_*` and `MIGRATION_*`: the user-migration trigger (`None` without `LEGACY_SOURCE`).
+    pub migration: Option<MigrationConfig>,
+    /// `LEGACY_DATABASE_CA_FILE`: extra PEM root certificates for the legacy database.
+    pub legacy_database_ca_file: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -277,6 +339,8 @@ impl Config {
             captcha: env.number("CAPTCHA_MAX_ATTEMPTS", max_attempts, 1..=10)?,
         };
         let captcha = env.captcha(flow.contains(ChallengeStep::Captcha))?;
+        let preauth = env.preauth()?;
+        let migration = env.migration()?;
         Ok(Self {
             flow,
             attempts,
@@ -288,6 +352,11 @@ impl Config {
             app_name,
             phone_hint,
             captcha,
+            preauth,
+            migration,
+            legacy_database_ca_file: env
+                .get("LEGACY_DATABASE_CA_FILE")
+                .map(std::path::PathBuf::from),
         })
     }
 }
@@ -355,37 +424,20 @@ impl Env<'_> {
                 )
             })?,
         };
-        let secret = match (self.get("CAPTCHA_SECRET"), self.get("CAPTCHA_SECRET_ARN")) {
-            (Some(_), Some(_)) => {
-                return Err(Error::config(
-                    "CAPTCHA_SECRET_ARN",
-                    "set either CAPTCHA_SECRET or CAPTCHA_SECRET_ARN, not both",
-                ));
-            }
-            (Some(secret), None) => Some(SecretSource::Value(Secret::new(secret))),
-            (None, Some(arn)) => Some(SecretSource::SecretsManager {
-                variable: "CAPTCHA_SECRET_ARN",
-                arn,
-            }),
-            (None, None) => None,
-        };
+        let secret = self.secret("CAPTCHA_SECRET", "CAPTCHA_SECRET_ARN")?;
         let site_key = self.get("CAPTCHA_SITE_KEY");
         let widget = provider.default_verify_url().is_some();
-        if required && widget {
-            if site_key.is_none() {
-                return Err(Error::config(
-                    "CAPTCHA_SITE_KEY",
-                    format!("is required when CAPTCHA_PROVIDER={provider}"),
-                ));
-            }
-            if secret.is_none() {
-                return Err(Error::config(
-                    "CAPTCHA_SECRET",
-                    format!(
-                        "CAPTCHA_SECRET or CAPTCHA_SECRET_ARN is required when CAPTCHA_PROVIDER={provider}"
-                    ),
-                ));
-            }
+        if required && widget && site_key.is_none() {
+            return Err(Error::config(
+                "CAPTCHA_SITE_KEY",
+                format!("is required when CAPTCHA_PROVIDER={provider}"),
+            ));
+        }
+        if provider == CaptchaProvider::Hcaptcha && self.get("CAPTCHA_EXPECTED_ACTION").is_some() {
+            return Err(Error::config(
+                "CAPTCHA_EXPECTED_ACTION",
+                "hCaptcha reports no action: leave it unset with CAPTCHA_PROVIDER=hcaptcha",
+            ));
         }
         let verify_url = self.get("CAPTCHA_VERIFY_URL");
         if let Some(url) = &verify_url
@@ -412,15 +464,7 @@ impl Env<'_> {
             secret,
             verify_url,
             expectations: Expectations {
-                hostnames: self
-                    .get("CAPTCHA_EXPECTED_HOSTNAMES")
-                    .map(|list| {
-                        list.split(',')
-                            .map(|host| host.trim().to_owned())
-                            .filter(|host| !host.is_empty())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                hostnames: self.list("CAPTCHA_EXPECTED_HOSTNAMES").unwrap_or_default(),
                 action: self.get("CAPTCHA_EXPECTED_ACTION"),
                 min_score,
             },
@@ -431,6 +475,159 @@ impl Env<'_> {
                 500..=3_500,
             )?),
         })
+    }
+
+    /// A `true`/`false` variable (also `1`/`0`, `yes`/`no`).
+    fn flag(&self, name: &'static str) -> Result<bool, Error> {
+        match self
+            .get(name)
+            .map(|value| value.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false" | "0" | "no") => Ok(false),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some(_) => Err(Error::config(name, "must be true or false")),
+        }
+    }
+
+    /// A comma-separated list, blanks dropped; `None` when unset.
+    fn list(&self, name: &str) -> Option<Vec<String>> {
+        self.get(name).map(|list| {
+            list.split(',')
+                .map(|item| item.trim().to_owned())
+                .filter(|item| !item.is_empty())
+                .collect()
+        })
+    }
+
+    /// Either the plain variable or its `…_ARN` twin (Secrets Manager), not both.
+    fn secret(
+        &self,
+        plain: &'static str,
+        arn: &'static str,
+    ) -> Result<Option<SecretSource>, Error> {
+        match (self.get(plain), self.get(arn)) {
+            (Some(_), Some(_)) => Err(Error::config(
+                arn,
+                format!("set either {plain} or {arn}, not both"),
+            )),
+            (Some(value), None) => Ok(Some(SecretSource::Value(Secret::new(value)))),
+            (None, Some(arn_value)) => Ok(Some(SecretSource::SecretsManager {
+                variable: arn,
+                arn: arn_value,
+            })),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn preauth(&self) -> Result<PreAuthPolicy, Error> {
+        let allowed_client_ids = self.list("PREAUTH_ALLOWED_CLIENT_IDS");
+        if allowed_client_ids.as_ref().is_some_and(Vec::is_empty) {
+            return Err(Error::config(
+                "PREAUTH_ALLOWED_CLIENT_IDS",
+                "lists no app client id",
+            ));
+        }
+        let deny_message = self
+            .get("PREAUTH_DENY_MESSAGE")
+            .unwrap_or_else(|| DEFAULT_DENY_MESSAGE.to_owned());
+        if deny_message.chars().count() > 200 || deny_message.chars().any(char::is_control) {
+            return Err(Error::config(
+                "PREAUTH_DENY_MESSAGE",
+                "must be one line of at most 200 characters",
+            ));
+        }
+        Ok(PreAuthPolicy {
+            allowed_client_ids,
+            blocked_attribute: self.get("PREAUTH_BLOCKED_ATTRIBUTE"),
+            require_verified_phone: self.flag("PREAUTH_REQUIRE_VERIFIED_PHONE")?,
+            required_validation_keys: self
+                .list("PREAUTH_REQUIRED_VALIDATION_KEYS")
+                .unwrap_or_default(),
+            deny_message,
+        })
+    }
+
+    fn migration(&self) -> Result<Option<MigrationConfig>, Error> {
+        let Some(kind) = self.get("LEGACY_SOURCE") else {
+            return Ok(None);
+        };
+        let source = match kind.as_str() {
+            "http" => {
+                let url = self.get("LEGACY_HTTP_URL").ok_or_else(|| {
+                    Error::config("LEGACY_HTTP_URL", "is required when LEGACY_SOURCE=http")
+                })?;
+                if !is_safe_url(&url) {
+                    return Err(Error::config(
+                        "LEGACY_HTTP_URL",
+                        "must be an https:// URL (http:// only for localhost or 127.0.0.1)",
+                    ));
+                }
+                LegacySourceConfig::Http {
+                    url,
+                    token: self.secret("LEGACY_HTTP_TOKEN", "LEGACY_HTTP_TOKEN_ARN")?,
+                }
+            }
+            "postgres" => {
+                let url = self
+                    .secret("LEGACY_DATABASE_URL", "LEGACY_DATABASE_URL_ARN")?
+                    .ok_or_else(|| {
+                        Error::config(
+                            "LEGACY_DATABASE_URL",
+                            "LEGACY_DATABASE_URL or LEGACY_DATABASE_URL_ARN is required when LEGACY_SOURCE=postgres",
+                        )
+                    })?;
+                if let SecretSource::Value(value) = &url
+                    && !(value.expose().starts_with("postgres://")
+                        || value.expose().starts_with("postgresql://"))
+                {
+                    return Err(Error::config(
+                        "LEGACY_DATABASE_URL",
+                        "must start with postgres:// or postgresql://",
+                    ));
+                }
+                let query = self
+                    .get("LEGACY_USER_QUERY")
+                    .unwrap_or_else(|| DEFAULT_USER_QUERY.to_owned());
+                let lower = query.to_ascii_lowercase();
+                if !lower.trim_start().starts_with("select")
+                    || !query.contains("$1")
+                    || query.contains("$2")
+                    || query.contains(';')
+                {
+                    return Err(Error::config(
+                        "LEGACY_USER_QUERY",
+                        "must be one SELECT statement with one parameter, $1 (the user name)",
+                    ));
+                }
+                LegacySourceConfig::Postgres { url, query }
+            }
+            _ => {
+                return Err(Error::config("LEGACY_SOURCE", "must be http or postgres"));
+            }
+        };
+        let mut settings = MigrationSettings {
+            enable_sms_mfa: self.flag("MIGRATION_ENABLE_SMS_MFA")?,
+            ..MigrationSettings::default()
+        };
+        for item in self.list("MIGRATION_MARK_VERIFIED").unwrap_or_default() {
+            match item.as_str() {
+                "none" => {}
+                "email" => settings.mark_email_verified = true,
+                "phone_number" => settings.mark_phone_verified = true,
+                _ => {
+                    return Err(Error::config(
+                        "MIGRATION_MARK_VERIFIED",
+                        "must list email and/or phone_number (or be none)",
+                    ));
+                }
+            }
+        }
+        Ok(Some(MigrationConfig {
+            source,
+            timeout: Duration::from_millis(self.number("LEGACY_TIMEOUT_MS", 3_000, 500..=4_000)?),
+            settings,
+        }))
     }
 
     fn max_price(&self) -> Result<Option<String>, Error> {
@@ -547,9 +744,16 @@ mod tests {
         let turnstile = ("CAPTCHA_PROVIDER", "turnstile");
         assert_eq!(variable_of(config(&[flow, turnstile])), "CAPTCHA_SITE_KEY");
         let site_key = ("CAPTCHA_SITE_KEY", "0x4AAA");
+        // The secret is the verify function's business only (checked at its cold start).
+        assert!(config(&[flow, turnstile, site_key]).is_ok());
         assert_eq!(
-            variable_of(config(&[flow, turnstile, site_key])),
-            "CAPTCHA_SECRET"
+            variable_of(config(&[
+                flow,
+                ("CAPTCHA_PROVIDER", "hcaptcha"),
+                site_key,
+                ("CAPTCHA_EXPECTED_ACTION", "login")
+            ])),
+            "CAPTCHA_EXPECTED_ACTION"
         );
         let both = [
             flow,
@@ -702,13 +906,20 @@ mod tests {
         use std::collections::BTreeSet;
         let asked = RefCell::new(BTreeSet::new());
         let secret = "k".repeat(32);
-        // Every branch: each provider, the phone hint with its secret.
-        for provider in ["end-user-messaging", "pinpoint", "console"] {
+        // Every branch: each provider, the phone hint with its secret, each legacy source.
+        for (provider, legacy) in [
+            ("end-user-messaging", "http"),
+            ("pinpoint", "postgres"),
+            ("console", "postgres"),
+        ] {
             let vars: HashMap<&str, &str> = [
                 ("SMS_PROVIDER", provider),
                 ("PINPOINT_APPLICATION_ID", "app"),
                 ("PHONE_HINT", "last4"),
                 ("PHONE_HINT_SECRET", secret.as_str()),
+                ("LEGACY_SOURCE", legacy),
+                ("LEGACY_HTTP_URL", "https://legacy.example.com/users"),
+                ("LEGACY_DATABASE_URL", "postgres://u:p@db/legacy"),
             ]
             .into_iter()
             .collect();
@@ -724,6 +935,197 @@ mod tests {
             .map(|name| (*name).to_owned())
             .collect();
         assert_eq!(asked.into_inner(), expected);
+    }
+
+    #[test]
+    fn preauth_policies_are_off_unless_set() {
+        let config = config(&[]).unwrap();
+        assert!(!config.preauth.is_active());
+        assert_eq!(config.preauth.deny_message, DEFAULT_DENY_MESSAGE);
+        assert_eq!(config.migration, None);
+        let config = super::Config::from_lookup(|name| {
+            Some(
+                match name {
+                    "PREAUTH_ALLOWED_CLIENT_IDS" => "a, b",
+                    "PREAUTH_BLOCKED_ATTRIBUTE" => "custom:blocked",
+                    "PREAUTH_REQUIRE_VERIFIED_PHONE" => "TRUE",
+                    "PREAUTH_REQUIRED_VALIDATION_KEYS" => "deviceId",
+                    "PREAUTH_DENY_MESSAGE" => "Ask support.",
+                    _ => return None,
+                }
+                .to_owned(),
+            )
+        })
+        .unwrap();
+        assert_eq!(
+            config.preauth,
+            PreAuthPolicy {
+                allowed_client_ids: Some(vec!["a".into(), "b".into()]),
+                blocked_attribute: Some("custom:blocked".into()),
+                require_verified_phone: true,
+                required_validation_keys: vec!["deviceId".into()],
+                deny_message: "Ask support.".into(),
+            }
+        );
+        for (name, value) in [
+            ("PREAUTH_REQUIRE_VERIFIED_PHONE", "sometimes"),
+            ("PREAUTH_ALLOWED_CLIENT_IDS", " , "),
+            ("PREAUTH_DENY_MESSAGE", "two\nlines"),
+        ] {
+            assert_eq!(
+                variable_of(super::Config::from_lookup(
+                    |n| (n == name).then(|| value.to_owned())
+                )),
+                name,
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_legacy_source_is_checked_when_set() {
+        let http = config(&[
+            ("LEGACY_SOURCE", "http"),
+            ("LEGACY_HTTP_URL", "https://legacy.example.com/auth"),
+            (
+                "LEGACY_HTTP_TOKEN_ARN",
+                "arn:aws:secretsmanager:us-east-1:1:secret:t-AbCdEf",
+            ),
+            ("MIGRATION_MARK_VERIFIED", "email"),
+            ("MIGRATION_ENABLE_SMS_MFA", "true"),
+        ])
+        .unwrap()
+        .migration
+        .unwrap();
+        assert!(matches!(
+            http.source,
+            LegacySourceConfig::Http {
+                token: Some(SecretSource::SecretsManager { .. }),
+                ..
+            }
+        ));
+        assert_eq!(
+            http.settings,
+            MigrationSettings {
+                mark_email_verified: true,
+                mark_phone_verified: false,
+                enable_sms_mfa: true
+            }
+        );
+        assert_eq!(http.timeout, Duration::from_millis(3_000));
+        let postgres = config(&[
+            ("LEGACY_SOURCE", "postgres"),
+            (
+                "LEGACY_DATABASE_URL",
+                "postgres://app:pw@db:5432/legacy?sslmode=require",
+            ),
+        ])
+        .unwrap()
+        .migration
+        .unwrap();
+        assert_eq!(
+            postgres.source,
+            LegacySourceConfig::Postgres {
+                url: SecretSource::Value(Secret::new(
+                    "postgres://app:pw@db:5432/legacy?sslmode=require"
+                )),
+                query: DEFAULT_USER_QUERY.to_owned()
+            }
+        );
+        for (vars, variable) in [
+            (vec![("LEGACY_SOURCE", "ldap")], "LEGACY_SOURCE"),
+            (vec![("LEGACY_SOURCE", "http")], "LEGACY_HTTP_URL"),
+            (
+                vec![
+                    ("LEGACY_SOURCE", "http"),
+                    ("LEGACY_HTTP_URL", "http://legacy.example.com/"),
+                ],
+                "LEGACY_HTTP_URL",
+            ),
+            (vec![("LEGACY_SOURCE", "postgres")], "LEGACY_DATABASE_URL"),
+            (
+                vec![
+                    ("LEGACY_SOURCE", "postgres"),
+                    ("LEGACY_DATABASE_URL", "mysql://x"),
+                ],
+                "LEGACY_DATABASE_URL",
+            ),
+            (
+                vec![
+                    ("LEGACY_SOURCE", "postgres"),
+                    ("LEGACY_DATABASE_URL", "postgres://x"),
+                    ("LEGACY_DATABASE_URL_ARN", "arn:x"),
+                ],
+                "LEGACY_DATABASE_URL_ARN",
+            ),
+            (
+                vec![
+                    ("LEGACY_SOURCE", "postgres"),
+                    ("LEGACY_DATABASE_URL", "postgres://x"),
+                    ("LEGACY_USER_QUERY", "DELETE FROM users WHERE name = $1"),
+                ],
+                "LEGACY_USER_QUERY",
+            ),
+            (
+                vec![
+                    ("LEGACY_SOURCE", "postgres"),
+                    ("LEGACY_DATABASE_URL", "postgres://x"),
+                    ("LEGACY_USER_QUERY", "SELECT * FROM users WHERE name = 'x'"),
+                ],
+                "LEGACY_USER_QUERY",
+            ),
+            (
+                vec![
+                    ("LEGACY_SOURCE", "postgres"),
+                    ("LEGACY_DATABASE_URL", "postgres://x"),
+                    ("LEGACY_USER_QUERY", "SELECT 1 WHERE $1 = $2"),
+                ],
+                "LEGACY_USER_QUERY",
+            ),
+            (
+                vec![
+                    ("LEGACY_SOURCE", "postgres"),
+                    ("LEGACY_DATABASE_URL", "postgres://x"),
+                    (
+                        "LEGACY_USER_QUERY",
+                        "SELECT 1 WHERE $1 = 'a'; DROP TABLE users",
+                    ),
+                ],
+                "LEGACY_USER_QUERY",
+            ),
+            (
+                vec![
+                    ("LEGACY_SOURCE", "postgres"),
+                    ("LEGACY_DATABASE_URL", "postgres://x"),
+                    ("LEGACY_TIMEOUT_MS", "9000"),
+                ],
+                "LEGACY_TIMEOUT_MS",
+            ),
+            (
+                vec![
+                    ("LEGACY_SOURCE", "postgres"),
+                    ("LEGACY_DATABASE_URL", "postgres://x"),
+                    ("MIGRATION_MARK_VERIFIED", "all"),
+                ],
+                "MIGRATION_MARK_VERIFIED",
+            ),
+        ] {
+            assert_eq!(variable_of(config(&vars)), variable, "{vars:?}");
+        }
+    }
+
+    #[test]
+    fn scoped_variables_go_to_their_function_only() {
+        let verify = variables_for("verify-auth-challenge");
+        assert!(verify.contains(&"CAPTCHA_SECRET_ARN"));
+        assert!(!verify.contains(&"LEGACY_DATABASE_URL"));
+        let migration = variables_for("user-migration");
+        assert!(migration.contains(&"LEGACY_DATABASE_URL"));
+        assert!(!migration.contains(&"CAPTCHA_SECRET"));
+        assert!(migration.contains(&"AUTH_FLOW"));
+        for (variable, _) in SCOPED_VARIABLES {
+            assert!(VARIABLES.contains(variable), "{variable}");
+        }
     }
 
     #[test]

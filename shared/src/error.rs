@@ -80,6 +80,21 @@ pub enum Error {
     /// A CAPTCHA could not be made.
     #[error("cannot create a CAPTCHA: {0}")]
     Captcha(String),
+    /// A pre-authentication policy denied the sign-in.
+    #[error("sign-in denied: {reason}")]
+    Denied {
+        /// What the user sees (`PREAUTH_DENY_MESSAGE`).
+        message: String,
+        /// Why, for the logs.
+        reason: String,
+    },
+    /// The legacy user store does not vouch for this user: unknown, wrong password, or a stored
+    /// hash that cannot be checked. One kind, one message: the caller cannot tell them apart.
+    #[error("legacy user not migrated: {0}")]
+    NotMigrated(String),
+    /// The legacy user store could not be asked (down, slow, a bad answer).
+    #[error("legacy user store failed: {0}")]
+    LegacySource(String),
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Randomness(String),
@@ -87,8 +102,10 @@ pub enum Error {
 
 impl Error {
     /// The text end users may see. Deliberately vague: details are in the logs.
-    pub fn user_message(&self) -> &'static str {
+    pub fn user_message(&self) -> &str {
         match self {
+            Self::Denied { message, .. } => message,
+            Self::NotMigrated(_) => "Incorrect username or password.",
             Self::Sms {
                 failure: SmsFailure::Throttled,
                 ..
@@ -101,7 +118,8 @@ impl Error {
             | Self::WrongTrigger { .. }
             | Self::Randomness(_)
             | Self::Captcha(_)
-            | Self::Http(_) => "Sign-in is temporarily unavailable.",
+            | Self::Http(_)
+            | Self::LegacySource(_) => "Sign-in is temporarily unavailable.",
         }
     }
 
@@ -116,6 +134,9 @@ impl Error {
             Self::Randomness(_) => "RandomnessError",
             Self::Captcha(_) => "CaptchaError",
             Self::Http(_) => "HttpClientError",
+            Self::Denied { .. } => "SignInDenied",
+            Self::NotMigrated(_) => "NotMigrated",
+            Self::LegacySource(_) => "LegacySourceError",
         }
     }
 

@@ -135,7 +135,6 @@ impl AuthFlow {
     pub const SUPPORTED: &'static [&'static str] = &[
         "sms_otp",
         "captcha,sms_otp",
-        "password",
         "password,captcha",
         "password,sms_otp",
         "password,captcha,sms_otp",
@@ -177,6 +176,12 @@ impl AuthFlow {
                         .to_owned(),
                 ));
             }
+        }
+        if steps == [ChallengeStep::Password] {
+            return Err(InvalidFlow(
+                "`password` alone needs no custom challenge: use USER_SRP_AUTH without these triggers"
+                    .to_owned(),
+            ));
         }
         if !steps.iter().any(|step| step.authenticates()) {
             return Err(InvalidFlow(format!(
@@ -806,16 +811,9 @@ mod tests {
     }
 
     #[test]
-    fn password_alone_issues_tokens_after_the_verifier() {
-        let flow = flow("password");
-        assert_eq!(
-            decide(&flow, &[SRP_A, VERIFIER], false, 3),
-            FlowDecision::IssueTokens
-        );
-        assert_eq!(
-            decide(&flow, &[SRP_A, VERIFIER], true, 3),
-            FlowDecision::Fail(FailReason::UserNotFound)
-        );
+    fn password_alone_is_refused() {
+        let message = AuthFlow::parse("password").unwrap_err().to_string();
+        assert!(message.contains("USER_SRP_AUTH"), "{message}");
     }
 
     #[test]

@@ -141,23 +141,32 @@ fn describe(error: &dyn std::error::Error) -> String {
 }
 
 /// [`SiteVerify`] over HTTP: posts `secret` and `response` as a form to the provider's
-/// `siteverify` URL.
+/// `siteverify` URL (and, for hCaptcha, `sitekey`: its secrets belong to the account, so without
+/// it a token solved for any other site of the account would pass).
 #[derive(Debug, Clone)]
 pub struct HttpSiteVerifier {
     client: HttpClient,
     provider: CaptchaProvider,
     url: String,
     secret: Secret,
+    site_key: Option<String>,
 }
 
 impl HttpSiteVerifier {
-    /// A verifier for `provider` at `url`, authenticating with `secret`.
-    pub fn new(client: HttpClient, provider: CaptchaProvider, url: String, secret: Secret) -> Self {
+    /// A verifier for `provider` at `url`, authenticating with `secret`, for the site `site_key`.
+    pub fn new(
+        client: HttpClient,
+        provider: CaptchaProvider,
+        url: String,
+        secret: Secret,
+        site_key: Option<String>,
+    ) -> Self {
         Self {
             client,
             provider,
             url,
             secret,
+            site_key,
         }
     }
 }
@@ -165,10 +174,17 @@ impl HttpSiteVerifier {
 impl SiteVerify for HttpSiteVerifier {
     fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a> {
         Box::pin(async move {
-            let form = form_urlencoded::Serializer::new(String::new())
-                .append_pair("secret", self.secret.expose())
-                .append_pair("response", token)
-                .finish();
+            let form = {
+                let mut form = form_urlencoded::Serializer::new(String::new());
+                form.append_pair("secret", self.secret.expose())
+                    .append_pair("response", token);
+                if self.provider == CaptchaProvider::Hcaptcha
+                    && let Some(site_key) = &self.site_key
+                {
+                    form.append_pair("sitekey", site_key);
+                }
+                form.finish()
+            };
             let response = self
                 .client
                 .post(

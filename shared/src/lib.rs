@@ -7,6 +7,9 @@
 //! - [`captcha`]: the CAPTCHA step: a self-hosted image CAPTCHA, or reCAPTCHA / hCaptcha /
 //!   Turnstile tokens checked with the provider.
 //! - [`seal`]: the salted digests Cognito carries instead of codes and CAPTCHA texts.
+//! - [`preauth`]: the pre-authentication policies (pure).
+//! - [`legacy`]: legacy user stores (HTTP, PostgreSQL) and the mapping of a legacy record to a
+//!   migrated Cognito user.
 //! - `http` (feature `http`): a small rustls HTTP client with one deadline per call.
 //! - `secrets` (feature `aws-secrets`): secrets from the environment or AWS Secrets Manager.
 //! - [`phone`]: E.164 phone numbers and how they are shown to users and logs.
@@ -25,8 +28,10 @@ pub mod event;
 pub mod flow;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod legacy;
 pub mod otp;
 pub mod phone;
+pub mod preauth;
 pub mod seal;
 #[cfg(feature = "aws-secrets")]
 pub mod secrets;

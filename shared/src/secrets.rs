@@ -6,20 +6,20 @@
 use std::time::Duration;
 
 use crate::Error;
+
+/// The most reading one secret may take, both attempts included. Reads happen during a cold
+/// start, which counts against the 5 seconds Cognito waits for the first invocation.
+pub const READ_TIMEOUT: Duration = Duration::from_millis(1500);
 use crate::captcha::{Secret, SecretSource};
 
 /// The value of `source`; `plain_variable` is the variable the value would otherwise be given in
 /// (`CAPTCHA_SECRET`), used as the JSON key.
-pub async fn resolve(
-    source: &SecretSource,
-    plain_variable: &'static str,
-    timeout: Duration,
-) -> Result<Secret, Error> {
+pub async fn resolve(source: &SecretSource, plain_variable: &'static str) -> Result<Secret, Error> {
     match source {
         SecretSource::Value(secret) => Ok(secret.clone()),
         SecretSource::SecretsManager { variable, arn } => {
             let config =
-                crate::aws::load_sdk_config(crate::aws::sdk_config_loader(timeout)).await?;
+                crate::aws::load_sdk_config(crate::aws::sdk_config_loader(READ_TIMEOUT)).await?;
             let client = aws_sdk_secretsmanager::Client::new(&config);
             let output = client
                 .get_secret_value()
@@ -57,9 +57,10 @@ fn select(text: &str, key: &str) -> Option<Secret> {
         Ok(serde_json::Value::Object(map)) => map
             .get(key)
             .and_then(serde_json::Value::as_str)
+            .map(str::trim)
             .filter(|value| !value.is_empty())
             .map(Secret::new),
-        _ if !text.is_empty() => Some(Secret::new(text)),
+        _ if !text.trim().is_empty() => Some(Secret::new(text.trim())),
         _ => None,
     }
 }
@@ -71,6 +72,8 @@ mod tests {
     #[test]
     fn plain_and_json_secret_strings() {
         assert_eq!(select("abc", "K"), Some(Secret::new("abc")));
+        assert_eq!(select("abc\n", "K"), Some(Secret::new("abc")));
+        assert_eq!(select(r#"{"K":" v\n"}"#, "K"), Some(Secret::new("v")));
         assert_eq!(
             select(r#"{"K":"v","other":"x"}"#, "K"),
             Some(Secret::new("v"))

@@ -14,7 +14,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use shared::event::{CreateAuthChallengeEvent, DefineAuthChallengeEvent, VerifyAuthChallengeEvent};
+use shared::event::{
+    CreateAuthChallengeEvent, DefineAuthChallengeEvent, PreAuthenticationEvent, UserMigrationEvent,
+    VerifyAuthChallengeEvent,
+};
 use shared::sms::ConsoleSender;
 use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
 
@@ -39,6 +42,12 @@ fn every_sample_event_round_trips_exactly() {
                 "VerifyAuthChallengeResponse_Authentication" => {
                     serde_json::to_value(VerifyAuthChallengeEvent::parse(raw.clone()).unwrap())
                 }
+                "PreAuthentication_Authentication" => {
+                    serde_json::to_value(PreAuthenticationEvent::parse(raw.clone()).unwrap())
+                }
+                "UserMigration_Authentication" | "UserMigration_ForgotPassword" => {
+                    serde_json::to_value(UserMigrationEvent::parse(raw.clone()).unwrap())
+                }
                 other => panic!("{}: no model for {other}", path.display()),
             }
             .unwrap();
@@ -46,7 +55,7 @@ fn every_sample_event_round_trips_exactly() {
             count += 1;
         }
     }
-    assert!(count >= 16, "only {count} sample events");
+    assert!(count >= 40, "only {count} sample events");
 }
 
 #[test]
@@ -321,4 +330,150 @@ async fn create_asks_the_captcha_after_the_password_and_sends_nothing() {
             .await
             .is_err()
     );
+}
+
+#[test]
+fn pre_authentication_answers_every_sample_by_policy() {
+    let strict = config_with(&[
+        ("PREAUTH_ALLOWED_CLIENT_IDS", "1example23456789abcdefghij"),
+        ("PREAUTH_BLOCKED_ATTRIBUTE", "custom:blocked"),
+        ("PREAUTH_REQUIRE_VERIFIED_PHONE", "true"),
+        ("PREAUTH_REQUIRED_VALIDATION_KEYS", "deviceId"),
+    ]);
+    let strict = shared::triggers::PreAuthentication::new(&strict);
+    let open = shared::triggers::PreAuthentication::new(&console_config());
+    for (file, allowed_when_strict) in [
+        ("allowed", true),
+        ("blocked-user", false),
+        ("no-verified-phone", false),
+        ("unknown-client", false),
+        ("no-validation-data", false),
+        // An unknown user is not denied for what it lacks: that would tell it does not exist.
+        ("user-not-found", true),
+    ] {
+        let raw = fixture(&format!("pre-authentication/{file}.json"));
+        let answered = open.invoke(raw.clone()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&answered).unwrap(),
+            raw,
+            "{file}: the event comes back as it came"
+        );
+        match strict.invoke(raw.clone()) {
+            Ok(answered) => {
+                assert!(allowed_when_strict, "{file} allowed");
+                assert_eq!(serde_json::to_value(&answered.response).unwrap(), json!({}));
+            }
+            Err(error) => {
+                assert!(!allowed_when_strict, "{file} denied: {error}");
+                assert_eq!(
+                    error.user_message(),
+                    "Sign-in is not allowed for this account."
+                );
+                assert_eq!(error.error_type(), "SignInDenied");
+            }
+        }
+    }
+}
+
+/// A legacy store in memory: `bcrypt2a` with its password and a verified e-mail.
+#[derive(Debug)]
+struct MemoryStore;
+
+impl shared::legacy::LegacyUserSource for MemoryStore {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+    fn authenticate<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a shared::event::Password,
+    ) -> shared::legacy::LookupFuture<'a> {
+        Box::pin(async move {
+            Ok(match (username, password.expose()) {
+                ("bcrypt2a", "legacy-bcrypt2a-pw") => shared::legacy::Lookup::Found(record()),
+                ("bcrypt2a", _) => shared::legacy::Lookup::WrongPassword,
+                _ => shared::legacy::Lookup::NotFound,
+            })
+        })
+    }
+    fn find<'a>(&'a self, username: &'a str) -> shared::legacy::LookupFuture<'a> {
+        Box::pin(async move {
+            Ok(if username == "bcrypt2a" {
+                shared::legacy::Lookup::Found(record())
+            } else {
+                shared::legacy::Lookup::NotFound
+            })
+        })
+    }
+}
+
+fn record() -> shared::legacy::LegacyRecord {
+    shared::legacy::LegacyRecord {
+        attributes: [
+            ("email", "bcrypt2a@example.com"),
+            ("email_verified", "true"),
+            ("given_name", "Ada"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect(),
+    }
+}
+
+#[tokio::test]
+async fn user_migration_answers_every_sample() {
+    let config = config_with(&[
+        ("LEGACY_SOURCE", "http"),
+        ("LEGACY_HTTP_URL", "https://legacy.example.com/auth"),
+    ]);
+    let migration = shared::triggers::UserMigration::new(
+        config.migration.as_ref().unwrap(),
+        Arc::new(MemoryStore),
+    );
+    let answered = migration
+        .invoke(fixture("user-migration/authentication.json"))
+        .await
+        .unwrap();
+    let response = serde_json::to_value(&answered.response).unwrap();
+    assert_eq!(
+        response,
+        json!({
+            "userAttributes": {"email": "bcrypt2a@example.com", "email_verified": "true", "given_name": "Ada"},
+            "finalUserStatus": "CONFIRMED",
+            "messageAction": "SUPPRESS",
+            "desiredDeliveryMediums": null,
+            "forceAliasCreation": null,
+            "enableSMSMFA": null
+        })
+    );
+    let forgot = migration
+        .invoke(fixture("user-migration/forgot-password.json"))
+        .await
+        .unwrap();
+    assert_eq!(forgot.response.final_user_status, None);
+    assert!(forgot.response.user_attributes.is_some());
+    // Unknown user and wrong password: one error, one text.
+    for file in ["wrong-password", "unknown-user"] {
+        let error = migration
+            .invoke(fixture(&format!("user-migration/{file}.json")))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.user_message(),
+            "Incorrect username or password.",
+            "{file}"
+        );
+        assert_eq!(error.error_type(), "NotMigrated", "{file}");
+        assert!(!format!("{error:?}").contains("not-the-password"));
+    }
+    // A sign-in event without a password is malformed, not a lookup.
+    let mut raw = fixture("user-migration/authentication.json");
+    raw["request"].as_object_mut().unwrap().remove("password");
+    assert_eq!(
+        migration.invoke(raw).await.unwrap_err().error_type(),
+        "MalformedEvent"
+    );
+    // Debug output of a parsed event never shows the password.
+    let event = UserMigrationEvent::parse(fixture("user-migration/authentication.json")).unwrap();
+    assert!(!format!("{event:?}").contains("legacy-bcrypt2a-pw"));
 }

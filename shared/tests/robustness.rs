@@ -8,7 +8,7 @@
 )]
 
 mod common;
-use common::{console_config, fixture};
+use common::fixture;
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -105,17 +105,48 @@ fn replace_somewhere(event: &mut Value, index: usize, value: Value) {
 const SAMPLES: &[&str] = &[
     "define-auth-challenge/after-two-wrong-then-right.json",
     "define-auth-challenge/after-wrong-code.json",
+    "define-auth-challenge/captcha-sms-after-captcha-and-code.json",
+    "define-auth-challenge/password-captcha-after-captcha.json",
+    "define-auth-challenge/password-captcha-sms-after-captcha.json",
     "create-auth-challenge/retry-after-wrong-code.json",
     "create-auth-challenge/first-round.json",
+    "create-auth-challenge/captcha-after-password.json",
     "verify-auth-challenge/right-code.json",
+    "verify-auth-challenge/captcha-image-right.json",
 ];
 
+/// Every flow, with the console sender.
+fn configs() -> Vec<(String, shared::config::Config)> {
+    shared::flow::AuthFlow::SUPPORTED
+        .iter()
+        .map(|flow| {
+            let config = shared::config::Config::from_lookup(|name| match name {
+                "SMS_PROVIDER" => Some("console".to_owned()),
+                "AUTH_FLOW" => Some((*flow).to_owned()),
+                _ => None,
+            })
+            .unwrap();
+            ((*flow).to_owned(), config)
+        })
+        .collect()
+}
+
 fn run_all(event: Value) {
-    let config = console_config();
-    let define = DefineAuthChallenge::new(&config);
+    for (flow, config) in configs() {
+        run_flow(&flow, &config, event.clone());
+    }
+}
+
+fn run_flow(flow: &str, config: &shared::config::Config, event: Value) {
+    let define = DefineAuthChallenge::new(config);
     if let Ok(answered) = define.invoke(event.clone()) {
         if answered.response.issue_tokens == Some(true) {
-            // Tokens only if the last round is a passed SMS round of this project.
+            // Tokens only if the last round passed the flow's final step, tagged by this project.
+            let final_tag = if flow.ends_with("sms_otp") {
+                "SMS_OTP:"
+            } else {
+                "CAPTCHA:"
+            };
             let last = answered
                 .request
                 .session
@@ -126,7 +157,8 @@ fn run_all(event: Value) {
                 last.challenge_metadata
                     .as_deref()
                     .unwrap_or("")
-                    .starts_with("SMS_OTP:")
+                    .starts_with(final_tag),
+                "{flow}"
             );
             assert_ne!(answered.request.user_not_found, Some(true));
         }
@@ -137,7 +169,7 @@ fn run_all(event: Value) {
         .start_paused(true)
         .build()
         .unwrap();
-    let verify = VerifyAuthChallenge::new(&config, None).unwrap();
+    let verify = VerifyAuthChallenge::new(config, None).unwrap();
     if let Ok(answered) = runtime.block_on(verify.invoke(event.clone(), 1_763_769_610)) {
         if answered.response.answer_correct == Some(true) {
             assert_ne!(answered.request.user_not_found, Some(true));
@@ -145,7 +177,7 @@ fn run_all(event: Value) {
         serde_json::to_vec(&answered).unwrap();
     }
     let create = CreateAuthChallenge::new(
-        &config,
+        config,
         Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),
     );
     if let Ok(answered) = runtime.block_on(create.invoke(event, 1_763_769_610)) {

@@ -20,10 +20,12 @@ use local_cognito::lambda_host::{FunctionSpec, LambdaHost, OutputLog};
 use serde_json::Value;
 
 /// Every binary the tests run.
-pub const BINARIES: [&str; 4] = [
+pub const BINARIES: [&str; 6] = [
     "define-auth-challenge",
     "create-auth-challenge",
     "verify-auth-challenge",
+    "pre-authentication",
+    "user-migration",
     "local-cognito",
 ];
 
@@ -233,4 +235,38 @@ impl FakeEndpoint {
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
+}
+
+/// The PostgreSQL server the test command started (`LEGACY_TEST_DATABASE_URL`), with the legacy
+/// users of `tests/fixtures/legacy_users.sql` loaded (once per test process; the script is
+/// idempotent). Without the variable the tests that need a database fail, saying how to get one.
+pub fn legacy_database_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let url = std::env::var("LEGACY_TEST_DATABASE_URL").unwrap_or_else(|_| {
+            panic!(
+                "LEGACY_TEST_DATABASE_URL is not set: run ./scripts/test (it starts a PostgreSQL \
+                 server), or point it at a server of yours, e.g. postgres://postgres@127.0.0.1:5432/postgres"
+            )
+        });
+        let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/legacy_users.sql");
+        psql(&url, &["-f", fixture.to_str().unwrap()]);
+        url
+    })
+    .clone()
+}
+
+/// Runs `psql` against `url` with `args`, stopping on the first error; returns its output.
+pub fn psql(url: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", url])
+        .args(args)
+        .output()
+        .expect("psql (Debian package postgresql-client) must be installed");
+    assert!(
+        output.status.success(),
+        "psql {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

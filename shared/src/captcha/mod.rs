@@ -441,14 +441,20 @@ pub async fn build_site_verifier(
             "CAPTCHA_SECRET or CAPTCHA_SECRET_ARN is required",
         )
     })?;
-    let secret = crate::secrets::resolve(source, "CAPTCHA_SECRET", captcha.timeout).await?;
+    let secret = crate::secrets::resolve(source, "CAPTCHA_SECRET").await?;
     let client = crate::http::HttpClient::new(captcha.timeout)?;
     let url = captcha
         .verify_url
         .clone()
         .unwrap_or_else(|| default_url.to_owned());
     Ok(Some(std::sync::Arc::new(
-        crate::http::HttpSiteVerifier::new(client, captcha.provider, url, secret),
+        crate::http::HttpSiteVerifier::new(
+            client,
+            captcha.provider,
+            url,
+            secret,
+            captcha.site_key.clone(),
+        ),
     )))
 }
 

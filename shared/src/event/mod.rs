@@ -15,12 +15,20 @@
 //! [`crate::triggers`].
 
 mod custom_auth;
+mod pre_authentication;
+mod user_migration;
 
 pub use custom_auth::{
     ChallengeResult, CreateAuthChallengeEvent, CreateAuthChallengeRequest,
     CreateAuthChallengeResponse, DefineAuthChallengeEvent, DefineAuthChallengeRequest,
     DefineAuthChallengeResponse, VerifyAuthChallengeEvent, VerifyAuthChallengeRequest,
     VerifyAuthChallengeResponse,
+};
+pub use pre_authentication::{
+    PreAuthenticationEvent, PreAuthenticationRequest, PreAuthenticationResponse,
+};
+pub use user_migration::{
+    Password, UserMigrationEvent, UserMigrationRequest, UserMigrationResponse,
 };
 
 use serde::de::DeserializeOwned;

@@ -1,14 +1,21 @@
 //! The trigger handlers: each translates a Cognito event into domain types, asks the pure core
-//! ([`crate::flow`], [`crate::otp`]) what to do, performs the one side effect it owns (Create
-//! sends the SMS) and writes the `response`. The binaries in `functions/` only wire these to the
+//! ([`crate::flow`], [`crate::otp`], [`crate::preauth`], [`crate::legacy`]) what to do, performs
+//! the one side effect it owns (Create sends the SMS, Verify may ask a CAPTCHA provider, the
+//! migration asks the legacy store) and writes the `response`. The binaries in `functions/` only wire these to the
 //! Lambda runtime.
 
 mod create;
 mod define;
+mod pre_authentication;
+mod user_migration;
 mod verify;
 
 pub use create::CreateAuthChallenge;
 pub use define::DefineAuthChallenge;
+pub use pre_authentication::PreAuthentication;
+pub use user_migration::UserMigration;
+#[cfg(all(feature = "http", feature = "postgres", feature = "aws-secrets"))]
+pub use user_migration::build_source as build_legacy_source;
 pub use verify::VerifyAuthChallenge;
 
 use crate::event::{ChallengeResult, StringMap};

@@ -1,0 +1,865 @@
+//! Verifying a password against the hash a legacy user store kept for it, for the
+//! user-migration trigger.
+//!
+//! Formats ([`HashFormat`]):
+//!
+//! | stored value | format |
+//! | --- | --- |
+//! | `$2a$`, `$2b$`, `$2y$` + cost + 53 characters | [`HashFormat::Bcrypt`] |
+//! | `$argon2id$v=19$m=…,t=…,p=…$salt$hash` (PHC); Django's `argon2$argon2id$…` | [`HashFormat::Argon2id`] |
+//! | `$argon2i$v=19$m=…,t=…,p=…$salt$hash` (PHC); Django's `argon2$argon2i$…` | [`HashFormat::Argon2i`] |
+//! | `$scrypt$ln=…,r=…,p=…$salt$hash` (PHC, as passlib writes it) | [`HashFormat::Scrypt`] |
+//! | `$pbkdf2-sha256$i=…,l=32$salt$hash` (PHC) and passlib's `$pbkdf2-sha256$29000$salt$hash` | [`HashFormat::Pbkdf2Sha256`] |
+//! | Django's `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>` | [`HashFormat::DjangoPbkdf2Sha256`] |
+//! | `$6$[rounds=N$]salt$hash` (glibc SHA-512 crypt) | [`HashFormat::Sha512Crypt`] |
+//!
+//! Anything else (MD5 hex, `$1$`, `$5$`, `$2x$`, `$argon2d$`, `pbkdf2_sha1$`, LDAP `{SSHA}` …)
+//! is [`HashError::UnknownFormat`]: the caller logs the reason and fails the sign-in.
+//!
+//! The stored value comes from another system's database, so it is not trusted: a cost that
+//! would take more memory or time than a Lambda invocation can spend (a 5 s budget) is refused
+//! with [`HashError::CostTooHigh`] *before* any work is done. The limits are the `MAX_*`
+//! constants below. Passwords themselves are bounded by Cognito (at most 256 characters).
+//!
+//! Digests are compared in constant time: by the crates for bcrypt, Argon2, scrypt, PHC PBKDF2
+//! and SHA-512 crypt, and with [`subtle::ConstantTimeEq`] for the passlib and Django PBKDF2 forms
+//! decoded here. Neither errors nor their messages ever contain the stored hash or the password.
+//!
+//! A caller that finds no user should still spend about the same time, by verifying the
+//! password against [`DUMMY_HASH`] and ignoring the result.
+
+use std::fmt;
+
+use ::password_hash::PasswordVerifier;
+use ::password_hash::phc::PasswordHash;
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use subtle::ConstantTimeEq;
+
+/// A fixed bcrypt hash (cost 10, `$2b$`) of a random string that was thrown away: verified
+/// against for unknown users so that they take about as long as known ones. No password
+/// matches it.
+pub const DUMMY_HASH: &str = "$2b$10$qxrlBgp1CNsWY.YbbuaaDuTe1FoH69XXoUzN.QXE4dQvYPAd33uu6";
+
+/// The highest bcrypt cost accepted (2^14 rounds, about a second).
+pub const MAX_BCRYPT_COST: u64 = 14;
+/// The most memory, in bytes, an Argon2 or scrypt hash may ask for (256 MiB).
+pub const MAX_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
+/// The highest Argon2 memory cost accepted, in KiB (`m`; 256 MiB).
+pub const MAX_ARGON2_M_KIB: u64 = MAX_MEMORY_BYTES / 1024;
+/// The highest Argon2 time cost accepted (`t`, passes over memory).
+pub const MAX_ARGON2_T: u64 = 10;
+/// The most Argon2 work accepted, `m × t` in KiB: 1 GiB of memory passes (e.g. 256 MiB × 4,
+/// 64 MiB × 10). `m` and `t` each within their own limit can still multiply beyond it.
+pub const MAX_ARGON2_WORK_KIB: u64 = 1024 * 1024;
+/// The highest scrypt `ln` (log2 of the cost `N`) accepted.
+pub const MAX_SCRYPT_LOG_N: u64 = 20;
+/// The most scrypt work accepted, `128 × r × N × p` bytes of mixing (512 MiB): memory for one
+/// lane is also held to [`MAX_MEMORY_BYTES`].
+pub const MAX_SCRYPT_WORK_BYTES: u64 = 512 * 1024 * 1024;
+/// The most PBKDF2 iterations accepted (PHC, passlib and Django forms).
+pub const MAX_PBKDF2_ITERATIONS: u64 = 2_000_000;
+/// The most SHA-512 crypt rounds accepted.
+pub const MAX_SHA512_CRYPT_ROUNDS: u64 = 2_000_000;
+
+/// The fewest SHA-512 crypt rounds the `sha-crypt` crate accepts (glibc clamps lower values up
+/// to this; such hashes are reported as malformed).
+const MIN_SHA512_CRYPT_ROUNDS: u64 = 1_000;
+/// The length of a SHA-512 crypt hash field: 64 bytes in crypt's base64.
+const SHA512_CRYPT_HASH_CHARS: usize = 86;
+/// The PBKDF2-HMAC-SHA256 digest length of the passlib and Django forms.
+const PBKDF2_SHA256_LEN: usize = 32;
+
+/// Standard base64 as Python's `base64.b64decode` reads it: padding optional, trailing bits
+/// ignored. For Django's hash and (after mapping `.` to `+`) passlib's "ab64".
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// A recognised stored password hash format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashFormat {
+    /// bcrypt, `$2a$`, `$2b$` or `$2y$`.
+    Bcrypt,
+    /// Argon2id in PHC form (also Django's `argon2$` prefix).
+    Argon2id,
+    /// Argon2i in PHC form (also Django's `argon2$` prefix).
+    Argon2i,
+    /// scrypt in PHC form (`$scrypt$ln=…,r=…,p=…$…`).
+    Scrypt,
+    /// PBKDF2-HMAC-SHA256, PHC (`$pbkdf2-sha256$i=…`) or passlib (`$pbkdf2-sha256$29000$…`).
+    Pbkdf2Sha256,
+    /// Django's `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`.
+    DjangoPbkdf2Sha256,
+    /// glibc SHA-512 crypt, `$6$[rounds=N$]salt$hash`.
+    Sha512Crypt,
+}
+
+impl HashFormat {
+    /// A short name for logs, e.g. `bcrypt`, `argon2id`, `django-pbkdf2-sha256`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bcrypt => "bcrypt",
+            Self::Argon2id => "argon2id",
+            Self::Argon2i => "argon2i",
+            Self::Scrypt => "scrypt",
+            Self::Pbkdf2Sha256 => "pbkdf2-sha256",
+            Self::DjangoPbkdf2Sha256 => "django-pbkdf2-sha256",
+            Self::Sha512Crypt => "sha512-crypt",
+        }
+    }
+}
+
+impl fmt::Display for HashFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a password could not be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashError {
+    /// The stored value is in none of the [`HashFormat`]s.
+    UnknownFormat,
+    /// The stored value looks like this format but cannot be parsed or used.
+    Malformed(HashFormat),
+    /// The stored value asks for more work or memory than the limits allow (see the `MAX_*`
+    /// constants of this module).
+    CostTooHigh(HashFormat),
+}
+
+impl fmt::Display for HashError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownFormat => {
+                f.write_str("the stored password hash is in an unsupported format")
+            }
+            Self::Malformed(format) => write!(f, "the stored {format} password hash is malformed"),
+            Self::CostTooHigh(format) => write!(
+                f,
+                "the stored {format} password hash asks for a cost above the allowed maximum"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for HashError {}
+
+/// Recognises the format of a stored hash from its prefix (leading and trailing whitespace, as a
+/// padded `char(n)` column leaves it, is ignored). It does not check the rest: [`verify`] does.
+pub fn detect(stored: &str) -> Result<HashFormat, HashError> {
+    let stored = stored.trim();
+    let format = if ["$2a$", "$2b$", "$2y$"]
+        .into_iter()
+        .any(|prefix| stored.starts_with(prefix))
+    {
+        HashFormat::Bcrypt
+    } else if stored.starts_with("$argon2id$") || stored.starts_with("argon2$argon2id$") {
+        HashFormat::Argon2id
+    } else if stored.starts_with("$argon2i$") || stored.starts_with("argon2$argon2i$") {
+        HashFormat::Argon2i
+    } else if stored.starts_with("$scrypt$") {
+        HashFormat::Scrypt
+    } else if stored.starts_with("$pbkdf2-sha256$") {
+        HashFormat::Pbkdf2Sha256
+    } else if stored.starts_with("pbkdf2_sha256$") {
+        HashFormat::DjangoPbkdf2Sha256
+    } else if stored.starts_with("$6$") {
+        HashFormat::Sha512Crypt
+    } else {
+        return Err(HashError::UnknownFormat);
+    };
+    Ok(format)
+}
+
+/// Checks `password` against `stored`: `Ok(true)` when it matches, `Ok(false)` when it does not.
+/// An unknown, malformed or too costly stored value is an error, never `Ok(false)`, so that the
+/// caller can tell a wrong password from a hash it cannot check. Digests are compared in
+/// constant time.
+pub fn verify(password: &str, stored: &str) -> Result<bool, HashError> {
+    let stored = stored.trim();
+    let format = detect(stored)?;
+    match format {
+        HashFormat::Bcrypt => verify_bcrypt(password, stored),
+        HashFormat::Argon2id | HashFormat::Argon2i => {
+            // Django stores "argon2" followed by argon2-cffi's PHC string.
+            let phc = stored.strip_prefix("argon2").unwrap_or(stored);
+            verify_argon2(password, phc, format)
+        }
+        HashFormat::Scrypt => verify_scrypt(password, stored),
+        HashFormat::Pbkdf2Sha256 => verify_pbkdf2(password, stored),
+        HashFormat::DjangoPbkdf2Sha256 => verify_django_pbkdf2(password, stored),
+        HashFormat::Sha512Crypt => verify_sha512_crypt(password, stored),
+    }
+}
+
+/// A decimal count from a stored hash: not all digits is malformed, too large for `u64` is too
+/// costly.
+fn parse_count(text: &str, format: HashFormat) -> Result<u64, HashError> {
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(HashError::Malformed(format));
+    }
+    text.parse::<u64>()
+        .map_err(|_| HashError::CostTooHigh(format))
+}
+
+/// A PHC parameter as a count, or `default` (the crate's own default) when it is absent.
+fn phc_count(
+    parsed: &PasswordHash,
+    name: &str,
+    default: u64,
+    format: HashFormat,
+) -> Result<u64, HashError> {
+    match parsed.params.get(name) {
+        None => Ok(default),
+        Some(value) => parse_count(value.as_str(), format),
+    }
+}
+
+/// Parses a PHC string, then checks that it has both a salt and a hash: without them the crates'
+/// verifiers report a plain mismatch, which would hide the broken value.
+fn parse_phc(stored: &str, format: HashFormat) -> Result<PasswordHash, HashError> {
+    let parsed = PasswordHash::new(stored).map_err(|_| HashError::Malformed(format))?;
+    if parsed.salt.is_none() || parsed.hash.is_none() {
+        return Err(HashError::Malformed(format));
+    }
+    Ok(parsed)
+}
+
+/// Runs a `password-hash` verifier: a mismatch is `Ok(false)`, any other failure is malformed.
+fn run_verifier<V>(
+    verifier: &V,
+    password: &str,
+    parsed: &PasswordHash,
+    format: HashFormat,
+) -> Result<bool, HashError>
+where
+    V: PasswordVerifier<PasswordHash>,
+{
+    match verifier.verify_password(password.as_bytes(), parsed) {
+        Ok(()) => Ok(true),
+        Err(::password_hash::Error::PasswordInvalid) => Ok(false),
+        Err(_) => Err(HashError::Malformed(format)),
+    }
+}
+
+fn verify_bcrypt(password: &str, stored: &str) -> Result<bool, HashError> {
+    const FORMAT: HashFormat = HashFormat::Bcrypt;
+    // "$2b$" + two-digit cost + "$" + 22 characters of salt + 31 of hash.
+    if stored.len() != 60 || !stored.is_ascii() || stored.get(6..7) != Some("$") {
+        return Err(HashError::Malformed(FORMAT));
+    }
+    let cost = parse_count(stored.get(4..6).unwrap_or_default(), FORMAT)?;
+    if cost > MAX_BCRYPT_COST {
+        return Err(HashError::CostTooHigh(FORMAT));
+    }
+    bcrypt::verify(password.as_bytes(), stored).map_err(|_| HashError::Malformed(FORMAT))
+}
+
+fn verify_argon2(password: &str, phc: &str, format: HashFormat) -> Result<bool, HashError> {
+    let parsed = parse_phc(phc, format)?;
+    let expected_algorithm = match format {
+        HashFormat::Argon2i => "argon2i",
+        _ => "argon2id",
+    };
+    if parsed.algorithm.as_str() != expected_algorithm {
+        return Err(HashError::Malformed(format));
+    }
+    let m = phc_count(
+        &parsed,
+        "m",
+        u64::from(argon2::Params::DEFAULT_M_COST),
+        format,
+    )?;
+    let t = phc_count(
+        &parsed,
+        "t",
+        u64::from(argon2::Params::DEFAULT_T_COST),
+        format,
+    )?;
+    // `p` (lanes) does not add work: the lanes share the `m` KiB. The crate checks its range.
+    phc_count(
+        &parsed,
+        "p",
+        u64::from(argon2::Params::DEFAULT_P_COST),
+        format,
+    )?;
+    if m > MAX_ARGON2_M_KIB || t > MAX_ARGON2_T || m.saturating_mul(t) > MAX_ARGON2_WORK_KIB {
+        return Err(HashError::CostTooHigh(format));
+    }
+    run_verifier(&argon2::Argon2::default(), password, &parsed, format)
+}
+
+fn verify_scrypt(password: &str, stored: &str) -> Result<bool, HashError> {
+    const FORMAT: HashFormat = HashFormat::Scrypt;
+    let parsed = parse_phc(stored, FORMAT)?;
+    let log_n = phc_count(
+        &parsed,
+        "ln",
+        u64::from(scrypt::Params::RECOMMENDED_LOG_N),
+        FORMAT,
+    )?;
+    let r = phc_count(
+        &parsed,
+        "r",
+        u64::from(scrypt::Params::RECOMMENDED_R),
+        FORMAT,
+    )?;
+    let p = phc_count(
+        &parsed,
+        "p",
+        u64::from(scrypt::Params::RECOMMENDED_P),
+        FORMAT,
+    )?;
+    if log_n > MAX_SCRYPT_LOG_N {
+        return Err(HashError::CostTooHigh(FORMAT));
+    }
+    // log_n <= 20, so the shift cannot overflow.
+    let memory = 128u64.saturating_mul(r).saturating_mul(1u64 << log_n);
+    if memory > MAX_MEMORY_BYTES || memory.saturating_mul(p) > MAX_SCRYPT_WORK_BYTES {
+        return Err(HashError::CostTooHigh(FORMAT));
+    }
+    run_verifier(&scrypt::Scrypt::new(), password, &parsed, FORMAT)
+}
+
+fn verify_pbkdf2(password: &str, stored: &str) -> Result<bool, HashError> {
+    const FORMAT: HashFormat = HashFormat::Pbkdf2Sha256;
+    let rest = stored
+        .strip_prefix("$pbkdf2-sha256$")
+        .ok_or(HashError::Malformed(FORMAT))?;
+    let first_field = rest.split('$').next().unwrap_or_default();
+    if !first_field.is_empty() && first_field.bytes().all(|byte| byte.is_ascii_digit()) {
+        return verify_passlib_pbkdf2(password, rest);
+    }
+    let parsed = parse_phc(stored, FORMAT)?;
+    let iterations = phc_count(
+        &parsed,
+        "i",
+        u64::from(pbkdf2::Params::RECOMMENDED_ROUNDS),
+        FORMAT,
+    )?;
+    if iterations > MAX_PBKDF2_ITERATIONS {
+        return Err(HashError::CostTooHigh(FORMAT));
+    }
+    run_verifier(&pbkdf2::Pbkdf2::SHA256, password, &parsed, FORMAT)
+}
+
+/// passlib's `$pbkdf2-sha256$<rounds>$<ab64 salt>$<ab64 hash>` (`rest` is what follows the
+/// identifier). "ab64" is standard base64 with `.` for `+` and no padding; the salt is used as
+/// the decoded bytes.
+fn verify_passlib_pbkdf2(password: &str, rest: &str) -> Result<bool, HashError> {
+    const FORMAT: HashFormat = HashFormat::Pbkdf2Sha256;
+    let mut fields = rest.split('$');
+    let (Some(rounds), Some(salt), Some(hash), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(HashError::Malformed(FORMAT));
+    };
+    let salt = decode_ab64(salt).ok_or(HashError::Malformed(FORMAT))?;
+    let expected = decode_ab64(hash).ok_or(HashError::Malformed(FORMAT))?;
+    pbkdf2_sha256_matches(password, &salt, rounds, &expected, FORMAT)
+}
+
+/// Django's `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`: the salt is used as its UTF-8
+/// text, the hash is padded standard base64 of the 32-byte digest.
+fn verify_django_pbkdf2(password: &str, stored: &str) -> Result<bool, HashError> {
+    const FORMAT: HashFormat = HashFormat::DjangoPbkdf2Sha256;
+    let rest = stored
+        .strip_prefix("pbkdf2_sha256$")
+        .ok_or(HashError::Malformed(FORMAT))?;
+    let mut fields = rest.split('$');
+    let (Some(iterations), Some(salt), Some(hash), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(HashError::Malformed(FORMAT));
+    };
+    let expected = LENIENT_BASE64
+        .decode(hash)
+        .map_err(|_| HashError::Malformed(FORMAT))?;
+    pbkdf2_sha256_matches(password, salt.as_bytes(), iterations, &expected, FORMAT)
+}
+
+/// Decodes passlib's "ab64".
+fn decode_ab64(text: &str) -> Option<Vec<u8>> {
+    LENIENT_BASE64.decode(text.replace('.', "+")).ok()
+}
+
+/// Whether PBKDF2-HMAC-SHA256 of `password` with `salt` and `iterations` (still text, checked
+/// here) is `expected`, compared in constant time.
+fn pbkdf2_sha256_matches(
+    password: &str,
+    salt: &[u8],
+    iterations: &str,
+    expected: &[u8],
+    format: HashFormat,
+) -> Result<bool, HashError> {
+    let iterations = parse_count(iterations, format)?;
+    if iterations == 0 || expected.len() != PBKDF2_SHA256_LEN {
+        return Err(HashError::Malformed(format));
+    }
+    if iterations > MAX_PBKDF2_ITERATIONS {
+        return Err(HashError::CostTooHigh(format));
+    }
+    let iterations = u32::try_from(iterations).map_err(|_| HashError::CostTooHigh(format))?;
+    let mut computed = [0u8; PBKDF2_SHA256_LEN];
+    pbkdf2::pbkdf2_hmac::<pbkdf2::sha2::Sha256>(
+        password.as_bytes(),
+        salt,
+        iterations,
+        &mut computed,
+    );
+    Ok(computed.as_slice().ct_eq(expected).into())
+}
+
+fn verify_sha512_crypt(password: &str, stored: &str) -> Result<bool, HashError> {
+    const FORMAT: HashFormat = HashFormat::Sha512Crypt;
+    let rest = stored
+        .strip_prefix("$6$")
+        .ok_or(HashError::Malformed(FORMAT))?;
+    if let Some(after) = rest.strip_prefix("rounds=") {
+        let (rounds, _) = after.split_once('$').ok_or(HashError::Malformed(FORMAT))?;
+        let rounds = parse_count(rounds, FORMAT)?;
+        if rounds > MAX_SHA512_CRYPT_ROUNDS {
+            return Err(HashError::CostTooHigh(FORMAT));
+        }
+        if rounds < MIN_SHA512_CRYPT_ROUNDS {
+            return Err(HashError::Malformed(FORMAT));
+        }
+    }
+    // The crate compares whatever the last field decodes to, so a short one would be a mere
+    // mismatch: check it is a whole digest.
+    if rest.rsplit('$').next().map(str::len) != Some(SHA512_CRYPT_HASH_CHARS) {
+        return Err(HashError::Malformed(FORMAT));
+    }
+    match sha_crypt::ShaCrypt::SHA512.verify_password(password.as_bytes(), stored) {
+        Ok(()) => Ok(true),
+        Err(::password_hash::Error::PasswordInvalid) => Ok(false),
+        Err(_) => Err(HashError::Malformed(FORMAT)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Made by `tests/fixtures/make_legacy_hashes.py --rust` with passlib, bcrypt, argon2-cffi
+    /// and hashlib, each verified in Python (and with crypt(3) for bcrypt and SHA-512 crypt); the
+    /// same users are in `tests/fixtures/legacy_users.sql`. (username, password, hash, format).
+    const FIXTURES: &[(&str, &str, &str, HashFormat)] = &[
+        (
+            "bcrypt2a",
+            "legacy-bcrypt2a-pw",
+            "$2a$10$VPfdVf.C/eqx.1g37bZiTeo4UIiK6PVCbqkmTkAJoZOlnVJ1ngtPy",
+            HashFormat::Bcrypt,
+        ),
+        (
+            "bcrypt2b",
+            "legacy-bcrypt2b-pw",
+            "$2b$10$XUy/8V2m/HM6oX0ifZWU/OL1av0sKEDaeEBZgP4btvTwGO4NLYaUm",
+            HashFormat::Bcrypt,
+        ),
+        (
+            "bcrypt2y",
+            "legacy-bcrypt2y-pw",
+            "$2y$10$gMCwgf1OyPOgqDjRgzE71eTGRoCtxoseTutlCKPZwD2poziHAWYGG",
+            HashFormat::Bcrypt,
+        ),
+        (
+            "argon2id",
+            "legacy-argon2id-pw",
+            "$argon2id$v=19$m=19456,t=2,p=1$kcxb9Ws6eXxLwFQHXM+AVA$9k9r4duQq4rcFnQVytS2D3tBSr93kLsKxzbJ2yeAjf8",
+            HashFormat::Argon2id,
+        ),
+        (
+            "argon2i",
+            "legacy-argon2i-pw",
+            "$argon2i$v=19$m=19456,t=2,p=1$wBAS6CttlnIOLRn5KCS22g$0J6QdTWxO/il3pqmE5aVJ3Xk7Ag9GRvl/4c4bILNH1Q",
+            HashFormat::Argon2i,
+        ),
+        (
+            "scrypt",
+            "legacy-scrypt-pw",
+            "$scrypt$ln=14,r=8,p=1$LpCEO2m1TuvotWCtO3w+9g$68N0d1OQ0cwn4GYKDIOQJosc73b9P32DyzuGK/6dsqc",
+            HashFormat::Scrypt,
+        ),
+        (
+            "pbkdf2",
+            "legacy-pbkdf2-pw",
+            "$pbkdf2-sha256$i=29000,l=32$pRQCgNAaQ8iZUyqlNMZYqw$HQ/x2CHNg7iteVWvw552/zHZcO59LcBIcGAdczhG4WE",
+            HashFormat::Pbkdf2Sha256,
+        ),
+        (
+            "pbkdf2passlib",
+            "legacy-pbkdf2passlib-pw",
+            "$pbkdf2-sha256$29000$pfS.N2YMIQRA6L231lrLWQ$PfFfc.KJ8s4DaDrXmT/0UslfCn/Almc57gOqkDVy4rs",
+            HashFormat::Pbkdf2Sha256,
+        ),
+        (
+            "django",
+            "legacy-django-pw",
+            "pbkdf2_sha256$30000$JYzS6h770Ra7DzpgjtNPeX$yjV3mdX1iYMIjm1OO6bgQ81qE7MFdGkni1cWGp+HlBM=",
+            HashFormat::DjangoPbkdf2Sha256,
+        ),
+        (
+            "djangoargon2",
+            "legacy-djangoargon2-pw",
+            "argon2$argon2id$v=19$m=19456,t=2,p=1$MpYGfL6Vx7y1t9MUhTZ3tQ$MtmJhFU1JLMIotL0sbEtHEIYSZtgG3OiWvpdXZo3duQ",
+            HashFormat::Argon2id,
+        ),
+        (
+            "sha512",
+            "legacy-sha512-pw",
+            "$6$ZqFor02rGiMdTm1C$mlhgNd65xdvbLNtDEbbvhYZDWrwiL1nlhKllaP8mgGsPlls1XLVjJS7C8HoUZnbtXXKGpNcT42RsPCSBn1xKs0",
+            HashFormat::Sha512Crypt,
+        ),
+        (
+            "sha512rounds",
+            "legacy-sha512rounds-pw",
+            "$6$rounds=6000$KVn9VeQLTmFGv0mK$G1YVJqFx20PUTPl13BbdjAVWxg76dEuDwXPwATh5LBcxMLep64t3aHsbg1zp7i31C31kzHOuPUWaDk62b8RjH.",
+            HashFormat::Sha512Crypt,
+        ),
+    ];
+
+    /// The unknown-format user of `legacy_users.sql`: MD5 of `legacy-unknownfmt-pw`.
+    const UNKNOWN_MD5: &str = "e539613b4cbc9f55bf80030fb88367c7";
+
+    fn fixture(username: &str) -> (&'static str, &'static str, HashFormat) {
+        let &(_, password, hash, format) = FIXTURES
+            .iter()
+            .find(|(name, ..)| *name == username)
+            .unwrap_or_else(|| panic!("no fixture {username}"));
+        (password, hash, format)
+    }
+
+    /// The right password verifies; a wrong one (a character added) does not.
+    fn check_fixture(username: &str) {
+        let (password, hash, format) = fixture(username);
+        assert_eq!(detect(hash), Ok(format), "{username}");
+        assert_eq!(
+            verify(password, hash),
+            Ok(true),
+            "{username}: right password"
+        );
+        assert_eq!(
+            verify(&format!("{password}x"), hash),
+            Ok(false),
+            "{username}: wrong password"
+        );
+    }
+
+    #[test]
+    fn bcrypt_2a_fixture() {
+        check_fixture("bcrypt2a");
+    }
+
+    #[test]
+    fn bcrypt_2b_fixture() {
+        check_fixture("bcrypt2b");
+    }
+
+    #[test]
+    fn bcrypt_2y_fixture() {
+        check_fixture("bcrypt2y");
+    }
+
+    #[test]
+    fn argon2id_fixture() {
+        check_fixture("argon2id");
+    }
+
+    #[test]
+    fn argon2i_fixture() {
+        check_fixture("argon2i");
+    }
+
+    #[test]
+    fn django_argon2_fixture() {
+        check_fixture("djangoargon2");
+    }
+
+    #[test]
+    fn scrypt_fixture() {
+        check_fixture("scrypt");
+    }
+
+    #[test]
+    fn pbkdf2_phc_fixture() {
+        check_fixture("pbkdf2");
+    }
+
+    #[test]
+    fn pbkdf2_passlib_fixture() {
+        check_fixture("pbkdf2passlib");
+    }
+
+    #[test]
+    fn django_pbkdf2_fixture() {
+        check_fixture("django");
+        // An empty password is just another wrong one.
+        let (_, hash, _) = fixture("django");
+        assert_eq!(verify("", hash), Ok(false));
+    }
+
+    #[test]
+    fn sha512_crypt_fixture() {
+        check_fixture("sha512");
+    }
+
+    #[test]
+    fn sha512_crypt_explicit_rounds_fixture() {
+        check_fixture("sha512rounds");
+    }
+
+    #[test]
+    fn another_users_password_does_not_verify() {
+        let (_, hash, _) = fixture("sha512");
+        let (other_password, ..) = fixture("django");
+        assert_eq!(verify(other_password, hash), Ok(false));
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_ignored() {
+        let (password, hash, format) = fixture("sha512");
+        let padded = format!("  {hash}\n");
+        assert_eq!(detect(&padded), Ok(format));
+        assert_eq!(verify(password, &padded), Ok(true));
+    }
+
+    #[test]
+    fn dummy_hash_is_bcrypt_cost_10_and_matches_nothing() {
+        assert_eq!(detect(DUMMY_HASH), Ok(HashFormat::Bcrypt));
+        assert!(DUMMY_HASH.starts_with("$2b$10$"));
+        assert_eq!(verify("a-random-password-8c1f0e2b", DUMMY_HASH), Ok(false));
+    }
+
+    #[test]
+    fn detection_by_prefix() {
+        let cases = [
+            ("$2a$10$x", HashFormat::Bcrypt),
+            ("$2b$12$x", HashFormat::Bcrypt),
+            ("$2y$04$x", HashFormat::Bcrypt),
+            ("$argon2id$v=19$m=1,t=1,p=1$a$b", HashFormat::Argon2id),
+            ("$argon2i$v=19$m=1,t=1,p=1$a$b", HashFormat::Argon2i),
+            ("argon2$argon2id$v=19$x", HashFormat::Argon2id),
+            ("argon2$argon2i$v=19$x", HashFormat::Argon2i),
+            ("$scrypt$ln=14,r=8,p=1$a$b", HashFormat::Scrypt),
+            ("$pbkdf2-sha256$i=1000$a$b", HashFormat::Pbkdf2Sha256),
+            ("$pbkdf2-sha256$29000$a$b", HashFormat::Pbkdf2Sha256),
+            ("pbkdf2_sha256$1000$a$b", HashFormat::DjangoPbkdf2Sha256),
+            ("$6$salt$hash", HashFormat::Sha512Crypt),
+            ("$6$rounds=5000$salt$hash", HashFormat::Sha512Crypt),
+        ];
+        for (stored, format) in cases {
+            assert_eq!(detect(stored), Ok(format), "{stored}");
+        }
+    }
+
+    #[test]
+    fn unknown_formats() {
+        let cases = [
+            UNKNOWN_MD5,
+            "",
+            "   ",
+            "plaintext-password",
+            "$1$saltsalt$hash", // md5-crypt
+            "$5$saltsalt$hash", // sha256-crypt
+            "$2x$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyzabcde", // crypt_blowfish bug flag
+            "$2$10$abcdefghijklmnopqrstuu",
+            "$argon2d$v=19$m=19456,t=2,p=1$a$b",
+            "$pbkdf2-sha512$i=1000$a$b",
+            "$pbkdf2$29000$a$b",
+            "pbkdf2_sha1$1000$a$b",
+            "bcrypt_sha256$$2b$12$x",
+            "{SSHA}abcdef",
+            "sha1$salt$hash",
+        ];
+        for stored in cases {
+            assert_eq!(detect(stored), Err(HashError::UnknownFormat), "{stored:?}");
+            assert_eq!(
+                verify("legacy-unknownfmt-pw", stored),
+                Err(HashError::UnknownFormat)
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_values() {
+        let (_, argon, _) = fixture("argon2id");
+        let argon_no_hash = argon.rsplit_once('$').unwrap().0;
+        let (_, scrypt_hash, _) = fixture("scrypt");
+        let scrypt_no_hash = scrypt_hash.rsplit_once('$').unwrap().0;
+        let cases: &[(String, HashFormat)] = &[
+            ("$2b$10$short".into(), HashFormat::Bcrypt),
+            (
+                "$2b$1x$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyzabcde".into(),
+                HashFormat::Bcrypt,
+            ),
+            (
+                "$2b$10$abcdefghijklmnopqrstu!abcdefghijklmnopqrstuvwxyzabcde".into(),
+                HashFormat::Bcrypt,
+            ),
+            (
+                "$2b$10$abcdefghijklmnopqrstuuécdefghijklmnopqrstuvwxyzabcde".into(),
+                HashFormat::Bcrypt,
+            ),
+            (argon_no_hash.into(), HashFormat::Argon2id),
+            (argon.replace("m=19456", "m=abc"), HashFormat::Argon2id),
+            (argon.replace("t=2", "t=-2"), HashFormat::Argon2id),
+            (argon.replace("p=1", "q=1"), HashFormat::Argon2id),
+            (format!("{argon}$extra"), HashFormat::Argon2id),
+            ("$argon2id$v=19$m=19456,t=2,p=1$!!!!!!!!!!!!$abc".into(), HashFormat::Argon2id),
+            (scrypt_no_hash.into(), HashFormat::Scrypt),
+            (scrypt_hash.replace("ln=14", "ln=x"), HashFormat::Scrypt),
+            (scrypt_hash.replace("r=8", "r=0"), HashFormat::Scrypt),
+            ("$pbkdf2-sha256$i=29000,l=32$c2FsdHNhbHQ".into(), HashFormat::Pbkdf2Sha256),
+            ("$pbkdf2-sha256$i=999,l=32$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA".into(), HashFormat::Pbkdf2Sha256),
+            ("$pbkdf2-sha256$29000$onlysalt".into(), HashFormat::Pbkdf2Sha256),
+            ("$pbkdf2-sha256$29000$salt$hash$extra".into(), HashFormat::Pbkdf2Sha256),
+            ("$pbkdf2-sha256$29000$c2FsdA$dG9vc2hvcnQ".into(), HashFormat::Pbkdf2Sha256),
+            ("$pbkdf2-sha256$0$c2FsdA$PfFfc.KJ8s4DaDrXmT/0UslfCn/Almc57gOqkDVy4rs".into(), HashFormat::Pbkdf2Sha256),
+            ("pbkdf2_sha256$abc$salt$yjV3mdX1iYMIjm1OO6bgQ81qE7MFdGkni1cWGp+HlBM=".into(), HashFormat::DjangoPbkdf2Sha256),
+            ("pbkdf2_sha256$30000$salt$not*base64".into(), HashFormat::DjangoPbkdf2Sha256),
+            ("pbkdf2_sha256$30000$salt$c2hvcnQ=".into(), HashFormat::DjangoPbkdf2Sha256),
+            ("pbkdf2_sha256$30000$salt".into(), HashFormat::DjangoPbkdf2Sha256),
+            ("pbkdf2_sha256$-5$salt$yjV3mdX1iYMIjm1OO6bgQ81qE7MFdGkni1cWGp+HlBM=".into(), HashFormat::DjangoPbkdf2Sha256),
+            ("$6$onlysalt".into(), HashFormat::Sha512Crypt),
+            ("$6$rounds=abc$salt$hash".into(), HashFormat::Sha512Crypt),
+            ("$6$rounds=999$saltsalt$mlhgNd65xdvbLNtDEbbvhYZDWrwiL1nlhKllaP8mgGsPlls1XLVjJS7C8HoUZnbtXXKGpNcT42RsPCSBn1xKs0".into(), HashFormat::Sha512Crypt),
+            ("$6$rounds=5000".into(), HashFormat::Sha512Crypt),
+            ("$6$salt$hash with spaces".into(), HashFormat::Sha512Crypt),
+            ("$6$saltsalt$tooshort".into(), HashFormat::Sha512Crypt),
+            ("$6$saltsalt$mlhgNd65xdvbLNtDEbbvhYZDWrwiL1nlhKllaP8mgGsPlls1XLVjJS7C8HoUZnbtXXKGpNcT42RsPCSBn1xKs!".into(), HashFormat::Sha512Crypt),
+        ];
+        for (stored, format) in cases {
+            assert_eq!(detect(stored), Ok(*format), "{stored}");
+            assert_eq!(
+                verify("password", stored),
+                Err(HashError::Malformed(*format)),
+                "{stored}"
+            );
+        }
+    }
+
+    #[test]
+    fn costs_above_the_limits_are_refused_before_any_work() {
+        let (_, bcrypt_hash, _) = fixture("bcrypt2b");
+        let (_, argon, _) = fixture("argon2id");
+        let (_, scrypt_hash, _) = fixture("scrypt");
+        let (_, pbkdf2_hash, _) = fixture("pbkdf2");
+        let (_, passlib_hash, _) = fixture("pbkdf2passlib");
+        let (_, django_hash, _) = fixture("django");
+        let (_, sha512_hash, _) = fixture("sha512rounds");
+        let cases: &[(String, HashFormat)] = &[
+            (bcrypt_hash.replacen("$10$", "$15$", 1), HashFormat::Bcrypt),
+            (bcrypt_hash.replacen("$10$", "$31$", 1), HashFormat::Bcrypt),
+            (bcrypt_hash.replacen("$10$", "$99$", 1), HashFormat::Bcrypt),
+            (argon.replace("m=19456", "m=262145"), HashFormat::Argon2id),
+            (
+                argon.replace("m=19456", "m=4294967295"),
+                HashFormat::Argon2id,
+            ),
+            (
+                argon.replace("m=19456", "m=99999999999999999999999"),
+                HashFormat::Argon2id,
+            ),
+            (argon.replace("t=2", "t=11"), HashFormat::Argon2id),
+            // Each within its own limit, but 256 MiB × 10 passes is too much work.
+            (
+                argon.replace("m=19456", "m=262144").replace("t=2", "t=10"),
+                HashFormat::Argon2id,
+            ),
+            (
+                format!("argon2{}", argon.replace("t=2", "t=4000")),
+                HashFormat::Argon2id,
+            ),
+            (scrypt_hash.replace("ln=14", "ln=21"), HashFormat::Scrypt),
+            (scrypt_hash.replace("ln=14", "ln=63"), HashFormat::Scrypt),
+            // 128 × 8 × 2^20 = 1 GiB of memory.
+            (scrypt_hash.replace("ln=14", "ln=20"), HashFormat::Scrypt),
+            (scrypt_hash.replace("r=8", "r=100000"), HashFormat::Scrypt),
+            // 16 MiB of memory, but 64 lanes of it.
+            (scrypt_hash.replace("p=1", "p=64"), HashFormat::Scrypt),
+            (
+                pbkdf2_hash.replace("i=29000", "i=2000001"),
+                HashFormat::Pbkdf2Sha256,
+            ),
+            (
+                pbkdf2_hash.replace("i=29000", "i=4294967295"),
+                HashFormat::Pbkdf2Sha256,
+            ),
+            (
+                passlib_hash.replace("$29000$", "$2000001$"),
+                HashFormat::Pbkdf2Sha256,
+            ),
+            (
+                django_hash.replace("$30000$", "$2000001$"),
+                HashFormat::DjangoPbkdf2Sha256,
+            ),
+            (
+                django_hash.replace("$30000$", "$99999999999999999999999$"),
+                HashFormat::DjangoPbkdf2Sha256,
+            ),
+            (
+                sha512_hash.replace("rounds=6000", "rounds=2000001"),
+                HashFormat::Sha512Crypt,
+            ),
+            (
+                sha512_hash.replace("rounds=6000", "rounds=999999999"),
+                HashFormat::Sha512Crypt,
+            ),
+            (
+                sha512_hash.replace("rounds=6000", "rounds=99999999999999999999999"),
+                HashFormat::Sha512Crypt,
+            ),
+        ];
+        for (stored, format) in cases {
+            assert_eq!(detect(stored), Ok(*format), "{stored}");
+            assert_eq!(
+                verify("password", stored),
+                Err(HashError::CostTooHigh(*format)),
+                "{stored}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_name_the_format_but_not_the_hash() {
+        let (password, hash, _) = fixture("bcrypt2b");
+        let too_costly = hash.replacen("$10$", "$20$", 1);
+        let error = verify(password, &too_costly).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("bcrypt"), "{message}");
+        assert!(
+            !message.contains('$') && !message.contains(password),
+            "{message}"
+        );
+        assert!(!format!("{error:?}").contains('$'));
+        for error in [
+            HashError::UnknownFormat,
+            HashError::Malformed(HashFormat::DjangoPbkdf2Sha256),
+            HashError::CostTooHigh(HashFormat::Sha512Crypt),
+        ] {
+            assert!(!error.to_string().is_empty());
+        }
+        assert_eq!(HashFormat::Sha512Crypt.to_string(), "sha512-crypt");
+    }
+
+    #[test]
+    fn format_names_are_distinct() {
+        let all = [
+            HashFormat::Bcrypt,
+            HashFormat::Argon2id,
+            HashFormat::Argon2i,
+            HashFormat::Scrypt,
+            HashFormat::Pbkdf2Sha256,
+            HashFormat::DjangoPbkdf2Sha256,
+            HashFormat::Sha512Crypt,
+        ];
+        let names: std::collections::HashSet<_> = all.iter().map(|format| format.name()).collect();
+        assert_eq!(names.len(), all.len());
+    }
+}

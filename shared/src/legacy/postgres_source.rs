@@ -1,0 +1,285 @@
+//! A legacy user store in PostgreSQL. One connection per cold start (TLS when the URL asks for it,
+//! verified against the system's roots and `LEGACY_DATABASE_CA_FILE`), one prepared statement
+//! (`LEGACY_USER_QUERY`, the user name as its only parameter — never spliced into SQL), and a
+//! lost connection is re-established on the next call. The stored hash is checked here
+//! ([`super::password_hash`]); unknown users are checked against a dummy hash, so both take about
+//! as long.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, Row, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
+use tracing::warn;
+
+use super::password_hash::{self, DUMMY_HASH};
+use super::{LegacyRecord, LegacyUserSource, Lookup, LookupFuture, SourceFailure};
+use crate::Error;
+use crate::event::Password;
+
+/// The column holding the stored hash.
+pub const HASH_COLUMN: &str = "password_hash";
+
+struct Connection {
+    client: Client,
+    statement: Statement,
+}
+
+/// [`LegacyUserSource`] over PostgreSQL.
+pub struct PostgresLegacySource {
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+    query: String,
+    connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
+}
+
+impl std::fmt::Debug for PostgresLegacySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the URL: it may hold a password.
+        f.debug_struct("PostgresLegacySource")
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresLegacySource {
+    /// A source for the database at `url` (`postgres://…`, `sslmode=require` for TLS), asking
+    /// `query`. Connecting waits at most `connect_timeout`; `ca_file` adds PEM roots.
+    pub fn new(
+        url: &str,
+        query: String,
+        connect_timeout: Duration,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, Error> {
+        let mut config: tokio_postgres::Config = url.parse().map_err(|_| {
+            Error::config(
+                "LEGACY_DATABASE_URL",
+                "is not a PostgreSQL connection URL (postgres://user:password@host:port/database)",
+            )
+        })?;
+        config.connect_timeout(connect_timeout);
+        if config.get_application_name().is_none() {
+            config.application_name("cognito-user-migration");
+        }
+        Ok(Self {
+            config,
+            tls: MakeRustlsConnect::new(tls_config(ca_file)?),
+            query,
+            connection: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// Connects now (at cold start), so the first sign-in does not pay for it. A failure is
+    /// logged, and the next call tries again.
+    pub async fn warm_up(&self) {
+        if let Err(failure) = self.connection().await {
+            warn!(source = "postgres", error = %failure, "cannot connect to the legacy database yet");
+        }
+    }
+
+    async fn connect(&self) -> Result<Connection, SourceFailure> {
+        let (client, connection) = self
+            .config
+            .connect(self.tls.clone())
+            .await
+            .map_err(|error| SourceFailure(format!("connecting: {}", describe(&error))))?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                warn!(source = "postgres", error = %describe(&error), "legacy database connection lost");
+            }
+        });
+        let statement = client.prepare(&self.query).await.map_err(|error| {
+            SourceFailure(format!("preparing LEGACY_USER_QUERY: {}", describe(&error)))
+        })?;
+        if !statement
+            .columns()
+            .iter()
+            .any(|column| column.name() == HASH_COLUMN)
+        {
+            return Err(SourceFailure(format!(
+                "LEGACY_USER_QUERY returns no `{HASH_COLUMN}` column"
+            )));
+        }
+        Ok(Connection { client, statement })
+    }
+
+    async fn connection(&self) -> Result<Arc<Connection>, SourceFailure> {
+        let mut current = self.connection.lock().await;
+        if let Some(connection) = current.as_ref()
+            && !connection.client.is_closed()
+        {
+            return Ok(connection.clone());
+        }
+        let fresh = Arc::new(self.connect().await?);
+        *current = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// The user's row, re-connecting once if the connection was lost.
+    async fn row(&self, username: &str) -> Result<Option<Row>, SourceFailure> {
+        let mut reconnected = false;
+        loop {
+            let connection = self.connection().await?;
+            match connection
+                .client
+                .query_opt(&connection.statement, &[&username])
+                .await
+            {
+                Ok(row) => return Ok(row),
+                Err(_) if connection.client.is_closed() && !reconnected => {
+                    reconnected = true;
+                    *self.connection.lock().await = None;
+                }
+                Err(error) => return Err(SourceFailure(format!("query: {}", describe(&error)))),
+            }
+        }
+    }
+
+    async fn lookup(
+        &self,
+        username: &str,
+        password: Option<&Password>,
+    ) -> Result<Lookup, SourceFailure> {
+        let row = self.row(username).await?;
+        let Some(row) = row else {
+            if let Some(password) = password {
+                // About as long as checking a real hash.
+                let password = password.expose().to_owned();
+                let _ = tokio::task::spawn_blocking(move || {
+                    password_hash::verify(&password, DUMMY_HASH)
+                })
+                .await;
+            }
+            return Ok(Lookup::NotFound);
+        };
+        let (hash, record) = read_row(&row)?;
+        let Some(password) = password else {
+            return Ok(Lookup::Found(record));
+        };
+        let Some(hash) = hash else {
+            return Ok(Lookup::Unverifiable(format!("`{HASH_COLUMN}` is NULL")));
+        };
+        let password = password.expose().to_owned();
+        let checked = tokio::task::spawn_blocking(move || password_hash::verify(&password, &hash))
+            .await
+            .map_err(|error| SourceFailure(format!("hash check did not finish: {error}")))?;
+        Ok(match checked {
+            Ok(true) => Lookup::Found(record),
+            Ok(false) => Lookup::WrongPassword,
+            Err(error) => Lookup::Unverifiable(error.to_string()),
+        })
+    }
+}
+
+impl LegacyUserSource for PostgresLegacySource {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn authenticate<'a>(&'a self, username: &'a str, password: &'a Password) -> LookupFuture<'a> {
+        Box::pin(self.lookup(username, Some(password)))
+    }
+
+    fn find<'a>(&'a self, username: &'a str) -> LookupFuture<'a> {
+        Box::pin(self.lookup(username, None))
+    }
+}
+
+/// The hash and the attributes of a row: text columns as they are, booleans and integers
+/// written out, NULLs left out. Columns of other types are skipped with a warning.
+fn read_row(row: &Row) -> Result<(Option<String>, LegacyRecord), SourceFailure> {
+    let mut hash = None;
+    let mut record = LegacyRecord::default();
+    for (index, column) in row.columns().iter().enumerate() {
+        let read = |error: tokio_postgres::Error| {
+            SourceFailure(format!("column `{}`: {}", column.name(), describe(&error)))
+        };
+        let value = match *column.type_() {
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+                row.try_get::<_, Option<String>>(index).map_err(read)?
+            }
+            Type::BOOL => row
+                .try_get::<_, Option<bool>>(index)
+                .map_err(read)?
+                .map(|flag| flag.to_string()),
+            Type::INT2 => row
+                .try_get::<_, Option<i16>>(index)
+                .map_err(read)?
+                .map(|number| number.to_string()),
+            Type::INT4 => row
+                .try_get::<_, Option<i32>>(index)
+                .map_err(read)?
+                .map(|number| number.to_string()),
+            Type::INT8 => row
+                .try_get::<_, Option<i64>>(index)
+                .map_err(read)?
+                .map(|number| number.to_string()),
+            ref other => {
+                warn!(
+                    source = "postgres",
+                    column = column.name(),
+                    column_type = other.name(),
+                    "column type not supported; cast it to text in LEGACY_USER_QUERY"
+                );
+                None
+            }
+        };
+        if column.name() == HASH_COLUMN {
+            hash = value;
+        } else if let Some(value) = value {
+            record.attributes.insert(column.name().to_owned(), value);
+        }
+    }
+    Ok((hash, record))
+}
+
+/// The error and its sources in one line (the database's own message is in the source).
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text.chars().take(300).collect()
+}
+
+fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, Error> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(certificate);
+    }
+    if let Some(path) = ca_file {
+        let certificates = CertificateDer::pem_file_iter(path).map_err(|error| {
+            Error::config(
+                "LEGACY_DATABASE_CA_FILE",
+                format!("cannot read it: {error}"),
+            )
+        })?;
+        for certificate in certificates {
+            let certificate = certificate.map_err(|error| {
+                Error::config(
+                    "LEGACY_DATABASE_CA_FILE",
+                    format!("not a PEM certificate bundle: {error}"),
+                )
+            })?;
+            roots.add(certificate).map_err(|error| {
+                Error::config(
+                    "LEGACY_DATABASE_CA_FILE",
+                    format!("unusable certificate: {error}"),
+                )
+            })?;
+        }
+    }
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|error| Error::Http(format!("TLS set-up: {error}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth())
+}

@@ -1,0 +1,177 @@
+//! UserMigration: asks the legacy store about a user Cognito does not know yet, and answers with
+//! the user to create — or one error text for an unknown user, a wrong password and a hash that
+//! cannot be checked alike. The event holds the password: it is never logged, and neither is the
+//! user name (logs carry a short digest of it for correlation).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+use crate::Error;
+use crate::event::UserMigrationEvent;
+use crate::legacy::{
+    LegacyUserSource, Lookup, MigrationConfig, MigrationKind, MigrationSettings, migrated_user,
+};
+
+const TRIGGER: &str = "UserMigration";
+
+/// The UserMigration handler.
+#[derive(Debug, Clone)]
+pub struct UserMigration {
+    source: Arc<dyn LegacyUserSource>,
+    timeout: Duration,
+    settings: MigrationSettings,
+}
+
+impl UserMigration {
+    /// A handler asking `source`, configured by `config`.
+    pub fn new(config: &MigrationConfig, source: Arc<dyn LegacyUserSource>) -> Self {
+        Self {
+            source,
+            timeout: config.timeout,
+            settings: config.settings,
+        }
+    }
+
+    /// Parses a raw event and answers it.
+    pub async fn invoke(&self, raw: Value) -> Result<UserMigrationEvent, Error> {
+        let event = UserMigrationEvent::parse(raw).inspect_err(|error| {
+            warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
+        })?;
+        self.handle(event).await
+    }
+
+    /// Answers a parsed event.
+    pub async fn handle(&self, mut event: UserMigrationEvent) -> Result<UserMigrationEvent, Error> {
+        let kind = match event.trigger_source.as_str() {
+            "UserMigration_ForgotPassword" => MigrationKind::ForgotPassword,
+            _ => MigrationKind::Authentication,
+        };
+        let user = user_digest(&event.user_pool_id, &event.user_name);
+        let source = self.source.name();
+        let question = match (kind, &event.request.password) {
+            (MigrationKind::Authentication, Some(password)) => {
+                self.source.authenticate(&event.user_name, password)
+            }
+            (MigrationKind::Authentication, None) => {
+                return Err(Error::MalformedEvent {
+                    trigger: TRIGGER,
+                    detail: "UserMigration_Authentication without a password".to_owned(),
+                });
+            }
+            (MigrationKind::ForgotPassword, _) => self.source.find(&event.user_name),
+        };
+        let lookup = match tokio::time::timeout(self.timeout, question).await {
+            Ok(Ok(lookup)) => lookup,
+            Ok(Err(failure)) => {
+                warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "source_failed", error = %failure, "legacy store failed");
+                return Err(Error::LegacySource(failure.to_string()));
+            }
+            Err(_) => {
+                warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "source_timeout", timeout_ms = self.timeout.as_millis() as u64, "legacy store did not answer in time");
+                return Err(Error::LegacySource(format!(
+                    "no answer within {} ms",
+                    self.timeout.as_millis()
+                )));
+            }
+        };
+        let record = match lookup {
+            Lookup::Found(record) => record,
+            Lookup::Unverifiable(reason) => {
+                warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "unverifiable", reason = %reason, "the stored password cannot be checked");
+                return Err(Error::NotMigrated(reason));
+            }
+            other => {
+                info!(trigger = TRIGGER, user, source, kind = ?kind, outcome = other.kind(), "not migrated");
+                return Err(Error::NotMigrated(other.kind().to_owned()));
+            }
+        };
+        let (response, dropped) = migrated_user(&record, kind, self.settings).map_err(|refusal| {
+            warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "refused", reason = %refusal, "not migrated");
+            Error::NotMigrated(refusal.to_string())
+        })?;
+        info!(
+            trigger = TRIGGER,
+            user,
+            source,
+            kind = ?kind,
+            outcome = "migrated",
+            attributes = ?response.user_attributes.as_ref().map(|attributes| attributes.keys().collect::<Vec<_>>()),
+            dropped = ?dropped,
+        );
+        event.response = response;
+        Ok(event)
+    }
+}
+
+/// The first 12 hex digits of SHA-256 over the pool id and the lower-cased user name: enough to
+/// follow one user through the logs, without writing the name (an e-mail address, a phone number).
+fn user_digest(pool_id: &str, user_name: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(pool_id.as_bytes())
+        .chain_update([0])
+        .chain_update(user_name.trim().to_lowercase().as_bytes())
+        .finalize();
+    digest
+        .iter()
+        .take(6)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Builds the configured legacy store: reads `…_ARN` secrets from Secrets Manager and connects
+/// to the database (once, at cold start).
+#[cfg(all(feature = "http", feature = "postgres", feature = "aws-secrets"))]
+pub async fn build_source(
+    config: &crate::config::Config,
+) -> Result<(MigrationConfig, Arc<dyn LegacyUserSource>), Error> {
+    use crate::legacy::{HttpLegacySource, LegacySourceConfig, PostgresLegacySource};
+    let migration = config.migration.clone().ok_or_else(|| {
+        Error::config(
+            "LEGACY_SOURCE",
+            "is required for the user-migration function (http or postgres)",
+        )
+    })?;
+    let source: Arc<dyn LegacyUserSource> = match &migration.source {
+        LegacySourceConfig::Http { url, token } => {
+            let token = match token {
+                Some(source) => Some(crate::secrets::resolve(source, "LEGACY_HTTP_TOKEN").await?),
+                None => None,
+            };
+            Arc::new(HttpLegacySource::new(
+                crate::http::HttpClient::new(migration.timeout)?,
+                url.clone(),
+                token,
+            ))
+        }
+        LegacySourceConfig::Postgres { url, query } => {
+            let url = crate::secrets::resolve(url, "LEGACY_DATABASE_URL").await?;
+            let source = PostgresLegacySource::new(
+                url.expose(),
+                query.clone(),
+                migration.timeout,
+                config.legacy_database_ca_file.as_deref(),
+            )?;
+            source.warm_up().await;
+            Arc::new(source)
+        }
+    };
+    Ok((migration, source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_digests_are_short_stable_and_hide_the_name() {
+        let digest = user_digest("pool", "Ada@Example.com");
+        assert_eq!(digest.len(), 12);
+        assert_eq!(digest, user_digest("pool", " ada@example.com"));
+        assert_ne!(digest, user_digest("other-pool", "ada@example.com"));
+        assert!(!digest.contains("ada"));
+    }
+}
