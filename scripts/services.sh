@@ -2,7 +2,9 @@
 # start_postgres). Each is a throw-away instance on a free loopback port, stopped on exit.
 #
 # - PostgreSQL (Debian package `postgresql`, installed when missing): the legacy user store of
-#   the user-migration tests. Exports LEGACY_TEST_DATABASE_URL.
+#   the user-migration tests, with a random password. Exports LEGACY_TEST_DATABASE_URL.
+# - moto's server (PyPI `moto[server]`, installed when missing), which speaks DynamoDB's API:
+#   the abuse-protection state table. Exports STATE_TEST_DYNAMODB_URL.
 
 _as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -28,24 +30,54 @@ start_postgres() {
     bin=$(_postgres_bin)
   fi
   data=$(mktemp -d "${TMPDIR:-/tmp}/legacy-postgres.XXXXXX")
+  _POSTGRES_DATA=$data
   port=$(_free_port)
+  local password
+  password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+  printf '%s\n' "$password" >"$data.pw"
   # initdb refuses to run as root: run the server as the package's `postgres` user then.
   local as=()
   if [ "$(id -u)" = 0 ]; then
-    chown postgres: "$data"
+    chown postgres: "$data" "$data.pw"
     as=(runuser -u postgres --)
   fi
-  "${as[@]}" "$bin/initdb" -D "$data" -A trust -U postgres --no-sync >/dev/null
+  "${as[@]}" "$bin/initdb" -D "$data" -A scram-sha-256 -U postgres --pwfile="$data.pw" --no-sync >/dev/null
+  rm -f "$data.pw"
+  _POSTGRES_STOP=("${as[@]}" "$bin/pg_ctl" -D "$data" -m immediate stop)
   "${as[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
     -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" \
     start >/dev/null
-  _POSTGRES_STOP=("${as[@]}" "$bin/pg_ctl" -D "$data" -m immediate stop)
-  _POSTGRES_DATA=$data
-  export LEGACY_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  export LEGACY_TEST_DATABASE_URL="postgres://postgres:$password@127.0.0.1:$port/postgres"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 
+start_moto() {
+  if ! command -v moto_server >/dev/null; then
+    echo "installing moto's server (PyPI moto[server])"
+    python3 -m pip install --quiet --disable-pip-version-check "moto[server]"
+  fi
+  local port
+  port=$(_free_port)
+  moto_server -H 127.0.0.1 -p "$port" >"${TMPDIR:-/tmp}/moto-$port.log" 2>&1 &
+  _MOTO_PID=$!
+  local url="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$url/moto-api/" >/dev/null 2>&1; then
+      export STATE_TEST_DYNAMODB_URL=$url
+      echo "moto $(python3 -c "import moto; print(moto.__version__)" 2>/dev/null) (DynamoDB API) on 127.0.0.1:$port"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "moto's server did not start: see ${TMPDIR:-/tmp}/moto-$port.log" >&2
+  return 1
+}
+
 stop_services() {
+  if [ -n "${_MOTO_PID:-}" ]; then
+    kill "$_MOTO_PID" 2>/dev/null || true
+    _MOTO_PID=
+  fi
   if [ -n "${_POSTGRES_DATA:-}" ]; then
     "${_POSTGRES_STOP[@]}" >/dev/null 2>&1 || true
     rm -rf "$_POSTGRES_DATA"

@@ -78,14 +78,6 @@ fn get_att_target(value: &Value) -> Option<String> {
     }
 }
 
-/// The branches of `!If [condition, a, b]`, or the value itself.
-fn branches(value: &Value) -> Vec<&Value> {
-    match value {
-        Value::Tagged(tagged) if tagged.tag == "If" => vec![&tagged.value[1], &tagged.value[2]],
-        other => vec![other],
-    }
-}
-
 #[test]
 fn sam_template_deploys_every_binary_with_every_variable() {
     let template = yaml("template.yaml");
@@ -158,33 +150,37 @@ fn sam_template_deploys_every_binary_with_every_variable() {
         "template.yaml must deploy every binary in functions/"
     );
 
-    // The migration trigger exists only with a legacy source, and then the client allows the
-    // one flow that fires it.
+    // The migration trigger exists only with a legacy source; the password flow that fires it
+    // lives on a client of its own, never on the passwordless one.
     let migration = &resources[&Value::from("UserMigrationFunction")];
     assert_eq!(migration["Condition"], "UseMigration");
+    let flows = |client: &str| -> BTreeSet<String> {
+        resources[&Value::from(client)]["Properties"]["ExplicitAuthFlows"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|flow| flow.as_str().map(str::to_owned))
+            .collect()
+    };
     let client = &resources[&Value::from("UserPoolClient")]["Properties"];
     assert_eq!(client["PreventUserExistenceErrors"], "ENABLED");
-    let flow_sets: Vec<BTreeSet<&str>> = branches(&client["ExplicitAuthFlows"])
-        .into_iter()
-        .map(|flows| {
-            flows
-                .as_sequence()
-                .unwrap()
-                .iter()
-                .filter_map(Value::as_str)
-                .collect()
-        })
-        .collect();
     assert_eq!(
-        flow_sets,
-        [
-            BTreeSet::from([
-                "ALLOW_CUSTOM_AUTH",
-                "ALLOW_REFRESH_TOKEN_AUTH",
-                "ALLOW_USER_PASSWORD_AUTH"
-            ]),
-            BTreeSet::from(["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
-        ]
+        flows("UserPoolClient"),
+        BTreeSet::from([
+            "ALLOW_CUSTOM_AUTH".to_owned(),
+            "ALLOW_REFRESH_TOKEN_AUTH".to_owned()
+        ])
+    );
+    assert_eq!(
+        resources[&Value::from("MigrationUserPoolClient")]["Condition"],
+        "UseMigration"
+    );
+    assert_eq!(
+        flows("MigrationUserPoolClient"),
+        BTreeSet::from([
+            "ALLOW_USER_PASSWORD_AUTH".to_owned(),
+            "ALLOW_REFRESH_TOKEN_AUTH".to_owned()
+        ])
     );
 }
 
@@ -272,9 +268,18 @@ fn serverless_grants_only_the_chosen_providers_send_action_and_reading_secrets()
         used,
         [
             "${file(./deploy/serverless-iam.yml):send.${param:smsProvider}}",
-            "${file(./deploy/serverless-iam.yml):readSecrets}"
+            "${file(./deploy/serverless-iam.yml):readSecrets}",
+            "${file(./deploy/serverless-iam.yml):state}"
         ]
     );
+    assert_eq!(
+        statements["state"]["Action"],
+        serde_yaml_ng::from_str::<Value>(
+            "[dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem]"
+        )
+        .unwrap()
+    );
+    assert_state_table(&service["resources"]["Resources"]["StateTable"]);
     // Secrets of this account and region under the project's prefix only.
     assert_eq!(
         service["params"]["default"]["secretNamePrefix"],
@@ -325,5 +330,80 @@ fn readme_documents_every_variable() {
             readme.contains(&format!("`{variable}`")),
             "README.md does not document {variable}"
         );
+    }
+}
+
+/// The state table as the code expects it: string `pk` and `sk`, TTL on `expiresAt`.
+fn assert_state_table(table: &Value) {
+    assert_eq!(table["Type"], "AWS::DynamoDB::Table");
+    let properties = &table["Properties"];
+    assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(properties["KeySchema"][0]["AttributeName"], "pk");
+    assert_eq!(properties["KeySchema"][0]["KeyType"], "HASH");
+    assert_eq!(properties["KeySchema"][1]["AttributeName"], "sk");
+    assert_eq!(properties["KeySchema"][1]["KeyType"], "RANGE");
+    for attribute in properties["AttributeDefinitions"].as_sequence().unwrap() {
+        assert_eq!(attribute["AttributeType"], "S");
+    }
+    assert_eq!(
+        properties["TimeToLiveSpecification"]["AttributeName"],
+        "expiresAt"
+    );
+    assert_eq!(properties["TimeToLiveSpecification"]["Enabled"], true);
+}
+
+#[test]
+fn sam_gives_each_function_only_its_share_of_the_state_table() {
+    let template = yaml("template.yaml");
+    let resources = &template["Resources"];
+    assert_state_table(&resources["StateTable"]);
+    for (policy, role, actions, prefixes) in [
+        (
+            "CreateStatePolicy",
+            "CreateAuthChallengeFunctionRole",
+            vec![
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+            ],
+            vec!["CLAIM#*", "USER#*", "PHONE#*"],
+        ),
+        (
+            "DefineStatePolicy",
+            "DefineAuthChallengeFunctionRole",
+            vec!["dynamodb:GetItem", "dynamodb:PutItem"],
+            vec!["LOCK#*"],
+        ),
+        (
+            "PreAuthenticationStatePolicy",
+            "PreAuthenticationFunctionRole",
+            vec!["dynamodb:GetItem"],
+            vec!["LOCK#*"],
+        ),
+    ] {
+        let properties = &resources[policy]["Properties"];
+        assert!(
+            matches!(&properties["Roles"][0], Value::Tagged(tagged) if tagged.value == role),
+            "{policy}"
+        );
+        let statement = &properties["PolicyDocument"]["Statement"][0];
+        let granted: Vec<&str> = match &statement["Action"] {
+            Value::String(one) => vec![one.as_str()],
+            many => many
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect(),
+        };
+        assert_eq!(granted, actions, "{policy}");
+        let leading: Vec<&str> =
+            statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|prefix| prefix.as_str().unwrap())
+                .collect();
+        assert_eq!(leading, prefixes, "{policy}");
     }
 }

@@ -465,7 +465,16 @@ async fn a_lost_database_connection_is_re_established() {
         ],
     );
     assert_ne!(terminated.trim(), "0", "no connection to terminate");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // No pause: the next query may meet the dead connection and must retry on a new one.
+    response(migration.invoke(sign_in()).await.unwrap());
+    psql(
+        &admin,
+        &[
+            "-c",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reconnect-test'",
+        ],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
     response(migration.invoke(sign_in()).await.unwrap());
     assert_eq!(
         migration.pid().await.unwrap(),

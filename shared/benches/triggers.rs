@@ -60,6 +60,10 @@ fn pure_parts(c: &mut Criterion) {
 
 fn handlers(c: &mut Criterion) {
     let config = console_config();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     let define = DefineAuthChallenge::new(&config);
     let raw = serde_json::to_string(&fixture(
         "define-auth-challenge/after-two-wrong-then-right.json",
@@ -68,18 +72,14 @@ fn handlers(c: &mut Criterion) {
     c.bench_function("handler: define (json in, json out)", |b| {
         b.iter(|| {
             serde_json::to_vec(
-                &define
-                    .invoke(serde_json::from_str(black_box(&raw)).unwrap())
+                &runtime
+                    .block_on(define.invoke(serde_json::from_str(black_box(&raw)).unwrap(), 1_000))
                     .unwrap(),
             )
             .unwrap()
         });
     });
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
     let verify = VerifyAuthChallenge::new(&config, None).unwrap();
     let raw = serde_json::to_string(&fixture("verify-auth-challenge/right-code.json")).unwrap();
     c.bench_function("handler: verify (json in, json out)", |b| {

@@ -5,11 +5,13 @@
 use std::time::Duration;
 
 use crate::Error;
+use crate::abuse::{CountryAllowList, LockoutPolicy, SendLimits};
 use crate::captcha::{CaptchaConfig, CaptchaProvider, Expectations, Secret, SecretSource};
 use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep};
 use crate::legacy::{DEFAULT_USER_QUERY, LegacySourceConfig, MigrationConfig, MigrationSettings};
 use crate::otp::{LENGTH_RANGE, OtpPolicy};
 use crate::preauth::{DEFAULT_DENY_MESSAGE, PreAuthPolicy};
+use crate::state::{FailureMode, StateConfig};
 
 /// Every variable a deployment sets for the functions, in the order the README lists them. The
 /// deployment descriptors (`template.yaml`, `serverless.yml`) must set exactly these on every
@@ -59,6 +61,15 @@ pub const VARIABLES: &[&str] = &[
     "LEGACY_TIMEOUT_MS",
     "MIGRATION_MARK_VERIFIED",
     "MIGRATION_ENABLE_SMS_MFA",
+    "STATE_TABLE",
+    "STATE_FAILURE_MODE",
+    "STATE_TIMEOUT_MS",
+    "SMS_MIN_INTERVAL_SECONDS",
+    "SMS_MAX_PER_HOUR",
+    "SMS_MAX_PER_DAY",
+    "SMS_ALLOWED_COUNTRIES",
+    "LOCKOUT_THRESHOLD",
+    "LOCKOUT_WINDOW_SECONDS",
 ];
 
 /// Variables only one function gets (the binary's name): secrets stay with the function that
@@ -241,6 +252,15 @@ pub struct Config {
     pub migration: Option<MigrationConfig>,
     /// `LEGACY_DATABASE_CA_FILE`: extra PEM root certificates for the legacy database.
     pub legacy_database_ca_file: Option<std::path::PathBuf>,
+    /// `STATE_TABLE`, `STATE_FAILURE_MODE`, `STATE_TIMEOUT_MS`: abuse protection's DynamoDB
+    /// table (`None`: idempotent sends, throttles and lockout are off).
+    pub state: Option<StateConfig>,
+    /// `SMS_MIN_INTERVAL_SECONDS`, `SMS_MAX_PER_HOUR`, `SMS_MAX_PER_DAY` (with `STATE_TABLE`).
+    pub send_limits: SendLimits,
+    /// `LOCKOUT_THRESHOLD`, `LOCKOUT_WINDOW_SECONDS` (with `STATE_TABLE`).
+    pub lockout: LockoutPolicy,
+    /// `SMS_ALLOWED_COUNTRIES`: only numbers of these countries receive codes (any when `None`).
+    pub allowed_countries: Option<CountryAllowList>,
 }
 
 impl Config {
@@ -341,13 +361,48 @@ impl Config {
         let captcha = env.captcha(flow.contains(ChallengeStep::Captcha))?;
         let preauth = env.preauth()?;
         let migration = env.migration()?;
+        let sms_timeout =
+            Duration::from_millis(env.number("SMS_TIMEOUT_MS", 3_000, 500..=3_500)?);
+        let state = env.state(sms_timeout)?;
+        let defaults = SendLimits::default();
+        let send_limits = SendLimits {
+            min_interval_seconds: env.number(
+                "SMS_MIN_INTERVAL_SECONDS",
+                defaults.min_interval_seconds,
+                0..=3_600,
+            )?,
+            max_per_hour: env.number("SMS_MAX_PER_HOUR", defaults.max_per_hour, 1..=100)?,
+            max_per_day: env.number("SMS_MAX_PER_DAY", defaults.max_per_day, 1..=1_000)?,
+        };
+        if send_limits.max_per_day < send_limits.max_per_hour {
+            return Err(Error::config(
+                "SMS_MAX_PER_DAY",
+                "must be at least SMS_MAX_PER_HOUR",
+            ));
+        }
+        let lockout_defaults = LockoutPolicy::default();
+        let lockout = LockoutPolicy {
+            threshold: env.number("LOCKOUT_THRESHOLD", lockout_defaults.threshold, 1..=100)?,
+            window_seconds: env.number(
+                "LOCKOUT_WINDOW_SECONDS",
+                lockout_defaults.window_seconds,
+                60..=86_400,
+            )?,
+        };
+        let allowed_countries = match env.get("SMS_ALLOWED_COUNTRIES") {
+            Some(list) => Some(
+                CountryAllowList::parse(&list)
+                    .map_err(|reason| Error::config("SMS_ALLOWED_COUNTRIES", reason))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             flow,
             attempts,
             otp,
             sms_provider,
             sms_keyword: env.get("SMS_KEYWORD"),
-            sms_timeout: Duration::from_millis(env.number("SMS_TIMEOUT_MS", 3_000, 500..=3_500)?),
+            sms_timeout,
             message_template,
             app_name,
             phone_hint,
@@ -357,6 +412,10 @@ impl Config {
             legacy_database_ca_file: env
                 .get("LEGACY_DATABASE_CA_FILE")
                 .map(std::path::PathBuf::from),
+            state,
+            send_limits,
+            lockout,
+            allowed_countries,
         })
     }
 }
@@ -475,6 +534,46 @@ impl Env<'_> {
                 500..=3_500,
             )?),
         })
+    }
+
+    /// `STATE_*`: the abuse-protection table, its failure mode and time budget. The budget and
+    /// the SMS timeout together must leave Create time to answer inside Cognito's 5 seconds.
+    fn state(&self, sms_timeout: Duration) -> Result<Option<StateConfig>, Error> {
+        let failure_mode = match self.get("STATE_FAILURE_MODE").as_deref() {
+            None | Some("closed") => FailureMode::Closed,
+            Some("open") => FailureMode::Open,
+            Some(_) => {
+                return Err(Error::config(
+                    "STATE_FAILURE_MODE",
+                    "must be closed or open",
+                ));
+            }
+        };
+        let timeout = Duration::from_millis(self.number("STATE_TIMEOUT_MS", 800, 100..=1_500)?);
+        let Some(table) = self.get("STATE_TABLE") else {
+            return Ok(None);
+        };
+        let valid_name = (3..=255).contains(&table.len())
+            && table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !valid_name && !table.starts_with("arn:") {
+            return Err(Error::config(
+                "STATE_TABLE",
+                "must be a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _ - .) or its ARN",
+            ));
+        }
+        if timeout + sms_timeout > Duration::from_millis(4_500) {
+            return Err(Error::config(
+                "STATE_TIMEOUT_MS",
+                "together with SMS_TIMEOUT_MS must stay within 4500 ms (Cognito waits 5 s)",
+            ));
+        }
+        Ok(Some(StateConfig {
+            table,
+            failure_mode,
+            timeout,
+        }))
     }
 
     /// A `true`/`false` variable (also `1`/`0`, `yes`/`no`).
@@ -729,6 +828,16 @@ mod tests {
             ("CAPTCHA_TIMEOUT_MS", "5000"),
             ("CAPTCHA_VERIFY_URL", "http://siteverify.example.com/"),
             ("CAPTCHA_VERIFY_URL", "ftp://x"),
+            ("STATE_FAILURE_MODE", "ajar"),
+            ("STATE_TIMEOUT_MS", "5000"),
+            ("STATE_TABLE", "a b"),
+            ("SMS_MIN_INTERVAL_SECONDS", "-1"),
+            ("SMS_MAX_PER_HOUR", "0"),
+            ("SMS_MAX_PER_DAY", "2"),
+            ("SMS_ALLOWED_COUNTRIES", "US,USA"),
+            ("LOCKOUT_THRESHOLD", "101"),
+            ("LOCKOUT_THRESHOLD", "0"),
+            ("LOCKOUT_WINDOW_SECONDS", "10"),
         ] {
             assert_eq!(
                 variable_of(config(&[(name, value)])),
@@ -1112,6 +1221,63 @@ mod tests {
         ] {
             assert_eq!(variable_of(config(&vars)), variable, "{vars:?}");
         }
+    }
+
+    #[test]
+    fn abuse_protection_defaults_and_budget() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.state, None);
+        assert_eq!(config.send_limits, SendLimits::default());
+        assert_eq!(
+            (
+                config.send_limits.min_interval_seconds,
+                config.send_limits.max_per_hour,
+                config.send_limits.max_per_day
+            ),
+            (30, 5, 10)
+        );
+        assert_eq!(
+            config.lockout,
+            LockoutPolicy {
+                threshold: 10,
+                window_seconds: 900
+            }
+        );
+        assert_eq!(config.allowed_countries, None);
+        let with_table = config_with_table(&[]).unwrap();
+        assert_eq!(
+            with_table.state,
+            Some(StateConfig {
+                table: "cognito-state".into(),
+                failure_mode: FailureMode::Closed,
+                timeout: Duration::from_millis(800),
+            })
+        );
+        // The state budget and the SMS timeout must leave Create time inside 5 seconds.
+        assert_eq!(
+            variable_of(config_with_table(&[
+                ("STATE_TIMEOUT_MS", "1500"),
+                ("SMS_TIMEOUT_MS", "3500")
+            ])),
+            "STATE_TIMEOUT_MS"
+        );
+        assert!(
+            config_with_table(&[("STATE_TIMEOUT_MS", "1500"), ("SMS_TIMEOUT_MS", "3000")]).is_ok()
+        );
+        assert_eq!(
+            config_with_table(&[("STATE_FAILURE_MODE", "open")])
+                .unwrap()
+                .state
+                .unwrap()
+                .failure_mode,
+            FailureMode::Open
+        );
+    }
+
+    fn config_with_table(vars: &[(&str, &str)]) -> Result<Config, Error> {
+        let mut all = vec![("STATE_TABLE", "cognito-state")];
+        all.extend_from_slice(vars);
+        config(&all)
     }
 
     #[test]

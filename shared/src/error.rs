@@ -95,6 +95,18 @@ pub enum Error {
     /// The legacy user store could not be asked (down, slow, a bad answer).
     #[error("legacy user store failed: {0}")]
     LegacySource(String),
+    /// A send limit (`SMS_MIN_INTERVAL_SECONDS`, `SMS_MAX_PER_HOUR`, `SMS_MAX_PER_DAY`) was reached.
+    #[error("send limit reached: {0}")]
+    TooManyCodes(crate::abuse::SendLimit),
+    /// The account is locked after too many failed sign-ins.
+    #[error("locked out until {until}")]
+    LockedOut {
+        /// Unix seconds.
+        until: u64,
+    },
+    /// The abuse-protection state could not be read or written, and `STATE_FAILURE_MODE=closed`.
+    #[error("state unavailable: {0}")]
+    StateUnavailable(String),
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Randomness(String),
@@ -109,7 +121,9 @@ impl Error {
             Self::Sms {
                 failure: SmsFailure::Throttled,
                 ..
-            } => "Too many codes requested. Try again later.",
+            }
+            | Self::TooManyCodes(_) => "Too many codes requested. Try again later.",
+            Self::LockedOut { .. } => "Too many failed sign-ins. Try again later.",
             Self::Sms { .. } => "We could not send a sign-in code. Try again later.",
             Self::MalformedEvent { .. } | Self::UnexpectedChallenge(_) => {
                 "The sign-in request was not valid."
@@ -119,7 +133,8 @@ impl Error {
             | Self::Randomness(_)
             | Self::Captcha(_)
             | Self::Http(_)
-            | Self::LegacySource(_) => "Sign-in is temporarily unavailable.",
+            | Self::LegacySource(_)
+            | Self::StateUnavailable(_) => "Sign-in is temporarily unavailable.",
         }
     }
 
@@ -137,6 +152,9 @@ impl Error {
             Self::Denied { .. } => "SignInDenied",
             Self::NotMigrated(_) => "NotMigrated",
             Self::LegacySource(_) => "LegacySourceError",
+            Self::StateUnavailable(_) => "StateUnavailable",
+            Self::TooManyCodes(_) => "TooManyCodes",
+            Self::LockedOut { .. } => "LockedOut",
         }
     }
 

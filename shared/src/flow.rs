@@ -319,6 +319,8 @@ pub enum FailReason {
     },
     /// Every step passed, but the user does not exist (`userNotFound`): never tokens.
     UserNotFound,
+    /// Too many failed sign-ins recently (decided outside the state machine, by the lockout).
+    LockedOut,
 }
 
 impl fmt::Display for FailReason {
@@ -333,6 +335,7 @@ impl fmt::Display for FailReason {
                 write!(f, "unexpected session entry at position {position}")
             }
             Self::UserNotFound => f.write_str("user not found"),
+            Self::LockedOut => f.write_str("locked out after too many failed sign-ins"),
         }
     }
 }

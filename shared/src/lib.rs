@@ -8,6 +8,8 @@
 //!   Turnstile tokens checked with the provider.
 //! - [`seal`]: the salted digests Cognito carries instead of codes and CAPTCHA texts.
 //! - [`preauth`]: the pre-authentication policies (pure).
+//! - [`abuse`]: send throttles, lockout and the country allow-list (pure), and [`state`], the
+//!   DynamoDB table they keep their history in.
 //! - [`legacy`]: legacy user stores (HTTP, PostgreSQL) and the mapping of a legacy record to a
 //!   migrated Cognito user.
 //! - `http` (feature `http`): a small rustls HTTP client with one deadline per call.
@@ -19,6 +21,7 @@
 //! - [`error`]: the crate's one error type, with user-safe messages for the edge.
 //! - [`telemetry`]: JSON logs for CloudWatch.
 
+pub mod abuse;
 #[cfg(feature = "aws-sdk")]
 pub mod aws;
 pub mod captcha;
@@ -36,6 +39,7 @@ pub mod seal;
 #[cfg(feature = "aws-secrets")]
 pub mod secrets;
 pub mod sms;
+pub mod state;
 pub mod telemetry;
 pub mod triggers;
 

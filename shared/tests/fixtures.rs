@@ -58,15 +58,19 @@ fn every_sample_event_round_trips_exactly() {
     assert!(count >= 40, "only {count} sample events");
 }
 
-#[test]
-fn unknown_keys_and_absent_responses_survive() {
+#[tokio::test]
+async fn unknown_keys_and_absent_responses_survive() {
     let mut raw = fixture("define-auth-challenge/first-call.json");
     raw["someFutureField"] = json!({"nested": [1, 2]});
     raw["request"]["anotherNewKey"] = json!("kept");
     raw.as_object_mut().unwrap().remove("response");
     let event = DefineAuthChallengeEvent::parse(raw.clone()).unwrap();
-    let answered =
-        serde_json::to_value(DefineAuthChallenge::new(&console_config()).handle(event)).unwrap();
+    let answered = serde_json::to_value(
+        DefineAuthChallenge::new(&console_config())
+            .handle(event, SEALED_AT)
+            .await,
+    )
+    .unwrap();
     assert_eq!(answered["someFutureField"], raw["someFutureField"]);
     assert_eq!(answered["request"]["anotherNewKey"], "kept");
     assert_eq!(answered["response"]["challengeName"], "CUSTOM_CHALLENGE");
@@ -211,8 +215,8 @@ fn config_with(vars: &[(&str, &str)]) -> shared::config::Config {
     .unwrap()
 }
 
-#[test]
-fn define_answers_every_flow_sample() {
+#[tokio::test]
+async fn define_answers_every_flow_sample() {
     let custom = (Some("CUSTOM_CHALLENGE"), false, false);
     let verifier = (Some("PASSWORD_VERIFIER"), false, false);
     let tokens = (None, true, false);
@@ -255,7 +259,11 @@ fn define_answers_every_flow_sample() {
     ] {
         let define = DefineAuthChallenge::new(&config_with(&[("AUTH_FLOW", flow)]));
         let answered = define
-            .invoke(fixture(&format!("define-auth-challenge/{file}.json")))
+            .invoke(
+                fixture(&format!("define-auth-challenge/{file}.json")),
+                SEALED_AT,
+            )
+            .await
             .unwrap();
         let (challenge, issue, fail) = expected;
         assert_eq!(
@@ -332,8 +340,8 @@ async fn create_asks_the_captcha_after_the_password_and_sends_nothing() {
     );
 }
 
-#[test]
-fn pre_authentication_answers_every_sample_by_policy() {
+#[tokio::test]
+async fn pre_authentication_answers_every_sample_by_policy() {
     let strict = config_with(&[
         ("PREAUTH_ALLOWED_CLIENT_IDS", "1example23456789abcdefghij"),
         ("PREAUTH_BLOCKED_ATTRIBUTE", "custom:blocked"),
@@ -352,13 +360,13 @@ fn pre_authentication_answers_every_sample_by_policy() {
         ("user-not-found", true),
     ] {
         let raw = fixture(&format!("pre-authentication/{file}.json"));
-        let answered = open.invoke(raw.clone()).unwrap();
+        let answered = open.invoke(raw.clone(), SEALED_AT).await.unwrap();
         assert_eq!(
             serde_json::to_value(&answered).unwrap(),
             raw,
             "{file}: the event comes back as it came"
         );
-        match strict.invoke(raw.clone()) {
+        match strict.invoke(raw.clone(), SEALED_AT).await {
             Ok(answered) => {
                 assert!(allowed_when_strict, "{file} allowed");
                 assert_eq!(serde_json::to_value(&answered.response).unwrap(), json!({}));

@@ -138,8 +138,13 @@ fn run_all(event: Value) {
 }
 
 fn run_flow(flow: &str, config: &shared::config::Config, event: Value) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
     let define = DefineAuthChallenge::new(config);
-    if let Ok(answered) = define.invoke(event.clone()) {
+    if let Ok(answered) = runtime.block_on(define.invoke(event.clone(), 1_763_769_610)) {
         if answered.response.issue_tokens == Some(true) {
             // Tokens only if the last round passed the flow's final step, tagged by this project.
             let final_tag = if flow.ends_with("sms_otp") {
@@ -164,11 +169,6 @@ fn run_flow(flow: &str, config: &shared::config::Config, event: Value) {
         }
         serde_json::to_vec(&answered).unwrap();
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
     let verify = VerifyAuthChallenge::new(config, None).unwrap();
     if let Ok(answered) = runtime.block_on(verify.invoke(event.clone(), 1_763_769_610)) {
         if answered.response.answer_correct == Some(true) {

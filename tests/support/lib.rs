@@ -270,3 +270,69 @@ pub fn psql(url: &str, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// The DynamoDB-protocol server the test command started (`STATE_TEST_DYNAMODB_URL`). Without
+/// the variable the tests that need it fail, saying how to get one.
+pub fn dynamodb_url() -> String {
+    std::env::var("STATE_TEST_DYNAMODB_URL").unwrap_or_else(|_| {
+        panic!(
+            "STATE_TEST_DYNAMODB_URL is not set: run ./scripts/test (it starts moto's server), or \
+             start one (pip install 'moto[server]'; moto_server -p 5005) and set it to http://127.0.0.1:5005"
+        )
+    })
+}
+
+/// A DynamoDB client for `url` with the test credentials.
+pub async fn dynamodb_client(url: &str) -> aws_sdk_dynamodb::Client {
+    let config = shared::aws::sdk_config_loader(Duration::from_secs(5))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::from_keys(
+            "AKIDTESTTESTTESTTEST",
+            "test-secret-key",
+            None,
+        ))
+        .endpoint_url(url)
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// Creates a fresh state table named `name` (pk/sk strings, on-demand) and returns its name.
+pub async fn create_state_table(client: &aws_sdk_dynamodb::Client, name: &str) -> String {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let table = format!("{name}-{}-{}", std::process::id(), unique());
+    client
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    table
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

@@ -13,7 +13,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sender = shared::sms::build_sender(&config)
         .await
         .inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
-    let trigger = CreateAuthChallenge::new(&config, sender);
+    let guard = shared::state::build_guard(&config)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
+    let trigger = CreateAuthChallenge::new(&config, sender).with_guard(guard);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         trigger.invoke(event.payload, unix_now())
     }))

@@ -49,8 +49,13 @@ impl HttpLegacySource {
             .map_err(|failure| SourceFailure(failure.to_string()))?;
         match response.status {
             200 => {
+                // serde's message would quote the body (personal data): say only where it broke.
                 let answer: Answer = serde_json::from_slice(&response.body).map_err(|error| {
-                    SourceFailure(format!("HTTP 200 with an unreadable body: {error}"))
+                    SourceFailure(format!(
+                        "HTTP 200 with an unreadable body (line {}, column {})",
+                        error.line(),
+                        error.column()
+                    ))
                 })?;
                 let attributes = answer.attributes.ok_or_else(|| {
                     SourceFailure("HTTP 200 without an `attributes` object".to_owned())

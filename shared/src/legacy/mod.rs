@@ -233,11 +233,17 @@ pub fn migrated_user(
                     .is_some_and(|value| is_truthy(value))
         })
     };
-    let email_verified = flag("email", "email_verified", settings.mark_email_verified);
+    // Forcing applies to sign-ins only: a reset code must go to a contact the store verified.
+    let force = kind == MigrationKind::Authentication;
+    let email_verified = flag(
+        "email",
+        "email_verified",
+        force && settings.mark_email_verified,
+    );
     let phone_verified = flag(
         "phone_number",
         "phone_number_verified",
-        settings.mark_phone_verified,
+        force && settings.mark_phone_verified,
     );
     for (name, verified) in [
         ("email_verified", email_verified),
@@ -412,6 +418,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(attributes(&response)["phone_number_verified"], "true");
+        // Forced verification does not apply to resets.
+        let forced = MigrationSettings {
+            mark_email_verified: true,
+            mark_phone_verified: true,
+            enable_sms_mfa: false,
+        };
+        assert_eq!(
+            migrated_user(
+                &record(&[("email", "a@b.co")]),
+                MigrationKind::ForgotPassword,
+                forced
+            ),
+            Err(MigrationRefusal::NoVerifiedContact)
+        );
         for unverified in [
             record(&[("email", "a@b.co"), ("email_verified", "false")]),
             record(&[("phone_number", "+12065550123")]),

@@ -31,6 +31,7 @@ pub struct PostgresLegacySource {
     config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
     query: String,
+    query_timeout: Duration,
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
 }
 
@@ -59,6 +60,17 @@ impl PostgresLegacySource {
             )
         })?;
         config.connect_timeout(connect_timeout);
+        // A half-open connection (after a freeze, a NAT idle drop) is noticed within seconds,
+        // not TCP's default two hours.
+        config.keepalives(true);
+        config.keepalives_idle(Duration::from_secs(30));
+        config.tcp_user_timeout(connect_timeout.max(Duration::from_secs(5)));
+        if !requires_tls(&config) && !is_local(&config) {
+            return Err(Error::config(
+                "LEGACY_DATABASE_URL",
+                "must ask for TLS (sslmode=require) unless the database is on this machine: the connection carries the password",
+            ));
+        }
         if config.get_application_name().is_none() {
             config.application_name("cognito-user-migration");
         }
@@ -66,15 +78,26 @@ impl PostgresLegacySource {
             config,
             tls: MakeRustlsConnect::new(tls_config(ca_file)?),
             query,
+            query_timeout: connect_timeout,
             connection: tokio::sync::Mutex::new(None),
         })
     }
 
-    /// Connects now (at cold start), so the first sign-in does not pay for it. A failure is
-    /// logged, and the next call tries again.
-    pub async fn warm_up(&self) {
-        if let Err(failure) = self.connection().await {
-            warn!(source = "postgres", error = %failure, "cannot connect to the legacy database yet");
+    /// Connects now (at cold start, for at most `budget`), so the first sign-in does not pay for
+    /// it. A failure is logged, and the next call tries again.
+    pub async fn warm_up(&self, budget: Duration) {
+        match tokio::time::timeout(budget, self.connection()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(failure)) => {
+                warn!(source = "postgres", error = %failure, "cannot connect to the legacy database yet");
+            }
+            Err(_) => {
+                warn!(
+                    source = "postgres",
+                    budget_ms = budget.as_millis() as u64,
+                    "legacy database not connected within the cold-start budget; the first call tries again"
+                );
+            }
         }
     }
 
@@ -92,6 +115,13 @@ impl PostgresLegacySource {
         let statement = client.prepare(&self.query).await.map_err(|error| {
             SourceFailure(format!("preparing LEGACY_USER_QUERY: {}", describe(&error)))
         })?;
+        if !matches!(statement.params(), [param] if matches!(*param, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN))
+        {
+            return Err(SourceFailure(
+                "LEGACY_USER_QUERY must take exactly one text parameter, $1 (the user name)"
+                    .to_owned(),
+            ));
+        }
         if !statement
             .columns()
             .iter()
@@ -116,16 +146,25 @@ impl PostgresLegacySource {
         Ok(fresh)
     }
 
-    /// The user's row, re-connecting once if the connection was lost.
+    /// The user's row, re-connecting once if the connection was lost. A query that hangs drops
+    /// the connection, so the next call starts afresh.
     async fn row(&self, username: &str) -> Result<Option<Row>, SourceFailure> {
         let mut reconnected = false;
         loop {
             let connection = self.connection().await?;
-            match connection
-                .client
-                .query_opt(&connection.statement, &[&username])
-                .await
-            {
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&username];
+            let query = connection.client.query_opt(&connection.statement, &params);
+            let answered = match tokio::time::timeout(self.query_timeout, query).await {
+                Ok(answered) => answered,
+                Err(_) => {
+                    *self.connection.lock().await = None;
+                    return Err(SourceFailure(format!(
+                        "query: no answer within {} ms; the connection will be re-made",
+                        self.query_timeout.as_millis()
+                    )));
+                }
+            };
+            match answered {
                 Ok(row) => return Ok(row),
                 Err(_) if connection.client.is_closed() && !reconnected => {
                     reconnected = true;
@@ -144,12 +183,7 @@ impl PostgresLegacySource {
         let row = self.row(username).await?;
         let Some(row) = row else {
             if let Some(password) = password {
-                // About as long as checking a real hash.
-                let password = password.expose().to_owned();
-                let _ = tokio::task::spawn_blocking(move || {
-                    password_hash::verify(&password, DUMMY_HASH)
-                })
-                .await;
+                dummy_check(password).await;
             }
             return Ok(Lookup::NotFound);
         };
@@ -158,8 +192,13 @@ impl PostgresLegacySource {
             return Ok(Lookup::Found(record));
         };
         let Some(hash) = hash else {
+            dummy_check(password).await;
             return Ok(Lookup::Unverifiable(format!("`{HASH_COLUMN}` is NULL")));
         };
+        if let Err(error) = password_hash::detect(&hash) {
+            dummy_check(password).await;
+            return Ok(Lookup::Unverifiable(error.to_string()));
+        }
         let password = password.expose().to_owned();
         let checked = tokio::task::spawn_blocking(move || password_hash::verify(&password, &hash))
             .await
@@ -184,6 +223,13 @@ impl LegacyUserSource for PostgresLegacySource {
     fn find<'a>(&'a self, username: &'a str) -> LookupFuture<'a> {
         Box::pin(self.lookup(username, None))
     }
+}
+
+/// Checks `password` against [`DUMMY_HASH`] and throws the result away: a user without a
+/// checkable hash takes about as long as one with (a bcrypt cost-10 check).
+async fn dummy_check(password: &Password) {
+    let password = password.expose().to_owned();
+    let _ = tokio::task::spawn_blocking(move || password_hash::verify(&password, DUMMY_HASH)).await;
 }
 
 /// The hash and the attributes of a row: text columns as they are, booleans and integers
@@ -244,6 +290,26 @@ fn describe(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text.chars().take(300).collect()
+}
+
+/// Whether the URL insists on TLS (`sslmode=require`; rustls then verifies the certificate).
+fn requires_tls(config: &tokio_postgres::Config) -> bool {
+    matches!(
+        config.get_ssl_mode(),
+        tokio_postgres::config::SslMode::Require
+    )
+}
+
+/// Whether every host of the URL is this machine (loopback or a Unix socket).
+fn is_local(config: &tokio_postgres::Config) -> bool {
+    !config.get_hosts().is_empty()
+        && config.get_hosts().iter().all(|host| match host {
+            tokio_postgres::config::Host::Tcp(name) => {
+                matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1")
+            }
+            #[allow(unreachable_patterns)]
+            _ => true,
+        })
 }
 
 fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, Error> {

@@ -16,6 +16,7 @@ use tracing::{info, warn};
 
 use super::{log_user, session_entries};
 use crate::Error;
+use crate::abuse::{CountryAllowList, SendLimits};
 use crate::captcha::{CaptchaConfig, CaptchaProvider, IMAGE_TEXT_LENGTH, ImageChallenge};
 use crate::config::{Config, MessageTemplate, PhoneHint};
 use crate::error::SmsFailure;
@@ -24,6 +25,7 @@ use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep, Round, current_round};
 use crate::otp::{OtpCode, OtpPolicy, OtpSeal, random_bytes};
 use crate::phone::{PhoneNumber, mask_with_digits};
 use crate::sms::{SmsMessage, SmsSender};
+use crate::state::{ClaimOutcome, Guard, SendClaim, claim_key, phone_key, user_key};
 
 /// What the private parameters and metadata carry instead of a seal for a decoy round.
 pub(crate) const DECOY: &str = "decoy";
@@ -47,6 +49,9 @@ pub struct CreateAuthChallenge {
     send_budget: Duration,
     sender: Arc<dyn SmsSender>,
     send_timing: SendTiming,
+    guard: Option<Guard>,
+    send_limits: SendLimits,
+    allowed_countries: Option<CountryAllowList>,
 }
 
 /// Why no SMS goes out for a first round.
@@ -56,6 +61,7 @@ enum DecoyReason {
     NoVerifiedPhone,
     NoPhone,
     InvalidPhone,
+    CountryNotAllowed,
 }
 
 impl CreateAuthChallenge {
@@ -73,7 +79,16 @@ impl CreateAuthChallenge {
             send_budget: config.sms_timeout + Duration::from_millis(200),
             sender,
             send_timing: SendTiming::default(),
+            guard: None,
+            send_limits: config.send_limits,
+            allowed_countries: config.allowed_countries.clone(),
         }
+    }
+
+    /// Adds abuse protection: send claims and throttles kept by `guard` (see [`crate::state`]).
+    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
+        self.guard = guard;
+        self
     }
 
     /// Parses a raw event and answers it at time `now` (Unix seconds).
@@ -126,7 +141,15 @@ impl CreateAuthChallenge {
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = log_user(&request.user_attributes, user_not_found);
         let tag = ChallengeStep::SmsOtp.tag().unwrap_or("SMS_OTP");
-        let recipient = recipient(&request.user_attributes, user_not_found);
+        let recipient = recipient(&request.user_attributes, user_not_found).and_then(|phone| {
+            match &self.allowed_countries {
+                Some(allowed) => allowed
+                    .check(&phone)
+                    .map(|_| phone)
+                    .map_err(|_| DecoyReason::CountryNotAllowed),
+                None => Ok(phone),
+            }
+        });
 
         let seal = match round.previous_round {
             Some(position) => {
@@ -153,32 +176,10 @@ impl CreateAuthChallenge {
                 );
                 seal
             }
-            None => match &recipient {
-                Ok(phone) => {
-                    let code = OtpCode::generate(self.otp.length)?;
-                    let seal = OtpSeal::new(&code, now, &event.user_pool_id)?;
-                    let message = SmsMessage {
-                        to: phone.clone(),
-                        body: self.template.render(
-                            code.expose(),
-                            &self.app_name,
-                            self.otp.ttl_seconds.div_ceil(60),
-                        ),
-                        time_to_live_seconds: self.otp.ttl_seconds,
-                    };
-                    self.send(&message, user).await?;
-                    seal.encode()
-                }
-                Err(reason) => {
-                    if *reason == DecoyReason::UnknownUser {
-                        info!(trigger = "CreateAuthChallenge", user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "decoy challenge for an unknown user");
-                    } else {
-                        warn!(trigger = "CreateAuthChallenge", user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "no SMS: the user has no verified phone; the challenge cannot be passed");
-                    }
-                    tokio::time::sleep(self.send_timing.decoy_delay().min(self.send_budget)).await;
-                    DECOY.to_owned()
-                }
-            },
+            None => {
+                self.first_round(event, round, &recipient, now, user)
+                    .await?
+            }
         };
 
         let mut public = StringMap::new();
@@ -253,6 +254,154 @@ impl CreateAuthChallenge {
         })
     }
 
+    /// The first round of the SMS step: claim it (a retried or concurrent duplicate gets the
+    /// first call's seal and sends nothing), check the throttles, then send — or a decoy.
+    async fn first_round(
+        &self,
+        event: &CreateAuthChallengeEvent,
+        round: Round,
+        recipient: &Result<PhoneNumber, DecoyReason>,
+        now: u64,
+        user: &str,
+    ) -> Result<String, Error> {
+        let tag = "SMS_OTP";
+        let position = event.request.session.len();
+        match recipient {
+            Ok(phone) => {
+                let code = OtpCode::generate(self.otp.length)?;
+                let seal = OtpSeal::new(&code, now, &event.user_pool_id)?.encode();
+                let claim = match &self.guard {
+                    Some(guard) => {
+                        match self
+                            .protect(guard, event, Some(phone), &seal, position, now, user)
+                            .await?
+                        {
+                            Protection::Duplicate(first) => return Ok(first),
+                            Protection::Proceed(claim) => claim,
+                        }
+                    }
+                    None => None,
+                };
+                let message = SmsMessage {
+                    to: phone.clone(),
+                    body: self.template.render(
+                        code.expose(),
+                        &self.app_name,
+                        self.otp.ttl_seconds.div_ceil(60),
+                    ),
+                    time_to_live_seconds: self.otp.ttl_seconds,
+                };
+                if let Err(error) = self.send(&message, user).await {
+                    if let (Some(guard), Some(claim)) = (&self.guard, &claim) {
+                        release(guard, claim).await;
+                    }
+                    return Err(error);
+                }
+                Ok(seal)
+            }
+            Err(reason) => {
+                // Decoys are claimed and throttled like real sends, so limits cannot tell
+                // unknown users from known ones.
+                if let Some(guard) = &self.guard
+                    && let Protection::Duplicate(_) = self
+                        .protect(guard, event, None, DECOY, position, now, user)
+                        .await?
+                {
+                    return Ok(DECOY.to_owned());
+                }
+                if *reason == DecoyReason::UnknownUser {
+                    info!(trigger = "CreateAuthChallenge", user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "decoy challenge for an unknown user");
+                } else {
+                    warn!(trigger = "CreateAuthChallenge", user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "no SMS: no verified phone in an allowed country; the challenge cannot be passed");
+                }
+                tokio::time::sleep(self.send_timing.decoy_delay().min(self.send_budget)).await;
+                Ok(DECOY.to_owned())
+            }
+        }
+    }
+
+    /// Claims the send and records it against the throttles of the user (and the phone).
+    #[allow(clippy::too_many_arguments)]
+    async fn protect(
+        &self,
+        guard: &Guard,
+        event: &CreateAuthChallengeEvent,
+        phone: Option<&PhoneNumber>,
+        seal: &str,
+        position: usize,
+        now: u64,
+        user: &str,
+    ) -> Result<Protection, Error> {
+        let deadline = guard.deadline();
+        let (pk, sk) = claim_key(&event.user_pool_id, &event.user_name, "SMS_OTP", position);
+        let claim = SendClaim {
+            pk,
+            sk,
+            seal: seal.to_owned(),
+            now,
+            ttl_seconds: CLAIM_SECONDS,
+        };
+        let claimed = guard
+            .run(deadline, guard.store().claim_send(&claim), ClaimOutcome::Claimed)
+            .await
+            .inspect_err(|error| warn!(trigger = "CreateAuthChallenge", user, sms = "refused", state = "unavailable", error = %error, "no SMS: the duplicate check failed (STATE_FAILURE_MODE=closed)"))?;
+        if let Some(failure) = claimed.failure() {
+            warn!(
+                trigger = "CreateAuthChallenge",
+                user,
+                state = "unavailable",
+                failure,
+                "sending without the duplicate check (STATE_FAILURE_MODE=open)"
+            );
+        }
+        if let ClaimOutcome::Duplicate { seal } = claimed.into_value() {
+            info!(
+                trigger = "CreateAuthChallenge",
+                user,
+                step = "SMS_OTP",
+                sms = "duplicate",
+                "a repeated call for a step already handled: same challenge, no SMS"
+            );
+            return Ok(Protection::Duplicate(seal));
+        }
+        let mut keys = vec![user_key(&event.user_pool_id, &event.user_name)];
+        if let Some(phone) = phone {
+            keys.push(phone_key(phone));
+        }
+        let recorded = match guard
+            .run(
+                deadline,
+                guard.store().record_send(&keys, now, self.send_limits),
+                Ok(()),
+            )
+            .await
+        {
+            Ok(recorded) => recorded,
+            Err(error) => {
+                warn!(trigger = "CreateAuthChallenge", user, sms = "refused", state = "unavailable", error = %error, "no SMS: the throttle check failed (STATE_FAILURE_MODE=closed)");
+                release(guard, &claim).await;
+                return Err(error);
+            }
+        };
+        if let Some(failure) = recorded.failure() {
+            warn!(
+                trigger = "CreateAuthChallenge",
+                user,
+                state = "unavailable",
+                failure,
+                "sending without the throttle check (STATE_FAILURE_MODE=open)"
+            );
+        }
+        match recorded.into_value() {
+            Ok(()) => Ok(Protection::Proceed(Some(claim))),
+            Err(limit) => {
+                warn!(trigger = "CreateAuthChallenge", user, sms = "throttled", limit = limit.kind(), to = %phone.map(PhoneNumber::masked).unwrap_or_default(), "no SMS: send limit reached");
+                release(guard, &claim).await;
+                Err(Error::TooManyCodes(limit))
+            }
+        }
+    }
+
     async fn send(&self, message: &SmsMessage, user: &str) -> Result<(), Error> {
         let provider = self.sender.provider();
         let started = Instant::now();
@@ -277,6 +426,34 @@ impl CreateAuthChallenge {
                 Err(error)
             }
         }
+    }
+}
+
+/// How long a send claim holds: a call repeating a step within it (Cognito retrying a timed-out
+/// call, or a concurrent duplicate) gets the first call's challenge and sends nothing.
+pub const CLAIM_SECONDS: u64 = 15;
+
+/// What the state said about a first round.
+enum Protection {
+    /// Another call handled this step: its seal.
+    Duplicate(String),
+    /// Go ahead and send; the claim to release if the send fails.
+    Proceed(Option<SendClaim>),
+}
+
+/// Drops a claim whose send did not happen (best effort, briefly: the caller is failing anyway).
+async fn release(guard: &Guard, claim: &SendClaim) {
+    let released = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        guard.store().release_send(&claim.pk, &claim.sk),
+    )
+    .await;
+    if !matches!(released, Ok(Ok(()))) {
+        warn!(
+            trigger = "CreateAuthChallenge",
+            state = "unavailable",
+            "a send claim could not be released; it expires by itself"
+        );
     }
 }
 

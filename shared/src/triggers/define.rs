@@ -1,19 +1,27 @@
-//! DefineAuthChallenge: the state machine's decision, written into the response.
+//! DefineAuthChallenge: the state machine's decision, written into the response. With a state
+//! table, it also keeps the lockout: a sign-in starting while the account is locked fails at
+//! once, and a sign-in failing on wrong answers (or a wrong password) is recorded.
 
 use serde_json::Value;
 use tracing::{info, warn};
 
 use super::{log_user, session_entries};
 use crate::Error;
+use crate::abuse::{LockoutPolicy, locked_until};
 use crate::config::Config;
 use crate::event::{DefineAuthChallengeEvent, DefineAuthChallengeResponse};
-use crate::flow::{AttemptLimits, AuthFlow, FlowDecision, decide};
+use crate::flow::{AttemptLimits, AuthFlow, FailReason, FlowDecision, SessionChallenge, decide};
+use crate::state::{Guard, lock_key};
+
+const TRIGGER: &str = "DefineAuthChallenge";
 
 /// The DefineAuthChallenge handler.
 #[derive(Debug, Clone)]
 pub struct DefineAuthChallenge {
     flow: AuthFlow,
     attempts: AttemptLimits,
+    guard: Option<Guard>,
+    lockout: LockoutPolicy,
 }
 
 impl DefineAuthChallenge {
@@ -22,32 +30,99 @@ impl DefineAuthChallenge {
         Self {
             flow: config.flow.clone(),
             attempts: config.attempts,
+            guard: None,
+            lockout: config.lockout,
         }
     }
 
-    /// Parses a raw event and answers it.
-    pub fn invoke(&self, raw: Value) -> Result<DefineAuthChallengeEvent, Error> {
-        let event = DefineAuthChallengeEvent::parse(raw).inspect_err(|error| {
-            warn!(trigger = "DefineAuthChallenge", error_type = error.error_type(), error = %error, "request refused");
-        })?;
-        Ok(self.handle(event))
+    /// Adds the lockout kept by `guard` (see [`crate::state`]).
+    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
+        self.guard = guard;
+        self
     }
 
-    /// Answers a parsed event.
-    pub fn handle(&self, mut event: DefineAuthChallengeEvent) -> DefineAuthChallengeEvent {
+    /// Parses a raw event and answers it at time `now` (Unix seconds).
+    pub async fn invoke(&self, raw: Value, now: u64) -> Result<DefineAuthChallengeEvent, Error> {
+        let event = DefineAuthChallengeEvent::parse(raw).inspect_err(|error| {
+            warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
+        })?;
+        Ok(self.handle(event, now).await)
+    }
+
+    /// Answers a parsed event at time `now` (Unix seconds).
+    pub async fn handle(
+        &self,
+        mut event: DefineAuthChallengeEvent,
+        now: u64,
+    ) -> DefineAuthChallengeEvent {
         let request = &event.request;
         let user_not_found = request.user_not_found.unwrap_or(false);
-        let decision = decide(
-            &self.flow,
-            &session_entries(&request.session),
-            user_not_found,
-            self.attempts,
-        );
+        let session = session_entries(&request.session);
+        let mut decision = decide(&self.flow, &session, user_not_found, self.attempts);
         let user = log_user(&request.user_attributes, user_not_found);
         let rounds = request.session.len();
+        if let Some(guard) = &self.guard {
+            let key = lock_key(&event.user_pool_id, &event.user_name);
+            // A sign-in that is just starting (nothing but SRP_A so far) checks the lockout.
+            let starting = session
+                .iter()
+                .all(|entry| entry.challenge == SessionChallenge::SrpA);
+            if starting && matches!(decision, FlowDecision::Challenge(_)) {
+                match guard
+                    .run(guard.deadline(), guard.store().failures(&key), Vec::new())
+                    .await
+                {
+                    Ok(failures) => {
+                        if let Some(failure) = failures.failure() {
+                            warn!(
+                                trigger = TRIGGER,
+                                user,
+                                state = "unavailable",
+                                failure,
+                                "lockout not checked (STATE_FAILURE_MODE=open)"
+                            );
+                        }
+                        if let Some(until) = locked_until(&failures.into_value(), now, self.lockout)
+                        {
+                            warn!(
+                                trigger = TRIGGER,
+                                user,
+                                decision = "fail",
+                                reason = "locked_out",
+                                locked_until = until,
+                                "sign-in refused: too many failed sign-ins"
+                            );
+                            decision = FlowDecision::Fail(FailReason::LockedOut);
+                        }
+                    }
+                    Err(error) => {
+                        warn!(trigger = TRIGGER, user, decision = "fail", reason = "state_unavailable", error = %error, "sign-in refused: lockout could not be checked (STATE_FAILURE_MODE=closed)");
+                        decision = FlowDecision::Fail(FailReason::LockedOut);
+                    }
+                }
+            }
+            if let FlowDecision::Fail(
+                FailReason::TooManyWrongAnswers(_) | FailReason::PasswordFailed,
+            ) = decision
+            {
+                let recorded = tokio::time::timeout_at(
+                    guard.deadline(),
+                    guard.store().record_failure(&key, now, self.lockout),
+                )
+                .await;
+                if !matches!(recorded, Ok(Ok(()))) {
+                    warn!(
+                        trigger = TRIGGER,
+                        user,
+                        state = "unavailable",
+                        "a failed sign-in could not be recorded for the lockout"
+                    );
+                }
+            }
+        }
         event.response = match decision {
             FlowDecision::Challenge(next) => {
-                info!(trigger = "DefineAuthChallenge", user, rounds, decision = "challenge", challenge = next.cognito_name(), detail = ?next);
+                info!(trigger = TRIGGER, user, rounds, decision = "challenge", challenge = next.cognito_name(), detail = ?next);
                 DefineAuthChallengeResponse {
                     challenge_name: Some(next.cognito_name().to_owned()),
                     issue_tokens: Some(false),
@@ -55,12 +130,7 @@ impl DefineAuthChallenge {
                 }
             }
             FlowDecision::IssueTokens => {
-                info!(
-                    trigger = "DefineAuthChallenge",
-                    user,
-                    rounds,
-                    decision = "issue_tokens"
-                );
+                info!(trigger = TRIGGER, user, rounds, decision = "issue_tokens");
                 DefineAuthChallengeResponse {
                     challenge_name: None,
                     issue_tokens: Some(true),
@@ -68,7 +138,7 @@ impl DefineAuthChallenge {
                 }
             }
             FlowDecision::Fail(reason) => {
-                info!(trigger = "DefineAuthChallenge", user, rounds, decision = "fail", reason = %reason);
+                info!(trigger = TRIGGER, user, rounds, decision = "fail", reason = %reason);
                 DefineAuthChallengeResponse {
                     challenge_name: None,
                     issue_tokens: Some(false),

@@ -1,14 +1,17 @@
 //! PreAuthentication: applies the configured policies; a denial is an error whose message is the
-//! configured, user-safe `PREAUTH_DENY_MESSAGE`, with the real reason in the logs.
+//! configured, user-safe `PREAUTH_DENY_MESSAGE`, with the real reason in the logs. With a state
+//! table, a locked account (too many failed sign-ins) is denied too.
 
 use serde_json::Value;
 use tracing::{info, warn};
 
 use super::log_user;
 use crate::Error;
+use crate::abuse::{LockoutPolicy, locked_until};
 use crate::config::Config;
 use crate::event::{PreAuthenticationEvent, PreAuthenticationResponse};
 use crate::preauth::{PreAuthPolicy, SignInFacts, evaluate};
+use crate::state::{Guard, lock_key};
 
 const TRIGGER: &str = "PreAuthentication";
 
@@ -16,6 +19,8 @@ const TRIGGER: &str = "PreAuthentication";
 #[derive(Debug, Clone)]
 pub struct PreAuthentication {
     policy: PreAuthPolicy,
+    guard: Option<Guard>,
+    lockout: LockoutPolicy,
 }
 
 impl PreAuthentication {
@@ -23,18 +28,70 @@ impl PreAuthentication {
     pub fn new(config: &Config) -> Self {
         Self {
             policy: config.preauth.clone(),
+            guard: None,
+            lockout: config.lockout,
         }
     }
 
-    /// Parses a raw event and answers it: the event with `response: {}`, or a denial.
-    pub fn invoke(&self, raw: Value) -> Result<PreAuthenticationEvent, Error> {
+    /// Adds the lockout kept by `guard` (see [`crate::state`]).
+    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    /// Parses a raw event and answers it at `now` (Unix seconds): the event with `response: {}`,
+    /// or a denial.
+    pub async fn invoke(&self, raw: Value, now: u64) -> Result<PreAuthenticationEvent, Error> {
         let event = PreAuthenticationEvent::parse(raw).inspect_err(|error| {
             warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
         })?;
-        self.handle(event)
+        let event = self.handle(event)?;
+        self.check_lockout(&event, now).await?;
+        Ok(event)
     }
 
-    /// Answers a parsed event.
+    /// Denies a locked account (known or not: unknown user names lock the same way).
+    async fn check_lockout(&self, event: &PreAuthenticationEvent, now: u64) -> Result<(), Error> {
+        let Some(guard) = &self.guard else {
+            return Ok(());
+        };
+        let user = log_user(
+            &event.request.user_attributes,
+            event.request.user_not_found.unwrap_or(false),
+        );
+        let key = lock_key(&event.user_pool_id, &event.user_name);
+        let failures = guard
+            .run(guard.deadline(), guard.store().failures(&key), Vec::new())
+            .await
+            .inspect_err(|error| {
+                warn!(trigger = TRIGGER, user, decision = "deny", reason = "state_unavailable", error = %error, "lockout could not be checked (STATE_FAILURE_MODE=closed)");
+            })?;
+        if let Some(failure) = failures.failure() {
+            warn!(
+                trigger = TRIGGER,
+                user,
+                state = "unavailable",
+                failure,
+                "lockout not checked (STATE_FAILURE_MODE=open)"
+            );
+        }
+        match locked_until(&failures.into_value(), now, self.lockout) {
+            Some(until) => {
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    decision = "deny",
+                    reason = "locked_out",
+                    locked_until = until,
+                    "sign-in denied: too many failed sign-ins"
+                );
+                Err(Error::LockedOut { until })
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Answers a parsed event by the policies (the lockout needs [`PreAuthentication::invoke`]).
     pub fn handle(
         &self,
         mut event: PreAuthenticationEvent,

@@ -155,7 +155,10 @@ pub async fn build_source(
                 migration.timeout,
                 config.legacy_database_ca_file.as_deref(),
             )?;
-            source.warm_up().await;
+            // Within the cold start's share of Cognito's 5 seconds (the secret read came first).
+            source
+                .warm_up(std::time::Duration::from_millis(1_000))
+                .await;
             Arc::new(source)
         }
     };

@@ -74,6 +74,14 @@ struct SignIn {
     /// Answer unknown users with UserNotFoundException instead of a decoy challenge.
     #[arg(long)]
     reveal_unknown_users: bool,
+    /// Turn abuse protection on with this DynamoDB table (created if missing): no duplicate SMS,
+    /// send throttles, lockout. Runs after each other share it, so throttles and lockout show.
+    #[arg(long)]
+    state_table: Option<String>,
+    /// The DynamoDB-protocol server for --state-table, e.g. moto's: http://127.0.0.1:5005
+    /// (default: AWS_ENDPOINT_URL_DYNAMODB, else AWS itself).
+    #[arg(long)]
+    dynamodb_endpoint: Option<String>,
 }
 
 #[tokio::main]
@@ -133,6 +141,29 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
     }
     if let Some(flow) = &args.flow {
         env.push(("AUTH_FLOW".to_owned(), flow.clone()));
+    }
+    if let Some(table) = &args.state_table {
+        let endpoint = args
+            .dynamodb_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok());
+        let client = local_cognito::state_table::client(endpoint.as_deref()).await;
+        local_cognito::state_table::ensure(&client, table).await?;
+        env.push(("STATE_TABLE".to_owned(), table.clone()));
+        if let Some(endpoint) = endpoint {
+            env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint));
+            for (name, value) in [
+                ("AWS_ACCESS_KEY_ID", "local"),
+                ("AWS_SECRET_ACCESS_KEY", "local"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ] {
+                if std::env::var_os(name).is_none() {
+                    env.push((name.to_owned(), value.to_owned()));
+                }
+            }
+        }
+        println!("Abuse protection on: state table {table}");
     }
     let output = Arc::new(OutputLog::default());
     let host = |index: usize| {

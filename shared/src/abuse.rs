@@ -1,0 +1,323 @@
+//! Abuse protection decisions, pure and clocked by the caller (`now` in Unix seconds): send
+//! throttles, account lockout and the country allow-list. The state they look at (past sends,
+//! past failures) lives in [`crate::state`]; nothing here does I/O.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::phone::PhoneNumber;
+
+/// Seconds in an hour and a day.
+const HOUR: u64 = 3_600;
+const DAY: u64 = 86_400;
+
+/// How often codes may be sent to one phone number, and to one user (`SMS_MIN_INTERVAL_SECONDS`,
+/// `SMS_MAX_PER_HOUR`, `SMS_MAX_PER_DAY`). Windows slide: "per hour" means in the 3,600 seconds
+/// before now, not in the current clock hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimits {
+    /// The least time between two codes (default 30 s).
+    pub min_interval_seconds: u64,
+    /// The most codes in any hour (default 5).
+    pub max_per_hour: u32,
+    /// The most codes in any 24 hours (default 10).
+    pub max_per_day: u32,
+}
+
+impl Default for SendLimits {
+    fn default() -> Self {
+        Self {
+            min_interval_seconds: 30,
+            max_per_hour: 5,
+            max_per_day: 10,
+        }
+    }
+}
+
+/// Which limit a send would break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendLimit {
+    /// Too soon after the last code.
+    MinInterval,
+    /// The hourly allowance is used up.
+    PerHour,
+    /// The daily allowance is used up.
+    PerDay,
+}
+
+impl SendLimit {
+    /// A short stable name for logs.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::MinInterval => "min_interval",
+            Self::PerHour => "per_hour",
+            Self::PerDay => "per_day",
+        }
+    }
+}
+
+impl fmt::Display for SendLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind())
+    }
+}
+
+/// Whether one more send at `now` keeps within `limits`, given the times of earlier sends.
+pub fn check_send(history: &[u64], now: u64, limits: SendLimits) -> Result<(), SendLimit> {
+    let since = |window: u64| {
+        history
+            .iter()
+            .filter(|&&sent| sent <= now && now - sent < window)
+            .count()
+    };
+    if history
+        .iter()
+        .any(|&sent| sent <= now && now - sent < limits.min_interval_seconds)
+    {
+        return Err(SendLimit::MinInterval);
+    }
+    if since(HOUR) >= limits.max_per_hour as usize {
+        return Err(SendLimit::PerHour);
+    }
+    if since(DAY) >= limits.max_per_day as usize {
+        return Err(SendLimit::PerDay);
+    }
+    Ok(())
+}
+
+/// The sends worth keeping at `now` (the last 24 hours), oldest first.
+pub fn prune_sends(history: &[u64], now: u64) -> Vec<u64> {
+    let mut kept: Vec<u64> = history
+        .iter()
+        .copied()
+        .filter(|&sent| sent <= now && now - sent < DAY)
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
+/// When failed sign-ins lock an account (`LOCKOUT_THRESHOLD`, `LOCKOUT_WINDOW_SECONDS`): this
+/// many failures within one window deny sign-in until a window has passed since the failure that
+/// reached the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Failures that lock (default 10; NIST SP 800-63B allows at most 100).
+    pub threshold: u32,
+    /// The window, in seconds (default 900).
+    pub window_seconds: u64,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            threshold: 10,
+            window_seconds: 900,
+        }
+    }
+}
+
+/// Until when (Unix seconds) the account is locked at `now`, given the times of failed sign-ins;
+/// `None` when it is not. A lock starts at the failure that makes `threshold` failures within
+/// one window, and lasts one window from there.
+pub fn locked_until(failures: &[u64], now: u64, policy: LockoutPolicy) -> Option<u64> {
+    let threshold = policy.threshold.max(1) as usize;
+    let mut sorted: Vec<u64> = failures
+        .iter()
+        .copied()
+        .filter(|&failed| failed <= now)
+        .collect();
+    sorted.sort_unstable();
+    sorted
+        .windows(threshold)
+        .filter_map(|run| Some((*run.first()?, *run.last()?)))
+        .filter(|(first, last)| last - first < policy.window_seconds)
+        .map(|(_, last)| last + policy.window_seconds)
+        .filter(|&end| now < end)
+        .max()
+}
+
+/// The failures worth keeping at `now`, oldest first: those that can still start or extend a
+/// lock (the last two windows), at most `2 × threshold` of them (the newest).
+pub fn prune_failures(failures: &[u64], now: u64, policy: LockoutPolicy) -> Vec<u64> {
+    let mut kept: Vec<u64> = failures
+        .iter()
+        .copied()
+        .filter(|&failed| failed <= now && now - failed < policy.window_seconds.saturating_mul(2))
+        .collect();
+    kept.sort_unstable();
+    let excess = kept.len().saturating_sub(policy.threshold as usize * 2);
+    kept.split_off(excess)
+}
+
+/// The countries codes may be sent to (`SMS_ALLOWED_COUNTRIES`, ISO 3166-1 alpha-2 codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryAllowList(BTreeSet<String>);
+
+impl CountryAllowList {
+    /// Parses `US,CA,GB`; each entry must be a region libphonenumber knows.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut countries = BTreeSet::new();
+        for code in list
+            .split(',')
+            .map(str::trim)
+            .filter(|code| !code.is_empty())
+        {
+            let upper = code.to_ascii_uppercase();
+            if upper.parse::<phonenumber::country::Id>().is_err() {
+                return Err(format!(
+                    "`{}` is not an ISO 3166-1 alpha-2 country code",
+                    code.chars().take(8).collect::<String>()
+                ));
+            }
+            countries.insert(upper);
+        }
+        if countries.is_empty() {
+            return Err("lists no country".to_owned());
+        }
+        Ok(Self(countries))
+    }
+
+    /// The country `phone` belongs to (by libphonenumber's metadata), if it is in the list;
+    /// `Err` with the country found (or `None`) otherwise.
+    pub fn check(&self, phone: &PhoneNumber) -> Result<String, Option<String>> {
+        let country = country_of(phone);
+        match country {
+            Some(code) if self.0.contains(&code) => Ok(code),
+            other => Err(other),
+        }
+    }
+
+    /// The codes, sorted.
+    pub fn countries(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+/// The ISO country of a number (e.g. `+1 204…` is `CA`, `+1 206…` is `US`), if libphonenumber
+/// can tell; numbers that are not valid for any region give `None`.
+pub fn country_of(phone: &PhoneNumber) -> Option<String> {
+    let parsed = phonenumber::parse(None, phone.e164()).ok()?;
+    if !phonenumber::is_valid(&parsed) {
+        return None;
+    }
+    parsed.country().id().map(|id| format!("{id:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: SendLimits = SendLimits {
+        min_interval_seconds: 30,
+        max_per_hour: 5,
+        max_per_day: 10,
+    };
+
+    #[test]
+    fn the_minimum_interval_holds_to_the_second() {
+        assert_eq!(check_send(&[], 1_000, LIMITS), Ok(()));
+        assert_eq!(
+            check_send(&[1_000], 1_000, LIMITS),
+            Err(SendLimit::MinInterval)
+        );
+        assert_eq!(
+            check_send(&[1_000], 1_029, LIMITS),
+            Err(SendLimit::MinInterval)
+        );
+        assert_eq!(check_send(&[1_000], 1_030, LIMITS), Ok(()));
+    }
+
+    #[test]
+    fn the_hourly_limit_slides() {
+        // Five sends, a minute apart, starting at 0.
+        let sends: Vec<u64> = (0..5).map(|i| i * 60).collect();
+        assert_eq!(check_send(&sends, 300, LIMITS), Err(SendLimit::PerHour));
+        assert_eq!(check_send(&sends, 3_599, LIMITS), Err(SendLimit::PerHour));
+        // At 3,600 the first send is an hour old.
+        assert_eq!(check_send(&sends, 3_600, LIMITS), Ok(()));
+        let four = &sends[..4];
+        assert_eq!(check_send(four, 300, LIMITS), Ok(()));
+    }
+
+    #[test]
+    fn the_daily_limit_slides() {
+        // Ten sends spread over 20 hours: never five in one hour.
+        let sends: Vec<u64> = (0..10).map(|i| i * 2 * HOUR).collect();
+        let last = *sends.last().unwrap();
+        assert_eq!(
+            check_send(&sends, last + HOUR, LIMITS),
+            Err(SendLimit::PerDay)
+        );
+        assert_eq!(check_send(&sends, DAY - 1, LIMITS), Err(SendLimit::PerDay));
+        assert_eq!(check_send(&sends, DAY, LIMITS), Ok(()));
+        assert_eq!(check_send(&sends[..9], last + HOUR, LIMITS), Ok(()));
+    }
+
+    #[test]
+    fn future_and_ancient_sends_do_not_count() {
+        assert_eq!(check_send(&[5_000], 1_000, LIMITS), Ok(()));
+        assert_eq!(
+            prune_sends(&[5_000, 10, 900, 950], 1_000),
+            vec![10, 900, 950]
+        );
+        assert_eq!(prune_sends(&[1, 2], DAY + 2), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn lockout_starts_at_the_threshold_and_ends_when_the_window_passes() {
+        let policy = LockoutPolicy {
+            threshold: 3,
+            window_seconds: 900,
+        };
+        assert_eq!(locked_until(&[100, 200], 300, policy), None);
+        assert_eq!(locked_until(&[100, 200, 300], 300, policy), Some(1_200));
+        // Still locked after the first failure left the window: the lock runs from the third.
+        assert_eq!(locked_until(&[100, 200, 300], 1_000, policy), Some(1_200));
+        assert_eq!(locked_until(&[100, 200, 300], 1_199, policy), Some(1_200));
+        assert_eq!(locked_until(&[100, 200, 300], 1_200, policy), None);
+        // A failure during the lock extends it once it makes a new run of three.
+        assert_eq!(
+            locked_until(&[100, 200, 300, 1_000], 1_150, policy),
+            Some(1_900)
+        );
+        // Failures spread wider than the window never lock.
+        assert_eq!(locked_until(&[0, 1_000, 2_000], 2_000, policy), None);
+        assert_eq!(locked_until(&[0, 899, 1_799], 1_799, policy), None);
+        assert_eq!(locked_until(&[0, 450, 899], 899, policy), Some(1_799));
+    }
+
+    #[test]
+    fn pruning_keeps_only_what_can_still_lock() {
+        let policy = LockoutPolicy {
+            threshold: 2,
+            window_seconds: 100,
+        };
+        assert_eq!(
+            prune_failures(&[1, 50, 60, 70, 80], 120, policy),
+            vec![50, 60, 70, 80]
+        );
+        assert_eq!(prune_failures(&[1, 5, 10, 150], 205, policy), vec![10, 150]);
+        assert_eq!(prune_failures(&[1, 5], 300, policy), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn countries_come_from_libphonenumber() {
+        let allowed = CountryAllowList::parse("us, GB").unwrap();
+        let number = |text: &str| PhoneNumber::parse(text).unwrap();
+        assert_eq!(allowed.check(&number("+12065550100")), Ok("US".to_owned()));
+        assert_eq!(allowed.check(&number("+442071838750")), Ok("GB".to_owned()));
+        // +1 204 is Manitoba: Canada, though it shares +1 with the US.
+        assert_eq!(
+            allowed.check(&number("+12045550123")),
+            Err(Some("CA".to_owned()))
+        );
+        // A premium-rate favourite of SMS pumping.
+        assert_eq!(
+            allowed.check(&number("+2348031234567")),
+            Err(Some("NG".to_owned()))
+        );
+        assert!(CountryAllowList::parse("US,XX").is_err());
+        assert!(CountryAllowList::parse(" , ").is_err());
+        assert_eq!(allowed.countries().collect::<Vec<_>>(), vec!["GB", "US"]);
+    }
+}

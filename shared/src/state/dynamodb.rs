@@ -1,0 +1,287 @@
+//! [`StateStore`] on DynamoDB: conditional writes for claims, and optimistic versions for
+//! histories (read, check, write only if nobody wrote since; several histories in one
+//! transaction). Expiry is checked on every read: DynamoDB's TTL deletion is lazy, and local
+//! servers do not delete at all.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+use super::{ClaimOutcome, FAILURES, SENDS, SendClaim, StateError, StateFuture, StateStore};
+use crate::abuse::{LockoutPolicy, SendLimit, SendLimits, check_send, prune_failures, prune_sends};
+
+/// Seconds a history outlives its newest entry (the longest window, a day).
+const HISTORY_TTL: u64 = 86_400;
+/// Tries of an optimistic write before giving up under contention.
+const ATTEMPTS: usize = 4;
+
+/// [`StateStore`] on one DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// A history item as read: its times and version (0 when absent).
+struct History {
+    times: Vec<u64>,
+    version: u64,
+}
+
+impl DynamoStore {
+    /// A store on `table`, through `client` (built once per cold start).
+    pub fn new(client: Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    async fn history(&self, pk: &str, sk: &str) -> Result<History, StateError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk.to_owned()))
+            .key("sk", AttributeValue::S(sk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(describe)?;
+        let Some(item) = output.item() else {
+            return Ok(History {
+                times: Vec::new(),
+                version: 0,
+            });
+        };
+        let times = match item.get("times") {
+            Some(AttributeValue::L(values)) => values
+                .iter()
+                .filter_map(|value| value.as_n().ok()?.parse().ok())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let version = item
+            .get("version")
+            .and_then(|value| value.as_n().ok())
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(0);
+        Ok(History { times, version })
+    }
+
+    /// A history at `version + 1`, with the condition that it is still at `version`.
+    fn history_write(
+        pk: &str,
+        sk: &str,
+        times: &[u64],
+        version: u64,
+        expires_at: u64,
+    ) -> HistoryWrite {
+        let mut item = HashMap::new();
+        item.insert("pk".to_owned(), AttributeValue::S(pk.to_owned()));
+        item.insert("sk".to_owned(), AttributeValue::S(sk.to_owned()));
+        item.insert(
+            "times".to_owned(),
+            AttributeValue::L(times.iter().map(|time| number(*time)).collect()),
+        );
+        item.insert("version".to_owned(), number(version + 1));
+        item.insert("expiresAt".to_owned(), number(expires_at));
+        if version == 0 {
+            HistoryWrite {
+                item,
+                condition: "attribute_not_exists(pk)",
+                values: None,
+            }
+        } else {
+            HistoryWrite {
+                item,
+                condition: "version = :version",
+                values: Some(HashMap::from([(":version".to_owned(), number(version))])),
+            }
+        }
+    }
+}
+
+/// One optimistic history write.
+struct HistoryWrite {
+    item: HashMap<String, AttributeValue>,
+    condition: &'static str,
+    values: Option<HashMap<String, AttributeValue>>,
+}
+
+fn number(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn describe<E, R>(error: SdkError<E, R>) -> StateError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StateError(
+        DisplayErrorContext(&error)
+            .to_string()
+            .chars()
+            .take(300)
+            .collect(),
+    )
+}
+
+impl StateStore for DynamoStore {
+    fn claim_send<'a>(&'a self, claim: &'a SendClaim) -> StateFuture<'a, ClaimOutcome> {
+        Box::pin(async move {
+            let written = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", AttributeValue::S(claim.pk.clone()))
+                .item("sk", AttributeValue::S(claim.sk.clone()))
+                .item("seal", AttributeValue::S(claim.seal.clone()))
+                .item("createdAt", number(claim.now))
+                .item("expiresAt", number(claim.now + claim.ttl_seconds))
+                // A live claim blocks; an expired one (TTL deletion is lazy) does not.
+                .condition_expression("attribute_not_exists(pk) OR expiresAt <= :now")
+                .expression_attribute_values(":now", number(claim.now))
+                .send()
+                .await;
+            match written {
+                Ok(_) => Ok(ClaimOutcome::Claimed),
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|service| service.is_conditional_check_failed_exception()) =>
+                {
+                    let existing = self
+                        .client
+                        .get_item()
+                        .table_name(&self.table)
+                        .key("pk", AttributeValue::S(claim.pk.clone()))
+                        .key("sk", AttributeValue::S(claim.sk.clone()))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(describe)?;
+                    let seal = existing
+                        .item()
+                        .and_then(|item| item.get("seal"))
+                        .and_then(|seal| seal.as_s().ok())
+                        .ok_or_else(|| {
+                            StateError("a claim vanished while it was read".to_owned())
+                        })?;
+                    Ok(ClaimOutcome::Duplicate { seal: seal.clone() })
+                }
+                Err(error) => Err(describe(error)),
+            }
+        })
+    }
+
+    fn release_send<'a>(&'a self, pk: &'a str, sk: &'a str) -> StateFuture<'a, ()> {
+        Box::pin(async move {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(pk.to_owned()))
+                .key("sk", AttributeValue::S(sk.to_owned()))
+                .send()
+                .await
+                .map_err(describe)?;
+            Ok(())
+        })
+    }
+
+    fn record_send<'a>(
+        &'a self,
+        keys: &'a [String],
+        now: u64,
+        limits: SendLimits,
+    ) -> StateFuture<'a, Result<(), SendLimit>> {
+        Box::pin(async move {
+            for _ in 0..ATTEMPTS {
+                let mut writes = Vec::new();
+                for key in keys {
+                    let history = self.history(key, SENDS).await?;
+                    let mut times = prune_sends(&history.times, now);
+                    if let Err(limit) = check_send(&times, now, limits) {
+                        return Ok(Err(limit));
+                    }
+                    times.push(now);
+                    let write =
+                        Self::history_write(key, SENDS, &times, history.version, now + HISTORY_TTL);
+                    let put = Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(write.item))
+                        .condition_expression(write.condition)
+                        .set_expression_attribute_values(write.values)
+                        .build()
+                        .map_err(|error| StateError(format!("building a write: {error}")))?;
+                    writes.push(TransactWriteItem::builder().put(put).build());
+                }
+                let written = self
+                    .client
+                    .transact_write_items()
+                    .set_transact_items(Some(writes))
+                    .send()
+                    .await;
+                match written {
+                    Ok(_) => return Ok(Ok(())),
+                    // Someone else wrote one of the histories since it was read: read again.
+                    Err(error)
+                        if error
+                            .as_service_error()
+                            .is_some_and(|service| service.is_transaction_canceled_exception()) => {
+                    }
+                    Err(error) => return Err(describe(error)),
+                }
+            }
+            Err(StateError(
+                "send histories kept changing under contention".to_owned(),
+            ))
+        })
+    }
+
+    fn record_failure<'a>(
+        &'a self,
+        key: &'a str,
+        now: u64,
+        policy: LockoutPolicy,
+    ) -> StateFuture<'a, ()> {
+        Box::pin(async move {
+            for _ in 0..ATTEMPTS {
+                let history = self.history(key, FAILURES).await?;
+                let mut times = history.times;
+                times.push(now);
+                let times = prune_failures(&times, now, policy);
+                let write = Self::history_write(
+                    key,
+                    FAILURES,
+                    &times,
+                    history.version,
+                    now + policy.window_seconds.saturating_mul(2),
+                );
+                let written = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(write.item))
+                    .condition_expression(write.condition)
+                    .set_expression_attribute_values(write.values)
+                    .send()
+                    .await;
+                match written {
+                    Ok(_) => return Ok(()),
+                    Err(error)
+                        if error.as_service_error().is_some_and(|service| {
+                            service.is_conditional_check_failed_exception()
+                        }) => {}
+                    Err(error) => return Err(describe(error)),
+                }
+            }
+            Err(StateError(
+                "a failure history kept changing under contention".to_owned(),
+            ))
+        })
+    }
+
+    fn failures<'a>(&'a self, key: &'a str) -> StateFuture<'a, Vec<u64>> {
+        Box::pin(async move { Ok(self.history(key, FAILURES).await?.times) })
+    }
+}
