@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use integration_tests::{
     FakeEndpoint, Reply, create_state_table, dynamodb_client, dynamodb_url, fixture, host,
+    response, run_cli,
 };
-use local_cognito::lambda_host::{Invocation, OutputLog};
+use local_cognito::lambda_host::OutputLog;
 use serde_json::{Value, json};
 use shared::Error;
 use shared::config::Config;
@@ -53,7 +54,7 @@ fn config(vars: &[(&str, &str)]) -> Config {
             .map(|(_, value)| (*value).to_owned())
             .or_else(|| match name {
                 "SMS_PROVIDER" => Some("console".to_owned()),
-                "STATE_TIMEOUT_MS" => Some("1500".to_owned()),
+                "STATE_TIMEOUT_MS" => Some("1100".to_owned()),
                 _ => None,
             })
     })
@@ -276,14 +277,31 @@ async fn a_disallowed_country_gets_no_sms_and_a_challenge_that_looks_the_same() 
     );
 }
 
+/// Define's event after a wrong answer (the third, ending the sign-in), for `user`; a user name
+/// starting with `nobody` is an unknown user (`userNotFound`, no attributes).
 fn failed_sign_in(user: &str) -> Value {
     let mut event = fixture("define-auth-challenge/after-three-wrong-codes.json");
     event["userName"] = json!(user);
+    if user.starts_with("nobody") {
+        event["request"]["userAttributes"] = json!({});
+        event["request"]["userNotFound"] = json!(true);
+    }
     event
 }
 
 fn starting_sign_in(user: &str) -> Value {
     let mut event = fixture("define-auth-challenge/first-call.json");
+    event["userName"] = json!(user);
+    if user.starts_with("nobody") {
+        event["request"]["userAttributes"] = json!({});
+        event["request"]["userNotFound"] = json!(true);
+    }
+    event
+}
+
+/// Define's event after one wrong answer (the sign-in goes on), for `user`.
+fn wrong_answer(user: &str) -> Value {
+    let mut event = fixture("define-auth-challenge/after-wrong-code.json");
     event["userName"] = json!(user);
     event
 }
@@ -376,6 +394,31 @@ async fn lockout_starts_at_the_threshold_and_ends_when_the_window_passes() {
         );
         preauth.invoke(pre, t0 + 1_100).await.unwrap();
     }
+    // Wrong answers count wherever they come from: guesses spread over parallel sessions (all
+    // answering the same claimed code) lock the account just the same, and the session that
+    // reaches the threshold is stopped at once.
+    let t1 = t0 + 10_000;
+    assert_eq!(
+        decision(&define.invoke(wrong_answer("erin"), t1).await.unwrap()),
+        "challenge"
+    );
+    assert_eq!(
+        decision(&define.invoke(wrong_answer("erin"), t1 + 1).await.unwrap()),
+        "challenge"
+    );
+    assert_eq!(
+        decision(&define.invoke(wrong_answer("erin"), t1 + 2).await.unwrap()),
+        "fail"
+    );
+    assert_eq!(
+        decision(
+            &define
+                .invoke(starting_sign_in("erin"), t1 + 3)
+                .await
+                .unwrap()
+        ),
+        "fail"
+    );
     // Another user is not affected.
     assert_eq!(
         decision(
@@ -447,13 +490,6 @@ async fn an_unreachable_or_hanging_table_follows_the_failure_mode_within_the_bud
     }
 }
 
-fn response(outcome: Invocation) -> Value {
-    match outcome {
-        Invocation::Response(value) => value,
-        other => panic!("expected a response, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn a_retried_create_through_the_binary_sends_one_sms() {
     let table = fresh_table().await;
@@ -486,25 +522,6 @@ async fn a_retried_create_through_the_binary_sends_one_sms() {
     assert_eq!(output.sms_messages().len(), 1);
     let logs: String = output.lines().into_iter().map(|line| line.text).collect();
     assert!(logs.contains("\"sms\":\"duplicate\""), "{logs}");
-}
-
-fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let output = std::process::Command::new(integration_tests::binary("local-cognito"))
-        .args(["sign-in", "--bin-dir"])
-        .arg(integration_tests::binary_dir())
-        .args(args)
-        .env_remove("CARGO")
-        .env_remove("SMS_PROVIDER")
-        .env_remove("AUTH_FLOW")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
 }
 
 #[tokio::test]

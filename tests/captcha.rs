@@ -14,25 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use integration_tests::{FakeEndpoint, Recorded, Reply, fixture, host};
+use integration_tests::{FakeEndpoint, Recorded, Reply, fixture, host, log_text, response};
 use local_cognito::lambda_host::{Invocation, OutputLog};
 use serde_json::{Value, json};
-
-fn log_text(output: &OutputLog) -> String {
-    output
-        .lines()
-        .into_iter()
-        .map(|line| line.text)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn response(outcome: Invocation) -> Value {
-    match outcome {
-        Invocation::Response(value) => value,
-        other => panic!("expected a response, got {other:?}"),
-    }
-}
 
 /// What the fake provider answers for each test token.
 fn siteverify(request: &Recorded) -> Reply {

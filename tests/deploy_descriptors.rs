@@ -406,4 +406,14 @@ fn sam_gives_each_function_only_its_share_of_the_state_table() {
                 .collect();
         assert_eq!(leading, prefixes, "{policy}");
     }
+    // Create deletes claims only.
+    let delete = &resources["CreateStatePolicy"]["Properties"]["PolicyDocument"]["Statement"][1];
+    assert_eq!(delete["Action"], "dynamodb:DeleteItem");
+    assert_eq!(
+        delete["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"][0],
+        "CLAIM#*"
+    );
+    assert!(
+        resources["CreateStatePolicy"]["Properties"]["PolicyDocument"]["Statement"][2].is_null()
+    );
 }

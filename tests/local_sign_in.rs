@@ -10,11 +10,10 @@
     clippy::indexing_slicing
 )]
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use integration_tests::{FakeEndpoint, Reply, binary, host};
+use integration_tests::{FakeEndpoint, Reply, host, run_cli};
 use local_cognito::cognito::{
     AuthSession, AuthStep, CognitoError, CustomAuthTriggers, LocalPool, PoolSettings,
 };
@@ -279,43 +278,26 @@ async fn logs_of_a_full_sign_in_never_hold_the_code_or_the_phone_number() {
     assert!(stdout[0].starts_with("[console-sms] to=+*******0100 | "));
 }
 
-fn run_cli(args: &[&str]) -> (i32, String) {
-    run_cli_with(args, &[])
-}
-
-fn run_cli_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let output = Command::new(binary("local-cognito"))
-        .args(["sign-in", "--bin-dir"])
-        .arg(integration_tests::binary_dir())
-        .args(args)
-        .env_remove("CARGO")
-        .env_remove("SMS_PROVIDER")
-        .env_remove("AUTH_FLOW")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
-}
-
 #[test]
 fn the_cli_signs_in_non_interactively() {
-    let (status, text) = run_cli(&["--username", "alice", "--code-from-sms"]);
+    let (status, text) = run_cli(&["--username", "alice", "--code-from-sms"], &[]);
     assert_eq!(status, 0, "{text}");
     assert!(text.contains("✔ Signed in as alice"), "{text}");
     assert!(text.contains("λ DefineAuthChallenge"), "{text}");
     assert!(text.contains("📱 SMS to +*******0100"), "{text}");
     assert!(text.contains("SMS messages sent: 1"), "{text}");
 
-    let (status, text) = run_cli(&["--username", "alice", "--answers", "@wrong,@wrong,@sms"]);
+    let (status, text) = run_cli(
+        &["--username", "alice", "--answers", "@wrong,@wrong,@sms"],
+        &[],
+    );
     assert_eq!(status, 0, "{text}");
     assert!(text.contains("SMS messages sent: 1"), "{text}");
 
-    let (status, text) = run_cli(&["--username", "alice", "--answers", "@wrong,@wrong,@wrong"]);
+    let (status, text) = run_cli(
+        &["--username", "alice", "--answers", "@wrong,@wrong,@wrong"],
+        &[],
+    );
     assert_eq!(status, 1, "{text}");
     assert!(text.contains("NotAuthorizedException"), "{text}");
 }
@@ -330,13 +312,16 @@ fn the_cli_reads_a_users_file() {
         r#"[{"username": "dave", "attributes": {"sub": "d-1", "phone_number": "+447700900123", "phone_number_verified": "true"}}]"#,
     )
     .unwrap();
-    let (status, text) = run_cli(&[
-        "--username",
-        "dave",
-        "--users",
-        file.to_str().unwrap(),
-        "--code-from-sms",
-    ]);
+    let (status, text) = run_cli(
+        &[
+            "--username",
+            "dave",
+            "--users",
+            file.to_str().unwrap(),
+            "--code-from-sms",
+        ],
+        &[],
+    );
     assert_eq!(status, 0, "{text}");
     assert!(text.contains("📱 SMS to +*******0123"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
@@ -487,7 +472,7 @@ fn the_cli_runs_all_three_steps() {
     let provider = runtime.block_on(turnstile());
     let url = format!("{}/siteverify", provider.url);
     let env = turnstile_env("password,captcha,sms_otp", &url);
-    let (status, text) = run_cli_with(
+    let (status, text) = run_cli(
         &[
             "--username",
             "alice",
@@ -506,7 +491,7 @@ fn the_cli_runs_all_three_steps() {
     assert!(text.contains("SMS messages sent: 1"), "{text}");
     assert!(!text.contains("alice-local-password"), "{text}");
 
-    let (status, text) = run_cli_with(
+    let (status, text) = run_cli(
         &[
             "--username",
             "alice",
@@ -524,14 +509,17 @@ fn the_cli_runs_all_three_steps() {
 
 #[test]
 fn the_cli_saves_each_image_captcha_and_a_new_one_comes_after_a_wrong_answer() {
-    let (status, text) = run_cli(&[
-        "--username",
-        "alice",
-        "--flow",
-        "captcha,sms_otp",
-        "--answers",
-        "WRONG1,WRONG2,WRONG3",
-    ]);
+    let (status, text) = run_cli(
+        &[
+            "--username",
+            "alice",
+            "--flow",
+            "captcha,sms_otp",
+            "--answers",
+            "WRONG1,WRONG2,WRONG3",
+        ],
+        &[],
+    );
     assert_eq!(status, 1, "{text}");
     assert!(text.contains("NotAuthorizedException"), "{text}");
     assert!(text.contains("SMS messages sent: 0"), "{text}");
@@ -559,7 +547,7 @@ fn the_cli_saves_each_image_captcha_and_a_new_one_comes_after_a_wrong_answer() {
 
 #[test]
 fn the_cli_refuses_an_invalid_flow_before_starting() {
-    let (status, text) = run_cli(&["--username", "alice", "--flow", "sms_otp,captcha"]);
+    let (status, text) = run_cli(&["--username", "alice", "--flow", "sms_otp,captcha"], &[]);
     assert_eq!(status, 2, "{text}");
     assert!(text.contains("before `sms_otp`"), "{text}");
 }

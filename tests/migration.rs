@@ -13,35 +13,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use integration_tests::{FakeEndpoint, Recorded, Reply, fixture, host, legacy_database_url, psql};
+use integration_tests::{
+    FakeEndpoint, Recorded, Reply, fixture, function_error, host, legacy_database_url, log_text,
+    psql, response,
+};
 use local_cognito::lambda_host::{Invocation, OutputLog};
 use serde_json::{Value, json};
-
-fn response(outcome: Invocation) -> Value {
-    match outcome {
-        Invocation::Response(value) => value,
-        other => panic!("expected a response, got {other:?}"),
-    }
-}
-
-fn function_error(outcome: Invocation) -> (String, String) {
-    match outcome {
-        Invocation::FunctionError {
-            error_type,
-            error_message,
-        } => (error_type, error_message),
-        other => panic!("expected a function error, got {other:?}"),
-    }
-}
-
-fn log_text(output: &OutputLog) -> String {
-    output
-        .lines()
-        .into_iter()
-        .map(|line| line.text)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[tokio::test]
 async fn pre_authentication_applies_each_policy() {

@@ -11,26 +11,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use integration_tests::{FakeEndpoint, Reply, fixture, host};
+use integration_tests::{FakeEndpoint, Reply, fixture, function_error, host, response};
 use local_cognito::lambda_host::{Invocation, LambdaHost, OutputLog};
 use serde_json::{Value, json};
-
-fn response(outcome: Invocation) -> Value {
-    match outcome {
-        Invocation::Response(value) => value,
-        other => panic!("expected a response, got {other:?}"),
-    }
-}
-
-fn function_error(outcome: Invocation) -> (String, String) {
-    match outcome {
-        Invocation::FunctionError {
-            error_type,
-            error_message,
-        } => (error_type, error_message),
-        other => panic!("expected a function error, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn define_answers_every_sample_event() {

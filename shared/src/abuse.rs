@@ -62,18 +62,13 @@ impl fmt::Display for SendLimit {
     }
 }
 
-/// Whether one more send at `now` keeps within `limits`, given the times of earlier sends.
+/// Whether one more send at `now` keeps within `limits`, given the times of earlier sends. A send
+/// stamped later than `now` (another instance's clock, or a call that started a moment later)
+/// counts as sent now.
 pub fn check_send(history: &[u64], now: u64, limits: SendLimits) -> Result<(), SendLimit> {
-    let since = |window: u64| {
-        history
-            .iter()
-            .filter(|&&sent| sent <= now && now - sent < window)
-            .count()
-    };
-    if history
-        .iter()
-        .any(|&sent| sent <= now && now - sent < limits.min_interval_seconds)
-    {
+    let ages = || history.iter().map(|&sent| now.saturating_sub(sent));
+    let since = |window: u64| ages().filter(|&age| age < window).count();
+    if ages().any(|age| age < limits.min_interval_seconds) {
         return Err(SendLimit::MinInterval);
     }
     if since(HOUR) >= limits.max_per_hour as usize {
@@ -85,23 +80,24 @@ pub fn check_send(history: &[u64], now: u64, limits: SendLimits) -> Result<(), S
     Ok(())
 }
 
-/// The sends worth keeping at `now` (the last 24 hours), oldest first.
+/// The sends worth keeping at `now` (the last 24 hours, and any stamped later than `now`),
+/// oldest first.
 pub fn prune_sends(history: &[u64], now: u64) -> Vec<u64> {
     let mut kept: Vec<u64> = history
         .iter()
         .copied()
-        .filter(|&sent| sent <= now && now - sent < DAY)
+        .filter(|&sent| now.saturating_sub(sent) < DAY)
         .collect();
     kept.sort_unstable();
     kept
 }
 
-/// When failed sign-ins lock an account (`LOCKOUT_THRESHOLD`, `LOCKOUT_WINDOW_SECONDS`): this
-/// many failures within one window deny sign-in until a window has passed since the failure that
-/// reached the threshold.
+/// When failed attempts lock an account (`LOCKOUT_THRESHOLD`, `LOCKOUT_WINDOW_SECONDS`): this
+/// many failures — each wrong answer, each wrong password — within one window deny sign-in until
+/// a window has passed since the failure that reached the threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
-    /// Failures that lock (default 10; NIST SP 800-63B allows at most 100).
+    /// Failed attempts that lock (default 10; NIST SP 800-63B allows at most 100).
     pub threshold: u32,
     /// The window, in seconds (default 900).
     pub window_seconds: u64,
@@ -121,11 +117,8 @@ impl Default for LockoutPolicy {
 /// one window, and lasts one window from there.
 pub fn locked_until(failures: &[u64], now: u64, policy: LockoutPolicy) -> Option<u64> {
     let threshold = policy.threshold.max(1) as usize;
-    let mut sorted: Vec<u64> = failures
-        .iter()
-        .copied()
-        .filter(|&failed| failed <= now)
-        .collect();
+    // A failure stamped later than `now` (another instance's clock) counts as now.
+    let mut sorted: Vec<u64> = failures.iter().map(|&failed| failed.min(now)).collect();
     sorted.sort_unstable();
     sorted
         .windows(threshold)
@@ -142,7 +135,7 @@ pub fn prune_failures(failures: &[u64], now: u64, policy: LockoutPolicy) -> Vec<
     let mut kept: Vec<u64> = failures
         .iter()
         .copied()
-        .filter(|&failed| failed <= now && now - failed < policy.window_seconds.saturating_mul(2))
+        .filter(|&failed| now.saturating_sub(failed) < policy.window_seconds.saturating_mul(2))
         .collect();
     kept.sort_unstable();
     let excess = kept.len().saturating_sub(policy.threshold as usize * 2);
@@ -254,13 +247,24 @@ mod tests {
     }
 
     #[test]
-    fn future_and_ancient_sends_do_not_count() {
-        assert_eq!(check_send(&[5_000], 1_000, LIMITS), Ok(()));
+    fn later_stamped_sends_count_as_now_and_ancient_ones_not_at_all() {
+        // Another call stamped its send a moment after this call's clock: it still counts.
         assert_eq!(
-            prune_sends(&[5_000, 10, 900, 950], 1_000),
-            vec![10, 900, 950]
+            check_send(&[1_001], 1_000, LIMITS),
+            Err(SendLimit::MinInterval)
+        );
+        assert_eq!(
+            prune_sends(&[1_001, 10, 900, 950], 1_000),
+            vec![10, 900, 950, 1_001]
         );
         assert_eq!(prune_sends(&[1, 2], DAY + 2), Vec::<u64>::new());
+        // Failures too.
+        let policy = LockoutPolicy {
+            threshold: 2,
+            window_seconds: 100,
+        };
+        assert_eq!(locked_until(&[50, 1_001], 1_000, policy), None);
+        assert_eq!(locked_until(&[950, 1_001], 1_000, policy), Some(1_100));
     }
 
     #[test]

@@ -166,6 +166,19 @@ impl Error {
     }
 }
 
+/// An error and its sources in one line, at most 300 characters (top-level texts of hyper,
+/// rustls or tokio-postgres say little; their sources say what happened). For logs only.
+pub fn describe_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text.chars().take(300).collect()
+}
+
 impl From<Error> for Diagnostic {
     fn from(error: Error) -> Self {
         Diagnostic {

@@ -103,11 +103,10 @@ impl HttpClient {
             .body(Full::new(Bytes::from(body)))
             .map_err(|error| HttpFailure::Transport(format!("bad request: {error}")))?;
         let call = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|error| HttpFailure::Transport(describe(&error)))?;
+            let response =
+                self.client.request(request).await.map_err(|error| {
+                    HttpFailure::Transport(crate::error::describe_chain(&error))
+                })?;
             let status = response.status().as_u16();
             let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
                 .collect()
@@ -126,18 +125,6 @@ impl HttpClient {
             .await
             .unwrap_or(Err(HttpFailure::Timeout(self.timeout.as_millis())))
     }
-}
-
-/// The error and its sources in one line (hyper's top-level text alone says little).
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text.chars().take(300).collect()
 }
 
 /// [`SiteVerify`] over HTTP: posts `secret` and `response` as a form to the provider's

@@ -16,7 +16,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use local_cognito::binaries::{cargo_build, default_dir, locate};
-use local_cognito::lambda_host::{FunctionSpec, LambdaHost, OutputLog};
+use local_cognito::lambda_host::{FunctionSpec, Invocation, LambdaHost, OutputLog};
 use serde_json::Value;
 
 /// Every binary the tests run.
@@ -335,4 +335,54 @@ fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The answer of a function that answered, or a test failure saying what happened instead.
+pub fn response(outcome: Invocation) -> Value {
+    match outcome {
+        Invocation::Response(value) => value,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+/// The `(errorType, errorMessage)` of a function that returned an error, or a test failure.
+pub fn function_error(outcome: Invocation) -> (String, String) {
+    match outcome {
+        Invocation::FunctionError {
+            error_type,
+            error_message,
+        } => (error_type, error_message),
+        other => panic!("expected a function error, got {other:?}"),
+    }
+}
+
+/// Everything the functions wrote, one line each.
+pub fn log_text(output: &OutputLog) -> String {
+    output
+        .lines()
+        .into_iter()
+        .map(|line| line.text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs `local-cognito sign-in` with `args` (the built binaries, no inherited configuration) and
+/// `env`; returns its exit code and everything it printed.
+pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let output = std::process::Command::new(binary("local-cognito"))
+        .args(["sign-in", "--bin-dir"])
+        .arg(binary_dir())
+        .args(args)
+        .env_remove("CARGO")
+        .env_remove("SMS_PROVIDER")
+        .env_remove("AUTH_FLOW")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
 }

@@ -102,18 +102,26 @@ impl PostgresLegacySource {
     }
 
     async fn connect(&self) -> Result<Connection, SourceFailure> {
-        let (client, connection) = self
-            .config
-            .connect(self.tls.clone())
-            .await
-            .map_err(|error| SourceFailure(format!("connecting: {}", describe(&error))))?;
+        let (client, connection) =
+            self.config
+                .connect(self.tls.clone())
+                .await
+                .map_err(|error| {
+                    SourceFailure(format!(
+                        "connecting: {}",
+                        crate::error::describe_chain(&error)
+                    ))
+                })?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
-                warn!(source = "postgres", error = %describe(&error), "legacy database connection lost");
+                warn!(source = "postgres", error = %crate::error::describe_chain(&error), "legacy database connection lost");
             }
         });
         let statement = client.prepare(&self.query).await.map_err(|error| {
-            SourceFailure(format!("preparing LEGACY_USER_QUERY: {}", describe(&error)))
+            SourceFailure(format!(
+                "preparing LEGACY_USER_QUERY: {}",
+                crate::error::describe_chain(&error)
+            ))
         })?;
         if !matches!(statement.params(), [param] if matches!(*param, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN))
         {
@@ -170,7 +178,12 @@ impl PostgresLegacySource {
                     reconnected = true;
                     *self.connection.lock().await = None;
                 }
-                Err(error) => return Err(SourceFailure(format!("query: {}", describe(&error)))),
+                Err(error) => {
+                    return Err(SourceFailure(format!(
+                        "query: {}",
+                        crate::error::describe_chain(&error)
+                    )));
+                }
             }
         }
     }
@@ -239,7 +252,11 @@ fn read_row(row: &Row) -> Result<(Option<String>, LegacyRecord), SourceFailure> 
     let mut record = LegacyRecord::default();
     for (index, column) in row.columns().iter().enumerate() {
         let read = |error: tokio_postgres::Error| {
-            SourceFailure(format!("column `{}`: {}", column.name(), describe(&error)))
+            SourceFailure(format!(
+                "column `{}`: {}",
+                column.name(),
+                crate::error::describe_chain(&error)
+            ))
         };
         let value = match *column.type_() {
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
@@ -278,18 +295,6 @@ fn read_row(row: &Row) -> Result<(Option<String>, LegacyRecord), SourceFailure> 
         }
     }
     Ok((hash, record))
-}
-
-/// The error and its sources in one line (the database's own message is in the source).
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text.chars().take(300).collect()
 }
 
 /// Whether the URL insists on TLS (`sslmode=require`; rustls then verifies the certificate).

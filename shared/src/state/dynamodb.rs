@@ -174,17 +174,30 @@ impl StateStore for DynamoStore {
         })
     }
 
-    fn release_send<'a>(&'a self, pk: &'a str, sk: &'a str) -> StateFuture<'a, ()> {
+    fn release_send<'a>(&'a self, pk: &'a str, sk: &'a str, seal: &'a str) -> StateFuture<'a, ()> {
         Box::pin(async move {
-            self.client
+            let deleted = self
+                .client
                 .delete_item()
                 .table_name(&self.table)
                 .key("pk", AttributeValue::S(pk.to_owned()))
                 .key("sk", AttributeValue::S(sk.to_owned()))
+                // Only this call's own claim: never one another call made since.
+                .condition_expression("seal = :seal")
+                .expression_attribute_values(":seal", AttributeValue::S(seal.to_owned()))
                 .send()
-                .await
-                .map_err(describe)?;
-            Ok(())
+                .await;
+            match deleted {
+                Ok(_) => Ok(()),
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|service| service.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(())
+                }
+                Err(error) => Err(describe(error)),
+            }
         })
     }
 

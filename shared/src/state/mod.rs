@@ -13,7 +13,7 @@
 //! | failure history | `LOCK#<pool>#<user>` | `FAILURES` | `times`, `version` |
 //!
 //! User names are lower-cased (Cognito pools here are case-insensitive) and phone numbers are
-//! stored only as digests.
+//! stored only as SHA-256 digests (unkeyed, so the table itself stays access-controlled).
 
 #[cfg(feature = "dynamodb")]
 mod dynamodb;
@@ -100,6 +100,37 @@ impl Guard {
                 failure,
             }),
         }
+    }
+}
+
+impl Guard {
+    /// Until when `key` is locked at `now` (`None`: not locked). In open mode a store failure
+    /// counts as not locked, and is logged for `trigger`; in closed mode it is an error.
+    pub async fn locked_until(
+        &self,
+        key: &str,
+        now: u64,
+        policy: crate::abuse::LockoutPolicy,
+        trigger: &'static str,
+        user: &str,
+    ) -> Result<Option<u64>, crate::Error> {
+        let failures = self
+            .run(self.deadline(), self.store().failures(key), Vec::new())
+            .await?;
+        if let Some(failure) = failures.failure() {
+            tracing::warn!(
+                trigger,
+                user,
+                state = "unavailable",
+                failure,
+                "lockout not checked (STATE_FAILURE_MODE=open)"
+            );
+        }
+        Ok(crate::abuse::locked_until(
+            &failures.into_value(),
+            now,
+            policy,
+        ))
     }
 }
 
@@ -192,8 +223,9 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     /// concurrent calls exactly one gets [`ClaimOutcome::Claimed`]).
     fn claim_send<'a>(&'a self, claim: &'a SendClaim) -> StateFuture<'a, ClaimOutcome>;
 
-    /// Drops a claim whose send did not happen, so a retry may send.
-    fn release_send<'a>(&'a self, pk: &'a str, sk: &'a str) -> StateFuture<'a, ()>;
+    /// Drops a claim whose send did not happen, so a retry may send — only if it still holds
+    /// `seal` (the releasing call's own claim).
+    fn release_send<'a>(&'a self, pk: &'a str, sk: &'a str, seal: &'a str) -> StateFuture<'a, ()>;
 
     /// Records a send at `now` in every history of `keys` — all or none, and only if each stays
     /// within `limits`; otherwise the limit that would break.
@@ -234,7 +266,9 @@ pub fn user_key(pool_id: &str, user_name: &str) -> String {
     format!("USER#{}", user_part(pool_id, user_name))
 }
 
-/// The send-history key of a phone number: a digest, never the number.
+/// The send-history key of a phone number: a SHA-256 digest, never the number. (Unkeyed: whoever
+/// can read the table could find a number by trying them all; the table is for these functions
+/// only.)
 pub fn phone_key(phone: &PhoneNumber) -> String {
     let digest = Sha256::digest(phone.e164().as_bytes());
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
@@ -278,9 +312,13 @@ impl StateStore for MemoryStore {
         })
     }
 
-    fn release_send<'a>(&'a self, pk: &'a str, sk: &'a str) -> StateFuture<'a, ()> {
+    fn release_send<'a>(&'a self, pk: &'a str, sk: &'a str, seal: &'a str) -> StateFuture<'a, ()> {
         Box::pin(async move {
-            Self::lock(&self.claims)?.remove(&(pk.to_owned(), sk.to_owned()));
+            let mut claims = Self::lock(&self.claims)?;
+            let key = (pk.to_owned(), sk.to_owned());
+            if claims.get(&key).is_some_and(|(held, _)| held == seal) {
+                claims.remove(&key);
+            }
             Ok(())
         })
     }
@@ -377,7 +415,24 @@ mod tests {
             ..again.clone()
         };
         assert_eq!(store.claim_send(&later).await, Ok(ClaimOutcome::Claimed));
-        store.release_send("CLAIM#p#a", "SMS_OTP#0").await.unwrap();
+        // Releasing with another call's seal leaves the claim alone.
+        store
+            .release_send("CLAIM#p#a", "SMS_OTP#0", "s1")
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .claim_send(&SendClaim {
+                    seal: "s3".into(),
+                    ..later.clone()
+                })
+                .await,
+            Ok(ClaimOutcome::Duplicate { seal: "s2".into() })
+        );
+        store
+            .release_send("CLAIM#p#a", "SMS_OTP#0", "s2")
+            .await
+            .unwrap();
         assert_eq!(store.claim_send(&later).await, Ok(ClaimOutcome::Claimed));
 
         let limits = SendLimits::default();

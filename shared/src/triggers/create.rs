@@ -345,6 +345,8 @@ impl CreateAuthChallenge {
             .run(deadline, guard.store().claim_send(&claim), ClaimOutcome::Claimed)
             .await
             .inspect_err(|error| warn!(trigger = "CreateAuthChallenge", user, sms = "refused", state = "unavailable", error = %error, "no SMS: the duplicate check failed (STATE_FAILURE_MODE=closed)"))?;
+        // A claim that was not written (open mode fell back) is not ours to release later.
+        let owned = claimed.failure().is_none();
         if let Some(failure) = claimed.failure() {
             warn!(
                 trigger = "CreateAuthChallenge",
@@ -379,7 +381,9 @@ impl CreateAuthChallenge {
             Ok(recorded) => recorded,
             Err(error) => {
                 warn!(trigger = "CreateAuthChallenge", user, sms = "refused", state = "unavailable", error = %error, "no SMS: the throttle check failed (STATE_FAILURE_MODE=closed)");
-                release(guard, &claim).await;
+                if owned {
+                    release(guard, &claim).await;
+                }
                 return Err(error);
             }
         };
@@ -393,10 +397,12 @@ impl CreateAuthChallenge {
             );
         }
         match recorded.into_value() {
-            Ok(()) => Ok(Protection::Proceed(Some(claim))),
+            Ok(()) => Ok(Protection::Proceed(owned.then_some(claim))),
             Err(limit) => {
                 warn!(trigger = "CreateAuthChallenge", user, sms = "throttled", limit = limit.kind(), to = %phone.map(PhoneNumber::masked).unwrap_or_default(), "no SMS: send limit reached");
-                release(guard, &claim).await;
+                if owned {
+                    release(guard, &claim).await;
+                }
                 Err(Error::TooManyCodes(limit))
             }
         }
@@ -441,11 +447,18 @@ enum Protection {
     Proceed(Option<SendClaim>),
 }
 
-/// Drops a claim whose send did not happen (best effort, briefly: the caller is failing anyway).
+/// How long releasing a claim may take (the caller is failing anyway; see `RELEASE_BUDGET` in
+/// the configuration's time check).
+const RELEASE_BUDGET: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Drops this call's claim when its send did not happen (only if it still holds this call's
+/// seal: never another call's claim), best effort.
 async fn release(guard: &Guard, claim: &SendClaim) {
     let released = tokio::time::timeout(
-        std::time::Duration::from_millis(300),
-        guard.store().release_send(&claim.pk, &claim.sk),
+        RELEASE_BUDGET,
+        guard
+            .store()
+            .release_send(&claim.pk, &claim.sk, &claim.seal),
     )
     .await;
     if !matches!(released, Ok(Ok(()))) {

@@ -1,16 +1,17 @@
 //! DefineAuthChallenge: the state machine's decision, written into the response. With a state
-//! table, it also keeps the lockout: a sign-in starting while the account is locked fails at
-//! once, and a sign-in failing on wrong answers (or a wrong password) is recorded.
+//! table, it also keeps the lockout: every wrong answer (and wrong password) Cognito reports is
+//! recorded, and a sign-in of a locked account fails at the next round — whichever session the
+//! guesses came from, so parallel sessions cannot multiply them.
 
 use serde_json::Value;
 use tracing::{info, warn};
 
 use super::{log_user, session_entries};
 use crate::Error;
-use crate::abuse::{LockoutPolicy, locked_until};
+use crate::abuse::LockoutPolicy;
 use crate::config::Config;
 use crate::event::{DefineAuthChallengeEvent, DefineAuthChallengeResponse};
-use crate::flow::{AttemptLimits, AuthFlow, FailReason, FlowDecision, SessionChallenge, decide};
+use crate::flow::{AttemptLimits, AuthFlow, FailReason, FlowDecision, decide};
 use crate::state::{Guard, lock_key};
 
 const TRIGGER: &str = "DefineAuthChallenge";
@@ -63,50 +64,15 @@ impl DefineAuthChallenge {
         let rounds = request.session.len();
         if let Some(guard) = &self.guard {
             let key = lock_key(&event.user_pool_id, &event.user_name);
-            // A sign-in that is just starting (nothing but SRP_A so far) checks the lockout.
-            let starting = session
-                .iter()
-                .all(|entry| entry.challenge == SessionChallenge::SrpA);
-            if starting && matches!(decision, FlowDecision::Challenge(_)) {
-                match guard
-                    .run(guard.deadline(), guard.store().failures(&key), Vec::new())
-                    .await
-                {
-                    Ok(failures) => {
-                        if let Some(failure) = failures.failure() {
-                            warn!(
-                                trigger = TRIGGER,
-                                user,
-                                state = "unavailable",
-                                failure,
-                                "lockout not checked (STATE_FAILURE_MODE=open)"
-                            );
-                        }
-                        if let Some(until) = locked_until(&failures.into_value(), now, self.lockout)
-                        {
-                            warn!(
-                                trigger = TRIGGER,
-                                user,
-                                decision = "fail",
-                                reason = "locked_out",
-                                locked_until = until,
-                                "sign-in refused: too many failed sign-ins"
-                            );
-                            decision = FlowDecision::Fail(FailReason::LockedOut);
-                        }
-                    }
-                    Err(error) => {
-                        warn!(trigger = TRIGGER, user, decision = "fail", reason = "state_unavailable", error = %error, "sign-in refused: lockout could not be checked (STATE_FAILURE_MODE=closed)");
-                        decision = FlowDecision::Fail(FailReason::LockedOut);
-                    }
-                }
-            }
-            if let FlowDecision::Fail(
-                FailReason::TooManyWrongAnswers(_) | FailReason::PasswordFailed,
-            ) = decision
+            let deadline = guard.deadline();
+            // The round Cognito just reported failed: one more failed attempt.
+            if request
+                .session
+                .last()
+                .is_some_and(|round| !round.challenge_result)
             {
                 let recorded = tokio::time::timeout_at(
-                    guard.deadline(),
+                    deadline,
                     guard.store().record_failure(&key, now, self.lockout),
                 )
                 .await;
@@ -115,8 +81,32 @@ impl DefineAuthChallenge {
                         trigger = TRIGGER,
                         user,
                         state = "unavailable",
-                        "a failed sign-in could not be recorded for the lockout"
+                        "a failed attempt could not be recorded for the lockout"
                     );
+                }
+            }
+            // A sign-in that would go on checks the lockout first.
+            if matches!(decision, FlowDecision::Challenge(_)) {
+                match guard
+                    .locked_until(&key, now, self.lockout, TRIGGER, user)
+                    .await
+                {
+                    Ok(None) => {}
+                    Ok(Some(until)) => {
+                        warn!(
+                            trigger = TRIGGER,
+                            user,
+                            decision = "fail",
+                            reason = "locked_out",
+                            locked_until = until,
+                            "sign-in refused: too many failed attempts"
+                        );
+                        decision = FlowDecision::Fail(FailReason::LockedOut);
+                    }
+                    Err(error) => {
+                        warn!(trigger = TRIGGER, user, decision = "fail", reason = "state_unavailable", error = %error, "sign-in refused: lockout could not be checked (STATE_FAILURE_MODE=closed)");
+                        decision = FlowDecision::Fail(FailReason::LockedOut);
+                    }
                 }
             }
         }

@@ -7,7 +7,7 @@ use tracing::{info, warn};
 
 use super::log_user;
 use crate::Error;
-use crate::abuse::{LockoutPolicy, locked_until};
+use crate::abuse::LockoutPolicy;
 use crate::config::Config;
 use crate::event::{PreAuthenticationEvent, PreAuthenticationResponse};
 use crate::preauth::{PreAuthPolicy, SignInFacts, evaluate};
@@ -60,22 +60,13 @@ impl PreAuthentication {
             event.request.user_not_found.unwrap_or(false),
         );
         let key = lock_key(&event.user_pool_id, &event.user_name);
-        let failures = guard
-            .run(guard.deadline(), guard.store().failures(&key), Vec::new())
+        let locked = guard
+            .locked_until(&key, now, self.lockout, TRIGGER, user)
             .await
             .inspect_err(|error| {
                 warn!(trigger = TRIGGER, user, decision = "deny", reason = "state_unavailable", error = %error, "lockout could not be checked (STATE_FAILURE_MODE=closed)");
             })?;
-        if let Some(failure) = failures.failure() {
-            warn!(
-                trigger = TRIGGER,
-                user,
-                state = "unavailable",
-                failure,
-                "lockout not checked (STATE_FAILURE_MODE=open)"
-            );
-        }
-        match locked_until(&failures.into_value(), now, self.lockout) {
+        match locked {
             Some(until) => {
                 warn!(
                     trigger = TRIGGER,

@@ -76,6 +76,39 @@ pub async fn ensure(client: &Client, table: &str) -> Result<(), String> {
             ));
         }
     }
+    wait_active(client, table).await?;
+    // Items expire by themselves on AWS too (`expiresAt`, epoch seconds).
+    let ttl = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+        .attribute_name("expiresAt")
+        .enabled(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let described = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .ok()
+        .and_then(|output| output.time_to_live_description)
+        .and_then(|description| description.attribute_name);
+    if described.as_deref() != Some("expiresAt") {
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot turn on TTL for {table}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                )
+            })?;
+    }
+    Ok(())
+}
+
+async fn wait_active(client: &Client, table: &str) -> Result<(), String> {
     for _ in 0..60 {
         let status = client
             .describe_table()
