@@ -7,5 +7,6 @@
 pub mod binaries;
 pub mod cognito;
 pub mod lambda_host;
+pub mod serve;
 pub mod state_table;
 pub mod users;

@@ -39,29 +39,18 @@ struct Cli {
 enum Commands {
     /// Runs one CUSTOM_AUTH sign-in from the terminal.
     SignIn(SignIn),
+    /// Serves the Cognito user-pool API (JSON 1.1) on 127.0.0.1 for real clients (AWS CLI,
+    /// SDKs, amazon-cognito-identity-js), backed by the trigger binaries.
+    Serve(Serve),
 }
 
+/// What both commands set up: users, flow, trigger binaries, abuse protection.
 #[derive(Debug, clap::Args)]
-struct SignIn {
-    /// The user to sign in (built-in users: alice, bob, carol).
-    #[arg(long, short)]
-    username: String,
+struct Common {
     /// A JSON file of users instead of the built-in ones:
     /// [{"username": "dave", "attributes": {"phone_number": "+1...", "phone_number_verified": "true"}}]
     #[arg(long)]
     users: Option<PathBuf>,
-    /// Answers to custom challenges (CAPTCHA, SMS code), comma-separated, instead of asking:
-    /// `@sms` is the code from the console SMS, `@wrong` a well-formed code that is not it,
-    /// anything else is sent as it is.
-    #[arg(long, value_delimiter = ',')]
-    answers: Vec<String>,
-    /// The password, for flows that start with one (default: ask). Built-in users have
-    /// `<name>-local-password`.
-    #[arg(long)]
-    password: Option<String>,
-    /// Shorthand for `--answers @sms`: a non-interactive demo.
-    #[arg(long)]
-    code_from_sms: bool,
     /// AUTH_FLOW for the triggers (default: the environment's, else sms_otp).
     #[arg(long)]
     flow: Option<String>,
@@ -84,10 +73,56 @@ struct SignIn {
     dynamodb_endpoint: Option<String>,
 }
 
+#[derive(Debug, clap::Args)]
+struct SignIn {
+    /// The user to sign in (built-in users: alice, bob, carol).
+    #[arg(long, short)]
+    username: String,
+    /// Answers to custom challenges (CAPTCHA, SMS code), comma-separated, instead of asking:
+    /// `@sms` is the code from the console SMS, `@wrong` a well-formed code that is not it,
+    /// anything else is sent as it is.
+    #[arg(long, value_delimiter = ',')]
+    answers: Vec<String>,
+    /// The password, for flows that start with one (default: ask). Built-in users have
+    /// `<name>-local-password`.
+    #[arg(long)]
+    password: Option<String>,
+    /// Shorthand for `--answers @sms`: a non-interactive demo.
+    #[arg(long)]
+    code_from_sms: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, clap::Args)]
+struct Serve {
+    /// The port on 127.0.0.1 (0: any free port, printed at start).
+    #[arg(long, default_value_t = 9229)]
+    port: u16,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// A local pool ready to run: its triggers, their output, its settings.
+struct Prepared {
+    flow: shared::flow::AuthFlow,
+    triggers: Arc<CustomAuthTriggers>,
+    output: Arc<OutputLog>,
+    settings: PoolSettings,
+    users: UserDirectory,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Commands::Serve(args) => match serve(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("local-cognito: {message}");
+                ExitCode::from(2)
+            }
+        },
         Commands::SignIn(args) => match sign_in(args).await {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
@@ -122,7 +157,7 @@ fn trigger_binaries(bin_dir: Option<PathBuf>) -> Result<Vec<PathBuf>, String> {
     locate(&dir, &CUSTOM_AUTH_TRIGGERS).map_err(|e| e.to_string())
 }
 
-async fn sign_in(args: SignIn) -> Result<bool, String> {
+async fn prepare(args: &Common) -> Result<Prepared, String> {
     let flow = args
         .flow
         .clone()
@@ -130,7 +165,7 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
         .unwrap_or_else(|| "sms_otp".to_owned());
     let flow = shared::flow::AuthFlow::parse(&flow)
         .map_err(|invalid| format!("flow `{flow}`: {invalid}"))?;
-    let binaries = trigger_binaries(args.bin_dir)?;
+    let binaries = trigger_binaries(args.bin_dir.clone())?;
     let users = match &args.users {
         Some(path) => UserDirectory::load(path).map_err(|e| e.to_string())?,
         None => UserDirectory::sample(),
@@ -198,6 +233,23 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
         settings.client_id,
         std::env::var("SMS_PROVIDER").unwrap_or_else(|_| "console".to_owned()),
     );
+    Ok(Prepared {
+        flow,
+        triggers,
+        output,
+        settings,
+        users,
+    })
+}
+
+async fn sign_in(args: SignIn) -> Result<bool, String> {
+    let Prepared {
+        flow,
+        triggers,
+        output,
+        settings,
+        users,
+    } = prepare(&args.common).await?;
     let pool = LocalPool::new(settings, users, triggers.clone()).with_observer(print_call);
 
     let mut answers: std::collections::VecDeque<String> = args.answers.into_iter().collect();
@@ -367,6 +419,49 @@ fn describe_parameters(parameters: &serde_json::Map<String, Value>) -> String {
         })
         .collect();
     Value::Object(shown).to_string()
+}
+
+async fn serve(args: Serve) -> Result<(), String> {
+    let Prepared {
+        flow,
+        triggers,
+        output,
+        settings,
+        users,
+    } = prepare(&args.common).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let pool_id = settings.pool_id.clone();
+    let client_id = settings.client_id.clone();
+    let pool = LocalPool::new(settings, users, triggers.clone());
+    let signer = local_cognito::serve::TokenSigner::generate()?;
+    let endpoint = Arc::new(local_cognito::serve::Endpoint::new(
+        pool, signer, port, output,
+    ));
+    println!("Cognito user-pool API on http://127.0.0.1:{port}/ (flow {flow})");
+    println!("  user pool {pool_id}, app client {client_id}");
+    println!(
+        "  tokens issued by {}; keys at {}/.well-known/jwks.json",
+        endpoint.issuer(),
+        endpoint.issuer()
+    );
+    println!("  SMS inbox: http://127.0.0.1:{port}/local/sms");
+    println!(
+        "  try: aws cognito-idp initiate-auth --endpoint-url http://127.0.0.1:{port} --region us-east-1 --no-sign-request --client-id {client_id} --auth-flow CUSTOM_AUTH --auth-parameters USERNAME=alice"
+    );
+    let app = endpoint.router();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string());
+    triggers.define.stop().await;
+    triggers.create.stop().await;
+    triggers.verify.stop().await;
+    served
 }
 
 /// Asks on the terminal until a non-empty line comes (empty lines do not spend an attempt);

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""A CUSTOM_AUTH sign-in through boto3 (botocore's own model of the Cognito API) against the
+local endpoint of `local-cognito serve`, as a client application would do it, then checks the ID
+token's RS256 signature against the served JWKS and its claims.
+
+Usage: boto3_sign_in.py ENDPOINT_URL CLIENT_ID   (exits non-zero on the first failed check)
+Needs: boto3, cryptography (PyPI).
+"""
+import base64
+import json
+import sys
+import time
+import urllib.request
+
+import boto3
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+ENDPOINT, CLIENT = sys.argv[1], sys.argv[2]
+cognito = boto3.client(
+    "cognito-idp",
+    endpoint_url=ENDPOINT,
+    region_name="us-east-1",
+    aws_access_key_id="local",
+    aws_secret_access_key="local",
+)
+
+
+def b64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def latest_code():
+    time.sleep(0.3)
+    with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
+        messages = json.load(answer)["messages"]
+    return messages[-1]["body"][:6], len(messages)
+
+
+def error_code(call):
+    try:
+        call()
+    except ClientError as error:
+        return error.response["Error"]["Code"]
+    raise AssertionError("expected an error")
+
+
+def respond(session, answer):
+    return cognito.respond_to_auth_challenge(
+        ClientId=CLIENT,
+        ChallengeName="CUSTOM_CHALLENGE",
+        Session=session,
+        ChallengeResponses={"USERNAME": "alice", "ANSWER": answer},
+    )
+
+
+started = cognito.initiate_auth(
+    ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "alice"}
+)
+assert started["ChallengeName"] == "CUSTOM_CHALLENGE", started
+parameters = started["ChallengeParameters"]
+assert parameters["USERNAME"] == "alice" and parameters["challenge"] == "SMS_OTP", parameters
+code, sent = latest_code()
+wrong = "".join(str((int(digit) + 1) % 10) for digit in code)
+again = respond(started["Session"], wrong)
+assert again["ChallengeParameters"]["attemptsLeft"] == "2", again
+assert again["Session"] != started["Session"], "a new session each round"
+# A session is single use.
+assert error_code(lambda: respond(started["Session"], code)) == "NotAuthorizedException"
+signed_in = respond(again["Session"], code)
+result = signed_in["AuthenticationResult"]
+assert latest_code()[1] == sent, "one SMS for the sign-in"
+
+# The ID token verifies against the served keys, with Cognito's claims.
+header_text, payload_text, signature_text = result["IdToken"].split(".")
+header, claims = json.loads(b64(header_text)), json.loads(b64(payload_text))
+with urllib.request.urlopen(claims["iss"] + "/.well-known/jwks.json") as answer:
+    keys = {key["kid"]: key for key in json.load(answer)["keys"]}
+key = keys[header["kid"]]
+public = rsa.RSAPublicNumbers(
+    int.from_bytes(b64(key["e"]), "big"), int.from_bytes(b64(key["n"]), "big")
+).public_key()
+public.verify(
+    b64(signature_text),
+    f"{header_text}.{payload_text}".encode(),
+    padding.PKCS1v15(),
+    hashes.SHA256(),
+)
+assert header["alg"] == "RS256"
+assert claims["iss"] == f"{ENDPOINT}/us-east-1_local", claims
+assert claims["aud"] == CLIENT and claims["token_use"] == "id"
+assert claims["cognito:username"] == "alice" and claims["phone_number_verified"] is True
+assert claims["exp"] > time.time() >= claims["auth_time"] - 5
+access = json.loads(b64(result["AccessToken"].split(".")[1]))
+assert access["token_use"] == "access" and access["client_id"] == CLIENT
+
+# Refresh, then the errors an SDK must raise as the right exceptions.
+refreshed = cognito.initiate_auth(
+    ClientId=CLIENT,
+    AuthFlow="REFRESH_TOKEN_AUTH",
+    AuthParameters={"REFRESH_TOKEN": result["RefreshToken"]},
+)
+assert "IdToken" in refreshed["AuthenticationResult"]
+assert error_code(lambda: cognito.initiate_auth(
+    ClientId="nosuchclient", AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "alice"}
+)) == "ResourceNotFoundException"
+assert error_code(lambda: cognito.initiate_auth(
+    ClientId=CLIENT, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": "forged"}
+)) == "NotAuthorizedException"
+failing = cognito.initiate_auth(
+    ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "mallory"}
+)
+session = failing["Session"]
+for _ in range(2):
+    session = respond(session, "000000")["Session"]
+assert error_code(lambda: respond(session, "000000")) == "NotAuthorizedException"
+print("boto3 sign-in: OK")

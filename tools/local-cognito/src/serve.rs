@@ -1,0 +1,516 @@
+//! A Cognito-compatible user-pool endpoint on 127.0.0.1, backed by the real trigger binaries: the
+//! JSON 1.1 protocol real clients speak (`POST /`, `X-Amz-Target:
+//! AWSCognitoIdentityProviderService.<Operation>`), RS256 tokens with Cognito's claims, and the
+//! public keys at `/<pool id>/.well-known/jwks.json`.
+//!
+//! Operations: `InitiateAuth` (`CUSTOM_AUTH`, `REFRESH_TOKEN_AUTH`) and `RespondToAuthChallenge`
+//! (`CUSTOM_CHALLENGE`). Cognito's visible semantics are kept: a new opaque `Session` each round,
+//! single use, expiring after 3 minutes; `ChallengeParameters` are the public challenge
+//! parameters plus `USERNAME`; errors in Cognito's JSON shape (`__type`, `message`), so SDKs raise
+//! the right exception. `GET /local/sms` lists the console SMS messages (a local inbox).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rsa::pkcs1v15::SigningKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde_json::{Map, Value, json};
+use sha2::Sha256;
+
+use crate::cognito::{AuthSession, AuthStep, CognitoError, LocalPool};
+use crate::lambda_host::OutputLog;
+
+/// How long a `Session` may be answered (Cognito's default `AuthSessionValidity`).
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(180);
+/// Lifetime of ID and access tokens, in seconds.
+pub const TOKEN_LIFETIME: u64 = 3_600;
+
+/// Signs tokens with an RSA key made at start, and publishes its public half.
+pub struct TokenSigner {
+    key: SigningKey<Sha256>,
+    public: RsaPublicKey,
+    kid: String,
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSigner")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSigner {
+    /// A fresh 2048-bit key.
+    pub fn generate() -> Result<Self, String> {
+        let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+            .map_err(|e| format!("cannot make an RSA key: {e}"))?;
+        let public = private.to_public_key();
+        let mut id = [0u8; 12];
+        getrandom::fill(&mut id).map_err(|e| e.to_string())?;
+        Ok(Self {
+            key: SigningKey::<Sha256>::new(private),
+            public,
+            kid: URL_SAFE_NO_PAD.encode(id),
+        })
+    }
+
+    /// A compact JWS (RS256) over `claims`.
+    pub fn sign(&self, claims: &Value) -> String {
+        let header = json!({"kid": self.kid, "alg": "RS256"});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = self.key.sign(input.as_bytes()).to_bytes();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// The JSON Web Key Set clients verify tokens with.
+    pub fn jwks(&self) -> Value {
+        json!({"keys": [{
+            "kid": self.kid,
+            "alg": "RS256",
+            "kty": "RSA",
+            "use": "sig",
+            "e": URL_SAFE_NO_PAD.encode(self.public.e().to_bytes_be()),
+            "n": URL_SAFE_NO_PAD.encode(self.public.n().to_bytes_be()),
+        }]})
+    }
+}
+
+/// Open sessions: the id handed to the client → the sign-in, when it was handed out, to which app
+/// client.
+type Sessions = HashMap<String, (AuthSession, Instant, String)>;
+
+/// A user who passed: who, and when (for `auth_time` on refreshed tokens).
+#[derive(Debug, Clone)]
+struct SignedIn {
+    username: String,
+    attributes: Map<String, Value>,
+    auth_time: u64,
+    client_id: String,
+}
+
+/// The endpoint's state.
+pub struct Endpoint {
+    pool: LocalPool,
+    signer: TokenSigner,
+    issuer: String,
+    output: Arc<OutputLog>,
+    sessions: Mutex<Sessions>,
+    refresh_tokens: Mutex<HashMap<String, SignedIn>>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Cognito's error: an HTTP status, a `__type` and a message.
+#[derive(Debug)]
+struct ApiError(StatusCode, &'static str, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"__type": self.1, "message": self.2}).to_string();
+        (
+            self.0,
+            [
+                (header::CONTENT_TYPE, "application/x-amz-json-1.1"),
+                (header::HeaderName::from_static("x-amzn-errortype"), self.1),
+            ],
+            body,
+        )
+            .into_response()
+    }
+}
+
+fn bad_request(kind: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, kind, message.into())
+}
+
+impl From<CognitoError> for ApiError {
+    fn from(error: CognitoError) -> Self {
+        match error {
+            CognitoError::NotAuthorized(message) => bad_request("NotAuthorizedException", message),
+            CognitoError::UserNotFound => {
+                bad_request("UserNotFoundException", "User does not exist.")
+            }
+            CognitoError::UserLambdaValidation(message) => {
+                bad_request("UserLambdaValidationException", message)
+            }
+            CognitoError::InvalidLambdaResponse(message) => {
+                bad_request("InvalidLambdaResponseException", message)
+            }
+            CognitoError::UnexpectedLambda(message) => {
+                bad_request("UnexpectedLambdaException", message)
+            }
+            CognitoError::Local(message) => ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalErrorException",
+                message,
+            ),
+        }
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    if getrandom::fill(&mut buffer).is_err() {
+        return String::new();
+    }
+    URL_SAFE_NO_PAD.encode(buffer)
+}
+
+impl Endpoint {
+    /// An endpoint for `pool`, issuing tokens as `http://127.0.0.1:<port>/<pool id>`.
+    pub fn new(pool: LocalPool, signer: TokenSigner, port: u16, output: Arc<OutputLog>) -> Self {
+        let issuer = format!("http://127.0.0.1:{port}/{}", pool.settings().pool_id);
+        Self {
+            pool,
+            signer,
+            issuer,
+            output,
+            sessions: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The token issuer (`iss`).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The routes: `POST /` (the API), the JWKS, and the local SMS inbox.
+    pub fn router(self: Arc<Self>) -> Router {
+        let jwks_path = format!("/{}/.well-known/jwks.json", self.pool.settings().pool_id);
+        Router::new()
+            .route("/", post(api))
+            .route(&jwks_path, get(jwks))
+            .route("/local/sms", get(sms_inbox))
+            .route("/{pool}/.well-known/openid-configuration", get(openid))
+            .with_state(self)
+    }
+
+    fn check_client(&self, body: &Value) -> Result<String, ApiError> {
+        let client = body.get("ClientId").and_then(Value::as_str).unwrap_or("");
+        if client != self.pool.settings().client_id {
+            return Err(bad_request(
+                "ResourceNotFoundException",
+                format!("User pool client {client} does not exist."),
+            ));
+        }
+        Ok(client.to_owned())
+    }
+
+    /// Turns a sign-in step into Cognito's answer: a challenge with a new session, or tokens.
+    fn answer(&self, step: AuthStep, client_id: &str) -> Result<Value, ApiError> {
+        match step {
+            AuthStep::Challenge {
+                challenge_name,
+                parameters,
+                session,
+            } => {
+                if challenge_name != "CUSTOM_CHALLENGE" {
+                    return Err(bad_request(
+                        "InvalidParameterException",
+                        "the local endpoint plays CUSTOM_AUTH without SRP; password-first flows run with `local-cognito sign-in`",
+                    ));
+                }
+                let id = random_token(48);
+                self.lock_sessions()?
+                    .insert(id.clone(), (session, Instant::now(), client_id.to_owned()));
+                let parameters: Map<String, Value> = parameters
+                    .into_iter()
+                    .map(|(key, value)| match value {
+                        Value::String(_) => (key, value),
+                        other => (key, Value::String(other.to_string())),
+                    })
+                    .collect();
+                Ok(json!({
+                    "ChallengeName": challenge_name,
+                    "Session": id,
+                    "ChallengeParameters": parameters,
+                }))
+            }
+            AuthStep::Authenticated {
+                username,
+                attributes,
+            } => {
+                let signed_in = SignedIn {
+                    username,
+                    attributes,
+                    auth_time: now(),
+                    client_id: client_id.to_owned(),
+                };
+                let refresh = random_token(64);
+                self.refresh_tokens
+                    .lock()
+                    .map_err(|_| internal("refresh tokens"))?
+                    .insert(refresh.clone(), signed_in.clone());
+                let mut result = self.tokens(&signed_in);
+                result.insert("RefreshToken".to_owned(), Value::String(refresh));
+                Ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
+            }
+        }
+    }
+
+    fn lock_sessions(&self) -> Result<std::sync::MutexGuard<'_, Sessions>, ApiError> {
+        self.sessions.lock().map_err(|_| internal("sessions"))
+    }
+
+    /// ID and access tokens with Cognito's claims.
+    fn tokens(&self, user: &SignedIn) -> Map<String, Value> {
+        let issued = now();
+        let sub = user
+            .attributes
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or(&user.username)
+            .to_owned();
+        let origin = random_token(16);
+        let mut id_claims = Map::new();
+        for (name, value) in &user.attributes {
+            if name.starts_with("cognito:") {
+                continue;
+            }
+            // Cognito writes the verification flags as JSON booleans in ID tokens.
+            let value = match (name.as_str(), value.as_str()) {
+                ("email_verified" | "phone_number_verified", Some(flag)) => {
+                    Value::Bool(flag == "true")
+                }
+                _ => value.clone(),
+            };
+            id_claims.insert(name.clone(), value);
+        }
+        for (name, value) in [
+            ("sub", json!(sub)),
+            ("iss", json!(self.issuer)),
+            ("cognito:username", json!(user.username)),
+            ("aud", json!(user.client_id)),
+            ("origin_jti", json!(origin)),
+            ("event_id", json!(random_token(16))),
+            ("token_use", json!("id")),
+            ("auth_time", json!(user.auth_time)),
+            ("iat", json!(issued)),
+            ("exp", json!(issued + TOKEN_LIFETIME)),
+            ("jti", json!(random_token(16))),
+        ] {
+            id_claims.insert(name.to_owned(), value);
+        }
+        let access_claims = json!({
+            "sub": sub,
+            "iss": self.issuer,
+            "client_id": user.client_id,
+            "origin_jti": origin,
+            "event_id": random_token(16),
+            "token_use": "access",
+            "scope": "aws.cognito.signin.user.admin",
+            "auth_time": user.auth_time,
+            "iat": issued,
+            "exp": issued + TOKEN_LIFETIME,
+            "jti": random_token(16),
+            "username": user.username,
+        });
+        let mut result = Map::new();
+        result.insert(
+            "AccessToken".to_owned(),
+            json!(self.signer.sign(&access_claims)),
+        );
+        result.insert("ExpiresIn".to_owned(), json!(TOKEN_LIFETIME));
+        result.insert("TokenType".to_owned(), json!("Bearer"));
+        result.insert(
+            "IdToken".to_owned(),
+            json!(self.signer.sign(&Value::Object(id_claims))),
+        );
+        result
+    }
+
+    async fn initiate_auth(&self, body: &Value) -> Result<Value, ApiError> {
+        let client_id = self.check_client(body)?;
+        let parameters = body.get("AuthParameters").cloned().unwrap_or(Value::Null);
+        let parameter = |name: &str| parameters.get(name).and_then(Value::as_str);
+        match body.get("AuthFlow").and_then(Value::as_str) {
+            Some("CUSTOM_AUTH") => {
+                let username = parameter("USERNAME").ok_or_else(|| {
+                    bad_request(
+                        "InvalidParameterException",
+                        "Missing required parameter USERNAME",
+                    )
+                })?;
+                if parameter("SRP_A").is_some() {
+                    return Err(bad_request(
+                        "InvalidParameterException",
+                        "the local endpoint does not play SRP; password-first flows run with `local-cognito sign-in`",
+                    ));
+                }
+                let step = self.pool.initiate_custom_auth(username).await?;
+                self.answer(step, &client_id)
+            }
+            Some("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN") => {
+                let token = parameter("REFRESH_TOKEN").unwrap_or("");
+                let user = self
+                    .refresh_tokens
+                    .lock()
+                    .map_err(|_| internal("refresh tokens"))?
+                    .get(token)
+                    .cloned()
+                    .filter(|user| user.client_id == client_id)
+                    .ok_or_else(|| {
+                        bad_request("NotAuthorizedException", "Invalid Refresh Token")
+                    })?;
+                Ok(json!({"AuthenticationResult": self.tokens(&user), "ChallengeParameters": {}}))
+            }
+            Some(other) => Err(bad_request(
+                "InvalidParameterException",
+                format!("the local endpoint plays CUSTOM_AUTH and REFRESH_TOKEN_AUTH, not {other}"),
+            )),
+            None => Err(bad_request(
+                "InvalidParameterException",
+                "Missing required parameter AuthFlow",
+            )),
+        }
+    }
+
+    async fn respond_to_auth_challenge(&self, body: &Value) -> Result<Value, ApiError> {
+        let client_id = self.check_client(body)?;
+        if body.get("ChallengeName").and_then(Value::as_str) != Some("CUSTOM_CHALLENGE") {
+            return Err(bad_request(
+                "InvalidParameterException",
+                "the local endpoint answers CUSTOM_CHALLENGE only",
+            ));
+        }
+        let id = body.get("Session").and_then(Value::as_str).unwrap_or("");
+        // Single use: the session is gone once presented, whatever happens next.
+        let entry = self.lock_sessions()?.remove(id);
+        let Some((session, created, session_client)) = entry else {
+            return Err(bad_request(
+                "NotAuthorizedException",
+                "Invalid session for the user.",
+            ));
+        };
+        if created.elapsed() > SESSION_LIFETIME || session_client != client_id {
+            return Err(bad_request(
+                "NotAuthorizedException",
+                "Invalid session for the user, session is expired.",
+            ));
+        }
+        let responses = body
+            .get("ChallengeResponses")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let answer = responses
+            .get("ANSWER")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                bad_request(
+                    "InvalidParameterException",
+                    "Missing required parameter ANSWER",
+                )
+            })?;
+        let step = self
+            .pool
+            .respond_to_custom_challenge(session, answer)
+            .await?;
+        self.answer(step, &client_id)
+    }
+}
+
+fn internal(what: &str) -> ApiError {
+    ApiError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalErrorException",
+        format!("{what} unavailable"),
+    )
+}
+
+async fn api(
+    State(endpoint): State<Arc<Endpoint>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let operation = target
+        .strip_prefix("AWSCognitoIdentityProviderService.")
+        .ok_or_else(|| {
+            bad_request(
+                "UnknownOperationException",
+                format!("unknown target {target:?}"),
+            )
+        })?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|_| bad_request("SerializationException", "the body is not JSON"))?;
+    let answer = match operation {
+        "InitiateAuth" => endpoint.initiate_auth(&body).await?,
+        "RespondToAuthChallenge" => endpoint.respond_to_auth_challenge(&body).await?,
+        other => {
+            return Err(bad_request(
+                "UnknownOperationException",
+                format!("the local endpoint does not play {other}"),
+            ));
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
+        answer.to_string(),
+    )
+        .into_response())
+}
+
+async fn jwks(State(endpoint): State<Arc<Endpoint>>) -> Response {
+    axum::Json(endpoint.signer.jwks()).into_response()
+}
+
+async fn openid(
+    State(endpoint): State<Arc<Endpoint>>,
+    Path(pool): Path<String>,
+) -> Result<Response, ApiError> {
+    if pool != endpoint.pool.settings().pool_id {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            "no such pool".into(),
+        ));
+    }
+    Ok(axum::Json(json!({
+        "issuer": endpoint.issuer,
+        "jwks_uri": format!("{}/.well-known/jwks.json", endpoint.issuer),
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }))
+    .into_response())
+}
+
+async fn sms_inbox(State(endpoint): State<Arc<Endpoint>>) -> Response {
+    let messages: Vec<Value> = endpoint
+        .output
+        .sms_messages()
+        .into_iter()
+        .map(|(to, body)| json!({"to": to, "body": body}))
+        .collect();
+    axum::Json(json!({"messages": messages})).into_response()
+}
