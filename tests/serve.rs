@@ -1,7 +1,9 @@
-//! `local-cognito serve` spoken to by a real client: boto3 (botocore's model of the Cognito API)
-//! runs a CUSTOM_AUTH sign-in with a wrong then a right code, checks sessions are single use,
-//! verifies the ID token against the served JWKS, refreshes, and gets Cognito's exceptions for a
-//! wrong client, a forged refresh token and too many wrong answers (`tests/clients/`).
+//! `local-cognito serve` spoken to by a real client, boto3 (botocore's model of the Cognito API;
+//! the scripts are in `tests/clients/`): a CUSTOM_AUTH sign-in with a wrong then a right code,
+//! single-use sessions, the ID token verified against the served JWKS, a refresh, Cognito's
+//! exceptions for a wrong client, a forged refresh token and too many wrong answers; then admin
+//! calls, USER_PASSWORD_AUTH (a pool user, and an unknown one migrated by the UserMigration
+//! binary from a legacy service) and the PreAuthentication binary refusing a blocked user.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -27,13 +29,15 @@ impl Drop for Server {
     }
 }
 
-fn start() -> Server {
+fn start(env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(binary("local-cognito"))
         .args(["serve", "--port", "0", "--bin-dir"])
         .arg(binary_dir())
         .env_remove("CARGO")
         .env_remove("SMS_PROVIDER")
         .env_remove("AUTH_FLOW")
+        .env_remove("LEGACY_SOURCE")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -57,14 +61,14 @@ fn start() -> Server {
     Server { child, url }
 }
 
-#[test]
-fn boto3_signs_in_and_the_id_token_verifies_against_the_served_keys() {
-    let server = start();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/boto3_sign_in.py");
+/// Runs `tests/clients/<script>` with `args`; returns everything it printed, or fails the test.
+fn client(script: &str, args: &[&str]) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("clients")
+        .join(script);
     let output = Command::new("python3")
-        .arg(&script)
-        .arg(&server.url)
-        .arg("localclient0000000000000000")
+        .arg(&path)
+        .args(args)
         .output()
         .unwrap();
     let text = format!(
@@ -72,6 +76,59 @@ fn boto3_signs_in_and_the_id_token_verifies_against_the_served_keys() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "{text}");
+    assert!(output.status.success(), "{script}: {text}");
+    text
+}
+
+#[test]
+fn boto3_signs_in_and_the_id_token_verifies_against_the_served_keys() {
+    let server = start(&[]);
+    let text = client(
+        "boto3_sign_in.py",
+        &[&server.url, "localclient0000000000000000"],
+    );
     assert!(text.contains("boto3 sign-in: OK"), "{text}");
+}
+
+#[tokio::test]
+async fn admin_calls_password_sign_in_migration_and_pre_authentication() {
+    // The legacy user service: `ada` / `right password`.
+    let legacy = integration_tests::FakeEndpoint::start(|request| {
+        let body = &request.json;
+        if body["username"] == "ada" && body.get("password").is_none_or(|p| p == "right password") {
+            integration_tests::Reply::ok(serde_json::json!({"attributes": {
+                "email": "ada@example.com", "email_verified": true, "given_name": "Ada"
+            }}))
+        } else {
+            integration_tests::Reply::text(404, "{}")
+        }
+    })
+    .await;
+    let url = format!("{}/legacy", legacy.url);
+    let server = tokio::task::spawn_blocking(move || {
+        start(&[
+            ("LEGACY_SOURCE", "http"),
+            ("LEGACY_HTTP_URL", &url),
+            ("PREAUTH_BLOCKED_ATTRIBUTE", "custom:blocked"),
+        ])
+    })
+    .await
+    .unwrap();
+    let server_url = server.url.clone();
+    let text = tokio::task::spawn_blocking(move || {
+        client(
+            "boto3_admin_and_password.py",
+            &[
+                &server_url,
+                "localclient0000000000000000",
+                "us-east-1_local",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(text.contains("boto3 admin and password: OK"), "{text}");
+    // The legacy service was asked for ada's password once, and for grace.
+    assert_eq!(legacy.requests().len(), 2);
+    drop(server);
 }

@@ -10,6 +10,15 @@ pub const CUSTOM_AUTH_TRIGGERS: [&str; 3] = [
     "verify-auth-challenge",
 ];
 
+/// Every trigger binary: the custom-auth three, then `pre-authentication` and `user-migration`.
+pub const ALL_TRIGGERS: [&str; 5] = [
+    "define-auth-challenge",
+    "create-auth-challenge",
+    "verify-auth-challenge",
+    "pre-authentication",
+    "user-migration",
+];
+
 /// Why the binaries are not there.
 #[derive(Debug, thiserror::Error)]
 pub enum BinariesError {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::lambda_host::{HostError, Invocation, LambdaHost};
-use crate::users::UserDirectory;
+use crate::users::{LocalUser, UserDirectory};
 
 /// The identity of the local pool.
 #[derive(Debug, Clone)]
@@ -77,6 +77,9 @@ pub enum CognitoError {
     /// `UnexpectedLambdaException`: a trigger timed out or crashed.
     #[error("UnexpectedLambdaException: {0}")]
     UnexpectedLambda(String),
+    /// `UsernameExistsException`: `AdminCreateUser` for a name that is taken.
+    #[error("UsernameExistsException: User account already exists")]
+    UsernameExists,
     /// The local tool itself failed (not something Cognito would say).
     #[error("local tool: {0}")]
     Local(String),
@@ -138,9 +141,11 @@ type Observer = Box<dyn Fn(&TriggerCall) + Send + Sync>;
 /// A local user pool with custom-auth triggers.
 pub struct LocalPool {
     settings: PoolSettings,
-    users: UserDirectory,
+    users: std::sync::RwLock<UserDirectory>,
     triggers: Arc<CustomAuthTriggers>,
     observer: Option<Observer>,
+    pre_authentication: Option<LambdaHost>,
+    user_migration: Option<LambdaHost>,
 }
 
 impl std::fmt::Debug for LocalPool {
@@ -160,10 +165,181 @@ impl LocalPool {
     ) -> Self {
         Self {
             settings,
-            users,
+            users: std::sync::RwLock::new(users),
             triggers,
             observer: None,
+            pre_authentication: None,
+            user_migration: None,
         }
+    }
+
+    /// Calls the PreAuthentication trigger before every sign-in, as Cognito does.
+    pub fn with_pre_authentication(mut self, host: LambdaHost) -> Self {
+        self.pre_authentication = Some(host);
+        self
+    }
+
+    /// Calls the UserMigration trigger for `USER_PASSWORD_AUTH` sign-ins of unknown users, and
+    /// keeps the users it migrates.
+    pub fn with_user_migration(mut self, host: LambdaHost) -> Self {
+        self.user_migration = Some(host);
+        self
+    }
+
+    /// The user called `username`, if any.
+    pub fn user(&self, username: &str) -> Option<LocalUser> {
+        self.users
+            .read()
+            .ok()
+            .and_then(|users| users.get(username).cloned())
+    }
+
+    /// Every user, by name.
+    pub fn users(&self) -> Vec<LocalUser> {
+        self.users
+            .read()
+            .map(|users| users.all().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// `AdminCreateUser`: a new user (`sub` made up when the attributes have none).
+    pub fn create_user(&self, mut user: LocalUser) -> Result<LocalUser, CognitoError> {
+        if !user.attributes.contains_key("sub") {
+            user.attributes.insert("sub".to_owned(), new_sub());
+        }
+        user.attributes
+            .entry("cognito:user_status".to_owned())
+            .or_insert_with(|| "CONFIRMED".to_owned());
+        let mut users = self
+            .users
+            .write()
+            .map_err(|_| CognitoError::Local("user directory unavailable".to_owned()))?;
+        if users.insert(user.clone()) {
+            Ok(user)
+        } else {
+            Err(CognitoError::UsernameExists)
+        }
+    }
+
+    /// `AdminDeleteUser`.
+    pub fn delete_user(&self, username: &str) -> Result<(), CognitoError> {
+        self.users
+            .write()
+            .map_err(|_| CognitoError::Local("user directory unavailable".to_owned()))?
+            .remove(username)
+            .map(|_| ())
+            .ok_or(CognitoError::UserNotFound)
+    }
+
+    /// Calls PreAuthentication (when wired) for `username`; a denial is what Cognito reports.
+    async fn pre_authenticate(
+        &self,
+        username: &str,
+        user: Option<&LocalUser>,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<(), CognitoError> {
+        let Some(host) = &self.pre_authentication else {
+            return Ok(());
+        };
+        let mut request = Map::new();
+        request.insert(
+            "userAttributes".to_owned(),
+            Value::Object(user.map(attributes_of).unwrap_or_default()),
+        );
+        request.insert(
+            "validationData".to_owned(),
+            Value::Object(client_metadata.cloned().unwrap_or_default()),
+        );
+        if user.is_none() {
+            request.insert("userNotFound".to_owned(), Value::Bool(true));
+        }
+        let event = self.raw_event(
+            "PreAuthentication_Authentication",
+            username,
+            Value::Object(request),
+            json!({}),
+        );
+        match self.call("PreAuthentication", host, event).await {
+            Ok(_) => Ok(()),
+            // Real Cognito reports a pre-authentication denial as NotAuthorizedException.
+            Err(CognitoError::UserLambdaValidation(message)) => {
+                Err(CognitoError::NotAuthorized(message))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// `InitiateAuth` with `USER_PASSWORD_AUTH`: the password checked against the directory, or —
+    /// for a user the pool does not have — the UserMigration trigger asked, and the user it
+    /// returns kept.
+    pub async fn password_auth(
+        &self,
+        username: &str,
+        password: &str,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<AuthStep, CognitoError> {
+        let refused = || CognitoError::NotAuthorized("Incorrect username or password.".to_owned());
+        let user = match self.user(username) {
+            Some(user) => {
+                self.pre_authenticate(username, Some(&user), client_metadata)
+                    .await?;
+                if user.password.as_deref() != Some(password) {
+                    return Err(refused());
+                }
+                user
+            }
+            None => {
+                let Some(host) = &self.user_migration else {
+                    self.pre_authenticate(username, None, client_metadata)
+                        .await?;
+                    return Err(if self.settings.prevent_user_existence_errors {
+                        refused()
+                    } else {
+                        CognitoError::UserNotFound
+                    });
+                };
+                let mut request = Map::new();
+                request.insert("password".to_owned(), Value::String(password.to_owned()));
+                request.insert(
+                    "validationData".to_owned(),
+                    Value::Object(client_metadata.cloned().unwrap_or_default()),
+                );
+                let event = self.raw_event(
+                    "UserMigration_Authentication",
+                    username,
+                    Value::Object(request),
+                    json!({"userAttributes": null, "finalUserStatus": null, "messageAction": null, "desiredDeliveryMediums": null, "forceAliasCreation": null, "enableSMSMFA": null}),
+                );
+                let response = match self.call("UserMigration", host, event).await {
+                    Ok(response) => response,
+                    Err(CognitoError::UserLambdaValidation(_)) => return Err(refused()),
+                    Err(other) => return Err(other),
+                };
+                let attributes = response
+                    .pointer("/response/userAttributes")
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| {
+                        CognitoError::InvalidLambdaResponse(
+                            "Unrecognizable lambda output".to_owned(),
+                        )
+                    })?
+                    .iter()
+                    .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
+                    .collect();
+                let user = self.create_user(LocalUser {
+                    username: username.to_owned(),
+                    attributes,
+                    password: Some(password.to_owned()),
+                })?;
+                self.pre_authenticate(username, Some(&user), client_metadata)
+                    .await?;
+                user
+            }
+        };
+        Ok(AuthStep::Authenticated {
+            username: user.username.clone(),
+            attributes: attributes_of(&user),
+        })
     }
 
     /// Calls `observer` after every trigger call (the CLI prints them).
@@ -182,7 +358,17 @@ impl LocalPool {
 
     /// `InitiateAuth` with `AuthFlow: CUSTOM_AUTH` and `AuthParameters: {USERNAME}`.
     pub async fn initiate_custom_auth(&self, username: &str) -> Result<AuthStep, CognitoError> {
-        self.start(username, false).await
+        self.start(username, false, None).await
+    }
+
+    /// `InitiateAuth` with `CUSTOM_AUTH` and the client's `ClientMetadata` (which reaches
+    /// PreAuthentication as `validationData`).
+    pub async fn initiate_custom_auth_with_metadata(
+        &self,
+        username: &str,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<AuthStep, CognitoError> {
+        self.start(username, false, client_metadata).await
     }
 
     /// `InitiateAuth` with `AuthFlow: CUSTOM_AUTH` and `AuthParameters: {USERNAME, SRP_A,
@@ -191,7 +377,7 @@ impl LocalPool {
         &self,
         username: &str,
     ) -> Result<AuthStep, CognitoError> {
-        self.start(username, true).await
+        self.start(username, true, None).await
     }
 
     /// `RespondToAuthChallenge` with `ChallengeName: PASSWORD_VERIFIER`: Cognito checks the
@@ -203,9 +389,8 @@ impl LocalPool {
     ) -> Result<AuthStep, CognitoError> {
         let correct = !session.user_not_found
             && self
-                .users
-                .get(&session.username)
-                .and_then(|user| user.password.as_deref())
+                .user(&session.username)
+                .and_then(|user| user.password)
                 .is_some_and(|stored| stored == password);
         session.session.push(json!({
             "challengeName": "PASSWORD_VERIFIER",
@@ -215,17 +400,21 @@ impl LocalPool {
         self.define_then_create(session).await
     }
 
-    async fn start(&self, username: &str, srp: bool) -> Result<AuthStep, CognitoError> {
-        let (user_not_found, attributes) = match self.users.get(username) {
-            Some(user) => (
-                false,
-                user.attributes
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect(),
-            ),
-            None if self.settings.prevent_user_existence_errors => (true, Map::new()),
-            None => return Err(CognitoError::UserNotFound),
+    async fn start(
+        &self,
+        username: &str,
+        srp: bool,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<AuthStep, CognitoError> {
+        let user = self.user(username);
+        if user.is_none() && !self.settings.prevent_user_existence_errors {
+            return Err(CognitoError::UserNotFound);
+        }
+        self.pre_authenticate(username, user.as_ref(), client_metadata)
+            .await?;
+        let (user_not_found, attributes) = match &user {
+            Some(user) => (false, attributes_of(user)),
+            None => (true, Map::new()),
         };
         let session = AuthSession {
             username: username.to_owned(),
@@ -396,17 +585,21 @@ impl LocalPool {
         request: Map<String, Value>,
         response: Value,
     ) -> Value {
+        self.raw_event(source, &session.username, Value::Object(request), response)
+    }
+
+    fn raw_event(&self, source: &str, username: &str, request: Value, response: Value) -> Value {
         json!({
             "version": "1",
             "region": self.settings.region,
             "userPoolId": self.settings.pool_id,
-            "userName": session.username,
+            "userName": username,
             "callerContext": {
                 "awsSdkVersion": "aws-sdk-unknown-unknown",
                 "clientId": self.settings.client_id,
             },
             "triggerSource": source,
-            "request": Value::Object(request),
+            "request": request,
             "response": response,
         })
     }
@@ -447,4 +640,31 @@ impl LocalPool {
             ))),
         }
     }
+}
+
+/// A user's attributes as an event carries them.
+fn attributes_of(user: &LocalUser) -> Map<String, Value> {
+    user.attributes
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
+}
+
+/// A random `sub` in Cognito's shape (a version-4 UUID).
+fn new_sub() -> String {
+    let mut bytes = [0u8; 16];
+    let _ = getrandom::fill(&mut bytes);
+    let mut text = String::with_capacity(36);
+    for (index, byte) in bytes.iter().enumerate() {
+        let byte = match index {
+            6 => (byte & 0x0f) | 0x40,
+            8 => (byte & 0x3f) | 0x80,
+            _ => *byte,
+        };
+        if matches!(index, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use local_cognito::binaries::{CUSTOM_AUTH_TRIGGERS, cargo_build, default_dir, locate};
+use local_cognito::binaries::{ALL_TRIGGERS, cargo_build, default_dir, locate};
 use local_cognito::cognito::{
     AuthStep, CognitoError, CustomAuthTriggers, LocalPool, PoolSettings, TriggerCall,
 };
@@ -110,6 +110,10 @@ struct Prepared {
     output: Arc<OutputLog>,
     settings: PoolSettings,
     users: UserDirectory,
+    /// PreAuthentication, called where Cognito calls it (`serve`).
+    pre_authentication: LambdaHost,
+    /// UserMigration, when `LEGACY_SOURCE` is set (`serve`, for `USER_PASSWORD_AUTH`).
+    user_migration: Option<LambdaHost>,
 }
 
 #[tokio::main]
@@ -146,15 +150,10 @@ fn trigger_binaries(bin_dir: Option<PathBuf>) -> Result<Vec<PathBuf>, String> {
             std::env::var_os("CARGO_MANIFEST_DIR"),
         )
     {
-        cargo_build(
-            cargo.as_ref(),
-            manifest_dir.as_ref(),
-            &dir,
-            &CUSTOM_AUTH_TRIGGERS,
-        )
-        .map_err(|e| e.to_string())?;
+        cargo_build(cargo.as_ref(), manifest_dir.as_ref(), &dir, &ALL_TRIGGERS)
+            .map_err(|e| e.to_string())?;
     }
-    locate(&dir, &CUSTOM_AUTH_TRIGGERS).map_err(|e| e.to_string())
+    locate(&dir, &ALL_TRIGGERS).map_err(|e| e.to_string())
 }
 
 async fn prepare(args: &Common) -> Result<Prepared, String> {
@@ -205,7 +204,7 @@ async fn prepare(args: &Common) -> Result<Prepared, String> {
         let binary = binaries.get(index).cloned().unwrap_or_default();
         LambdaHost::new(
             FunctionSpec {
-                name: CUSTOM_AUTH_TRIGGERS
+                name: ALL_TRIGGERS
                     .get(index)
                     .copied()
                     .unwrap_or_default()
@@ -233,12 +232,16 @@ async fn prepare(args: &Common) -> Result<Prepared, String> {
         settings.client_id,
         std::env::var("SMS_PROVIDER").unwrap_or_else(|_| "console".to_owned()),
     );
+    let pre_authentication = host(3);
+    let user_migration = std::env::var_os("LEGACY_SOURCE").is_some().then(|| host(4));
     Ok(Prepared {
         flow,
         triggers,
         output,
         settings,
         users,
+        pre_authentication,
+        user_migration,
     })
 }
 
@@ -249,6 +252,7 @@ async fn sign_in(args: SignIn) -> Result<bool, String> {
         output,
         settings,
         users,
+        ..
     } = prepare(&args.common).await?;
     let pool = LocalPool::new(settings, users, triggers.clone()).with_observer(print_call);
 
@@ -428,6 +432,8 @@ async fn serve(args: Serve) -> Result<(), String> {
         output,
         settings,
         users,
+        pre_authentication,
+        user_migration,
     } = prepare(&args.common).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -435,7 +441,12 @@ async fn serve(args: Serve) -> Result<(), String> {
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let pool_id = settings.pool_id.clone();
     let client_id = settings.client_id.clone();
-    let pool = LocalPool::new(settings, users, triggers.clone());
+    let mut pool = LocalPool::new(settings, users, triggers.clone())
+        .with_pre_authentication(pre_authentication);
+    let migrating = user_migration.is_some();
+    if let Some(host) = user_migration {
+        pool = pool.with_user_migration(host);
+    }
     let signer = local_cognito::serve::TokenSigner::generate()?;
     let endpoint = Arc::new(local_cognito::serve::Endpoint::new(
         pool, signer, port, output,
@@ -448,6 +459,14 @@ async fn serve(args: Serve) -> Result<(), String> {
         endpoint.issuer()
     );
     println!("  SMS inbox: http://127.0.0.1:{port}/local/sms");
+    println!(
+        "  triggers: Define, Create, Verify, PreAuthentication{}",
+        if migrating {
+            ", UserMigration (LEGACY_SOURCE)"
+        } else {
+            ""
+        }
+    );
     println!(
         "  try: aws cognito-idp initiate-auth --endpoint-url http://127.0.0.1:{port} --region us-east-1 --no-sign-request --client-id {client_id} --auth-flow CUSTOM_AUTH --auth-parameters USERNAME=alice"
     );

@@ -3,8 +3,10 @@
 //! AWSCognitoIdentityProviderService.<Operation>`), RS256 tokens with Cognito's claims, and the
 //! public keys at `/<pool id>/.well-known/jwks.json`.
 //!
-//! Operations: `InitiateAuth` (`CUSTOM_AUTH`, `REFRESH_TOKEN_AUTH`) and `RespondToAuthChallenge`
-//! (`CUSTOM_CHALLENGE`). Cognito's visible semantics are kept: a new opaque `Session` each round,
+//! Operations: `InitiateAuth` (`CUSTOM_AUTH`, `USER_PASSWORD_AUTH` — with the migration trigger
+//! for unknown users when wired — and `REFRESH_TOKEN_AUTH`), `RespondToAuthChallenge`
+//! (`CUSTOM_CHALLENGE`), and `AdminCreateUser`, `AdminGetUser`, `AdminDeleteUser`, `ListUsers`
+//! to set users up. PreAuthentication runs where Cognito runs it, when wired. Cognito's visible semantics are kept: a new opaque `Session` each round,
 //! single use, expiring after 3 minutes; `ChallengeParameters` are the public challenge
 //! parameters plus `USERNAME`; errors in Cognito's JSON shape (`__type`, `message`), so SDKs raise
 //! the right exception. `GET /local/sms` lists the console SMS messages (a local inbox).
@@ -30,6 +32,7 @@ use sha2::Sha256;
 
 use crate::cognito::{AuthSession, AuthStep, CognitoError, LocalPool};
 use crate::lambda_host::OutputLog;
+use crate::users::LocalUser;
 
 /// How long a `Session` may be answered (Cognito's default `AuthSessionValidity`).
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(180);
@@ -160,6 +163,9 @@ impl From<CognitoError> for ApiError {
             }
             CognitoError::UnexpectedLambda(message) => {
                 bad_request("UnexpectedLambdaException", message)
+            }
+            CognitoError::UsernameExists => {
+                bad_request("UsernameExistsException", "User account already exists")
             }
             CognitoError::Local(message) => ApiError(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -366,7 +372,27 @@ impl Endpoint {
                         "the local endpoint does not play SRP; password-first flows run with `local-cognito sign-in`",
                     ));
                 }
-                let step = self.pool.initiate_custom_auth(username).await?;
+                let metadata = body.get("ClientMetadata").and_then(Value::as_object);
+                let step = self
+                    .pool
+                    .initiate_custom_auth_with_metadata(username, metadata)
+                    .await?;
+                self.answer(step, &client_id)
+            }
+            Some("USER_PASSWORD_AUTH") => {
+                let (Some(username), Some(password)) =
+                    (parameter("USERNAME"), parameter("PASSWORD"))
+                else {
+                    return Err(bad_request(
+                        "InvalidParameterException",
+                        "Missing required parameter USERNAME or PASSWORD",
+                    ));
+                };
+                let metadata = body.get("ClientMetadata").and_then(Value::as_object);
+                let step = self
+                    .pool
+                    .password_auth(username, password, metadata)
+                    .await?;
                 self.answer(step, &client_id)
             }
             Some("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN") => {
@@ -385,7 +411,9 @@ impl Endpoint {
             }
             Some(other) => Err(bad_request(
                 "InvalidParameterException",
-                format!("the local endpoint plays CUSTOM_AUTH and REFRESH_TOKEN_AUTH, not {other}"),
+                format!(
+                    "the local endpoint plays CUSTOM_AUTH, USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH, not {other}"
+                ),
             )),
             None => Err(bad_request(
                 "InvalidParameterException",
@@ -438,6 +466,109 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    fn check_pool(&self, body: &Value) -> Result<(), ApiError> {
+        let pool = body.get("UserPoolId").and_then(Value::as_str).unwrap_or("");
+        if pool != self.pool.settings().pool_id {
+            return Err(bad_request(
+                "ResourceNotFoundException",
+                format!("User pool {pool} does not exist."),
+            ));
+        }
+        Ok(())
+    }
+
+    fn username(body: &Value) -> Result<&str, ApiError> {
+        body.get("Username")
+            .and_then(Value::as_str)
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| {
+                bad_request(
+                    "InvalidParameterException",
+                    "Missing required parameter Username",
+                )
+            })
+    }
+
+    fn admin_create_user(&self, body: &Value) -> Result<Value, ApiError> {
+        self.check_pool(body)?;
+        let username = Self::username(body)?;
+        let attributes = body
+            .get("UserAttributes")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|attribute| {
+                        Some((
+                            attribute.get("Name")?.as_str()?.to_owned(),
+                            attribute.get("Value")?.as_str()?.to_owned(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let user = self.pool.create_user(LocalUser {
+            username: username.to_owned(),
+            attributes,
+            password: body
+                .get("TemporaryPassword")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })?;
+        Ok(json!({"User": user_type(&user, "Attributes")}))
+    }
+
+    fn admin_get_user(&self, body: &Value) -> Result<Value, ApiError> {
+        self.check_pool(body)?;
+        let user = self
+            .pool
+            .user(Self::username(body)?)
+            .ok_or_else(|| ApiError::from(CognitoError::UserNotFound))?;
+        Ok(user_type(&user, "UserAttributes"))
+    }
+
+    fn admin_delete_user(&self, body: &Value) -> Result<Value, ApiError> {
+        self.check_pool(body)?;
+        self.pool.delete_user(Self::username(body)?)?;
+        Ok(json!({}))
+    }
+
+    fn list_users(&self, body: &Value) -> Result<Value, ApiError> {
+        self.check_pool(body)?;
+        let users: Vec<Value> = self
+            .pool
+            .users()
+            .iter()
+            .map(|user| user_type(user, "Attributes"))
+            .collect();
+        Ok(json!({"Users": users}))
+    }
+}
+
+/// Cognito's `UserType` (or `AdminGetUser`'s answer, whose attribute list has another name).
+fn user_type(user: &LocalUser, attributes_key: &str) -> Value {
+    let attributes: Vec<Value> = user
+        .attributes
+        .iter()
+        .filter(|(name, _)| !name.starts_with("cognito:"))
+        .map(|(name, value)| json!({"Name": name, "Value": value}))
+        .collect();
+    let status = user
+        .attributes
+        .get("cognito:user_status")
+        .cloned()
+        .unwrap_or_else(|| "CONFIRMED".to_owned());
+    let created = now();
+    let mut answer = Map::new();
+    answer.insert("Username".to_owned(), json!(user.username));
+    answer.insert(attributes_key.to_owned(), json!(attributes));
+    answer.insert("UserStatus".to_owned(), json!(status));
+    answer.insert("Enabled".to_owned(), json!(true));
+    answer.insert("UserCreateDate".to_owned(), json!(created));
+    answer.insert("UserLastModifiedDate".to_owned(), json!(created));
+    Value::Object(answer)
+}
+
 fn internal(what: &str) -> ApiError {
     ApiError(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -468,6 +599,10 @@ async fn api(
     let answer = match operation {
         "InitiateAuth" => endpoint.initiate_auth(&body).await?,
         "RespondToAuthChallenge" => endpoint.respond_to_auth_challenge(&body).await?,
+        "AdminCreateUser" => endpoint.admin_create_user(&body)?,
+        "AdminGetUser" => endpoint.admin_get_user(&body)?,
+        "AdminDeleteUser" => endpoint.admin_delete_user(&body)?,
+        "ListUsers" => endpoint.list_users(&body)?,
         other => {
             return Err(bad_request(
                 "UnknownOperationException",

@@ -120,6 +120,20 @@ impl UserDirectory {
         self.users.get(username)
     }
 
+    /// Adds `user`; `false` (and nothing changes) when the name is taken.
+    pub fn insert(&mut self, user: LocalUser) -> bool {
+        if self.users.contains_key(&user.username) {
+            return false;
+        }
+        self.users.insert(user.username.clone(), user);
+        true
+    }
+
+    /// Removes the user called `username`.
+    pub fn remove(&mut self, username: &str) -> Option<LocalUser> {
+        self.users.remove(username)
+    }
+
     /// Every user.
     pub fn all(&self) -> impl Iterator<Item = &LocalUser> {
         self.users.values()

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Admin calls, USER_PASSWORD_AUTH (with the migration trigger for an unknown user) and the
+pre-authentication trigger, through boto3 against `local-cognito serve`, which runs with
+LEGACY_SOURCE=http (a legacy service that knows `ada` / `right password`) and
+PREAUTH_BLOCKED_ATTRIBUTE=custom:blocked.
+
+Usage: boto3_admin_and_password.py ENDPOINT_URL CLIENT_ID POOL_ID
+"""
+import json
+import sys
+import time
+import urllib.request
+
+import boto3
+from botocore.exceptions import ClientError
+
+ENDPOINT, CLIENT, POOL = sys.argv[1], sys.argv[2], sys.argv[3]
+cognito = boto3.client(
+    "cognito-idp",
+    endpoint_url=ENDPOINT,
+    region_name="us-east-1",
+    aws_access_key_id="local",
+    aws_secret_access_key="local",
+)
+
+
+def error(call):
+    try:
+        call()
+    except ClientError as failure:
+        return failure.response["Error"]["Code"], failure.response["Error"]["Message"]
+    raise AssertionError("expected an error")
+
+
+# Admin calls set users up.
+created = cognito.admin_create_user(
+    UserPoolId=POOL,
+    Username="erin",
+    UserAttributes=[
+        {"Name": "phone_number", "Value": "+12065550188"},
+        {"Name": "phone_number_verified", "Value": "true"},
+    ],
+    MessageAction="SUPPRESS",
+)["User"]
+assert created["Username"] == "erin" and created["Enabled"], created
+assert any(a["Name"] == "sub" for a in created["Attributes"]), created
+assert error(lambda: cognito.admin_create_user(UserPoolId=POOL, Username="erin"))[0] == "UsernameExistsException"
+got = cognito.admin_get_user(UserPoolId=POOL, Username="erin")
+assert {"Name": "phone_number", "Value": "+12065550188"} in got["UserAttributes"], got
+names = [user["Username"] for user in cognito.list_users(UserPoolId=POOL)["Users"]]
+assert "erin" in names and "alice" in names, names
+assert error(lambda: cognito.list_users(UserPoolId="us-east-1_other"))[0] == "ResourceNotFoundException"
+
+# The new user signs in passwordless.
+started = cognito.initiate_auth(
+    ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "erin"}
+)
+time.sleep(0.3)
+with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
+    message = json.load(answer)["messages"][-1]
+assert message["to"] == "+*******0188", message
+done = cognito.respond_to_auth_challenge(
+    ClientId=CLIENT,
+    ChallengeName="CUSTOM_CHALLENGE",
+    Session=started["Session"],
+    ChallengeResponses={"USERNAME": "erin", "ANSWER": message["body"][:6]},
+)
+assert "IdToken" in done["AuthenticationResult"]
+cognito.admin_delete_user(UserPoolId=POOL, Username="erin")
+assert error(lambda: cognito.admin_get_user(UserPoolId=POOL, Username="erin"))[0] == "UserNotFoundException"
+
+# USER_PASSWORD_AUTH: a pool user with the right and a wrong password.
+ok = cognito.initiate_auth(
+    ClientId=CLIENT,
+    AuthFlow="USER_PASSWORD_AUTH",
+    AuthParameters={"USERNAME": "alice", "PASSWORD": "alice-local-password"},
+)
+assert "IdToken" in ok["AuthenticationResult"]
+assert error(lambda: cognito.initiate_auth(
+    ClientId=CLIENT,
+    AuthFlow="USER_PASSWORD_AUTH",
+    AuthParameters={"USERNAME": "alice", "PASSWORD": "guess"},
+))[0] == "NotAuthorizedException"
+
+# An unknown user migrates from the legacy service on the first sign-in, and is kept.
+migrated = cognito.initiate_auth(
+    ClientId=CLIENT,
+    AuthFlow="USER_PASSWORD_AUTH",
+    AuthParameters={"USERNAME": "ada", "PASSWORD": "right password"},
+)
+assert "IdToken" in migrated["AuthenticationResult"]
+ada = cognito.admin_get_user(UserPoolId=POOL, Username="ada")
+attributes = {a["Name"]: a["Value"] for a in ada["UserAttributes"]}
+assert attributes["email"] == "ada@example.com" and attributes["email_verified"] == "true", attributes
+assert error(lambda: cognito.initiate_auth(
+    ClientId=CLIENT,
+    AuthFlow="USER_PASSWORD_AUTH",
+    AuthParameters={"USERNAME": "grace", "PASSWORD": "right password"},
+))[0] == "NotAuthorizedException"
+
+# PreAuthentication runs before a sign-in: a blocked user is refused as Cognito reports it.
+cognito.admin_create_user(
+    UserPoolId=POOL,
+    Username="mallet",
+    UserAttributes=[{"Name": "custom:blocked", "Value": "true"}],
+)
+code, text = error(lambda: cognito.initiate_auth(
+    ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "mallet"}
+))
+assert code == "NotAuthorizedException", (code, text)
+# Cognito appends its own full stop to the trigger's message, as real pools do.
+assert text == "PreAuthentication failed with error Sign-in is not allowed for this account..", text
+print("boto3 admin and password: OK")
