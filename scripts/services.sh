@@ -73,6 +73,17 @@ start_moto() {
   return 1
 }
 
+# Debian's Chromium for the demo page's browser test (playwright-core drives it; no download
+# from a browser vendor).
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "installing Chromium (Debian package chromium)"
+    _as_root apt-get update -qq
+    _as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  echo "$(/usr/bin/chromium --version 2>/dev/null | head -n 1)"
+}
+
 stop_services() {
   if [ -n "${_MOTO_PID:-}" ]; then
     kill "$_MOTO_PID" 2>/dev/null || true

@@ -4,6 +4,9 @@
 //! exceptions for a wrong client, a forged refresh token and too many wrong answers; then admin
 //! calls, USER_PASSWORD_AUTH (a pool user, and an unknown one migrated by the UserMigration
 //! binary from a legacy service) and the PreAuthentication binary refusing a blocked user.
+//! Then amazon-cognito-identity-js under Node (the seeds' client flow), and the demo page in
+//! headless Chromium through playwright-core (`examples/demo/test/`), screenshots kept in
+//! `target/test-artifacts/`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -131,4 +134,64 @@ async fn admin_calls_password_sign_in_migration_and_pre_authentication() {
     // The legacy service was asked for ada's password once, and for grace.
     assert_eq!(legacy.requests().len(), 2);
     drop(server);
+}
+
+/// `examples/demo`, where the demo page and its Node tests live (`npm ci` done by the test
+/// command).
+fn demo_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/demo")
+}
+
+/// Runs `node <script> <args>` in the demo directory; returns what it printed, or fails.
+fn node(script: &str, args: &[&str]) -> String {
+    let output = Command::new("node")
+        .current_dir(demo_dir())
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("node must be installed");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{script}: {text}");
+    text
+}
+
+#[test]
+fn amazon_cognito_identity_js_runs_the_seeds_client_flow_under_node() {
+    let server = start(&[]);
+    let text = node(
+        "test/node-client.mjs",
+        &[&server.url, "localclient0000000000000000"],
+    );
+    assert!(
+        text.contains("signed in as alice") && text.contains("ID token verified against the JWKS"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_demo_page_signs_in_in_headless_chromium() {
+    let artifacts =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let server = start(&[]);
+    let screenshot = artifacts.join("demo-signed-in.png");
+    let text = node(
+        "test/browser.mjs",
+        &[&server.url, screenshot.to_str().unwrap(), "sms"],
+    );
+    assert!(text.contains("Signed in as alice"), "{text}");
+    assert!(std::fs::read(&screenshot).unwrap().starts_with(b"\x89PNG"));
+    drop(server);
+    // With a CAPTCHA first, the page shows the image before any code is sent.
+    let server = start(&[("AUTH_FLOW", "captcha,sms_otp")]);
+    let screenshot = artifacts.join("demo-captcha.png");
+    let text = node(
+        "test/browser.mjs",
+        &[&server.url, screenshot.to_str().unwrap(), "captcha"],
+    );
+    assert!(text.contains("the image CAPTCHA is shown first"), "{text}");
 }

@@ -99,6 +99,10 @@ struct Serve {
     /// The port on 127.0.0.1 (0: any free port, printed at start).
     #[arg(long, default_value_t = 9229)]
     port: u16,
+    /// The demo page's directory, served under /demo/ (default: examples/demo of this
+    /// repository, after `npm ci` there).
+    #[arg(long)]
+    demo_dir: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -448,9 +452,16 @@ async fn serve(args: Serve) -> Result<(), String> {
         pool = pool.with_user_migration(host);
     }
     let signer = local_cognito::serve::TokenSigner::generate()?;
-    let endpoint = Arc::new(local_cognito::serve::Endpoint::new(
-        pool, signer, port, output,
-    ));
+    let mut endpoint = local_cognito::serve::Endpoint::new(pool, signer, port, output);
+    let demo = args
+        .demo_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo"));
+    let demo_ready = demo.join("index.html").is_file();
+    if demo_ready {
+        endpoint = endpoint.with_demo(demo.clone());
+    }
+    let endpoint = Arc::new(endpoint);
     println!("Cognito user-pool API on http://127.0.0.1:{port}/ (flow {flow})");
     println!("  user pool {pool_id}, app client {client_id}");
     println!(
@@ -459,6 +470,18 @@ async fn serve(args: Serve) -> Result<(), String> {
         endpoint.issuer()
     );
     println!("  SMS inbox: http://127.0.0.1:{port}/local/sms");
+    if demo_ready {
+        if !demo
+            .join("node_modules/amazon-cognito-identity-js")
+            .is_dir()
+        {
+            println!(
+                "  (run `npm ci` in {} for the demo page's client library)",
+                demo.display()
+            );
+        }
+        println!("  demo page: http://127.0.0.1:{port}/demo/");
+    }
     println!(
         "  triggers: Define, Create, Verify, PreAuthentication{}",
         if migrating {

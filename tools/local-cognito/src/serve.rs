@@ -115,6 +115,7 @@ pub struct Endpoint {
     output: Arc<OutputLog>,
     sessions: Mutex<Sessions>,
     refresh_tokens: Mutex<HashMap<String, SignedIn>>,
+    demo_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -201,7 +202,14 @@ impl Endpoint {
             output,
             sessions: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
+            demo_dir: None,
         }
+    }
+
+    /// Serves the static files of `dir` (the demo page) under `/demo/`.
+    pub fn with_demo(mut self, dir: std::path::PathBuf) -> Self {
+        self.demo_dir = Some(dir);
+        self
     }
 
     /// The token issuer (`iss`).
@@ -216,6 +224,12 @@ impl Endpoint {
             .route("/", post(api))
             .route(&jwks_path, get(jwks))
             .route("/local/sms", get(sms_inbox))
+            .route(
+                "/demo",
+                get(|| async { axum::response::Redirect::permanent("/demo/") }),
+            )
+            .route("/demo/", get(demo_index))
+            .route("/demo/{*path}", get(demo_file))
             .route("/{pool}/.well-known/openid-configuration", get(openid))
             .with_state(self)
     }
@@ -648,4 +662,39 @@ async fn sms_inbox(State(endpoint): State<Arc<Endpoint>>) -> Response {
         .map(|(to, body)| json!({"to": to, "body": body}))
         .collect();
     axum::Json(json!({"messages": messages})).into_response()
+}
+
+async fn demo_index(State(endpoint): State<Arc<Endpoint>>) -> Response {
+    static_file(&endpoint, "index.html").await
+}
+
+async fn demo_file(State(endpoint): State<Arc<Endpoint>>, Path(path): Path<String>) -> Response {
+    static_file(&endpoint, &path).await
+}
+
+/// A file of the demo directory; only plain relative paths (no `..`, no absolute paths).
+async fn static_file(endpoint: &Endpoint, path: &str) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "not found").into_response();
+    let Some(dir) = &endpoint.demo_dir else {
+        return not_found();
+    };
+    let safe = !path.is_empty()
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != ".." && part != "." && !part.contains('\\'));
+    if !safe {
+        return not_found();
+    }
+    let content_type = match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    };
+    match tokio::fs::read(dir.join(path)).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
+        Err(_) => not_found(),
+    }
 }

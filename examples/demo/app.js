@@ -1,0 +1,120 @@
+// A passwordless sign-in page with amazon-cognito-identity-js, the client library the AWS
+// custom-auth samples use: username → (CAPTCHA) → SMS code → signed in. It talks to the local
+// Cognito endpoint that served it; point `endpoint` at `https://cognito-idp.<region>.amazonaws.com/`
+// (and the pool and client ids at yours) for a real pool.
+/* global AmazonCognitoIdentity */
+'use strict';
+
+const params = new URLSearchParams(window.location.search);
+const config = {
+  endpoint: params.get('endpoint') ?? `${window.location.origin}/`,
+  userPoolId: params.get('pool') ?? 'us-east-1_local',
+  clientId: params.get('client') ?? 'localclient0000000000000000',
+};
+const $ = (id) => document.getElementById(id);
+$('endpoint-label').textContent = config.endpoint;
+
+const pool = new AmazonCognitoIdentity.CognitoUserPool({
+  UserPoolId: config.userPoolId,
+  ClientId: config.clientId,
+  endpoint: config.endpoint,
+});
+let user = null;
+let callbacks = null;
+
+const show = (id) => {
+  for (const section of ['username-form', 'captcha-form', 'code-form', 'signed-in']) {
+    $(section).hidden = section !== id;
+  }
+};
+const status = (text) => { $('status').textContent = text; };
+
+function decode(token) {
+  const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+  return JSON.parse(atob(payload));
+}
+
+function challenge(parameters) {
+  status('');
+  const left = Number(parameters.attemptsLeft);
+  const note = left < 3 ? ` ${left} attempt${left === 1 ? '' : 's'} left.` : '';
+  if (parameters.challenge === 'CAPTCHA') {
+    const image = parameters.provider === 'image';
+    $('captcha-image').hidden = !image;
+    $('captcha-widget').hidden = image;
+    if (image) $('captcha-image').src = parameters.captchaImage;
+    $('captcha-provider').textContent = parameters.provider;
+    $('captcha-site-key').textContent = parameters.siteKey ?? '';
+    $('captcha-answer').value = '';
+    show('captcha-form');
+    if (note) status(`Not quite.${note}`);
+    $('captcha-answer').focus();
+  } else {
+    const to = parameters.maskedPhone ? ` to ${parameters.maskedPhone}` : '';
+    $('code-prompt').textContent = `We sent a ${parameters.codeLength}-digit code by SMS${to}.`;
+    $('code').value = '';
+    $('code').maxLength = Number(parameters.codeLength);
+    show('code-form');
+    if (note) status(`That code was not right.${note}`);
+    $('code').focus();
+  }
+}
+
+function signedIn(session) {
+  const claims = decode(session.getIdToken().getJwtToken());
+  $('welcome').textContent = `Signed in as ${claims['cognito:username']}`;
+  $('claims').textContent = JSON.stringify(claims, null, 2);
+  status('');
+  show('signed-in');
+}
+
+function failed(error) {
+  status(`Sign-in failed: ${error.message ?? error}`);
+  show('username-form');
+}
+
+$('username-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const username = $('username').value.trim();
+  user = new AmazonCognitoIdentity.CognitoUser({ Username: username, Pool: pool });
+  user.setAuthenticationFlowType('CUSTOM_AUTH');
+  callbacks = { onSuccess: signedIn, onFailure: failed, customChallenge: challenge };
+  status('…');
+  user.initiateAuth(new AmazonCognitoIdentity.AuthenticationDetails({ Username: username }), callbacks);
+});
+
+$('captcha-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  user.sendCustomChallengeAnswer($('captcha-answer').value, callbacks);
+});
+
+$('code-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  user.sendCustomChallengeAnswer($('code').value.trim(), callbacks);
+});
+
+$('sign-out').addEventListener('click', () => {
+  user?.signOut();
+  show('username-form');
+});
+
+// The local endpoint's SMS inbox, so the demo works without a phone.
+async function pollInbox() {
+  try {
+    const answer = await fetch(new URL('local/sms', config.endpoint));
+    if (answer.ok) {
+      const { messages } = await answer.json();
+      if (messages.length) {
+        $('inbox').replaceChildren(...messages.slice().reverse().map(({ to, body }) => {
+          const item = document.createElement('li');
+          item.textContent = `${to}: ${body}`;
+          return item;
+        }));
+      }
+    }
+  } catch {
+    // Not the local endpoint (a real pool): no inbox.
+  }
+  setTimeout(pollInbox, 1000);
+}
+pollInbox();

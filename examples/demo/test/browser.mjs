@@ -1,0 +1,64 @@
+// The demo page in headless Chromium (Debian's, driven by playwright-core; no browser download),
+// against `local-cognito serve`: user name → code from the page's own SMS inbox → signed in, with
+// the decoded ID token shown. A screenshot is kept as a test artifact. With a CAPTCHA flow, checks
+// that the page shows the image CAPTCHA first.
+//
+// Usage: node test/browser.mjs ENDPOINT_URL SCREENSHOT_PATH [sms|captcha]
+import { chromium } from 'playwright-core';
+
+const [endpoint, screenshot, mode = 'sms'] = process.argv.slice(2);
+const base = endpoint.replace(/\/$/, '');
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+const fail = async (message) => {
+  console.error(`browser: ${message}`);
+  await browser.close();
+  process.exit(1);
+};
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+  await page.goto(`${base}/demo/`);
+  await page.fill('#username', 'alice');
+  await page.click('#start');
+  if (mode === 'captcha') {
+    await page.waitForSelector('#captcha-form:not([hidden])', { timeout: 10_000 });
+    const source = await page.getAttribute('#captcha-image', 'src');
+    if (!source?.startsWith('data:image/png;base64,')) await fail(`no CAPTCHA image: ${source}`);
+    const width = await page.$eval('#captcha-image', (image) => image.naturalWidth);
+    if (width < 100) await fail(`the CAPTCHA image did not load (${width} px)`);
+    if (!(await page.isVisible('#captcha-image')) || (await page.isVisible('#code-form'))) {
+      await fail('the CAPTCHA step is not the one shown');
+    }
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log('browser: the image CAPTCHA is shown first');
+  } else {
+    await page.waitForSelector('#code-form:not([hidden])', { timeout: 10_000 });
+    // The page's own inbox shows the SMS: take the code from there, as a tester would.
+    await page.waitForSelector('#inbox li:not(.empty)', { timeout: 10_000 });
+    const message = await page.textContent('#inbox li');
+    const code = message.match(/\b(\d{6})\b/)?.[1] ?? (await fail(`no code in ${message}`));
+    await page.fill('#code', code);
+    await page.click('#verify');
+    await page.waitForSelector('#signed-in:not([hidden])', { timeout: 10_000 });
+    const welcome = await page.textContent('#welcome');
+    const claims = JSON.parse(await page.textContent('#claims'));
+    if (welcome !== 'Signed in as alice' || claims.token_use !== 'id') {
+      await fail(`unexpected result: ${welcome} ${JSON.stringify(claims)}`);
+    }
+    // Only the signed-in view shows now.
+    for (const form of ['#username-form', '#captcha-form', '#code-form']) {
+      if (await page.isVisible(form)) await fail(`${form} is still visible`);
+    }
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`browser: ${welcome}; screenshot ${screenshot}`);
+  }
+} catch (error) {
+  await fail(error.message);
+}
+await browser.close();
