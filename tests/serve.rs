@@ -17,7 +17,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use integration_tests::{binary, binary_dir};
+use integration_tests::{binary, binary_dir, printed};
 
 /// A running `local-cognito serve`, stopped when dropped.
 struct Server {
@@ -74,11 +74,7 @@ fn client(script: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = printed(&output);
     assert!(output.status.success(), "{script}: {text}");
     text
 }
@@ -150,11 +146,7 @@ fn node(script: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("node must be installed");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = printed(&output);
     assert!(output.status.success(), "{script}: {text}");
     text
 }

@@ -379,10 +379,14 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         .envs(env.iter().copied())
         .output()
         .unwrap();
-    let text = format!(
+    (output.status.code().unwrap_or(-1), printed(&output))
+}
+
+/// Everything a finished process printed: standard output, then standard error.
+pub fn printed(output: &std::process::Output) -> String {
+    format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
+    )
 }
