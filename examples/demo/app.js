@@ -21,6 +21,7 @@ const pool = new AmazonCognitoIdentity.CognitoUserPool({
 });
 let user = null;
 let callbacks = null;
+let previous = null;
 
 const show = (id) => {
   for (const section of ['username-form', 'captcha-form', 'code-form', 'signed-in']) {
@@ -31,13 +32,18 @@ const status = (text) => { $('status').textContent = text; };
 
 function decode(token) {
   const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-  return JSON.parse(atob(payload));
+  const bytes = Uint8Array.from(atob(payload), (char) => char.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes));
 }
 
 function challenge(parameters) {
+  busy(false);
   status('');
   const left = Number(parameters.attemptsLeft);
-  const note = left < 3 ? ` ${left} attempt${left === 1 ? '' : 's'} left.` : '';
+  // The same step again, with fewer attempts left: the last answer was wrong.
+  const retry = previous?.challenge === parameters.challenge && left < Number(previous.attemptsLeft);
+  previous = parameters;
+  const note = retry ? ` ${left} attempt${left === 1 ? '' : 's'} left.` : '';
   if (parameters.challenge === 'CAPTCHA') {
     const image = parameters.provider === 'image';
     $('captcha-image').hidden = !image;
@@ -53,14 +59,20 @@ function challenge(parameters) {
     const to = parameters.maskedPhone ? ` to ${parameters.maskedPhone}` : '';
     $('code-prompt').textContent = `We sent a ${parameters.codeLength}-digit code by SMS${to}.`;
     $('code').value = '';
-    $('code').maxLength = Number(parameters.codeLength);
+    $('code').maxLength = Number(parameters.codeLength) || 10;
     show('code-form');
     if (note) status(`That code was not right.${note}`);
     $('code').focus();
   }
 }
 
+// One request at a time: a second submit would present a session already used.
+function busy(on) {
+  for (const button of document.querySelectorAll('button[type="submit"]')) button.disabled = on;
+}
+
 function signedIn(session) {
+  busy(false);
   const claims = decode(session.getIdToken().getJwtToken());
   $('welcome').textContent = `Signed in as ${claims['cognito:username']}`;
   $('claims').textContent = JSON.stringify(claims, null, 2);
@@ -69,6 +81,7 @@ function signedIn(session) {
 }
 
 function failed(error) {
+  busy(false);
   status(`Sign-in failed: ${error.message ?? error}`);
   show('username-form');
 }
@@ -79,17 +92,21 @@ $('username-form').addEventListener('submit', (event) => {
   user = new AmazonCognitoIdentity.CognitoUser({ Username: username, Pool: pool });
   user.setAuthenticationFlowType('CUSTOM_AUTH');
   callbacks = { onSuccess: signedIn, onFailure: failed, customChallenge: challenge };
+  previous = null;
+  busy(true);
   status('…');
   user.initiateAuth(new AmazonCognitoIdentity.AuthenticationDetails({ Username: username }), callbacks);
 });
 
 $('captcha-form').addEventListener('submit', (event) => {
   event.preventDefault();
+  busy(true);
   user.sendCustomChallengeAnswer($('captcha-answer').value, callbacks);
 });
 
 $('code-form').addEventListener('submit', (event) => {
   event.preventDefault();
+  busy(true);
   user.sendCustomChallengeAnswer($('code').value.trim(), callbacks);
 });
 

@@ -7,6 +7,7 @@ PREAUTH_BLOCKED_ATTRIBUTE=custom:blocked.
 Usage: boto3_admin_and_password.py ENDPOINT_URL CLIENT_ID POOL_ID
 """
 import json
+import re
 import sys
 import time
 import urllib.request
@@ -52,21 +53,39 @@ assert "erin" in names and "alice" in names, names
 assert error(lambda: cognito.list_users(UserPoolId="us-east-1_other"))[0] == "ResourceNotFoundException"
 
 # The new user signs in passwordless.
+def inbox():
+    with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
+        return json.load(answer)["messages"]
+
+
+seen = len(inbox())
 started = cognito.initiate_auth(
     ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "erin"}
 )
-time.sleep(0.3)
-with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
-    message = json.load(answer)["messages"][-1]
+for _ in range(100):
+    if len(inbox()) > seen:
+        break
+    time.sleep(0.1)
+message = inbox()[-1]
 assert message["to"] == "+*******0188", message
 done = cognito.respond_to_auth_challenge(
     ClientId=CLIENT,
     ChallengeName="CUSTOM_CHALLENGE",
     Session=started["Session"],
-    ChallengeResponses={"USERNAME": "erin", "ANSWER": message["body"][:6]},
+    ChallengeResponses={"USERNAME": "erin", "ANSWER": re.search(r"\b(\d{6})\b", message["body"]).group(1)},
 )
 assert "IdToken" in done["AuthenticationResult"]
 cognito.admin_delete_user(UserPoolId=POOL, Username="erin")
+# A deleted user's refresh token stops working.
+assert error(lambda: cognito.initiate_auth(
+    ClientId=CLIENT,
+    AuthFlow="REFRESH_TOKEN_AUTH",
+    AuthParameters={"REFRESH_TOKEN": done["AuthenticationResult"]["RefreshToken"]},
+))[0] == "NotAuthorizedException"
+# sub and cognito: attributes are Cognito's own.
+assert error(lambda: cognito.admin_create_user(
+    UserPoolId=POOL, Username="zed", UserAttributes=[{"Name": "sub", "Value": "x"}]
+))[0] == "InvalidParameterException"
 assert error(lambda: cognito.admin_get_user(UserPoolId=POOL, Username="erin"))[0] == "UserNotFoundException"
 
 # USER_PASSWORD_AUTH: a pool user with the right and a wrong password.

@@ -8,6 +8,7 @@ Needs: boto3, cryptography (PyPI).
 """
 import base64
 import json
+import re
 import sys
 import time
 import urllib.request
@@ -31,11 +32,19 @@ def b64(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def latest_code():
-    time.sleep(0.3)
+def inbox():
     with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
-        messages = json.load(answer)["messages"]
-    return messages[-1]["body"][:6], len(messages)
+        return json.load(answer)["messages"]
+
+
+def latest_code(seen=0):
+    """The code of the newest SMS, once there are more than `seen` (polls up to 10 s)."""
+    for _ in range(100):
+        messages = inbox()
+        if len(messages) > seen:
+            return re.search(r"\b(\d{6})\b", messages[-1]["body"]).group(1), len(messages)
+        time.sleep(0.1)
+    raise AssertionError("no SMS arrived")
 
 
 def error_code(call):
@@ -46,12 +55,12 @@ def error_code(call):
     raise AssertionError("expected an error")
 
 
-def respond(session, answer):
+def respond(session, answer, username="alice"):
     return cognito.respond_to_auth_challenge(
         ClientId=CLIENT,
         ChallengeName="CUSTOM_CHALLENGE",
         Session=session,
-        ChallengeResponses={"USERNAME": "alice", "ANSWER": answer},
+        ChallengeResponses={"USERNAME": username, "ANSWER": answer},
     )
 
 
@@ -68,9 +77,14 @@ assert again["ChallengeParameters"]["attemptsLeft"] == "2", again
 assert again["Session"] != started["Session"], "a new session each round"
 # A session is single use.
 assert error_code(lambda: respond(started["Session"], code)) == "NotAuthorizedException"
+# An answer without USERNAME is refused before it uses the session up.
+assert error_code(lambda: cognito.respond_to_auth_challenge(
+    ClientId=CLIENT, ChallengeName="CUSTOM_CHALLENGE", Session=again["Session"],
+    ChallengeResponses={"ANSWER": code},
+)) == "InvalidParameterException"
 signed_in = respond(again["Session"], code)
 result = signed_in["AuthenticationResult"]
-assert latest_code()[1] == sent, "one SMS for the sign-in"
+assert len(inbox()) == sent, "one SMS for the sign-in"
 
 # The ID token verifies against the served keys, with Cognito's claims.
 header_text, payload_text, signature_text = result["IdToken"].split(".")
@@ -112,7 +126,13 @@ failing = cognito.initiate_auth(
     ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "mallory"}
 )
 session = failing["Session"]
+# Another user's name does not go with this session.
+assert error_code(lambda: respond(session, "000000", "alice")) == "NotAuthorizedException"
+failing = cognito.initiate_auth(
+    ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "mallory"}
+)
+session = failing["Session"]
 for _ in range(2):
-    session = respond(session, "000000")["Session"]
-assert error_code(lambda: respond(session, "000000")) == "NotAuthorizedException"
+    session = respond(session, "000000", "mallory")["Session"]
+assert error_code(lambda: respond(session, "000000", "mallory")) == "NotAuthorizedException"
 print("boto3 sign-in: OK")

@@ -17,10 +17,16 @@ const fail = (message) => {
   process.exit(1);
 };
 
+const inbox = async () => (await (await fetch(`${base}/local/sms`)).json()).messages;
+const seen = (await inbox()).length;
+// The newest SMS's code, once it has arrived (polls up to 10 s).
 const latestCode = async () => {
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const { messages } = await (await fetch(`${base}/local/sms`)).json();
-  return messages.at(-1).body.slice(0, 6);
+  for (let tries = 0; tries < 100; tries += 1) {
+    const messages = await inbox();
+    if (messages.length > seen) return messages.at(-1).body.match(/\b(\d{6})\b/)[1];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('no SMS arrived');
 };
 
 const session = await new Promise((resolve, reject) => {

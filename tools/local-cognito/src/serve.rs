@@ -105,6 +105,8 @@ struct SignedIn {
     attributes: Map<String, Value>,
     auth_time: u64,
     client_id: String,
+    /// Shared by the tokens of one sign-in and their refreshes.
+    origin_jti: String,
 }
 
 /// The endpoint's state.
@@ -183,12 +185,10 @@ fn now() -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-fn random_token(bytes: usize) -> String {
+fn random_token(bytes: usize) -> Result<String, ApiError> {
     let mut buffer = vec![0u8; bytes];
-    if getrandom::fill(&mut buffer).is_err() {
-        return String::new();
-    }
-    URL_SAFE_NO_PAD.encode(buffer)
+    getrandom::fill(&mut buffer).map_err(|_| internal("the random number generator"))?;
+    Ok(URL_SAFE_NO_PAD.encode(buffer))
 }
 
 impl Endpoint {
@@ -217,7 +217,9 @@ impl Endpoint {
         &self.issuer
     }
 
-    /// The routes: `POST /` (the API), the JWKS, and the local SMS inbox.
+    /// The routes: `POST /` (the API), the JWKS, the local SMS inbox and the demo page. Browsers
+    /// on other local origins may call it (CORS, as Cognito allows); requests must name this
+    /// machine in `Host`, so a web page cannot reach the admin calls through DNS rebinding.
     pub fn router(self: Arc<Self>) -> Router {
         let jwks_path = format!("/{}/.well-known/jwks.json", self.pool.settings().pool_id);
         Router::new()
@@ -231,6 +233,8 @@ impl Endpoint {
             .route("/demo/", get(demo_index))
             .route("/demo/{*path}", get(demo_file))
             .route("/{pool}/.well-known/openid-configuration", get(openid))
+            .route("/", axum::routing::options(preflight))
+            .layer(axum::middleware::from_fn(local_only_with_cors))
             .with_state(self)
     }
 
@@ -259,9 +263,11 @@ impl Endpoint {
                         "the local endpoint plays CUSTOM_AUTH without SRP; password-first flows run with `local-cognito sign-in`",
                     ));
                 }
-                let id = random_token(48);
-                self.lock_sessions()?
-                    .insert(id.clone(), (session, Instant::now(), client_id.to_owned()));
+                let id = random_token(48)?;
+                let mut sessions = self.lock_sessions()?;
+                // Expired sessions go as new ones come.
+                sessions.retain(|_, (_, created, _)| created.elapsed() <= SESSION_LIFETIME);
+                sessions.insert(id.clone(), (session, Instant::now(), client_id.to_owned()));
                 let parameters: Map<String, Value> = parameters
                     .into_iter()
                     .map(|(key, value)| match value {
@@ -279,18 +285,26 @@ impl Endpoint {
                 username,
                 attributes,
             } => {
+                // A user deleted while signing in gets no tokens.
+                if self.pool.user(&username).is_none() {
+                    return Err(bad_request(
+                        "NotAuthorizedException",
+                        "Incorrect username or password.",
+                    ));
+                }
                 let signed_in = SignedIn {
                     username,
                     attributes,
                     auth_time: now(),
                     client_id: client_id.to_owned(),
+                    origin_jti: random_token(16)?,
                 };
-                let refresh = random_token(64);
+                let refresh = random_token(64)?;
                 self.refresh_tokens
                     .lock()
                     .map_err(|_| internal("refresh tokens"))?
                     .insert(refresh.clone(), signed_in.clone());
-                let mut result = self.tokens(&signed_in);
+                let mut result = self.tokens(&signed_in)?;
                 result.insert("RefreshToken".to_owned(), Value::String(refresh));
                 Ok(json!({"AuthenticationResult": result, "ChallengeParameters": {}}))
             }
@@ -302,7 +316,7 @@ impl Endpoint {
     }
 
     /// ID and access tokens with Cognito's claims.
-    fn tokens(&self, user: &SignedIn) -> Map<String, Value> {
+    fn tokens(&self, user: &SignedIn) -> Result<Map<String, Value>, ApiError> {
         let issued = now();
         let sub = user
             .attributes
@@ -310,7 +324,7 @@ impl Endpoint {
             .and_then(Value::as_str)
             .unwrap_or(&user.username)
             .to_owned();
-        let origin = random_token(16);
+        let origin = user.origin_jti.clone();
         let mut id_claims = Map::new();
         for (name, value) in &user.attributes {
             if name.starts_with("cognito:") {
@@ -331,12 +345,12 @@ impl Endpoint {
             ("cognito:username", json!(user.username)),
             ("aud", json!(user.client_id)),
             ("origin_jti", json!(origin)),
-            ("event_id", json!(random_token(16))),
+            ("event_id", json!(random_token(16)?)),
             ("token_use", json!("id")),
             ("auth_time", json!(user.auth_time)),
             ("iat", json!(issued)),
             ("exp", json!(issued + TOKEN_LIFETIME)),
-            ("jti", json!(random_token(16))),
+            ("jti", json!(random_token(16)?)),
         ] {
             id_claims.insert(name.to_owned(), value);
         }
@@ -345,13 +359,13 @@ impl Endpoint {
             "iss": self.issuer,
             "client_id": user.client_id,
             "origin_jti": origin,
-            "event_id": random_token(16),
+            "event_id": random_token(16)?,
             "token_use": "access",
             "scope": "aws.cognito.signin.user.admin",
             "auth_time": user.auth_time,
             "iat": issued,
             "exp": issued + TOKEN_LIFETIME,
-            "jti": random_token(16),
+            "jti": random_token(16)?,
             "username": user.username,
         });
         let mut result = Map::new();
@@ -365,7 +379,7 @@ impl Endpoint {
             "IdToken".to_owned(),
             json!(self.signer.sign(&Value::Object(id_claims))),
         );
-        result
+        Ok(result)
     }
 
     async fn initiate_auth(&self, body: &Value) -> Result<Value, ApiError> {
@@ -417,11 +431,23 @@ impl Endpoint {
                     .map_err(|_| internal("refresh tokens"))?
                     .get(token)
                     .cloned()
-                    .filter(|user| user.client_id == client_id)
+                    .filter(|user| !token.is_empty() && user.client_id == client_id)
                     .ok_or_else(|| {
                         bad_request("NotAuthorizedException", "Invalid Refresh Token")
                     })?;
-                Ok(json!({"AuthenticationResult": self.tokens(&user), "ChallengeParameters": {}}))
+                // A deleted user's refresh tokens stop working; attributes are read afresh.
+                let current = self.pool.user(&user.username).ok_or_else(|| {
+                    bad_request("NotAuthorizedException", "Invalid Refresh Token")
+                })?;
+                let user = SignedIn {
+                    attributes: current
+                        .attributes
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect(),
+                    ..user
+                };
+                Ok(json!({"AuthenticationResult": self.tokens(&user)?, "ChallengeParameters": {}}))
             }
             Some(other) => Err(bad_request(
                 "InvalidParameterException",
@@ -444,10 +470,22 @@ impl Endpoint {
                 "the local endpoint answers CUSTOM_CHALLENGE only",
             ));
         }
+        let responses = body
+            .get("ChallengeResponses")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let response = |name: &str| responses.get(name).and_then(Value::as_str);
+        // A malformed request is refused before it can use up the session.
+        let (Some(answer), Some(username)) = (response("ANSWER"), response("USERNAME")) else {
+            return Err(bad_request(
+                "InvalidParameterException",
+                "Missing required parameter ANSWER or USERNAME",
+            ));
+        };
         let id = body.get("Session").and_then(Value::as_str).unwrap_or("");
         // Single use: the session is gone once presented, whatever happens next.
         let entry = self.lock_sessions()?.remove(id);
-        let Some((session, created, session_client)) = entry else {
+        let Some((session, created, session_client)) = entry.filter(|_| !id.is_empty()) else {
             return Err(bad_request(
                 "NotAuthorizedException",
                 "Invalid session for the user.",
@@ -459,19 +497,12 @@ impl Endpoint {
                 "Invalid session for the user, session is expired.",
             ));
         }
-        let responses = body
-            .get("ChallengeResponses")
-            .cloned()
-            .unwrap_or(Value::Null);
-        let answer = responses
-            .get("ANSWER")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                bad_request(
-                    "InvalidParameterException",
-                    "Missing required parameter ANSWER",
-                )
-            })?;
+        if username != session.username {
+            return Err(bad_request(
+                "NotAuthorizedException",
+                "Invalid session for the user.",
+            ));
+        }
         let step = self
             .pool
             .respond_to_custom_challenge(session, answer)
@@ -507,7 +538,7 @@ impl Endpoint {
     fn admin_create_user(&self, body: &Value) -> Result<Value, ApiError> {
         self.check_pool(body)?;
         let username = Self::username(body)?;
-        let attributes = body
+        let attributes: std::collections::BTreeMap<String, String> = body
             .get("UserAttributes")
             .and_then(Value::as_array)
             .map(|list| {
@@ -521,6 +552,15 @@ impl Endpoint {
                     .collect()
             })
             .unwrap_or_default();
+        if attributes
+            .keys()
+            .any(|name: &String| name == "sub" || name.starts_with("cognito:"))
+        {
+            return Err(bad_request(
+                "InvalidParameterException",
+                "sub and cognito: attributes are Cognito's own",
+            ));
+        }
         let user = self.pool.create_user(LocalUser {
             username: username.to_owned(),
             attributes,
@@ -549,6 +589,15 @@ impl Endpoint {
 
     fn list_users(&self, body: &Value) -> Result<Value, ApiError> {
         self.check_pool(body)?;
+        if body
+            .get("Filter")
+            .is_some_and(|filter| filter.as_str() != Some(""))
+        {
+            return Err(bad_request(
+                "InvalidParameterException",
+                "the local endpoint lists all users; Filter is not supported",
+            ));
+        }
         let users: Vec<Value> = self
             .pool
             .users()
@@ -697,4 +746,51 @@ async fn static_file(endpoint: &Endpoint, path: &str) -> Response {
         Ok(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
         Err(_) => not_found(),
     }
+}
+
+/// The answer to a CORS preflight (the headers come from [`local_only_with_cors`]).
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// Refuses requests whose `Host` is not this machine (DNS rebinding), and adds the CORS headers
+/// Cognito's API sends, so browser apps on other local origins can call it.
+async fn local_only_with_cors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+        return (
+            StatusCode::FORBIDDEN,
+            "the local endpoint answers 127.0.0.1 only",
+        )
+            .into_response();
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("access-control-allow-origin", "*"),
+        ("access-control-allow-methods", "POST, GET, OPTIONS"),
+        (
+            "access-control-allow-headers",
+            "content-type, x-amz-target, x-amz-user-agent, cache-control, authorization, x-amz-date, x-amz-security-token",
+        ),
+        (
+            "access-control-expose-headers",
+            "x-amzn-errortype, x-amzn-requestid",
+        ),
+        ("access-control-max-age", "600"),
+    ] {
+        headers.insert(
+            header::HeaderName::from_static(name),
+            header::HeaderValue::from_static(value),
+        );
+    }
+    response
 }
