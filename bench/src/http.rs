@@ -44,8 +44,15 @@ fn invalid(message: &str) -> io::Error {
 /// Reads the next request; `None` when the peer closed the connection between requests.
 pub fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
     let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Ok(None);
+    // RFC 9112 §2.2: empty lines before a request line are ignored.
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        if !line.trim().is_empty() {
+            break;
+        }
     }
     let mut parts = line.split_whitespace();
     let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
@@ -73,10 +80,13 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Requ
         body: Vec::new(),
         received_at: Instant::now(),
     };
-    if request
-        .header("transfer-encoding")
-        .is_some_and(|value| value.eq_ignore_ascii_case("chunked"))
-    {
+    // Chunked when it is the last coding (`gzip, chunked` included).
+    if request.header("transfer-encoding").is_some_and(|value| {
+        value
+            .rsplit(',')
+            .next()
+            .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+    }) {
         request.body = read_chunked(reader)?;
     } else if let Some(length) = request.header("content-length") {
         let length: usize = length.parse().map_err(|_| invalid("bad Content-Length"))?;
@@ -96,7 +106,9 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
     let mut line = String::new();
     loop {
         line.clear();
-        reader.read_line(&mut line)?;
+        if reader.read_line(&mut line)? == 0 {
+            return Err(invalid("connection closed inside a chunked body"));
+        }
         let size_text = line.trim().split(';').next().unwrap_or_default();
         let size = usize::from_str_radix(size_text, 16).map_err(|_| invalid("bad chunk size"))?;
         if size == 0 {
@@ -108,7 +120,7 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
                 }
             }
         }
-        if body.len() + size > MAX_BODY {
+        if size > MAX_BODY - body.len() {
             return Err(invalid("body too large"));
         }
         let start = body.len();
@@ -116,6 +128,9 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
         reader.read_exact(body.get_mut(start..).unwrap_or_default())?;
         line.clear();
         reader.read_line(&mut line)?;
+        if line != "\r\n" && line != "\n" {
+            return Err(invalid("no CRLF after a chunk"));
+        }
     }
 }
 
@@ -124,6 +139,7 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let reason = match status {
         200 => "OK",
         202 => "Accepted",
+        400 => "Bad Request",
         404 => "Not Found",
         _ => "Status",
     };
@@ -160,19 +176,28 @@ impl Server {
         let stopping = Arc::new(AtomicBool::new(false));
         let serve = Arc::new(serve);
         let flag = Arc::clone(&stopping);
-        let acceptor = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if flag.load(Ordering::SeqCst) {
-                    break;
+        let acceptor = std::thread::Builder::new()
+            .name("accept".into())
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if flag.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else {
+                        // Out of descriptors, say: back off instead of spinning.
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                        continue;
+                    };
+                    // Without this, every small write waits for the peer's delayed ACK (~40 ms).
+                    let _ = stream.set_nodelay(true);
+                    let serve = Arc::clone(&serve);
+                    let flag = Arc::clone(&flag);
+                    // A connection that cannot get a thread is dropped (the peer sees it close).
+                    let _ = std::thread::Builder::new()
+                        .name("connection".into())
+                        .spawn(move || serve(stream, &flag));
                 }
-                let Ok(stream) = stream else { continue };
-                // Without this, every small write waits for the peer's delayed ACK (~40 ms).
-                let _ = stream.set_nodelay(true);
-                let serve = Arc::clone(&serve);
-                let flag = Arc::clone(&flag);
-                std::thread::spawn(move || serve(stream, &flag));
-            }
-        });
+            })?;
         Ok(Self {
             address,
             stopping,
@@ -189,9 +214,11 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::SeqCst);
-        // Wake the acceptor so it sees the flag.
-        let _ = TcpStream::connect(self.address);
-        if let Some(acceptor) = self.acceptor.take() {
+        // Wake the acceptor so it sees the flag; if even that fails, leave it parked rather
+        // than wait forever.
+        if TcpStream::connect(self.address).is_ok()
+            && let Some(acceptor) = self.acceptor.take()
+        {
             let _ = acceptor.join();
         }
     }

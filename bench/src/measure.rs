@@ -79,26 +79,60 @@ pub enum MeasureError {
     },
 }
 
-/// Measures `subject` per `plan`.
-pub fn measure(subject: &Subject, plan: Plan, events_dir: &Path) -> Result<Series, MeasureError> {
-    let name = subject.name();
-    let io = |what: &'static str| {
-        let subject = name.clone();
-        move |source| MeasureError::Io {
+/// Runs one subject's processes, one at a time, so that subjects can take turns (drift on the
+/// machine then lands on every subject alike, not on whichever ran last).
+#[derive(Debug)]
+pub struct Runner<'a> {
+    subject: &'a Subject,
+    stub: Option<Stub>,
+    launch: crate::process::Launch,
+    series: Series,
+}
+
+impl<'a> Runner<'a> {
+    /// Prepares `subject`, with its stub endpoint.
+    pub fn new(subject: &'a Subject) -> Result<Self, MeasureError> {
+        let stub = subject
+            .trigger
+            .stub()
+            .map(Stub::start)
+            .transpose()
+            .map_err(|source| MeasureError::Io {
+                subject: subject.name(),
+                what: "starting the stub endpoint",
+                source,
+            })?;
+        let launch = subject.launch_with_stub(stub.as_ref().map(Stub::url).as_deref());
+        Ok(Self {
             subject,
-            what,
-            source,
-        }
-    };
-    let stub = subject
-        .trigger
-        .stub()
-        .map(Stub::start)
-        .transpose()
-        .map_err(io("starting the stub endpoint"))?;
-    let launch = subject.launch_with_stub(stub.as_ref().map(Stub::url).as_deref());
-    let mut series = Series::default();
-    for _ in 0..plan.spawns {
+            stub,
+            launch,
+            series: Series::default(),
+        })
+    }
+
+    /// The subject.
+    pub fn subject(&self) -> &'a Subject {
+        self.subject
+    }
+
+    /// The figures so far.
+    pub fn series(&self) -> &Series {
+        &self.series
+    }
+
+    /// Starts one process and measures it per `plan`.
+    pub fn spawn_once(&mut self, plan: Plan, events_dir: &Path) -> Result<(), MeasureError> {
+        let subject = self.subject;
+        let name = subject.name();
+        let io = |what: &'static str| {
+            let subject = name.clone();
+            move |source| MeasureError::Io {
+                subject,
+                what,
+                source,
+            }
+        };
         let event = subject
             .event(events_dir)
             .map_err(|problem| MeasureError::Function {
@@ -108,8 +142,9 @@ pub fn measure(subject: &Subject, plan: Plan, events_dir: &Path) -> Result<Serie
             })?;
         let api =
             RuntimeApi::start(subject.trigger.binary()).map_err(io("serving the Runtime API"))?;
-        let stub_before = stub.as_ref().map_or(0, Stub::requests);
-        let mut process = launch
+        let stub_before = self.stub.as_ref().map_or(0, Stub::requests);
+        let mut process = self
+            .launch
             .start(subject.trigger.binary(), &api.host_port())
             .map_err(io("starting the function"))?;
         let fail =
@@ -118,55 +153,50 @@ pub fn measure(subject: &Subject, plan: Plan, events_dir: &Path) -> Result<Serie
                 problem,
                 process: process.describe(),
             };
-        let first_next = match await_first_next(&api, &mut process) {
-            Ok(at) => at,
-            Err(problem) => {
-                let error = fail(&mut process, problem);
-                process.stop();
-                return Err(error);
-            }
-        };
-        series
-            .init
-            .push(first_next.saturating_duration_since(process.started_at));
+        let first_next = await_first_next(&api, &mut process).map_err(|p| fail(&mut process, p))?;
+        let init = first_next.saturating_duration_since(process.started_at);
         let invocations = 1 + plan.warmup + plan.warm;
+        let mut first = Duration::ZERO;
+        let mut warm = Vec::with_capacity(plan.warm);
         for index in 0..invocations {
-            let answered = api.invoke(&event, LIMIT);
-            let latency = match check(subject, answered) {
-                Ok(latency) => latency,
-                Err(problem) => {
-                    let error = fail(&mut process, format!("invocation {index}: {problem}"));
-                    process.stop();
-                    return Err(error);
-                }
-            };
+            let latency = check(subject, api.invoke(&event, LIMIT))
+                .map_err(|problem| fail(&mut process, format!("invocation {index}: {problem}")))?;
             if index == 0 {
-                series.first.push(latency);
+                first = latency;
             } else if index > plan.warmup {
-                series.warm.push(latency);
+                warm.push(latency);
             }
         }
-        let calls = stub.as_ref().map_or(0, Stub::requests) - stub_before;
-        let expected = subject.stub_calls_per_invocation() * invocations as u64;
-        if calls != expected {
-            let error = fail(
-                &mut process,
-                format!("{calls} calls reached the stub endpoint, {expected} expected"),
-            );
-            process.stop();
-            return Err(error);
-        }
-        match process.peak_rss_kib() {
-            Some(kib) => series.peak_rss_kib.push(kib),
-            None => {
-                let error = fail(&mut process, "no VmHWM in /proc/<pid>/status".into());
-                process.stop();
-                return Err(error);
+        if let Some(stub) = &self.stub {
+            let rejected = stub.rejected();
+            if let Some(reason) = rejected.first() {
+                return Err(fail(
+                    &mut process,
+                    format!(
+                        "the stub endpoint refused {} calls: {reason}",
+                        rejected.len()
+                    ),
+                ));
+            }
+            let calls = stub.requests() - stub_before;
+            let expected = subject.stub_calls_per_invocation() * invocations as u64;
+            if calls != expected {
+                return Err(fail(
+                    &mut process,
+                    format!("{calls} calls reached the stub endpoint, {expected} expected"),
+                ));
             }
         }
+        let peak = process
+            .peak_rss_kib()
+            .ok_or_else(|| fail(&mut process, "no VmHWM in /proc/<pid>/status".into()))?;
         process.stop();
+        self.series.init.push(init);
+        self.series.first.push(first);
+        self.series.warm.extend(warm);
+        self.series.peak_rss_kib.push(peak);
+        Ok(())
     }
-    Ok(series)
 }
 
 fn check(subject: &Subject, answered: Result<Answered, NoAnswer>) -> Result<Duration, String> {
@@ -230,13 +260,11 @@ pub fn measure_hang(
             .start(subject.trigger.binary(), &api.host_port())
             .map_err(io("starting the function"))?;
         if let Err(problem) = await_first_next(&api, &mut process) {
-            let error = MeasureError::Function {
+            return Err(MeasureError::Function {
                 subject: name.clone(),
                 problem,
                 process: process.describe(),
-            };
-            process.stop();
-            return Err(error);
+            });
         }
         let answered_after = match api.invoke(&event, limit) {
             Ok(Answered {
@@ -247,16 +275,14 @@ pub fn measure_hang(
                 outcome: Outcome::Response(body),
                 ..
             }) => {
-                let error = MeasureError::Function {
+                return Err(MeasureError::Function {
                     subject: name.clone(),
                     problem: format!(
                         "answered although its provider never did: {}",
                         String::from_utf8_lossy(&body)
                     ),
                     process: process.describe(),
-                };
-                process.stop();
-                return Err(error);
+                });
             }
             Err(_) => None,
         };

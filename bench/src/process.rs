@@ -84,21 +84,25 @@ impl Launch {
 /// Lambda reads a function's output continuously; so does the harness, keeping the last lines
 /// for error reports.
 fn drain(stream: impl Read + Send + 'static, log: Arc<Mutex<VecDeque<String>>>) {
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stream);
-        let mut line = Vec::new();
-        while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-            let text = String::from_utf8_lossy(&line).trim_end().to_owned();
-            let mut lines = log
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if lines.len() == LOG_LINES {
-                lines.pop_front();
+    // Without a thread the pipe is dropped; the function then fails on its next write, which
+    // the harness reports.
+    let _ = std::thread::Builder::new()
+        .name("output".into())
+        .spawn(move || {
+            let mut reader = BufReader::new(stream);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+                let mut lines = log
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if lines.len() == LOG_LINES {
+                    lines.pop_front();
+                }
+                lines.push_back(text);
+                line.clear();
             }
-            lines.push_back(text);
-            line.clear();
-        }
-    });
+        });
 }
 
 impl Running {
@@ -132,7 +136,13 @@ impl Running {
     }
 
     /// Stops the process.
-    pub fn stop(mut self) {
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -51,7 +51,7 @@ struct State {
     first_next: Option<Instant>,
     queued: Option<(String, Vec<u8>)>,
     in_flight: Option<(String, Instant)>,
-    answered: Option<Answered>,
+    answered: Option<(String, Answered)>,
     init_error: Option<String>,
     closed: bool,
     sequence: u64,
@@ -126,10 +126,13 @@ impl RuntimeApi {
         state.sequence += 1;
         let id = format!("bench-{:08}", state.sequence);
         state.answered = None;
-        state.queued = Some((id, event.to_vec()));
+        state.queued = Some((id.clone(), event.to_vec()));
         self.shared.changed.notify_all();
         loop {
-            if let Some(answered) = state.answered.take() {
+            // A late answer to an earlier, timed-out invocation is not this one's.
+            if let Some((answered_id, answered)) = state.answered.take()
+                && answered_id == id
+            {
                 return Ok(answered);
             }
             if let Some(error) = &state.init_error {
@@ -138,6 +141,7 @@ impl RuntimeApi {
             let now = Instant::now();
             if now >= deadline {
                 state.queued = None;
+                state.in_flight = None;
                 return Err(NoAnswer::TimedOut(limit));
             }
             state = self
@@ -253,7 +257,7 @@ fn accept_post(shared: &Shared, request: Request) -> Vec<u8> {
         "response" => Outcome::Response(request.body),
         _ => Outcome::Error(request.body),
     };
-    state.answered = Some(Answered { outcome, latency });
+    state.answered = Some((id.to_owned(), Answered { outcome, latency }));
     shared.changed.notify_all();
     accepted()
 }

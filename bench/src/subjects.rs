@@ -118,22 +118,35 @@ impl Subject {
         }
     }
 
-    /// The Node.js equivalent in `node_dir` (`bench/node`), if the trigger has one.
-    pub fn node(trigger: Trigger, node_dir: &Path) -> Option<Self> {
+    /// The Node.js equivalent in `node_dir` (`bench/node`), if the trigger has one, started as
+    /// Lambda's Node.js runtime starts it: V8's heap sized from the function's memory (128 MB,
+    /// as the Rust functions get), then the runtime interface client with the handler.
+    pub fn node(trigger: Trigger, node_dir: &Path, node_major: &str) -> Option<Self> {
         let module = trigger.node_module()?;
         let ric: PathBuf = node_dir.join("node_modules/aws-lambda-ric/bin/index.mjs");
         let handler = format!("{module}.handler");
+        let memory_mb = 128;
+        let new_space = memory_mb / 10;
         Some(Self {
             trigger,
             implementation: Implementation::Node,
             launch: Launch {
                 program: PathBuf::from("node"),
-                args: vec![ric.display().to_string(), handler.clone()],
+                args: vec![
+                    "--expose-gc".into(),
+                    format!("--max-semi-space-size={}", new_space / 2),
+                    format!("--max-old-space-size={}", memory_mb - new_space),
+                    ric.display().to_string(),
+                    handler.clone(),
+                ],
                 dir: node_dir.to_path_buf(),
                 env: vec![
                     ("LAMBDA_TASK_ROOT".into(), node_dir.display().to_string()),
                     ("_HANDLER".into(), handler),
-                    ("AWS_EXECUTION_ENV".into(), "AWS_Lambda_nodejs20.x".into()),
+                    (
+                        "AWS_EXECUTION_ENV".into(),
+                        format!("AWS_Lambda_nodejs{node_major}.x"),
+                    ),
                     ("NODE_ENV".into(), "production".into()),
                     ("SMS_ORIGINATION_IDENTITY".into(), "+12065550199".into()),
                 ],
