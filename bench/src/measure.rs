@@ -125,28 +125,8 @@ impl<'a> Runner<'a> {
     pub fn spawn_once(&mut self, plan: Plan, events_dir: &Path) -> Result<(), MeasureError> {
         let subject = self.subject;
         let name = subject.name();
-        let io = |what: &'static str| {
-            let subject = name.clone();
-            move |source| MeasureError::Io {
-                subject,
-                what,
-                source,
-            }
-        };
-        let event = subject
-            .event(events_dir)
-            .map_err(|problem| MeasureError::Function {
-                subject: name.clone(),
-                problem,
-                process: "not started".into(),
-            })?;
-        let api =
-            RuntimeApi::start(subject.trigger.binary()).map_err(io("serving the Runtime API"))?;
         let stub_before = self.stub.as_ref().map_or(0, Stub::requests);
-        let mut process = self
-            .launch
-            .start(subject.trigger.binary(), &api.host_port())
-            .map_err(io("starting the function"))?;
+        let (event, api, mut process) = start(subject, &self.launch, events_dir)?;
         let fail =
             |process: &mut crate::process::Running, problem: String| MeasureError::Function {
                 subject: name.clone(),
@@ -224,6 +204,33 @@ pub struct HangResult {
     pub limit: Duration,
 }
 
+/// Prepares one process's event, serves its Runtime API and starts it.
+fn start(
+    subject: &Subject,
+    launch: &crate::process::Launch,
+    events_dir: &Path,
+) -> Result<(Vec<u8>, RuntimeApi, crate::process::Running), MeasureError> {
+    let io = |what: &'static str| {
+        move |source| MeasureError::Io {
+            subject: subject.name(),
+            what,
+            source,
+        }
+    };
+    let event = subject
+        .event(events_dir)
+        .map_err(|problem| MeasureError::Function {
+            subject: subject.name(),
+            problem,
+            process: "not started".into(),
+        })?;
+    let api = RuntimeApi::start(subject.trigger.binary()).map_err(io("serving the Runtime API"))?;
+    let process = launch
+        .start(subject.trigger.binary(), &api.host_port())
+        .map_err(io("starting the function"))?;
+    Ok((event, api, process))
+}
+
 /// Starts `subject` against a stub that never answers and times its first invocation.
 pub fn measure_hang(
     subject: &Subject,
@@ -247,18 +254,7 @@ pub fn measure_hang(
         limit,
     };
     for _ in 0..spawns {
-        let event = subject
-            .event(events_dir)
-            .map_err(|problem| MeasureError::Function {
-                subject: name.clone(),
-                problem,
-                process: "not started".into(),
-            })?;
-        let api =
-            RuntimeApi::start(subject.trigger.binary()).map_err(io("serving the Runtime API"))?;
-        let mut process = launch
-            .start(subject.trigger.binary(), &api.host_port())
-            .map_err(io("starting the function"))?;
+        let (event, api, mut process) = start(subject, &launch, events_dir)?;
         if let Err(problem) = await_first_next(&api, &mut process) {
             return Err(MeasureError::Function {
                 subject: name.clone(),
