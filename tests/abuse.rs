@@ -109,8 +109,9 @@ async fn twenty_concurrent_creates_for_one_step_send_one_sms() {
     let mut calls = Vec::new();
     for _ in 0..20 {
         // One handler per call, like one Lambda instance each.
-        let create =
-            CreateAuthChallenge::new(&config, sender.clone()).with_guard(Some(guard.clone()));
+        let create = CreateAuthChallenge::new(&config, sender.clone())
+            .unwrap()
+            .with_guard(Some(guard.clone()));
         calls.push(tokio::spawn(async move {
             create
                 .invoke(
@@ -135,7 +136,7 @@ async fn twenty_concurrent_creates_for_one_step_send_one_sms() {
     assert_eq!(sender.0.load(Ordering::SeqCst), 1, "exactly one SMS");
     assert!(answered >= 1);
     assert_eq!(seals.len(), 1, "every call answers with the same challenge");
-    assert!(seals.first().unwrap().starts_with("SMS_OTP:v1."));
+    assert!(seals.first().unwrap().starts_with("SMS_OTP:v2."));
 }
 
 #[tokio::test]
@@ -149,6 +150,7 @@ async fn send_throttles_hold_at_their_boundaries() {
     ]);
     let sender = Arc::new(CountingSender::default());
     let create = CreateAuthChallenge::new(&config, sender.clone())
+        .unwrap()
         .with_guard(Some(guard(&config, None).await));
     let sent = || sender.0.load(Ordering::SeqCst);
     let t0 = 1_800_000_000;
@@ -213,6 +215,7 @@ async fn the_daily_limit_holds_across_hours() {
     ]);
     let sender = Arc::new(CountingSender::default());
     let create = CreateAuthChallenge::new(&config, sender.clone())
+        .unwrap()
         .with_guard(Some(guard(&config, None).await));
     let t0 = 1_800_000_000;
     for hour in 0..6 {
@@ -242,6 +245,7 @@ async fn unknown_users_are_throttled_like_known_ones() {
     let config = config(&[("STATE_TABLE", &table), ("SMS_MAX_PER_HOUR", "2")]);
     let sender = Arc::new(CountingSender::default());
     let create = CreateAuthChallenge::new(&config, sender.clone())
+        .unwrap()
         .with_guard(Some(guard(&config, None).await));
     let t0 = 1_800_000_000;
     for (user, sample) in [("alice", "first-round"), ("mallory", "user-not-found")] {
@@ -262,7 +266,7 @@ async fn unknown_users_are_throttled_like_known_ones() {
 async fn a_disallowed_country_gets_no_sms_and_a_challenge_that_looks_the_same() {
     let config = config(&[("SMS_ALLOWED_COUNTRIES", "GB,IE")]);
     let sender = Arc::new(CountingSender::default());
-    let create = CreateAuthChallenge::new(&config, sender.clone());
+    let create = CreateAuthChallenge::new(&config, sender.clone()).unwrap();
     let us = create
         .invoke(first_round("alice", "+12065550100"), 1_800_000_000)
         .await
@@ -458,8 +462,9 @@ async fn an_unreachable_or_hanging_table_follows_the_failure_mode_within_the_bud
             ]);
             let guard = guard(&config, Some(&endpoint)).await;
             let sender = Arc::new(CountingSender::default());
-            let create =
-                CreateAuthChallenge::new(&config, sender.clone()).with_guard(Some(guard.clone()));
+            let create = CreateAuthChallenge::new(&config, sender.clone())
+                .unwrap()
+                .with_guard(Some(guard.clone()));
             let define = DefineAuthChallenge::new(&config).with_guard(Some(guard.clone()));
             let preauth = PreAuthentication::new(&config).with_guard(Some(guard));
             let started = Instant::now();

@@ -292,7 +292,7 @@ async fn image_captchas_are_small_pngs_new_each_round_and_no_sms_goes_out_before
         assert!(bytes <= 4096, "{bytes} bytes");
         let private = &answer["response"]["privateChallengeParameters"];
         assert_eq!(private["challenge"], "CAPTCHA");
-        assert!(private["seal"].as_str().unwrap().starts_with("v1."));
+        assert!(private["seal"].as_str().unwrap().starts_with("v2."));
         assert_eq!(answer["response"]["challengeMetadata"], "CAPTCHA:image");
         images.push(image);
     }

@@ -67,7 +67,7 @@ async fn create_answers_every_sample_event_and_sends_one_sms_only_for_a_verified
         "SMS_OTP"
     );
     let metadata = created["challengeMetadata"].as_str().unwrap();
-    assert!(metadata.starts_with("SMS_OTP:v1."), "{metadata}");
+    assert!(metadata.starts_with("SMS_OTP:v2."), "{metadata}");
     let sms = output.wait_for_sms(1, Duration::from_secs(2)).await;
     assert_eq!(sms.len(), 1);
     assert_eq!(sms[0].0, "+*******0100");
@@ -257,7 +257,7 @@ async fn create_sends_through_end_user_messaging_configured_by_aws_endpoint_url(
         answer["response"]["challengeMetadata"]
             .as_str()
             .unwrap()
-            .starts_with("SMS_OTP:v1.")
+            .starts_with("SMS_OTP:v2.")
     );
     let requests = endpoint.requests();
     assert_eq!(requests.len(), 1);

@@ -254,8 +254,23 @@ fn fresh_seal(event: &Value) -> Result<(OtpCode, Value), String> {
         .get("userPoolId")
         .and_then(Value::as_str)
         .ok_or("the Verify sample has no userPoolId")?;
+    let user_name = event.get("userName").and_then(Value::as_str).unwrap_or("");
+    let attributes: shared::event::StringMap = event
+        .pointer("/request/userAttributes")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|error| error.to_string())?
+        .unwrap_or_default();
+    // Sealed for the user the event is about, as Create seals it.
+    let owner = shared::state::UserRef::from_event(user_name, &attributes, false);
+    let binding = shared::seal::SealBinding {
+        pool_id: pool,
+        user: owner.as_str(),
+    };
     let code = OtpCode::generate(6).map_err(|error| error.to_string())?;
-    let seal = OtpSeal::new(&code, unix_now(), pool).map_err(|error| error.to_string())?;
+    let seal = OtpSeal::new(&shared::seal::SealKey::none(), &code, unix_now(), binding)
+        .map_err(|error| error.to_string())?;
     let private = json!({"challenge": "SMS_OTP", "seal": seal.encode()});
     Ok((code, private))
 }

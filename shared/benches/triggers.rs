@@ -29,20 +29,18 @@ fn pure_parts(c: &mut Criterion) {
     });
 
     let code = OtpCode::generate(6).unwrap();
-    let seal = OtpSeal::new(&code, 1_000, "us-east-1_EXAMPLE1").unwrap();
+    let binding = shared::seal::SealBinding {
+        pool_id: "us-east-1_EXAMPLE1",
+        user: "sub:bench",
+    };
+    let key = shared::seal::SealKey::none();
+    let seal = OtpSeal::new(&key, &code, 1_000, binding).unwrap();
     let policy = OtpPolicy {
         length: 6,
         ttl_seconds: 300,
     };
     c.bench_function("otp: verify an answer", |b| {
-        b.iter(|| {
-            seal.check(
-                black_box(code.expose()),
-                policy,
-                1_010,
-                "us-east-1_EXAMPLE1",
-            )
-        });
+        b.iter(|| seal.check(&key, black_box(code.expose()), policy, 1_010, binding));
     });
 
     let raw = serde_json::to_string(&fixture(
@@ -98,7 +96,8 @@ fn handlers(c: &mut Criterion) {
     let create = CreateAuthChallenge::new(
         &config,
         Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),
-    );
+    )
+    .unwrap();
     for (name, file) in [
         (
             "handler: create, first round (console sender)",

@@ -1,5 +1,5 @@
 //! Abuse protection decisions, pure and clocked by the caller (`now` in Unix seconds): send
-//! throttles, account lockout and the country allow-list. The state they look at (past sends,
+//! throttles, account lockout, the country allow-list and the kinds of number codes go to. The state they look at (past sends,
 //! past failures) lives in [`crate::state`]; nothing here does I/O.
 
 use std::collections::BTreeSet;
@@ -129,19 +129,6 @@ pub fn locked_until(failures: &[u64], now: u64, policy: LockoutPolicy) -> Option
         .max()
 }
 
-/// The failures worth keeping at `now`, oldest first: those that can still start or extend a
-/// lock (the last two windows), at most `2 × threshold` of them (the newest).
-pub fn prune_failures(failures: &[u64], now: u64, policy: LockoutPolicy) -> Vec<u64> {
-    let mut kept: Vec<u64> = failures
-        .iter()
-        .copied()
-        .filter(|&failed| now.saturating_sub(failed) < policy.window_seconds.saturating_mul(2))
-        .collect();
-    kept.sort_unstable();
-    let excess = kept.len().saturating_sub(policy.threshold as usize * 2);
-    kept.split_off(excess)
-}
-
 /// The countries codes may be sent to (`SMS_ALLOWED_COUNTRIES`, ISO 3166-1 alpha-2 codes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountryAllowList(BTreeSet<String>);
@@ -183,6 +170,152 @@ impl CountryAllowList {
     /// The codes, sorted.
     pub fn countries(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
+    }
+}
+
+/// A kind of phone number, as libphonenumber classifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NumberType {
+    /// A mobile number.
+    Mobile,
+    /// A number that may be either (all of North America: the plan does not tell them apart).
+    FixedLineOrMobile,
+    /// A landline.
+    FixedLine,
+    /// A VoIP number.
+    Voip,
+    /// A toll-free number (the callee pays: a favourite of SMS pumping).
+    TollFree,
+    /// A premium-rate number (the sender pays the owner: the heart of SMS pumping).
+    PremiumRate,
+    /// A shared-cost number.
+    SharedCost,
+    /// A personal (follow-me) number.
+    PersonalNumber,
+    /// A pager.
+    Pager,
+    /// A universal access number (a company's single number).
+    Uan,
+    /// A voicemail access number.
+    Voicemail,
+    /// A number libphonenumber cannot classify (not valid for its country).
+    Unknown,
+}
+
+impl NumberType {
+    /// Every kind, as `SMS_ALLOWED_NUMBER_TYPES` names them.
+    pub const ALL: [Self; 12] = [
+        Self::Mobile,
+        Self::FixedLineOrMobile,
+        Self::FixedLine,
+        Self::Voip,
+        Self::TollFree,
+        Self::PremiumRate,
+        Self::SharedCost,
+        Self::PersonalNumber,
+        Self::Pager,
+        Self::Uan,
+        Self::Voicemail,
+        Self::Unknown,
+    ];
+
+    /// The name in `SMS_ALLOWED_NUMBER_TYPES`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mobile => "mobile",
+            Self::FixedLineOrMobile => "fixed_line_or_mobile",
+            Self::FixedLine => "fixed_line",
+            Self::Voip => "voip",
+            Self::TollFree => "toll_free",
+            Self::PremiumRate => "premium_rate",
+            Self::SharedCost => "shared_cost",
+            Self::PersonalNumber => "personal_number",
+            Self::Pager => "pager",
+            Self::Uan => "uan",
+            Self::Voicemail => "voicemail",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// What libphonenumber's metadata says `phone` is.
+    pub fn of(phone: &PhoneNumber) -> Self {
+        use phonenumber::Type;
+        let Ok(parsed) = phonenumber::parse(None, phone.e164()) else {
+            return Self::Unknown;
+        };
+        if !phonenumber::is_valid(&parsed) {
+            return Self::Unknown;
+        }
+        match parsed.number_type(&phonenumber::metadata::DATABASE) {
+            Type::Mobile => Self::Mobile,
+            Type::FixedLineOrMobile => Self::FixedLineOrMobile,
+            Type::FixedLine => Self::FixedLine,
+            Type::Voip => Self::Voip,
+            Type::TollFree => Self::TollFree,
+            Type::PremiumRate => Self::PremiumRate,
+            Type::SharedCost => Self::SharedCost,
+            Type::PersonalNumber => Self::PersonalNumber,
+            Type::Pager => Self::Pager,
+            Type::Uan => Self::Uan,
+            Type::Voicemail => Self::Voicemail,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// The kinds of number codes may be sent to (`SMS_ALLOWED_NUMBER_TYPES`). The default allows
+/// mobiles, fixed-line-or-mobile numbers (all of North America), landlines and VoIP numbers, and
+/// refuses premium-rate, shared-cost, toll-free, UAN, pager, voicemail and personal numbers — the
+/// ranges SMS pumping uses — and numbers libphonenumber does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberTypePolicy(BTreeSet<NumberType>);
+
+impl Default for NumberTypePolicy {
+    fn default() -> Self {
+        Self(BTreeSet::from([
+            NumberType::Mobile,
+            NumberType::FixedLineOrMobile,
+            NumberType::FixedLine,
+            NumberType::Voip,
+        ]))
+    }
+}
+
+impl NumberTypePolicy {
+    /// Parses `mobile,fixed_line_or_mobile` (names from [`NumberType::name`]).
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut types = BTreeSet::new();
+        for name in list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
+            let kind = NumberType::ALL
+                .into_iter()
+                .find(|kind| kind.name().eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    format!(
+                        "`{}` is not a number type (known: {})",
+                        name.chars().take(24).collect::<String>(),
+                        NumberType::ALL.map(NumberType::name).join(", ")
+                    )
+                })?;
+            types.insert(kind);
+        }
+        if types.is_empty() {
+            return Err("lists no number type".to_owned());
+        }
+        Ok(Self(types))
+    }
+
+    /// The kind of `phone` if it may receive codes, else `Err` with its kind.
+    pub fn check(&self, phone: &PhoneNumber) -> Result<NumberType, NumberType> {
+        let kind = NumberType::of(phone);
+        if self.0.contains(&kind) {
+            Ok(kind)
+        } else {
+            Err(kind)
+        }
     }
 }
 
@@ -291,17 +424,62 @@ mod tests {
     }
 
     #[test]
-    fn pruning_keeps_only_what_can_still_lock() {
-        let policy = LockoutPolicy {
-            threshold: 2,
-            window_seconds: 100,
-        };
+    fn premium_rate_and_other_non_personal_numbers_get_no_code_by_default() {
+        let number = |text: &str| PhoneNumber::parse(text).unwrap();
+        let policy = NumberTypePolicy::default();
+        // Mobiles and North America's fixed-line-or-mobile numbers still work.
         assert_eq!(
-            prune_failures(&[1, 50, 60, 70, 80], 120, policy),
-            vec![50, 60, 70, 80]
+            policy.check(&number("+447400123456")),
+            Ok(NumberType::Mobile)
         );
-        assert_eq!(prune_failures(&[1, 5, 10, 150], 205, policy), vec![10, 150]);
-        assert_eq!(prune_failures(&[1, 5], 300, policy), Vec::<u64>::new());
+        assert_eq!(
+            policy.check(&number("+12025550123")),
+            Ok(NumberType::FixedLineOrMobile)
+        );
+        assert_eq!(
+            policy.check(&number("+12065550100")),
+            Ok(NumberType::FixedLineOrMobile)
+        );
+        // GB premium rate (09…), toll free (0800…), personal (070…), UAN (055…), pager (076…);
+        // shared cost (French 0884…).
+        assert_eq!(
+            policy.check(&number("+449098790000")),
+            Err(NumberType::PremiumRate)
+        );
+        assert_eq!(
+            policy.check(&number("+448001234567")),
+            Err(NumberType::TollFree)
+        );
+        assert_eq!(
+            policy.check(&number("+447012345678")),
+            Err(NumberType::PersonalNumber)
+        );
+        assert_eq!(policy.check(&number("+445512345678")), Err(NumberType::Uan));
+        assert_eq!(
+            policy.check(&number("+33884012345")),
+            Err(NumberType::SharedCost)
+        );
+        assert_eq!(
+            policy.check(&number("+447640123456")),
+            Err(NumberType::Pager)
+        );
+        // US toll free, and a number no plan knows.
+        assert_eq!(
+            policy.check(&number("+18005550123")),
+            Err(NumberType::TollFree)
+        );
+        assert_eq!(
+            policy.check(&number("+15555550100")),
+            Err(NumberType::Unknown)
+        );
+        // SMS_ALLOWED_NUMBER_TYPES changes the set.
+        let mobile_only = NumberTypePolicy::parse("Mobile").unwrap();
+        assert!(mobile_only.check(&number("+12025550123")).is_err());
+        assert!(mobile_only.check(&number("+447400123456")).is_ok());
+        let with_toll_free = NumberTypePolicy::parse("mobile, toll_free").unwrap();
+        assert!(with_toll_free.check(&number("+18005550123")).is_ok());
+        assert!(NumberTypePolicy::parse("mobile,premium").is_err());
+        assert!(NumberTypePolicy::parse(" , ").is_err());
     }
 
     #[test]

@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use crate::Error;
-use crate::abuse::{CountryAllowList, LockoutPolicy, SendLimits};
+use crate::abuse::{CountryAllowList, LockoutPolicy, NumberTypePolicy, SendLimits};
 use crate::captcha::{CaptchaConfig, CaptchaProvider, Expectations, Secret, SecretSource};
 use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep};
 use crate::legacy::{DEFAULT_USER_QUERY, LegacySourceConfig, MigrationConfig, MigrationSettings};
 use crate::otp::{LENGTH_RANGE, OtpPolicy};
 use crate::preauth::{DEFAULT_DENY_MESSAGE, PreAuthPolicy};
+use crate::seal::SealKey;
 use crate::state::{FailureMode, StateConfig};
 
 /// Every variable a deployment sets for the functions, in the order the README lists them. The
@@ -34,6 +35,9 @@ pub const VARIABLES: &[&str] = &[
     "SMS_TIMEOUT_MS",
     "PHONE_HINT",
     "PHONE_HINT_SECRET",
+    "PHONE_HINT_SECRET_ARN",
+    "SEAL_KEY",
+    "SEAL_KEY_ARN",
     "CAPTCHA_PROVIDER",
     "CAPTCHA_MAX_ATTEMPTS",
     "CAPTCHA_TTL_SECONDS",
@@ -50,6 +54,7 @@ pub const VARIABLES: &[&str] = &[
     "PREAUTH_REQUIRE_VERIFIED_PHONE",
     "PREAUTH_REQUIRED_VALIDATION_KEYS",
     "PREAUTH_DENY_MESSAGE",
+    "PREAUTH_MIGRATION_CLIENT_IDS",
     "LEGACY_SOURCE",
     "LEGACY_HTTP_URL",
     "LEGACY_HTTP_TOKEN",
@@ -59,8 +64,10 @@ pub const VARIABLES: &[&str] = &[
     "LEGACY_DATABASE_CA_FILE",
     "LEGACY_USER_QUERY",
     "LEGACY_TIMEOUT_MS",
+    "LEGACY_DUMMY_HASH",
     "MIGRATION_MARK_VERIFIED",
     "MIGRATION_ENABLE_SMS_MFA",
+    "MIGRATION_CUSTOM_ATTRIBUTES",
     "STATE_TABLE",
     "STATE_FAILURE_MODE",
     "STATE_TIMEOUT_MS",
@@ -68,6 +75,7 @@ pub const VARIABLES: &[&str] = &[
     "SMS_MAX_PER_HOUR",
     "SMS_MAX_PER_DAY",
     "SMS_ALLOWED_COUNTRIES",
+    "SMS_ALLOWED_NUMBER_TYPES",
     "LOCKOUT_THRESHOLD",
     "LOCKOUT_WINDOW_SECONDS",
 ];
@@ -76,6 +84,8 @@ pub const VARIABLES: &[&str] = &[
 /// uses them, and each trigger's own settings with that trigger. Every other variable goes to
 /// every function.
 pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
+    ("PHONE_HINT_SECRET", "create-auth-challenge"),
+    ("PHONE_HINT_SECRET_ARN", "create-auth-challenge"),
     ("CAPTCHA_SECRET", "verify-auth-challenge"),
     ("CAPTCHA_SECRET_ARN", "verify-auth-challenge"),
     ("PREAUTH_ALLOWED_CLIENT_IDS", "pre-authentication"),
@@ -83,6 +93,7 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("PREAUTH_REQUIRE_VERIFIED_PHONE", "pre-authentication"),
     ("PREAUTH_REQUIRED_VALIDATION_KEYS", "pre-authentication"),
     ("PREAUTH_DENY_MESSAGE", "pre-authentication"),
+    ("PREAUTH_MIGRATION_CLIENT_IDS", "pre-authentication"),
     ("LEGACY_SOURCE", "user-migration"),
     ("LEGACY_HTTP_URL", "user-migration"),
     ("LEGACY_HTTP_TOKEN", "user-migration"),
@@ -92,8 +103,23 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("LEGACY_DATABASE_CA_FILE", "user-migration"),
     ("LEGACY_USER_QUERY", "user-migration"),
     ("LEGACY_TIMEOUT_MS", "user-migration"),
+    ("LEGACY_DUMMY_HASH", "user-migration"),
     ("MIGRATION_MARK_VERIFIED", "user-migration"),
     ("MIGRATION_ENABLE_SMS_MFA", "user-migration"),
+    ("MIGRATION_CUSTOM_ATTRIBUTES", "user-migration"),
+];
+
+/// Variables that go to several functions but not to all: the seal key only to the two that make
+/// and check seals.
+pub const SHARED_BY: &[(&str, &[&str])] = &[
+    (
+        "SEAL_KEY",
+        &["create-auth-challenge", "verify-auth-challenge"],
+    ),
+    (
+        "SEAL_KEY_ARN",
+        &["create-auth-challenge", "verify-auth-challenge"],
+    ),
 ];
 
 /// The variables a deployment sets on the function built from `binary`, in [`VARIABLES`] order.
@@ -106,12 +132,27 @@ pub fn variables_for(binary: &str) -> Vec<&'static str> {
                 .iter()
                 .find(|(scoped, _)| scoped == variable)
                 .is_none_or(|(_, function)| *function == binary)
+                && SHARED_BY
+                    .iter()
+                    .find(|(shared, _)| shared == variable)
+                    .is_none_or(|(_, functions)| functions.contains(&binary))
         })
         .collect()
 }
 
-/// Variables [`Config`] reads that the Lambda service sets, not the deployment.
-pub const RUNTIME_VARIABLES: &[&str] = &["AWS_EXECUTION_ENV"];
+/// Variables [`Config`] reads that the Lambda service sets, not the deployment: any of them means
+/// the function runs on AWS Lambda (`AWS_EXECUTION_ENV` is not set on the OS-only runtimes such
+/// as `provided.al2023`; the others are, for every runtime).
+pub const RUNTIME_VARIABLES: &[&str] = &[
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "AWS_EXECUTION_ENV",
+];
+
+/// Set only by the local tool (`local-cognito`) for the trigger processes it runs: the one place
+/// where a Lambda-like environment may use the `console` sender. Never set it in a deployment.
+pub const LOCAL_TOOL_MARKER: &str = "LOCAL_COGNITO_TOOL";
 
 /// Which SMS provider sends the codes (`SMS_PROVIDER`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,11 +245,11 @@ pub enum PhoneHint {
     None,
     /// `maskedPhone` = `+*******` and the last four digits of the user's `phone_number` (verified
     /// or not). For unknown users and users without any phone number, the digits come from a
-    /// keyed hash of the user name with this secret (`PHONE_HINT_SECRET`), stable across attempts
-    /// and unguessable without the secret.
+    /// keyed hash of the user name with this secret (`PHONE_HINT_SECRET` or
+    /// `PHONE_HINT_SECRET_ARN`), stable across attempts and unguessable without the secret.
     LastFour {
         /// The key for the stand-in digits.
-        secret: String,
+        secret: SecretSource,
     },
 }
 
@@ -261,6 +302,10 @@ pub struct Config {
     pub lockout: LockoutPolicy,
     /// `SMS_ALLOWED_COUNTRIES`: only numbers of these countries receive codes (any when `None`).
     pub allowed_countries: Option<CountryAllowList>,
+    /// `SMS_ALLOWED_NUMBER_TYPES`: the kinds of number (by libphonenumber) that receive codes.
+    pub allowed_number_types: NumberTypePolicy,
+    /// `SEAL_KEY` / `SEAL_KEY_ARN`: the key of seals and phone digests (unkeyed when `None`).
+    pub seal_key: Option<SecretSource>,
 }
 
 impl Config {
@@ -300,10 +345,10 @@ impl Config {
                 origination_number: env.get("SMS_ORIGINATION_NUMBER"),
             },
             Some("console") => {
-                if env
-                    .get("AWS_EXECUTION_ENV")
-                    .is_some_and(|value| value.starts_with("AWS_Lambda"))
-                {
+                let on_lambda = RUNTIME_VARIABLES
+                    .iter()
+                    .any(|variable| env.get(variable).is_some());
+                if on_lambda && env.get(LOCAL_TOOL_MARKER).as_deref() != Some("1") {
                     return Err(Error::config(
                         "SMS_PROVIDER",
                         "`console` prints codes to the function's logs and is refused on AWS Lambda",
@@ -337,23 +382,27 @@ impl Config {
         }
         let phone_hint = match env.get("PHONE_HINT").as_deref() {
             None | Some("none") => PhoneHint::None,
-            Some("last4") => match env.get("PHONE_HINT_SECRET") {
-                Some(secret) if secret.len() >= 32 => PhoneHint::LastFour { secret },
-                Some(_) => {
+            Some("last4") => match env.secret("PHONE_HINT_SECRET", "PHONE_HINT_SECRET_ARN")? {
+                Some(SecretSource::Value(secret)) if secret.expose().len() < 32 => {
                     return Err(Error::config(
                         "PHONE_HINT_SECRET",
                         "must be at least 32 characters",
                     ));
                 }
+                Some(secret) => PhoneHint::LastFour { secret },
                 None => {
                     return Err(Error::config(
                         "PHONE_HINT_SECRET",
-                        "is required when PHONE_HINT=last4 (without it, unknown users could be told apart)",
+                        "is required when PHONE_HINT=last4 (or PHONE_HINT_SECRET_ARN; without it, unknown users could be told apart)",
                     ));
                 }
             },
             Some(_) => return Err(Error::config("PHONE_HINT", "must be none or last4")),
         };
+        let seal_key = env.secret("SEAL_KEY", "SEAL_KEY_ARN")?;
+        if let Some(SecretSource::Value(key)) = &seal_key {
+            SealKey::new(key.expose()).map_err(|reason| Error::config("SEAL_KEY", reason))?;
+        }
         let attempts = AttemptLimits {
             default: max_attempts,
             captcha: env.number("CAPTCHA_MAX_ATTEMPTS", max_attempts, 1..=10)?,
@@ -396,6 +445,11 @@ impl Config {
             ),
             None => None,
         };
+        let allowed_number_types = match env.get("SMS_ALLOWED_NUMBER_TYPES") {
+            Some(list) => NumberTypePolicy::parse(&list)
+                .map_err(|reason| Error::config("SMS_ALLOWED_NUMBER_TYPES", reason))?,
+            None => NumberTypePolicy::default(),
+        };
         Ok(Self {
             flow,
             attempts,
@@ -416,7 +470,25 @@ impl Config {
             send_limits,
             lockout,
             allowed_countries,
+            allowed_number_types,
+            seal_key,
         })
+    }
+
+    /// The seal key as configured. A `SEAL_KEY_ARN` must have been read first
+    /// ([`crate::secrets::resolve_trigger_secrets`], at cold start): until then it is an error,
+    /// never a silent fall back to unkeyed seals.
+    pub fn seal_key(&self) -> Result<SealKey, Error> {
+        match &self.seal_key {
+            None => Ok(SealKey::none()),
+            Some(SecretSource::Value(key)) => {
+                SealKey::new(key.expose()).map_err(|reason| Error::config("SEAL_KEY", reason))
+            }
+            Some(SecretSource::SecretsManager { variable, .. }) => Err(Error::config(
+                variable,
+                "the secret was not read at cold start",
+            )),
+        }
     }
 }
 
@@ -638,8 +710,12 @@ impl Env<'_> {
                 "must be one line of at most 200 characters",
             ));
         }
+        let migration_client_ids = self
+            .list("PREAUTH_MIGRATION_CLIENT_IDS")
+            .unwrap_or_default();
         Ok(PreAuthPolicy {
             allowed_client_ids,
+            migration_client_ids,
             blocked_attribute: self.get("PREAUTH_BLOCKED_ATTRIBUTE"),
             require_verified_phone: self.flag("PREAUTH_REQUIRE_VERIFIED_PHONE")?,
             required_validation_keys: self
@@ -724,10 +800,28 @@ impl Env<'_> {
                 }
             }
         }
+        let custom_attributes = self.list("MIGRATION_CUSTOM_ATTRIBUTES").unwrap_or_default();
+        if let Some(bad) = custom_attributes.iter().find(|name| {
+            name.len() <= "custom:".len()
+                || !name.starts_with("custom:")
+                || name.chars().any(|c| c.is_whitespace() || c.is_control())
+        }) {
+            return Err(Error::config(
+                "MIGRATION_CUSTOM_ATTRIBUTES",
+                format!(
+                    "lists `{}`: only custom: attribute names, comma-separated",
+                    bad.chars().take(40).collect::<String>()
+                ),
+            ));
+        }
         Ok(Some(MigrationConfig {
             source,
             timeout: Duration::from_millis(self.number("LEGACY_TIMEOUT_MS", 3_000, 500..=4_000)?),
-            settings,
+            settings: MigrationSettings {
+                custom_attributes,
+                ..settings
+            },
+            dummy_hash: self.get("LEGACY_DUMMY_HASH"),
         }))
     }
 
@@ -971,9 +1065,135 @@ mod tests {
         assert_eq!(
             variable_of(config(&[
                 ("SMS_PROVIDER", "console"),
-                ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
+                ("AWS_EXECUTION_ENV", "AWS_Lambda_java21")
             ])),
             "SMS_PROVIDER"
+        );
+        // What Lambda really sets for a function on provided.al2023: no AWS_EXECUTION_ENV.
+        let lambda = [
+            ("SMS_PROVIDER", "console"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "cognito-create-auth-challenge"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "/aws/lambda/cognito-create-auth-challenge",
+            ),
+            (
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/12/01/[$LATEST]0123456789abcdef",
+            ),
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+            ("LAMBDA_TASK_ROOT", "/var/task"),
+            ("LAMBDA_RUNTIME_DIR", "/var/runtime"),
+            ("_HANDLER", "bootstrap"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("TZ", ":UTC"),
+        ];
+        assert_eq!(variable_of(config(&lambda)), "SMS_PROVIDER");
+        // Each of the variables alone gives Lambda away.
+        for variable in RUNTIME_VARIABLES {
+            assert_eq!(
+                variable_of(config(&[("SMS_PROVIDER", "console"), (variable, "x")])),
+                "SMS_PROVIDER",
+                "{variable}"
+            );
+        }
+        // Only the local tool's marker, exactly, lets a Lambda-like environment print codes.
+        let mut local = lambda.to_vec();
+        local.push((LOCAL_TOOL_MARKER, "1"));
+        assert!(config(&local).is_ok());
+        let mut almost = lambda.to_vec();
+        almost.push((LOCAL_TOOL_MARKER, "true"));
+        assert_eq!(variable_of(config(&almost)), "SMS_PROVIDER");
+    }
+
+    #[test]
+    fn the_seal_key_is_long_or_read_from_secrets_manager() {
+        assert!(!config(&[]).unwrap().seal_key().unwrap().is_keyed());
+        assert_eq!(variable_of(config(&[("SEAL_KEY", "short")])), "SEAL_KEY");
+        let keyed = config(&[("SEAL_KEY", &"k".repeat(32))]).unwrap();
+        assert!(keyed.seal_key().unwrap().is_keyed());
+        let arn = config(&[(
+            "SEAL_KEY_ARN",
+            "arn:aws:secretsmanager:us-east-1:1:secret:seal-AbCdEf",
+        )])
+        .unwrap();
+        // An ARN not yet read is an error, never unkeyed seals.
+        assert!(matches!(
+            arn.seal_key(),
+            Err(Error::Config {
+                variable: "SEAL_KEY_ARN",
+                ..
+            })
+        ));
+        assert_eq!(
+            variable_of(config(&[
+                ("SEAL_KEY", &"k".repeat(32)),
+                (
+                    "SEAL_KEY_ARN",
+                    "arn:aws:secretsmanager:us-east-1:1:secret:x"
+                )
+            ])),
+            "SEAL_KEY_ARN"
+        );
+        assert!(!format!("{keyed:?}").contains("kkkk"));
+    }
+
+    #[test]
+    fn new_security_settings_are_checked() {
+        let hint = config(&[
+            ("PHONE_HINT", "last4"),
+            (
+                "PHONE_HINT_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:1:secret:hint-AbCdEf",
+            ),
+        ])
+        .unwrap();
+        assert!(matches!(
+            hint.phone_hint,
+            PhoneHint::LastFour {
+                secret: SecretSource::SecretsManager { .. }
+            }
+        ));
+        assert_eq!(
+            variable_of(config(&[("SMS_ALLOWED_NUMBER_TYPES", "mobile,premium")])),
+            "SMS_ALLOWED_NUMBER_TYPES"
+        );
+        assert_eq!(
+            config(&[]).unwrap().allowed_number_types,
+            NumberTypePolicy::default()
+        );
+        let legacy = [
+            ("LEGACY_SOURCE", "http"),
+            ("LEGACY_HTTP_URL", "https://legacy.example.com/auth"),
+        ];
+        for bad in ["role", "custom:", "custom:a b"] {
+            let mut vars = legacy.to_vec();
+            vars.push(("MIGRATION_CUSTOM_ATTRIBUTES", bad));
+            assert_eq!(
+                variable_of(config(&vars)),
+                "MIGRATION_CUSTOM_ATTRIBUTES",
+                "{bad}"
+            );
+        }
+        let mut vars = legacy.to_vec();
+        vars.push(("MIGRATION_CUSTOM_ATTRIBUTES", "custom:tier, custom:plan"));
+        vars.push(("LEGACY_DUMMY_HASH", "$2b$12$abc"));
+        let migration = config(&vars).unwrap().migration.unwrap();
+        assert_eq!(
+            migration.settings.custom_attributes,
+            vec!["custom:tier".to_owned(), "custom:plan".to_owned()]
+        );
+        assert_eq!(migration.dummy_hash.as_deref(), Some("$2b$12$abc"));
+        assert_eq!(
+            config(&[("PREAUTH_MIGRATION_CLIENT_IDS", "m1, m2")])
+                .unwrap()
+                .preauth
+                .migration_client_ids,
+            vec!["m1".to_owned(), "m2".to_owned()]
         );
     }
 
@@ -1076,6 +1296,7 @@ mod tests {
                 require_verified_phone: true,
                 required_validation_keys: vec!["deviceId".into()],
                 deny_message: "Ask support.".into(),
+                migration_client_ids: vec![],
             }
         );
         for (name, value) in [
@@ -1120,7 +1341,8 @@ mod tests {
             MigrationSettings {
                 mark_email_verified: true,
                 mark_phone_verified: false,
-                enable_sms_mfa: true
+                enable_sms_mfa: true,
+                custom_attributes: vec![],
             }
         );
         assert_eq!(http.timeout, Duration::from_millis(3_000));

@@ -4,7 +4,7 @@
 //!   (rejection sampling, no modulo bias).
 //! - The plain code goes into the SMS body and nowhere else. What Cognito carries between rounds
 //!   (`challengeMetadata`, `privateChallengeParameters`) is an [`OtpSeal`]: the issue time, a random
-//!   salt and a SHA-256 digest over both, the pool id and the code.
+//!   salt and a digest over both, the step, the pool, the user and the code (see [`crate::seal`]).
 //! - [`OtpSeal::check`] parses the untrusted answer strictly, compares digests in constant time and
 //!   refuses expired seals.
 //!
@@ -15,7 +15,7 @@
 use std::fmt;
 
 use crate::Error;
-use crate::seal::Seal;
+use crate::seal::{Seal, SealBinding, SealKey};
 
 /// Answers longer than this are refused before any work is done on them.
 pub const MAX_ANSWER_BYTES: usize = 64;
@@ -40,12 +40,11 @@ impl OtpCode {
         let mut buffer = [0u8; 16];
         while code.len() < length {
             random_bytes(&mut buffer)?;
-            // 250 is the largest multiple of 10 below 256: bytes from 250 up are dropped.
-            for byte in buffer.iter().copied().filter(|&byte| byte < 250) {
+            for digit in buffer.iter().filter_map(|&byte| digit_for_byte(byte)) {
                 if code.len() == length {
                     break;
                 }
-                code.push(char::from(b'0' + byte % 10));
+                code.push(char::from(b'0' + digit));
             }
         }
         Ok(Self(code))
@@ -61,6 +60,13 @@ impl OtpCode {
     pub fn different(&self) -> Self {
         Self(wrong_answer_for(&self.0))
     }
+}
+
+/// The digit a random byte stands for, or `None` for a byte that must be drawn again: 250 is the
+/// largest multiple of 10 below 256, so bytes from 250 up are dropped and every digit comes from
+/// exactly 25 byte values (no modulo bias).
+fn digit_for_byte(byte: u8) -> Option<u8> {
+    (byte < 250).then_some(byte % 10)
 }
 
 /// A well-formed answer that differs from `code` in every digit (each digit plus one, modulo
@@ -103,13 +109,28 @@ pub enum OtpCheck {
 #[derive(Clone, PartialEq, Eq)]
 pub struct OtpSeal(Seal);
 
-/// The seal domain of SMS codes.
-const DOMAIN: &[u8] = b"cognito-sms-otp/v1\0";
+/// The seal domain of SMS codes: the step they belong to.
+const DOMAIN: &[u8] = b"cognito-step/SMS_OTP/v2\0";
 
 impl OtpSeal {
-    /// Seals `code`, issued at `issued_at` (Unix seconds) for the pool `pool_id`.
-    pub fn new(code: &OtpCode, issued_at: u64, pool_id: &str) -> Result<Self, Error> {
-        Seal::new(DOMAIN, code.expose().as_bytes(), issued_at, pool_id).map(Self)
+    /// Seals `code` for `binding` (pool and user), issued at `issued_at` (Unix seconds).
+    pub fn new(
+        key: &SealKey,
+        code: &OtpCode,
+        issued_at: u64,
+        binding: SealBinding<'_>,
+    ) -> Result<Self, Error> {
+        Seal::new(key, DOMAIN, binding, code.expose().as_bytes(), issued_at).map(Self)
+    }
+
+    /// Whether the seal was made with a key.
+    pub fn is_keyed(&self) -> bool {
+        self.0.is_keyed()
+    }
+
+    /// A short stable name of the code for state keys ([`Seal::id`]).
+    pub fn id(&self) -> String {
+        self.0.id()
     }
 
     /// When the code was issued (Unix seconds).
@@ -117,7 +138,7 @@ impl OtpSeal {
         self.0.issued_at()
     }
 
-    /// Text form for Cognito: `v1.<issued_at>.<salt>.<digest>` (base64url).
+    /// Text form for Cognito: `v2.<issued_at>.<salt>.<digest>` (base64url; `v2k` when keyed).
     pub fn encode(&self) -> String {
         self.0.encode()
     }
@@ -127,15 +148,23 @@ impl OtpSeal {
         Seal::decode(text).map(Self)
     }
 
-    /// Checks an untrusted answer at time `now` (Unix seconds).
-    pub fn check(&self, answer: &str, policy: OtpPolicy, now: u64, pool_id: &str) -> OtpCheck {
+    /// Checks an untrusted answer at time `now` (Unix seconds), for `binding` (the pool and user
+    /// of the event being answered: a code sealed for anyone else is wrong).
+    pub fn check(
+        &self,
+        key: &SealKey,
+        answer: &str,
+        policy: OtpPolicy,
+        now: u64,
+        binding: SealBinding<'_>,
+    ) -> OtpCheck {
         if !self.is_fresh(policy.ttl_seconds, now) {
             return OtpCheck::Expired;
         }
         let Some(answer) = normalize_answer(answer, policy.length) else {
             return OtpCheck::Malformed;
         };
-        if self.0.matches(DOMAIN, answer.as_bytes(), pool_id) {
+        if self.0.matches(key, DOMAIN, binding, answer.as_bytes()) {
             OtpCheck::Correct
         } else {
             OtpCheck::Wrong
@@ -173,7 +202,10 @@ mod tests {
         length: 6,
         ttl_seconds: 300,
     };
-    const POOL: &str = "us-east-1_Example";
+    const ALICE: SealBinding<'static> = SealBinding {
+        pool_id: "us-east-1_Example",
+        user: "name:alice",
+    };
 
     #[test]
     fn codes_have_the_requested_length_and_only_digits() {
@@ -185,16 +217,32 @@ mod tests {
     }
 
     #[test]
+    fn every_digit_comes_from_exactly_25_byte_values() {
+        // The whole mapping, not a sample: plain `byte % 10` would give 0..=5 from 26 values.
+        let mut sources = [0u32; 10];
+        for byte in 0..=u8::MAX {
+            match digit_for_byte(byte) {
+                Some(digit) => sources[usize::from(digit)] += 1,
+                None => assert!(byte >= 250, "byte {byte} dropped"),
+            }
+        }
+        assert_eq!(sources, [25; 10]);
+        assert_eq!((250..=u8::MAX).filter_map(digit_for_byte).count(), 0);
+    }
+
+    #[test]
     fn every_digit_is_equally_likely() {
-        // 60,000 digits: each of the ten should appear 6,000 times. A chi-square statistic above
-        // 40 (9 degrees of freedom) has probability below 1e-5 for a uniform source.
+        // 600,000 digits: each of the ten should appear 60,000 times. A chi-square statistic
+        // above 40 (9 degrees of freedom) has probability below 1e-5 for a uniform source, while
+        // the bias of plain `byte % 10` (26/256 against 25/256) gives about 220 at this size: the
+        // test has the power to see it.
         let mut counts = [0u32; 10];
-        for _ in 0..6_000 {
+        for _ in 0..60_000 {
             for digit in OtpCode::generate(10).unwrap().expose().bytes() {
                 counts[usize::from(digit - b'0')] += 1;
             }
         }
-        let expected = 6_000.0;
+        let expected = 60_000.0;
         let chi_square: f64 = counts
             .iter()
             .map(|&count| (f64::from(count) - expected).powi(2) / expected)
@@ -208,45 +256,68 @@ mod tests {
     #[test]
     fn the_right_code_passes_in_time() {
         let code = OtpCode::generate(6).unwrap();
-        let seal = OtpSeal::new(&code, 1_000, POOL).unwrap();
+        let seal = OtpSeal::new(&SealKey::none(), &code, 1_000, ALICE).unwrap();
         assert_eq!(
-            seal.check(code.expose(), POLICY, 1_000, POOL),
+            seal.check(&SealKey::none(), code.expose(), POLICY, 1_000, ALICE),
             OtpCheck::Correct
         );
         assert_eq!(
-            seal.check(code.expose(), POLICY, 1_300, POOL),
+            seal.check(&SealKey::none(), code.expose(), POLICY, 1_300, ALICE),
             OtpCheck::Correct
         );
         let padded = format!("  {}\n", code.expose());
-        assert_eq!(seal.check(&padded, POLICY, 1_001, POOL), OtpCheck::Correct);
+        assert_eq!(
+            seal.check(&SealKey::none(), &padded, POLICY, 1_001, ALICE),
+            OtpCheck::Correct
+        );
     }
 
     #[test]
     fn a_wrong_code_fails() {
         let code = OtpCode::generate(6).unwrap();
-        let seal = OtpSeal::new(&code, 1_000, POOL).unwrap();
+        let seal = OtpSeal::new(&SealKey::none(), &code, 1_000, ALICE).unwrap();
         assert_eq!(
-            seal.check(code.different().expose(), POLICY, 1_000, POOL),
+            seal.check(
+                &SealKey::none(),
+                code.different().expose(),
+                POLICY,
+                1_000,
+                ALICE
+            ),
             OtpCheck::Wrong
         );
-        // The same code for another pool does not pass.
-        assert_eq!(
-            seal.check(code.expose(), POLICY, 1_000, "us-east-1_Other"),
-            OtpCheck::Wrong
-        );
+        // The same code for another pool, another user or under a key does not pass.
+        let other_pool = SealBinding {
+            pool_id: "us-east-1_Other",
+            ..ALICE
+        };
+        let capital = SealBinding {
+            user: "name:Alice",
+            ..ALICE
+        };
+        for (key, binding) in [
+            (SealKey::none(), other_pool),
+            (SealKey::none(), capital),
+            (SealKey::new(&"k".repeat(32)).unwrap(), ALICE),
+        ] {
+            assert_eq!(
+                seal.check(&key, code.expose(), POLICY, 1_000, binding),
+                OtpCheck::Wrong
+            );
+        }
     }
 
     #[test]
     fn an_old_code_expires() {
         let code = OtpCode::generate(6).unwrap();
-        let seal = OtpSeal::new(&code, 1_000, POOL).unwrap();
+        let seal = OtpSeal::new(&SealKey::none(), &code, 1_000, ALICE).unwrap();
         assert_eq!(
-            seal.check(code.expose(), POLICY, 1_301, POOL),
+            seal.check(&SealKey::none(), code.expose(), POLICY, 1_301, ALICE),
             OtpCheck::Expired
         );
         // Issued far in the future: a forged or skewed seal is not honoured.
         assert_eq!(
-            seal.check(code.expose(), POLICY, 900, POOL),
+            seal.check(&SealKey::none(), code.expose(), POLICY, 900, ALICE),
             OtpCheck::Expired
         );
     }
@@ -254,7 +325,7 @@ mod tests {
     #[test]
     fn odd_answers_are_malformed_not_panics() {
         let code = OtpCode::generate(6).unwrap();
-        let seal = OtpSeal::new(&code, 1_000, POOL).unwrap();
+        let seal = OtpSeal::new(&SealKey::none(), &code, 1_000, ALICE).unwrap();
         let huge = "9".repeat(1 << 20);
         let long_code = format!("{}0", code.expose());
         for answer in [
@@ -268,7 +339,7 @@ mod tests {
             huge.as_str(),
         ] {
             assert_eq!(
-                seal.check(answer, POLICY, 1_000, POOL),
+                seal.check(&SealKey::none(), answer, POLICY, 1_000, ALICE),
                 OtpCheck::Malformed,
                 "{answer:.20}"
             );
@@ -277,13 +348,20 @@ mod tests {
 
     #[test]
     fn seals_round_trip_and_reject_garbage() {
-        let seal = OtpSeal::new(&OtpCode::generate(6).unwrap(), 1_732_233_600, POOL).unwrap();
+        let seal = OtpSeal::new(
+            &SealKey::none(),
+            &OtpCode::generate(6).unwrap(),
+            1_732_233_600,
+            ALICE,
+        )
+        .unwrap();
         let text = seal.encode();
         assert_eq!(OtpSeal::decode(&text), Some(seal));
         for garbage in [
             "",
             "v1",
             "v2.1.AAAA.AAAA",
+            "v1.1.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
             "v1.x.AAAAAAAAAAAAAAAAAAAAAA.AAAA",
             &format!("{text}.extra"),
         ] {
@@ -294,7 +372,7 @@ mod tests {
     #[test]
     fn seals_and_debug_output_never_contain_the_code() {
         let code = OtpCode::generate(10).unwrap();
-        let seal = OtpSeal::new(&code, 1_000, POOL).unwrap();
+        let seal = OtpSeal::new(&SealKey::none(), &code, 1_000, ALICE).unwrap();
         assert!(!seal.encode().contains(code.expose()));
         assert!(!format!("{seal:?}{code:?}").contains(code.expose()));
     }

@@ -51,6 +51,34 @@ pub async fn resolve(source: &SecretSource, plain_variable: &'static str) -> Res
     }
 }
 
+/// Reads, once at cold start, the secrets Create and Verify use that a `…_ARN` variable names
+/// (`SEAL_KEY_ARN`, `PHONE_HINT_SECRET_ARN`), and puts their values in `config`, checked as the
+/// plain variables are.
+pub async fn resolve_trigger_secrets(config: &mut crate::config::Config) -> Result<(), Error> {
+    if let Some(source @ SecretSource::SecretsManager { .. }) = &config.seal_key {
+        let key = resolve(source, "SEAL_KEY").await?;
+        crate::seal::SealKey::new(key.expose())
+            .map_err(|reason| Error::config("SEAL_KEY_ARN", format!("the secret {reason}")))?;
+        config.seal_key = Some(SecretSource::Value(key));
+    }
+    if let crate::config::PhoneHint::LastFour {
+        secret: source @ SecretSource::SecretsManager { .. },
+    } = &config.phone_hint
+    {
+        let secret = resolve(source, "PHONE_HINT_SECRET").await?;
+        if secret.expose().len() < 32 {
+            return Err(Error::config(
+                "PHONE_HINT_SECRET_ARN",
+                "the secret must be at least 32 characters",
+            ));
+        }
+        config.phone_hint = crate::config::PhoneHint::LastFour {
+            secret: SecretSource::Value(secret),
+        };
+    }
+    Ok(())
+}
+
 /// The secret in a `SecretString`: the `key` of a JSON object, or the whole text otherwise.
 fn select(text: &str, key: &str) -> Option<Secret> {
     match serde_json::from_str::<serde_json::Value>(text) {

@@ -113,6 +113,34 @@ async fn verify_answer(raw: Value) -> Option<bool> {
 }
 
 #[tokio::test]
+async fn verify_refuses_a_code_sealed_for_another_user_or_pool() {
+    // The sample's code is alice's. On a case-sensitive pool `Alice` is another user (another
+    // sub), and whoever gets alice's seal into their own sign-in still cannot pass with it.
+    for (name, sub) in [
+        ("Alice", "7c1d9e2f-0a4b-4c6d-8e0f-1a2b3c4d5e6f"),
+        ("alice", "7c1d9e2f-0a4b-4c6d-8e0f-1a2b3c4d5e6f"),
+    ] {
+        let mut raw = fixture("verify-auth-challenge/right-code.json");
+        raw["userName"] = json!(name);
+        raw["request"]["userAttributes"]["sub"] = json!(sub);
+        assert_eq!(verify_answer(raw).await, Some(false), "{name}");
+    }
+    let mut raw = fixture("verify-auth-challenge/right-code.json");
+    raw["userPoolId"] = json!("us-east-1_OTHER");
+    assert_eq!(verify_answer(raw).await, Some(false));
+    // The same holds for the image CAPTCHA.
+    let verify =
+        VerifyAuthChallenge::new(&config_with(&[("AUTH_FLOW", "captcha,sms_otp")]), None).unwrap();
+    let mut raw = fixture("verify-auth-challenge/captcha-image-right.json");
+    raw["request"]["userAttributes"]["sub"] = json!("7c1d9e2f-0a4b-4c6d-8e0f-1a2b3c4d5e6f");
+    let answered = verify.invoke(raw, SEALED_AT + 10).await.unwrap();
+    assert_eq!(answered.response.answer_correct, Some(false));
+    // And the seal itself names its user: the untouched sample still passes.
+    let raw = fixture("verify-auth-challenge/right-code.json");
+    assert_eq!(verify_answer(raw).await, Some(true));
+}
+
+#[tokio::test]
 async fn verify_refuses_a_real_seal_for_an_unknown_user() {
     let mut raw = fixture("verify-auth-challenge/right-code.json");
     raw["request"]["userNotFound"] = json!(true);
@@ -155,7 +183,8 @@ async fn create_then_verify_accepts_only_the_sent_code() {
     let create = CreateAuthChallenge::new(
         &config,
         Arc::new(ConsoleSender::new(Box::new(inbox.clone()))),
-    );
+    )
+    .unwrap();
     let verify = VerifyAuthChallenge::new(&config, None).unwrap();
     let now = 1_800_000_000;
 
@@ -194,7 +223,8 @@ async fn create_for_a_password_first_session_with_the_sms_only_flow_is_refused()
     let create = CreateAuthChallenge::new(
         &console_config(),
         Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),
-    );
+    )
+    .unwrap();
     let mut raw = fixture("create-auth-challenge/first-round.json");
     raw["request"]["session"] =
         json!([{"challengeName": "SRP_A", "challengeResult": true, "challengeMetadata": null}]);
@@ -315,7 +345,8 @@ async fn create_asks_the_captcha_after_the_password_and_sends_nothing() {
     let create = CreateAuthChallenge::new(
         &config_with(&[("AUTH_FLOW", "password,captcha")]),
         Arc::new(ConsoleSender::new(Box::new(inbox.clone()))),
-    );
+    )
+    .unwrap();
     let answered = create
         .invoke(
             fixture("create-auth-challenge/captcha-after-password.json"),
@@ -439,7 +470,7 @@ async fn user_migration_answers_every_sample() {
         Arc::new(MemoryStore),
     );
     let answered = migration
-        .invoke(fixture("user-migration/authentication.json"))
+        .invoke(fixture("user-migration/authentication.json"), 1_800_000_000)
         .await
         .unwrap();
     let response = serde_json::to_value(&answered.response).unwrap();
@@ -455,7 +486,10 @@ async fn user_migration_answers_every_sample() {
         })
     );
     let forgot = migration
-        .invoke(fixture("user-migration/forgot-password.json"))
+        .invoke(
+            fixture("user-migration/forgot-password.json"),
+            1_800_000_000,
+        )
         .await
         .unwrap();
     assert_eq!(forgot.response.final_user_status, None);
@@ -463,7 +497,10 @@ async fn user_migration_answers_every_sample() {
     // Unknown user and wrong password: one error, one text.
     for file in ["wrong-password", "unknown-user"] {
         let error = migration
-            .invoke(fixture(&format!("user-migration/{file}.json")))
+            .invoke(
+                fixture(&format!("user-migration/{file}.json")),
+                1_800_000_000,
+            )
             .await
             .unwrap_err();
         assert_eq!(
@@ -478,7 +515,11 @@ async fn user_migration_answers_every_sample() {
     let mut raw = fixture("user-migration/authentication.json");
     raw["request"].as_object_mut().unwrap().remove("password");
     assert_eq!(
-        migration.invoke(raw).await.unwrap_err().error_type(),
+        migration
+            .invoke(raw, 1_800_000_000)
+            .await
+            .unwrap_err()
+            .error_type(),
         "MalformedEvent"
     );
     // Debug output of a parsed event never shows the password.

@@ -8,17 +8,19 @@ use shared::triggers::{CreateAuthChallenge, unix_now};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
-    let config =
-        Config::from_env().inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
-    let sender = shared::sms::build_sender(&config)
+    let trigger = cold_start()
         .await
         .inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
-    let guard = shared::state::build_guard(&config)
-        .await
-        .inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
-    let trigger = CreateAuthChallenge::new(&config, sender).with_guard(guard);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         trigger.invoke(event.payload, unix_now())
     }))
     .await
+}
+
+async fn cold_start() -> Result<CreateAuthChallenge, shared::Error> {
+    let mut config = Config::from_env()?;
+    shared::secrets::resolve_trigger_secrets(&mut config).await?;
+    let sender = shared::sms::build_sender(&config).await?;
+    let guard = shared::state::build_guard(&config).await?;
+    Ok(CreateAuthChallenge::new(&config, sender)?.with_guard(guard))
 }

@@ -8,14 +8,19 @@ use shared::triggers::{VerifyAuthChallenge, unix_now};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
-    let config =
-        Config::from_env().inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
-    let site_verifier = shared::captcha::build_site_verifier(&config)
+    let trigger = cold_start()
         .await
         .inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
-    let trigger = VerifyAuthChallenge::new(&config, site_verifier)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         trigger.invoke(event.payload, unix_now())
     }))
     .await
+}
+
+async fn cold_start() -> Result<VerifyAuthChallenge, shared::Error> {
+    let mut config = Config::from_env()?;
+    shared::secrets::resolve_trigger_secrets(&mut config).await?;
+    let site_verifier = shared::captcha::build_site_verifier(&config).await?;
+    let guard = shared::state::build_guard(&config).await?;
+    Ok(VerifyAuthChallenge::new(&config, site_verifier)?.with_guard(guard))
 }

@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use crate::Error;
 use crate::otp::random_bytes;
-use crate::seal::Seal;
+use crate::seal::{Seal, SealBinding, SealKey};
 
 /// Who checks the CAPTCHA (`CAPTCHA_PROVIDER`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,8 +178,8 @@ pub const IMAGE_TEXT_LENGTH: usize = 6;
 /// Answers longer than this are refused without any work (widget tokens are about 2 KB at most).
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024;
 
-/// The seal domain of image CAPTCHA texts.
-const IMAGE_DOMAIN: &[u8] = b"cognito-captcha-image/v1\0";
+/// The seal domain of image CAPTCHA texts: the step they belong to.
+const IMAGE_DOMAIN: &[u8] = b"cognito-step/CAPTCHA/image/v2\0";
 
 /// A fresh image CAPTCHA: what the client sees and what Cognito keeps.
 #[derive(Clone)]
@@ -204,18 +204,23 @@ impl fmt::Debug for ImageChallenge {
 }
 
 impl ImageChallenge {
-    /// Draws a text from the CSPRNG, renders and seals it, issued at `now` for `pool_id`.
-    pub fn generate(now: u64, pool_id: &str) -> Result<Self, Error> {
+    /// Draws a text from the CSPRNG, renders and seals it, issued at `now` for `binding`.
+    pub fn generate(key: &SealKey, now: u64, binding: SealBinding<'_>) -> Result<Self, Error> {
         let text = random_text(IMAGE_TEXT_LENGTH)?;
-        Self::for_text(text, now, pool_id)
+        Self::for_text(key, text, now, binding)
     }
 
-    fn for_text(text: String, now: u64, pool_id: &str) -> Result<Self, Error> {
+    fn for_text(
+        key: &SealKey,
+        text: String,
+        now: u64,
+        binding: SealBinding<'_>,
+    ) -> Result<Self, Error> {
         let mut seed = [0u8; 32];
         random_bytes(&mut seed)?;
         let png = image::render_png(&text, seed)
             .map_err(|error| Error::Captcha(format!("cannot render the image: {error}")))?;
-        let seal = Seal::new(IMAGE_DOMAIN, text.as_bytes(), now, pool_id)?;
+        let seal = Seal::new(key, IMAGE_DOMAIN, binding, text.as_bytes(), now)?;
         Ok(Self {
             data_url: format!("data:image/png;base64,{}", STANDARD.encode(png)),
             text,
@@ -267,13 +272,15 @@ pub enum ImageCheck {
     Unreadable,
 }
 
-/// Checks an untrusted answer against the sealed text, case-insensitively, at `now`.
+/// Checks an untrusted answer against the sealed text, case-insensitively, at `now`, for
+/// `binding` (a CAPTCHA made for another pool or user never passes).
 pub fn check_image_answer(
+    key: &SealKey,
     seal: &str,
     answer: &str,
     ttl_seconds: u64,
     now: u64,
-    pool_id: &str,
+    binding: SealBinding<'_>,
 ) -> ImageCheck {
     let Some(seal) = Seal::decode(seal) else {
         return ImageCheck::Unreadable;
@@ -289,7 +296,7 @@ pub fn check_image_answer(
         .filter(|c| !c.is_whitespace())
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    if seal.matches(IMAGE_DOMAIN, normalized.as_bytes(), pool_id) {
+    if seal.matches(key, IMAGE_DOMAIN, binding, normalized.as_bytes()) {
         ImageCheck::Correct
     } else {
         ImageCheck::Wrong
@@ -462,6 +469,15 @@ pub async fn build_site_verifier(
 mod tests {
     use super::*;
 
+    const POOL: SealBinding<'static> = SealBinding {
+        pool_id: "pool",
+        user: "sub:a",
+    };
+    const OTHER_USER: SealBinding<'static> = SealBinding {
+        pool_id: "pool",
+        user: "sub:b",
+    };
+
     fn expectations() -> Expectations {
         Expectations {
             hostnames: vec!["login.example.com".into()],
@@ -596,12 +612,12 @@ mod tests {
 
     #[test]
     fn the_right_image_answer_passes_in_any_case_and_with_spaces() {
-        let challenge = ImageChallenge::generate(1_000, "pool").unwrap();
+        let challenge = ImageChallenge::generate(&SealKey::none(), 1_000, POOL).unwrap();
         let seal = challenge.seal.encode();
         let text = challenge.expose_text().to_owned();
         assert_eq!(text.len(), IMAGE_TEXT_LENGTH);
         assert_eq!(
-            check_image_answer(&seal, &text, 300, 1_000, "pool"),
+            check_image_answer(&SealKey::none(), &seal, &text, 300, 1_000, POOL),
             ImageCheck::Correct
         );
         let spaced: String = text
@@ -610,47 +626,54 @@ mod tests {
             .flat_map(|c| [c, ' '])
             .collect();
         assert_eq!(
-            check_image_answer(&seal, &spaced, 300, 1_100, "pool"),
+            check_image_answer(&SealKey::none(), &seal, &spaced, 300, 1_100, POOL),
             ImageCheck::Correct
         );
         assert_eq!(
-            check_image_answer(&seal, &text, 300, 1_000, "other"),
+            check_image_answer(&SealKey::none(), &seal, &text, 300, 1_000, OTHER_USER),
             ImageCheck::Wrong
         );
     }
 
     #[test]
     fn wrong_expired_and_unreadable_image_answers_fail() {
-        let challenge = ImageChallenge::generate(1_000, "pool").unwrap();
+        let challenge = ImageChallenge::generate(&SealKey::none(), 1_000, POOL).unwrap();
         let seal = challenge.seal.encode();
         let text = challenge.expose_text();
         let wrong: String = text.chars().rev().collect::<String>() + "X";
         assert_eq!(
-            check_image_answer(&seal, &wrong, 300, 1_000, "pool"),
+            check_image_answer(&SealKey::none(), &seal, &wrong, 300, 1_000, POOL),
             ImageCheck::Wrong
         );
         assert_eq!(
-            check_image_answer(&seal, "", 300, 1_000, "pool"),
+            check_image_answer(&SealKey::none(), &seal, "", 300, 1_000, POOL),
             ImageCheck::Wrong
         );
         assert_eq!(
-            check_image_answer(&seal, &"A".repeat(MAX_ANSWER_BYTES + 1), 300, 1_000, "pool"),
+            check_image_answer(
+                &SealKey::none(),
+                &seal,
+                &"A".repeat(MAX_ANSWER_BYTES + 1),
+                300,
+                1_000,
+                POOL
+            ),
             ImageCheck::Wrong
         );
         assert_eq!(
-            check_image_answer(&seal, text, 300, 1_301, "pool"),
+            check_image_answer(&SealKey::none(), &seal, text, 300, 1_301, POOL),
             ImageCheck::Expired
         );
         assert_eq!(
-            check_image_answer("decoy", text, 300, 1_000, "pool"),
+            check_image_answer(&SealKey::none(), "decoy", text, 300, 1_000, POOL),
             ImageCheck::Unreadable
         );
     }
 
     #[test]
     fn image_challenges_are_small_pngs_and_never_repeat() {
-        let first = ImageChallenge::generate(1, "pool").unwrap();
-        let second = ImageChallenge::generate(1, "pool").unwrap();
+        let first = ImageChallenge::generate(&SealKey::none(), 1, POOL).unwrap();
+        let second = ImageChallenge::generate(&SealKey::none(), 1, POOL).unwrap();
         assert_ne!(first.expose_text(), second.expose_text());
         assert_ne!(first.data_url, second.data_url);
         for challenge in [first, second] {

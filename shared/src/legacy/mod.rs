@@ -124,12 +124,16 @@ pub struct MigrationConfig {
     pub source: LegacySourceConfig,
     /// `LEGACY_TIMEOUT_MS`: the most one question to the store may take, hash check included.
     pub timeout: Duration,
-    /// `MIGRATION_MARK_VERIFIED` and `MIGRATION_ENABLE_SMS_MFA`.
+    /// `MIGRATION_MARK_VERIFIED`, `MIGRATION_ENABLE_SMS_MFA` and `MIGRATION_CUSTOM_ATTRIBUTES`.
     pub settings: MigrationSettings,
+    /// `LEGACY_DUMMY_HASH`: a hash in the store's own format and cost, checked for unknown users
+    /// and unusable hashes so that they take as long as a real check (a bcrypt cost-10 hash by
+    /// default).
+    pub dummy_hash: Option<String>,
 }
 
 /// How a legacy record becomes a Cognito user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MigrationSettings {
     /// Mark a migrated `email` verified whatever the store says.
     pub mark_email_verified: bool,
@@ -137,6 +141,9 @@ pub struct MigrationSettings {
     pub mark_phone_verified: bool,
     /// Turn SMS MFA on for users with a verified phone.
     pub enable_sms_mfa: bool,
+    /// `MIGRATION_CUSTOM_ATTRIBUTES`: the `custom:` attributes a legacy record may carry over
+    /// (none by default: a `role` or `tenant` column must not become a claim by accident).
+    pub custom_attributes: Vec<String>,
 }
 
 /// Which migration Cognito asks for.
@@ -148,8 +155,8 @@ pub enum MigrationKind {
     ForgotPassword,
 }
 
-/// Standard attributes a migrated user may carry (besides `custom:…`). `sub`, `username`,
-/// `cognito:…` and anything else are dropped.
+/// Standard attributes a migrated user may carry (besides the `custom:…` ones listed in
+/// `MIGRATION_CUSTOM_ATTRIBUTES`). `sub`, `username`, `cognito:…` and anything else are dropped.
 pub const STANDARD_ATTRIBUTES: &[&str] = &[
     "email",
     "phone_number",
@@ -190,14 +197,17 @@ impl fmt::Display for MigrationRefusal {
 pub fn migrated_user(
     record: &LegacyRecord,
     kind: MigrationKind,
-    settings: MigrationSettings,
+    settings: &MigrationSettings,
 ) -> Result<(UserMigrationResponse, Vec<String>), MigrationRefusal> {
     let mut attributes = StringMap::new();
     let mut dropped = Vec::new();
     for (name, value) in &record.attributes {
         let value = value.trim();
         let keep = STANDARD_ATTRIBUTES.contains(&name.as_str())
-            || (name.starts_with("custom:") && name.len() > "custom:".len());
+            || settings
+                .custom_attributes
+                .iter()
+                .any(|allowed| allowed == name);
         if !keep {
             if !matches!(name.as_str(), "email_verified" | "phone_number_verified") {
                 dropped.push(name.clone());
@@ -332,7 +342,7 @@ mod tests {
                 ("nickname", ""),
             ]),
             MigrationKind::Authentication,
-            MigrationSettings::default(),
+            &MigrationSettings::default(),
         )
         .unwrap();
         assert_eq!(
@@ -343,14 +353,55 @@ mod tests {
                 ("phone_number", "+12065550123"),
                 ("phone_number_verified", "true"),
                 ("given_name", "Ada"),
-                ("custom:tier", "gold"),
             ])
             .attributes
         );
         assert_eq!(response.final_user_status.as_deref(), Some("CONFIRMED"));
         assert_eq!(response.message_action.as_deref(), Some("SUPPRESS"));
         assert_eq!(response.enable_sms_mfa, None);
-        assert_eq!(dropped, vec!["password_hash".to_owned(), "sub".to_owned()]);
+        assert_eq!(
+            dropped,
+            vec![
+                "custom:tier".to_owned(),
+                "password_hash".to_owned(),
+                "sub".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn custom_attributes_pass_only_when_listed() {
+        let legacy = record(&[
+            ("email", "a@b.co"),
+            ("custom:tier", "gold"),
+            ("custom:role", "admin"),
+            ("custom:tenant", "acme"),
+        ]);
+        // By default no custom attribute becomes a claim.
+        let (response, dropped) = migrated_user(
+            &legacy,
+            MigrationKind::Authentication,
+            &MigrationSettings::default(),
+        )
+        .unwrap();
+        assert!(
+            !attributes(&response)
+                .keys()
+                .any(|name| name.starts_with("custom:"))
+        );
+        assert_eq!(dropped.len(), 3);
+        let settings = MigrationSettings {
+            custom_attributes: vec!["custom:tier".to_owned()],
+            ..MigrationSettings::default()
+        };
+        let (response, dropped) =
+            migrated_user(&legacy, MigrationKind::Authentication, &settings).unwrap();
+        assert_eq!(attributes(&response)["custom:tier"], "gold");
+        assert!(!attributes(&response).contains_key("custom:role"));
+        assert_eq!(
+            dropped,
+            vec!["custom:role".to_owned(), "custom:tenant".to_owned()]
+        );
     }
 
     #[test]
@@ -359,11 +410,12 @@ mod tests {
             mark_email_verified: true,
             mark_phone_verified: true,
             enable_sms_mfa: true,
+            ..MigrationSettings::default()
         };
         let (response, _) = migrated_user(
             &record(&[("email", "a@b.co"), ("phone_number", "+447700900123")]),
             MigrationKind::Authentication,
-            settings,
+            &settings,
         )
         .unwrap();
         assert_eq!(attributes(&response)["email_verified"], "true");
@@ -373,7 +425,7 @@ mod tests {
         let (response, _) = migrated_user(
             &record(&[("given_name", "X")]),
             MigrationKind::Authentication,
-            settings,
+            &settings,
         )
         .unwrap();
         assert!(!attributes(&response).contains_key("email_verified"));
@@ -390,7 +442,7 @@ mod tests {
                 ("phone_number_verified", "true"),
             ]),
             MigrationKind::Authentication,
-            MigrationSettings::default(),
+            &MigrationSettings::default(),
         )
         .unwrap();
         assert!(attributes(&response).is_empty());
@@ -403,7 +455,7 @@ mod tests {
         let (response, _) = migrated_user(
             &record(&[("email", "a@b.co"), ("email_verified", "true")]),
             MigrationKind::ForgotPassword,
-            settings,
+            &settings,
         )
         .unwrap();
         assert_eq!(response.final_user_status, None);
@@ -414,7 +466,7 @@ mod tests {
                 ("phone_number_verified", "1"),
             ]),
             MigrationKind::ForgotPassword,
-            settings,
+            &settings,
         )
         .unwrap();
         assert_eq!(attributes(&response)["phone_number_verified"], "true");
@@ -423,12 +475,13 @@ mod tests {
             mark_email_verified: true,
             mark_phone_verified: true,
             enable_sms_mfa: false,
+            ..MigrationSettings::default()
         };
         assert_eq!(
             migrated_user(
                 &record(&[("email", "a@b.co")]),
                 MigrationKind::ForgotPassword,
-                forced
+                &forced
             ),
             Err(MigrationRefusal::NoVerifiedContact)
         );
@@ -439,7 +492,7 @@ mod tests {
             record(&[]),
         ] {
             assert_eq!(
-                migrated_user(&unverified, MigrationKind::ForgotPassword, settings),
+                migrated_user(&unverified, MigrationKind::ForgotPassword, &settings),
                 Err(MigrationRefusal::NoVerifiedContact),
                 "{unverified:?}"
             );

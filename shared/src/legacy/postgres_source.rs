@@ -33,6 +33,8 @@ pub struct PostgresLegacySource {
     query: String,
     query_timeout: Duration,
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
+    /// Checked instead when there is no usable hash (`LEGACY_DUMMY_HASH`, else [`DUMMY_HASH`]).
+    dummy_hash: String,
 }
 
 impl std::fmt::Debug for PostgresLegacySource {
@@ -80,7 +82,28 @@ impl PostgresLegacySource {
             query,
             query_timeout: connect_timeout,
             connection: tokio::sync::Mutex::new(None),
+            dummy_hash: DUMMY_HASH.to_owned(),
         })
+    }
+
+    /// Checks `hash` (`LEGACY_DUMMY_HASH`: a hash in the store's own format and cost) for users
+    /// without a usable hash, instead of the bcrypt cost-10 default. The hash is verified once
+    /// here: a format this source cannot check, or a cost over the limits, is refused.
+    pub async fn with_dummy_hash(mut self, hash: &str) -> Result<Self, Error> {
+        let probe = hash.to_owned();
+        let checked = tokio::task::spawn_blocking(move || {
+            password_hash::verify("a-probe-that-matches-nothing", &probe)
+        })
+        .await
+        .map_err(|error| Error::config("LEGACY_DUMMY_HASH", format!("check failed: {error}")))?;
+        if let Err(error) = checked {
+            return Err(Error::config(
+                "LEGACY_DUMMY_HASH",
+                format!("cannot be checked: {error}"),
+            ));
+        }
+        self.dummy_hash = hash.trim().to_owned();
+        Ok(self)
     }
 
     /// Connects now (at cold start, for at most `budget`), so the first sign-in does not pay for
@@ -196,7 +219,7 @@ impl PostgresLegacySource {
         let row = self.row(username).await?;
         let Some(row) = row else {
             if let Some(password) = password {
-                dummy_check(password).await;
+                self.dummy_check(password).await;
             }
             return Ok(Lookup::NotFound);
         };
@@ -205,21 +228,23 @@ impl PostgresLegacySource {
             return Ok(Lookup::Found(record));
         };
         let Some(hash) = hash else {
-            dummy_check(password).await;
+            self.dummy_check(password).await;
             return Ok(Lookup::Unverifiable(format!("`{HASH_COLUMN}` is NULL")));
         };
-        if let Err(error) = password_hash::detect(&hash) {
-            dummy_check(password).await;
-            return Ok(Lookup::Unverifiable(error.to_string()));
-        }
-        let password = password.expose().to_owned();
-        let checked = tokio::task::spawn_blocking(move || password_hash::verify(&password, &hash))
+        let plain = password.expose().to_owned();
+        // An unknown format, a malformed value or a cost over the limits is refused before any
+        // work (see `password_hash`): the dummy check then spends that work, so these users take
+        // as long as everyone else.
+        let checked = tokio::task::spawn_blocking(move || password_hash::verify(&plain, &hash))
             .await
             .map_err(|error| SourceFailure(format!("hash check did not finish: {error}")))?;
         Ok(match checked {
             Ok(true) => Lookup::Found(record),
             Ok(false) => Lookup::WrongPassword,
-            Err(error) => Lookup::Unverifiable(error.to_string()),
+            Err(error) => {
+                self.dummy_check(password).await;
+                Lookup::Unverifiable(error.to_string())
+            }
         })
     }
 }
@@ -238,11 +263,14 @@ impl LegacyUserSource for PostgresLegacySource {
     }
 }
 
-/// Checks `password` against [`DUMMY_HASH`] and throws the result away: a user without a
-/// checkable hash takes about as long as one with (a bcrypt cost-10 check).
-async fn dummy_check(password: &Password) {
-    let password = password.expose().to_owned();
-    let _ = tokio::task::spawn_blocking(move || password_hash::verify(&password, DUMMY_HASH)).await;
+impl PostgresLegacySource {
+    /// Checks `password` against the dummy hash and throws the result away: a user without a
+    /// checkable hash takes about as long as one with.
+    async fn dummy_check(&self, password: &Password) {
+        let password = password.expose().to_owned();
+        let dummy = self.dummy_hash.clone();
+        let _ = tokio::task::spawn_blocking(move || password_hash::verify(&password, &dummy)).await;
+    }
 }
 
 /// The hash and the attributes of a row: text columns as they are, booleans and integers

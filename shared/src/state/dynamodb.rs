@@ -1,7 +1,8 @@
-//! [`StateStore`] on DynamoDB: conditional writes for claims, and optimistic versions for
-//! histories (read, check, write only if nobody wrote since; several histories in one
-//! transaction). Expiry is checked on every read: DynamoDB's TTL deletion is lazy, and local
-//! servers do not delete at all.
+//! [`StateStore`] on DynamoDB: conditional writes for claims, atomic conditional counters for the
+//! answers to a code, one item per failed attempt, and optimistic versions for send histories
+//! (read, check, write only if nobody wrote since; several histories in one transaction).
+//! Expiry is checked on every read and in every condition: DynamoDB's TTL deletion is lazy, and
+//! local servers do not delete at all.
 
 use std::collections::HashMap;
 
@@ -9,13 +10,19 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
-use super::{ClaimOutcome, FAILURES, SENDS, SendClaim, StateError, StateFuture, StateStore};
-use crate::abuse::{LockoutPolicy, SendLimit, SendLimits, check_send, prune_failures, prune_sends};
+use super::{
+    AnswerBudget, ClaimOutcome, CodeKey, FAILURE_PREFIX, MIGRATED, MIGRATION_MARK_SECONDS, SENDS,
+    SendClaim, StateError, StateFuture, StateStore,
+};
+use crate::abuse::{LockoutPolicy, SendLimit, SendLimits, check_send, prune_sends};
 
 /// Seconds a history outlives its newest entry (the longest window, a day).
 const HISTORY_TTL: u64 = 86_400;
 /// Tries of an optimistic write before giving up under contention.
 const ATTEMPTS: usize = 4;
+/// The most failure items read for one lockout check (the lockout threshold is at most 100, and
+/// a locked account records no more failures).
+const MAX_FAILURE_ITEMS: i32 = 500;
 
 /// [`StateStore`] on one DynamoDB table.
 #[derive(Debug, Clone)]
@@ -136,6 +143,7 @@ impl StateStore for DynamoStore {
                 .item("pk", AttributeValue::S(claim.pk.clone()))
                 .item("sk", AttributeValue::S(claim.sk.clone()))
                 .item("seal", AttributeValue::S(claim.seal.clone()))
+                .item("owner", AttributeValue::S(claim.owner.clone()))
                 .item("createdAt", number(claim.now))
                 .item("expiresAt", number(claim.now + claim.ttl_seconds))
                 // A live claim blocks; an expired one (TTL deletion is lazy) does not.
@@ -160,13 +168,18 @@ impl StateStore for DynamoStore {
                         .send()
                         .await
                         .map_err(describe)?;
-                    let seal = existing
-                        .item()
-                        .and_then(|item| item.get("seal"))
-                        .and_then(|seal| seal.as_s().ok())
-                        .ok_or_else(|| {
-                            StateError("a claim vanished while it was read".to_owned())
-                        })?;
+                    let item = existing.item().ok_or_else(|| {
+                        StateError("a claim vanished while it was read".to_owned())
+                    })?;
+                    let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok());
+                    // Handed back only to its owner: a claim is never another user's code.
+                    if text("owner") != Some(&claim.owner) {
+                        return Err(StateError(
+                            "a live claim belongs to another user".to_owned(),
+                        ));
+                    }
+                    let seal = text("seal")
+                        .ok_or_else(|| StateError("a claim without a seal".to_owned()))?;
                     Ok(ClaimOutcome::Duplicate { seal: seal.clone() })
                 }
                 Err(error) => Err(describe(error)),
@@ -251,6 +264,82 @@ impl StateStore for DynamoStore {
         })
     }
 
+    fn count_answer<'a>(
+        &'a self,
+        key: &'a CodeKey,
+        limit: u8,
+        now: u64,
+        ttl_seconds: u64,
+    ) -> StateFuture<'a, AnswerBudget> {
+        Box::pin(async move {
+            // One conditional update counts the answer before anything is compared: concurrent
+            // calls are serialized by DynamoDB, so at most `limit` of them ever pass. An expired
+            // item (lazy TTL) starts over.
+            let fresh = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(key.pk.clone()))
+                .key("sk", AttributeValue::S(key.sk.clone()))
+                .update_expression("SET answers = :one, expiresAt = :expires REMOVE usedAt")
+                .condition_expression("attribute_not_exists(pk) OR expiresAt <= :now")
+                .expression_attribute_values(":one", number(1))
+                .expression_attribute_values(":expires", number(now + ttl_seconds))
+                .expression_attribute_values(":now", number(now))
+                .send()
+                .await;
+            match fresh {
+                Ok(_) => return Ok(AnswerBudget::Allowed),
+                Err(error) if is_condition_failure(&error) => {}
+                Err(error) => return Err(describe(error)),
+            }
+            let counted = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(key.pk.clone()))
+                .key("sk", AttributeValue::S(key.sk.clone()))
+                .update_expression("ADD answers :one")
+                .condition_expression(
+                    "attribute_exists(pk) AND expiresAt > :now AND answers < :limit \
+                     AND attribute_not_exists(usedAt)",
+                )
+                .expression_attribute_values(":one", number(1))
+                .expression_attribute_values(":now", number(now))
+                .expression_attribute_values(":limit", number(u64::from(limit)))
+                .send()
+                .await;
+            match counted {
+                Ok(_) => Ok(AnswerBudget::Allowed),
+                Err(error) if is_condition_failure(&error) => Ok(AnswerBudget::Exhausted),
+                Err(error) => Err(describe(error)),
+            }
+        })
+    }
+
+    fn consume_code<'a>(&'a self, key: &'a CodeKey, now: u64) -> StateFuture<'a, bool> {
+        Box::pin(async move {
+            let consumed = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(key.pk.clone()))
+                .key("sk", AttributeValue::S(key.sk.clone()))
+                .update_expression("SET usedAt = :now")
+                .condition_expression(
+                    "attribute_exists(pk) AND expiresAt > :now AND attribute_not_exists(usedAt)",
+                )
+                .expression_attribute_values(":now", number(now))
+                .send()
+                .await;
+            match consumed {
+                Ok(_) => Ok(true),
+                Err(error) if is_condition_failure(&error) => Ok(false),
+                Err(error) => Err(describe(error)),
+            }
+        })
+    }
+
     fn record_failure<'a>(
         &'a self,
         key: &'a str,
@@ -258,43 +347,110 @@ impl StateStore for DynamoStore {
         policy: LockoutPolicy,
     ) -> StateFuture<'a, ()> {
         Box::pin(async move {
-            for _ in 0..ATTEMPTS {
-                let history = self.history(key, FAILURES).await?;
-                let mut times = history.times;
-                times.push(now);
-                let times = prune_failures(&times, now, policy);
-                let write = Self::history_write(
-                    key,
-                    FAILURES,
-                    &times,
-                    history.version,
-                    now + policy.window_seconds.saturating_mul(2),
-                );
-                let written = self
-                    .client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(write.item))
-                    .condition_expression(write.condition)
-                    .set_expression_attribute_values(write.values)
-                    .send()
-                    .await;
-                match written {
-                    Ok(_) => return Ok(()),
-                    Err(error)
-                        if error.as_service_error().is_some_and(|service| {
-                            service.is_conditional_check_failed_exception()
-                        }) => {}
-                    Err(error) => return Err(describe(error)),
-                }
-            }
-            Err(StateError(
-                "a failure history kept changing under contention".to_owned(),
-            ))
+            // One item per failure: concurrent failures never overwrite each other.
+            let mut nonce = [0u8; 8];
+            crate::otp::random_bytes(&mut nonce)
+                .map_err(|error| StateError(format!("randomness: {error}")))?;
+            let nonce: String = nonce.iter().map(|byte| format!("{byte:02x}")).collect();
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", AttributeValue::S(key.to_owned()))
+                .item(
+                    "sk",
+                    AttributeValue::S(format!("{FAILURE_PREFIX}{now:012}#{nonce}")),
+                )
+                .item("at", number(now))
+                .item(
+                    "expiresAt",
+                    number(now + policy.window_seconds.saturating_mul(2)),
+                )
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await
+                .map_err(describe)?;
+            Ok(())
         })
     }
 
-    fn failures<'a>(&'a self, key: &'a str) -> StateFuture<'a, Vec<u64>> {
-        Box::pin(async move { Ok(self.history(key, FAILURES).await?.times) })
+    fn failures<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, Vec<u64>> {
+        Box::pin(async move {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .filter_expression("expiresAt > :now")
+                .expression_attribute_values(":pk", AttributeValue::S(key.to_owned()))
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(FAILURE_PREFIX.to_owned()),
+                )
+                .expression_attribute_values(":now", number(now))
+                .projection_expression("#at")
+                .expression_attribute_names("#at", "at")
+                .consistent_read(true)
+                // The newest first: those are the ones that can lock.
+                .scan_index_forward(false)
+                .limit(MAX_FAILURE_ITEMS)
+                .send()
+                .await
+                .map_err(describe)?;
+            Ok(output
+                .items()
+                .iter()
+                .filter_map(|item| item.get("at")?.as_n().ok()?.parse().ok())
+                .collect())
+        })
     }
+
+    fn mark_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, ()> {
+        Box::pin(async move {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", AttributeValue::S(key.to_owned()))
+                .item("sk", AttributeValue::S(MIGRATED.to_owned()))
+                .item("expiresAt", number(now + MIGRATION_MARK_SECONDS))
+                .send()
+                .await
+                .map_err(describe)?;
+            Ok(())
+        })
+    }
+
+    fn take_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, bool> {
+        Box::pin(async move {
+            // A conditional delete: of two sign-ins racing for one note, one takes it.
+            let deleted = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(key.to_owned()))
+                .key("sk", AttributeValue::S(MIGRATED.to_owned()))
+                .condition_expression("expiresAt > :now")
+                .expression_attribute_values(":now", number(now))
+                .send()
+                .await;
+            match deleted {
+                Ok(_) => Ok(true),
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|service| service.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(false)
+                }
+                Err(error) => Err(describe(error)),
+            }
+        })
+    }
+}
+
+fn is_condition_failure<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>,
+) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(|service| service.is_conditional_check_failed_exception())
 }

@@ -8,12 +8,17 @@
 //!
 //! | item | `pk` | `sk` | other attributes |
 //! |---|---|---|---|
-//! | send claim | `CLAIM#<pool>#<user>` | `<step>#<session position>` | `seal`, `createdAt` |
-//! | send history | `USER#<pool>#<user>` or `PHONE#<sha-256 of the number>` | `SENDS` | `times` (list of epoch seconds), `version` |
-//! | failure history | `LOCK#<pool>#<user>` | `FAILURES` | `times`, `version` |
+//! | send claim | `CLAIM#<pool>#<user>` | `<step>#<session position>` | `seal`, `owner`, `createdAt` |
+//! | answers to one code | `GUESS#<pool>#<user>` | the seal's [`crate::seal::Seal::id`] | `answers` (a counter), `usedAt` |
+//! | send history | `USER#<pool>#<user>` or `PHONE#<digest of the number>` | `SENDS` | `times` (list of epoch seconds), `version` |
+//! | failed attempt | `LOCK#<pool>#<user>` | `FAILURE#<epoch seconds>#<random>` | `at` (one item per failure) |
+//! | just migrated | `MIGRATED#<pool>#name:<userName>` | `MIGRATED` | (kept a minute) |
 //!
-//! User names are lower-cased (Cognito pools here are case-insensitive) and phone numbers are
-//! stored only as SHA-256 digests (unkeyed, so the table itself stays access-controlled).
+//! `<user>` is the user exactly as Cognito identifies them ([`UserRef`]): `sub:<sub>` for a user of
+//! the pool, `name:<userName>` (unchanged, case and all) for a user name the pool does not know.
+//! Phone numbers are stored only as digests: HMAC-SHA-256 under `SEAL_KEY` when one is set,
+//! plain SHA-256 otherwise (then whoever can read the table can find a number by trying them
+//! all; the README says so).
 
 #[cfg(feature = "dynamodb")]
 mod dynamodb;
@@ -26,10 +31,11 @@ use std::sync::Mutex;
 
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoStore;
-use sha2::{Digest, Sha256};
 
-use crate::abuse::{LockoutPolicy, SendLimit, SendLimits, check_send, prune_failures, prune_sends};
+use crate::abuse::{LockoutPolicy, SendLimit, SendLimits, check_send, prune_sends};
+use crate::event::StringMap;
 use crate::phone::PhoneNumber;
+use crate::seal::SealKey;
 
 /// What the triggers do when the store cannot answer in time (`STATE_FAILURE_MODE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +121,7 @@ impl Guard {
         user: &str,
     ) -> Result<Option<u64>, crate::Error> {
         let failures = self
-            .run(self.deadline(), self.store().failures(key), Vec::new())
+            .run(self.deadline(), self.store().failures(key, now), Vec::new())
             .await?;
         if let Some(failure) = failures.failure() {
             tracing::warn!(
@@ -178,8 +184,6 @@ pub async fn build_guard(config: &crate::config::Config) -> Result<Option<Guard>
 
 /// The sort key of send histories.
 pub const SENDS: &str = "SENDS";
-/// The sort key of failure histories.
-pub const FAILURES: &str = "FAILURES";
 
 /// Why the store could not answer (unreachable, slow, throttled, contended).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -198,6 +202,8 @@ pub struct SendClaim {
     pub sk: String,
     /// The seal of the code the claimant will send (what a duplicate call hands out).
     pub seal: String,
+    /// The user the claim is for ([`UserRef`]): a claim is only ever handed back to its owner.
+    pub owner: String,
     /// When the claim was made (Unix seconds).
     pub now: u64,
     /// How long the claim holds.
@@ -217,10 +223,31 @@ pub enum ClaimOutcome {
     },
 }
 
+/// The item that counts the answers judged against one code: `GUESS#<pool>#<user>` and the
+/// seal's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeKey {
+    /// `GUESS#<pool>#<user>`.
+    pub pk: String,
+    /// The seal's id ([`crate::seal::Seal::id`]), or `DECOY` for a decoy round.
+    pub sk: String,
+}
+
+/// What counting an answer found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerBudget {
+    /// The answer may be compared: it is one of the first `limit` judged against this code.
+    Allowed,
+    /// The code has had its `limit` answers (or was used already): the answer is wrong without a
+    /// comparison.
+    Exhausted,
+}
+
 /// The abuse-protection state.
 pub trait StateStore: Send + Sync + fmt::Debug {
     /// Claims the send for `claim` unless a live claim exists (a conditional write: of many
-    /// concurrent calls exactly one gets [`ClaimOutcome::Claimed`]).
+    /// concurrent calls exactly one gets [`ClaimOutcome::Claimed`]). A live claim is handed back
+    /// as [`ClaimOutcome::Duplicate`] only to its owner; another owner's claim is an error.
     fn claim_send<'a>(&'a self, claim: &'a SendClaim) -> StateFuture<'a, ClaimOutcome>;
 
     /// Drops a claim whose send did not happen, so a retry may send — only if it still holds
@@ -236,7 +263,24 @@ pub trait StateStore: Send + Sync + fmt::Debug {
         limits: SendLimits,
     ) -> StateFuture<'a, Result<(), SendLimit>>;
 
-    /// Records a failed sign-in at `now` in the failure history `key`.
+    /// Counts one answer against the code `key` **before** it is compared, atomically (one
+    /// conditional update): of any number of concurrent calls, from any sessions, at most
+    /// `limit` ever get [`AnswerBudget::Allowed`]; a code already used gets
+    /// [`AnswerBudget::Exhausted`]. The item expires `ttl_seconds` after `now`.
+    fn count_answer<'a>(
+        &'a self,
+        key: &'a CodeKey,
+        limit: u8,
+        now: u64,
+        ttl_seconds: u64,
+    ) -> StateFuture<'a, AnswerBudget>;
+
+    /// Marks the code `key` used after a right answer: `true` for the first call only (a code
+    /// passes once, whichever session answers it).
+    fn consume_code<'a>(&'a self, key: &'a CodeKey, now: u64) -> StateFuture<'a, bool>;
+
+    /// Records a failed attempt at `now` under `key`, as an item of its own (concurrent failures
+    /// all count); it is kept for two lockout windows.
     fn record_failure<'a>(
         &'a self,
         key: &'a str,
@@ -244,47 +288,108 @@ pub trait StateStore: Send + Sync + fmt::Debug {
         policy: LockoutPolicy,
     ) -> StateFuture<'a, ()>;
 
-    /// The failure history `key`.
-    fn failures<'a>(&'a self, key: &'a str) -> StateFuture<'a, Vec<u64>>;
+    /// The times of the failed attempts under `key` that have not expired at `now`.
+    fn failures<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, Vec<u64>>;
+
+    /// Notes that the migration trigger moved the user `key` in at `now` (kept for
+    /// [`MIGRATION_MARK_SECONDS`]).
+    fn mark_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, ()>;
+
+    /// Takes the note [`StateStore::mark_migrated`] left, if it is still live: `true` once.
+    fn take_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, bool>;
 }
 
-/// The lower-cased, trimmed user name (keys for one user, however it was typed).
-fn user_part(pool_id: &str, user_name: &str) -> String {
-    format!("{pool_id}#{}", user_name.trim().to_lowercase())
+/// How long the migration trigger's note that a user was just moved in holds: the rest of that
+/// one sign-in.
+pub const MIGRATION_MARK_SECONDS: u64 = 60;
+
+/// The key of the note that the user named `user_name` was just migrated (by name: the user did
+/// not exist when the migration trigger ran).
+pub fn migration_key(pool_id: &str, user_name: &str) -> String {
+    format!("MIGRATED#{pool_id}#name:{user_name}")
+}
+
+/// The sort key of migration notes.
+pub const MIGRATED: &str = "MIGRATED";
+
+/// A user exactly as Cognito identifies them, for state keys and seals: `sub:<sub>` for a user of
+/// the pool (the one identifier that never changes and never collides), `name:<userName>` —
+/// unchanged, case and surrounding spaces included — for a user name the pool does not know.
+/// Two spellings of one name are one user only when Cognito says so (by giving the same `sub`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRef(String);
+
+impl UserRef {
+    /// The user an event is about.
+    pub fn from_event(user_name: &str, attributes: &StringMap, user_not_found: bool) -> Self {
+        match attributes.get("sub").filter(|sub| !sub.is_empty()) {
+            Some(sub) if !user_not_found => Self(format!("sub:{sub}")),
+            _ => Self(format!("name:{user_name}")),
+        }
+    }
+
+    /// The key text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for UserRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A user name may be an e-mail address or a phone number: never in a log.
+        f.write_str("UserRef(<redacted>)")
+    }
 }
 
 /// The claim key of one step of one user's sign-in.
-pub fn claim_key(pool_id: &str, user_name: &str, step: &str, position: usize) -> (String, String) {
+pub fn claim_key(pool_id: &str, user: &UserRef, step: &str, position: usize) -> (String, String) {
     (
-        format!("CLAIM#{}", user_part(pool_id, user_name)),
+        format!("CLAIM#{pool_id}#{}", user.as_str()),
         format!("{step}#{position}"),
     )
 }
 
 /// The send-history key of a user.
-pub fn user_key(pool_id: &str, user_name: &str) -> String {
-    format!("USER#{}", user_part(pool_id, user_name))
+pub fn user_key(pool_id: &str, user: &UserRef) -> String {
+    format!("USER#{pool_id}#{}", user.as_str())
 }
 
-/// The send-history key of a phone number: a SHA-256 digest, never the number. (Unkeyed: whoever
-/// can read the table could find a number by trying them all; the table is for these functions
-/// only.)
-pub fn phone_key(phone: &PhoneNumber) -> String {
-    let digest = Sha256::digest(phone.e164().as_bytes());
+/// The key counting the answers to one code (`seal_id`, or `DECOY`) of a user.
+pub fn code_key(pool_id: &str, user: &UserRef, seal_id: &str) -> CodeKey {
+    CodeKey {
+        pk: format!("GUESS#{pool_id}#{}", user.as_str()),
+        sk: seal_id.to_owned(),
+    }
+}
+
+/// The send-history key of a phone number: a digest, never the number (keyed with `SEAL_KEY`
+/// when one is set, so the table alone does not give numbers away).
+pub fn phone_key(key: &SealKey, phone: &PhoneNumber) -> String {
+    let digest = key.digest(&[b"phone-number/v1", phone.e164().as_bytes()]);
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("PHONE#{hex}")
 }
 
 /// The failure-history key of a user.
-pub fn lock_key(pool_id: &str, user_name: &str) -> String {
-    format!("LOCK#{}", user_part(pool_id, user_name))
+pub fn lock_key(pool_id: &str, user: &UserRef) -> String {
+    format!("LOCK#{pool_id}#{}", user.as_str())
 }
+
+/// The sort-key prefix of failed attempts.
+pub const FAILURE_PREFIX: &str = "FAILURE#";
 
 /// [`StateStore`] in memory, for tests: the same rules as DynamoDB, one process only.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    claims: Mutex<HashMap<(String, String), (String, u64)>>,
+    /// Claims: (pk, sk) → (seal, owner, expiry).
+    claims: Mutex<HashMap<(String, String), (String, String, u64)>>,
     histories: Mutex<HashMap<String, Vec<u64>>>,
+    /// Answers per code: (pk, sk) → (answers, used, expiry).
+    codes: Mutex<HashMap<(String, String), (u8, bool, u64)>>,
+    /// Failed attempts per key: (time, expiry).
+    failures: Mutex<HashMap<String, Vec<(u64, u64)>>>,
+    /// Migration notes: key → expiry.
+    migrated: Mutex<HashMap<String, u64>>,
 }
 
 impl MemoryStore {
@@ -301,11 +406,24 @@ impl StateStore for MemoryStore {
             let mut claims = Self::lock(&self.claims)?;
             let key = (claim.pk.clone(), claim.sk.clone());
             match claims.get(&key) {
-                Some((seal, expires_at)) if *expires_at > claim.now => {
-                    Ok(ClaimOutcome::Duplicate { seal: seal.clone() })
+                Some((seal, owner, expires_at)) if *expires_at > claim.now => {
+                    if *owner == claim.owner {
+                        Ok(ClaimOutcome::Duplicate { seal: seal.clone() })
+                    } else {
+                        Err(StateError(
+                            "a live claim belongs to another user".to_owned(),
+                        ))
+                    }
                 }
                 _ => {
-                    claims.insert(key, (claim.seal.clone(), claim.now + claim.ttl_seconds));
+                    claims.insert(
+                        key,
+                        (
+                            claim.seal.clone(),
+                            claim.owner.clone(),
+                            claim.now + claim.ttl_seconds,
+                        ),
+                    );
                     Ok(ClaimOutcome::Claimed)
                 }
             }
@@ -316,7 +434,7 @@ impl StateStore for MemoryStore {
         Box::pin(async move {
             let mut claims = Self::lock(&self.claims)?;
             let key = (pk.to_owned(), sk.to_owned());
-            if claims.get(&key).is_some_and(|(held, _)| held == seal) {
+            if claims.get(&key).is_some_and(|(held, _, _)| held == seal) {
                 claims.remove(&key);
             }
             Ok(())
@@ -347,6 +465,44 @@ impl StateStore for MemoryStore {
         })
     }
 
+    fn count_answer<'a>(
+        &'a self,
+        key: &'a CodeKey,
+        limit: u8,
+        now: u64,
+        ttl_seconds: u64,
+    ) -> StateFuture<'a, AnswerBudget> {
+        Box::pin(async move {
+            let mut codes = Self::lock(&self.codes)?;
+            let entry = codes.entry((key.pk.clone(), key.sk.clone())).or_insert((
+                0,
+                false,
+                now + ttl_seconds,
+            ));
+            if entry.2 <= now {
+                *entry = (0, false, now + ttl_seconds);
+            }
+            if entry.1 || entry.0 >= limit {
+                return Ok(AnswerBudget::Exhausted);
+            }
+            entry.0 += 1;
+            Ok(AnswerBudget::Allowed)
+        })
+    }
+
+    fn consume_code<'a>(&'a self, key: &'a CodeKey, now: u64) -> StateFuture<'a, bool> {
+        Box::pin(async move {
+            let mut codes = Self::lock(&self.codes)?;
+            match codes.get_mut(&(key.pk.clone(), key.sk.clone())) {
+                Some(entry) if entry.2 > now && !entry.1 => {
+                    entry.1 = true;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+    }
+
     fn record_failure<'a>(
         &'a self,
         key: &'a str,
@@ -354,20 +510,41 @@ impl StateStore for MemoryStore {
         policy: LockoutPolicy,
     ) -> StateFuture<'a, ()> {
         Box::pin(async move {
-            let mut histories = Self::lock(&self.histories)?;
-            let mut failures = histories.get(key).cloned().unwrap_or_default();
-            failures.push(now);
-            histories.insert(key.to_owned(), prune_failures(&failures, now, policy));
+            Self::lock(&self.failures)?
+                .entry(key.to_owned())
+                .or_default()
+                .push((now, now + policy.window_seconds.saturating_mul(2)));
             Ok(())
         })
     }
 
-    fn failures<'a>(&'a self, key: &'a str) -> StateFuture<'a, Vec<u64>> {
+    fn failures<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, Vec<u64>> {
         Box::pin(async move {
-            Ok(Self::lock(&self.histories)?
+            Ok(Self::lock(&self.failures)?
                 .get(key)
-                .cloned()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter(|(_, expires_at)| *expires_at > now)
+                        .map(|(at, _)| *at)
+                        .collect()
+                })
                 .unwrap_or_default())
+        })
+    }
+
+    fn mark_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, ()> {
+        Box::pin(async move {
+            Self::lock(&self.migrated)?.insert(key.to_owned(), now + MIGRATION_MARK_SECONDS);
+            Ok(())
+        })
+    }
+
+    fn take_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, bool> {
+        Box::pin(async move {
+            Ok(Self::lock(&self.migrated)?
+                .remove(key)
+                .is_some_and(|expires_at| expires_at > now))
         })
     }
 }
@@ -376,65 +553,119 @@ impl StateStore for MemoryStore {
 mod tests {
     use super::*;
 
+    fn user(name: &str, sub: Option<&str>, not_found: bool) -> UserRef {
+        let mut attributes = StringMap::new();
+        if let Some(sub) = sub {
+            attributes.insert("sub".to_owned(), sub.to_owned());
+        }
+        UserRef::from_event(name, &attributes, not_found)
+    }
+
     #[test]
-    fn keys_hide_phone_numbers_and_ignore_the_case_of_user_names() {
-        let phone = PhoneNumber::parse("+12065550100").unwrap();
-        let key = phone_key(&phone);
-        assert!(key.starts_with("PHONE#") && !key.contains("2065550100"));
-        assert_eq!(user_key("p", " Alice"), user_key("p", "alice"));
-        assert_ne!(user_key("p", "alice"), user_key("q", "alice"));
+    fn users_are_keyed_exactly_as_cognito_identifies_them() {
+        // Known users by their sub, whatever the spelling of the name they signed in with.
         assert_eq!(
-            claim_key("p", "Alice", "SMS_OTP", 2),
-            ("CLAIM#p#alice".to_owned(), "SMS_OTP#2".to_owned())
+            user("Alice", Some("s-1"), false),
+            user("alice", Some("s-1"), false)
+        );
+        assert_eq!(user("alice", Some("s-1"), false).as_str(), "sub:s-1");
+        // On a case-sensitive pool `alice` and `Alice` are two users with two subs.
+        assert_ne!(
+            user_key("p", &user("alice", Some("s-1"), false)),
+            user_key("p", &user("Alice", Some("s-2"), false))
+        );
+        // Names the pool does not know are kept as they are: no case folding, no trimming.
+        assert_ne!(
+            lock_key("p", &user(" Alice", None, true)),
+            lock_key("p", &user("alice", None, true))
+        );
+        assert_ne!(
+            claim_key("p", &user("Alice", None, true), "SMS_OTP", 0),
+            claim_key("p", &user("alice", None, true), "SMS_OTP", 0)
+        );
+        // A user name that looks like someone's sub is still only a name.
+        assert_ne!(
+            lock_key("p", &user("sub:s-1", None, true)),
+            lock_key("p", &user("x", Some("s-1"), false))
+        );
+        // An unknown user's attributes (there are none, but whatever a test sends) never make
+        // it a known one.
+        assert_eq!(user("bob", Some("s-9"), true).as_str(), "name:bob");
+        assert_ne!(
+            user_key("p", &user("a", Some("s"), false)),
+            user_key("q", &user("a", Some("s"), false))
+        );
+        assert_eq!(
+            claim_key("p", &user("a", Some("s"), false), "SMS_OTP", 2),
+            ("CLAIM#p#sub:s".to_owned(), "SMS_OTP#2".to_owned())
+        );
+        assert!(!format!("{:?}", user("alice@example.com", None, true)).contains("alice"));
+    }
+
+    #[test]
+    fn phone_keys_hide_the_number_and_are_keyed_with_the_seal_key() {
+        let phone = PhoneNumber::parse("+12065550100").unwrap();
+        let plain = phone_key(&SealKey::none(), &phone);
+        assert!(plain.starts_with("PHONE#") && !plain.contains("2065550100"));
+        let keyed = phone_key(&SealKey::new(&"k".repeat(32)).unwrap(), &phone);
+        assert_ne!(plain, keyed);
+        assert_eq!(
+            keyed,
+            phone_key(&SealKey::new(&"k".repeat(32)).unwrap(), &phone)
         );
     }
 
-    #[tokio::test]
-    async fn the_memory_store_claims_once_and_throttles_all_keys_together() {
-        let store = MemoryStore::default();
-        let claim = SendClaim {
+    fn claim(owner: &str, seal: &str, now: u64) -> SendClaim {
+        SendClaim {
             pk: "CLAIM#p#a".into(),
             sk: "SMS_OTP#0".into(),
-            seal: "s1".into(),
-            now: 100,
+            seal: seal.into(),
+            owner: owner.into(),
+            now,
             ttl_seconds: 30,
-        };
-        assert_eq!(store.claim_send(&claim).await, Ok(ClaimOutcome::Claimed));
-        let again = SendClaim {
-            seal: "s2".into(),
-            now: 110,
-            ..claim.clone()
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn the_memory_store_claims_once_and_hands_claims_only_to_their_owner() {
+        let store = MemoryStore::default();
         assert_eq!(
-            store.claim_send(&again).await,
+            store.claim_send(&claim("sub:a", "s1", 100)).await,
+            Ok(ClaimOutcome::Claimed)
+        );
+        assert_eq!(
+            store.claim_send(&claim("sub:a", "s2", 110)).await,
             Ok(ClaimOutcome::Duplicate { seal: "s1".into() })
         );
+        // Whoever else reaches the same key never gets the seal.
+        assert!(store.claim_send(&claim("sub:b", "s2", 110)).await.is_err());
         // Expired claims, and released ones, can be claimed again.
-        let later = SendClaim {
-            now: 130,
-            ..again.clone()
-        };
-        assert_eq!(store.claim_send(&later).await, Ok(ClaimOutcome::Claimed));
+        assert_eq!(
+            store.claim_send(&claim("sub:a", "s2", 130)).await,
+            Ok(ClaimOutcome::Claimed)
+        );
         // Releasing with another call's seal leaves the claim alone.
         store
             .release_send("CLAIM#p#a", "SMS_OTP#0", "s1")
             .await
             .unwrap();
         assert_eq!(
-            store
-                .claim_send(&SendClaim {
-                    seal: "s3".into(),
-                    ..later.clone()
-                })
-                .await,
+            store.claim_send(&claim("sub:a", "s3", 130)).await,
             Ok(ClaimOutcome::Duplicate { seal: "s2".into() })
         );
         store
             .release_send("CLAIM#p#a", "SMS_OTP#0", "s2")
             .await
             .unwrap();
-        assert_eq!(store.claim_send(&later).await, Ok(ClaimOutcome::Claimed));
+        assert_eq!(
+            store.claim_send(&claim("sub:a", "s3", 130)).await,
+            Ok(ClaimOutcome::Claimed)
+        );
+    }
 
+    #[tokio::test]
+    async fn the_memory_store_throttles_all_keys_together() {
+        let store = MemoryStore::default();
         let limits = SendLimits::default();
         let keys = ["USER#p#a".to_owned(), "PHONE#x".to_owned()];
         assert_eq!(store.record_send(&keys, 1_000, limits).await, Ok(Ok(())));
@@ -451,5 +682,55 @@ mod tests {
                 .await,
             Ok(Ok(()))
         );
+    }
+
+    #[tokio::test]
+    async fn the_memory_store_counts_answers_per_code_and_passes_a_code_once() {
+        let store = MemoryStore::default();
+        let key = code_key("p", &user("a", Some("s"), false), "seal-1");
+        for _ in 0..3 {
+            assert_eq!(
+                store.count_answer(&key, 3, 100, 60).await,
+                Ok(AnswerBudget::Allowed)
+            );
+        }
+        assert_eq!(
+            store.count_answer(&key, 3, 101, 60).await,
+            Ok(AnswerBudget::Exhausted)
+        );
+        let other = code_key("p", &user("a", Some("s"), false), "seal-2");
+        assert_eq!(
+            store.count_answer(&other, 3, 101, 60).await,
+            Ok(AnswerBudget::Allowed)
+        );
+        assert_eq!(store.consume_code(&other, 102).await, Ok(true));
+        assert_eq!(store.consume_code(&other, 102).await, Ok(false));
+        assert_eq!(
+            store.count_answer(&other, 3, 103, 60).await,
+            Ok(AnswerBudget::Exhausted)
+        );
+        // An expired count starts over (its code has expired too).
+        assert_eq!(
+            store.count_answer(&key, 3, 160, 60).await,
+            Ok(AnswerBudget::Allowed)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_memory_store_keeps_every_failure_until_it_expires() {
+        let store = MemoryStore::default();
+        let policy = LockoutPolicy {
+            threshold: 3,
+            window_seconds: 100,
+        };
+        for now in [10, 10, 10, 50] {
+            store.record_failure("LOCK#p#a", now, policy).await.unwrap();
+        }
+        assert_eq!(
+            store.failures("LOCK#p#a", 60).await,
+            Ok(vec![10, 10, 10, 50])
+        );
+        assert_eq!(store.failures("LOCK#p#a", 215).await, Ok(vec![50]));
+        assert_eq!(store.failures("LOCK#p#b", 60).await, Ok(vec![]));
     }
 }

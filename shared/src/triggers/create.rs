@@ -16,7 +16,8 @@ use tracing::{info, warn};
 
 use super::{log_user, session_entries};
 use crate::Error;
-use crate::abuse::{CountryAllowList, SendLimits};
+use crate::abuse::{CountryAllowList, NumberTypePolicy, SendLimits};
+use crate::captcha::SecretSource;
 use crate::captcha::{CaptchaConfig, CaptchaProvider, IMAGE_TEXT_LENGTH, ImageChallenge};
 use crate::config::{Config, MessageTemplate, PhoneHint};
 use crate::error::SmsFailure;
@@ -24,8 +25,9 @@ use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, String
 use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep, Round, current_round};
 use crate::otp::{OtpCode, OtpPolicy, OtpSeal, random_bytes};
 use crate::phone::{PhoneNumber, mask_with_digits};
+use crate::seal::{SealBinding, SealKey};
 use crate::sms::{SmsMessage, SmsSender};
-use crate::state::{ClaimOutcome, Guard, SendClaim, claim_key, phone_key, user_key};
+use crate::state::{ClaimOutcome, Guard, SendClaim, UserRef, claim_key, phone_key, user_key};
 
 /// What the private parameters and metadata carry instead of a seal for a decoy round.
 pub(crate) const DECOY: &str = "decoy";
@@ -45,13 +47,16 @@ pub struct CreateAuthChallenge {
     captcha: CaptchaConfig,
     template: MessageTemplate,
     app_name: String,
-    phone_hint: PhoneHint,
+    /// `PHONE_HINT=last4`: the key of the stand-in digits.
+    phone_hint_secret: Option<String>,
+    seal_key: SealKey,
     send_budget: Duration,
     sender: Arc<dyn SmsSender>,
     send_timing: SendTiming,
     guard: Option<Guard>,
     send_limits: SendLimits,
     allowed_countries: Option<CountryAllowList>,
+    allowed_number_types: NumberTypePolicy,
 }
 
 /// Why no SMS goes out for a first round.
@@ -62,19 +67,36 @@ enum DecoyReason {
     NoPhone,
     InvalidPhone,
     CountryNotAllowed,
+    NumberTypeNotAllowed,
 }
 
 impl CreateAuthChallenge {
-    /// A handler for the configured flow, sending with `sender`.
-    pub fn new(config: &Config, sender: Arc<dyn SmsSender>) -> Self {
-        Self {
+    /// A handler for the configured flow, sending with `sender`. Secrets named by `…_ARN`
+    /// variables must have been read ([`crate::secrets::resolve_trigger_secrets`]).
+    pub fn new(config: &Config, sender: Arc<dyn SmsSender>) -> Result<Self, Error> {
+        let phone_hint_secret = match &config.phone_hint {
+            PhoneHint::None => None,
+            PhoneHint::LastFour {
+                secret: SecretSource::Value(secret),
+            } => Some(secret.expose().to_owned()),
+            PhoneHint::LastFour {
+                secret: SecretSource::SecretsManager { variable, .. },
+            } => {
+                return Err(Error::config(
+                    variable,
+                    "the secret was not read at cold start",
+                ));
+            }
+        };
+        Ok(Self {
             flow: config.flow.clone(),
             attempts: config.attempts,
             otp: config.otp,
             captcha: config.captcha.clone(),
             template: config.message_template.clone(),
             app_name: config.app_name.clone(),
-            phone_hint: config.phone_hint.clone(),
+            phone_hint_secret,
+            seal_key: config.seal_key()?,
             // The SDK enforces the timeout itself; this outer bound also covers any other sender.
             send_budget: config.sms_timeout + Duration::from_millis(200),
             sender,
@@ -82,7 +104,8 @@ impl CreateAuthChallenge {
             guard: None,
             send_limits: config.send_limits,
             allowed_countries: config.allowed_countries.clone(),
-        }
+            allowed_number_types: config.allowed_number_types.clone(),
+        })
     }
 
     /// Adds abuse protection: send claims and throttles kept by `guard` (see [`crate::state`]).
@@ -141,15 +164,21 @@ impl CreateAuthChallenge {
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = log_user(&request.user_attributes, user_not_found);
         let tag = ChallengeStep::SmsOtp.tag().unwrap_or("SMS_OTP");
-        let recipient = recipient(&request.user_attributes, user_not_found).and_then(|phone| {
-            match &self.allowed_countries {
+        let recipient = recipient(&request.user_attributes, user_not_found)
+            .and_then(|phone| match &self.allowed_countries {
                 Some(allowed) => allowed
                     .check(&phone)
                     .map(|_| phone)
                     .map_err(|_| DecoyReason::CountryNotAllowed),
                 None => Ok(phone),
-            }
-        });
+            })
+            .and_then(|phone| {
+                // Premium-rate and other non-personal ranges get no code, wherever they are.
+                self.allowed_number_types
+                    .check(&phone)
+                    .map(|_| phone)
+                    .map_err(|_| DecoyReason::NumberTypeNotAllowed)
+            });
 
         let seal = match round.previous_round {
             Some(position) => {
@@ -186,7 +215,7 @@ impl CreateAuthChallenge {
         public.insert("challenge".to_owned(), tag.to_owned());
         public.insert("codeLength".to_owned(), self.otp.length.to_string());
         public.insert("attemptsLeft".to_owned(), round.attempts_left.to_string());
-        if let PhoneHint::LastFour { secret } = &self.phone_hint {
+        if let Some(secret) = &self.phone_hint_secret {
             let masked = match (&recipient, phone_attribute(&request.user_attributes)) {
                 (Ok(phone), _) => phone.masked(),
                 (Err(_), Some(phone)) => phone.masked(),
@@ -229,7 +258,16 @@ impl CreateAuthChallenge {
         private.insert(PRIVATE_STEP.to_owned(), tag.to_owned());
         private.insert(PRIVATE_PROVIDER.to_owned(), provider.name().to_owned());
         if provider == CaptchaProvider::Image {
-            let challenge = ImageChallenge::generate(now, &event.user_pool_id)?;
+            let owner = UserRef::from_event(
+                &event.user_name,
+                &request.user_attributes,
+                request.user_not_found.unwrap_or(false),
+            );
+            let binding = SealBinding {
+                pool_id: &event.user_pool_id,
+                user: owner.as_str(),
+            };
+            let challenge = ImageChallenge::generate(&self.seal_key, now, binding)?;
             public.insert("captchaImage".to_owned(), challenge.data_url);
             public.insert("answerLength".to_owned(), IMAGE_TEXT_LENGTH.to_string());
             private.insert(PRIVATE_SEAL.to_owned(), challenge.seal.encode());
@@ -266,14 +304,32 @@ impl CreateAuthChallenge {
     ) -> Result<String, Error> {
         let tag = "SMS_OTP";
         let position = event.request.session.len();
+        let owner = UserRef::from_event(
+            &event.user_name,
+            &event.request.user_attributes,
+            event.request.user_not_found.unwrap_or(false),
+        );
         match recipient {
             Ok(phone) => {
                 let code = OtpCode::generate(self.otp.length)?;
-                let seal = OtpSeal::new(&code, now, &event.user_pool_id)?.encode();
+                let binding = SealBinding {
+                    pool_id: &event.user_pool_id,
+                    user: owner.as_str(),
+                };
+                let seal = OtpSeal::new(&self.seal_key, &code, now, binding)?.encode();
                 let claim = match &self.guard {
                     Some(guard) => {
                         match self
-                            .protect(guard, event, Some(phone), &seal, position, now, user)
+                            .protect(
+                                guard,
+                                event,
+                                &owner,
+                                Some(phone),
+                                &seal,
+                                position,
+                                now,
+                                user,
+                            )
                             .await?
                         {
                             Protection::Duplicate(first) => return Ok(first),
@@ -304,7 +360,7 @@ impl CreateAuthChallenge {
                 // unknown users from known ones.
                 if let Some(guard) = &self.guard
                     && let Protection::Duplicate(_) = self
-                        .protect(guard, event, None, DECOY, position, now, user)
+                        .protect(guard, event, &owner, None, DECOY, position, now, user)
                         .await?
                 {
                     return Ok(DECOY.to_owned());
@@ -326,6 +382,7 @@ impl CreateAuthChallenge {
         &self,
         guard: &Guard,
         event: &CreateAuthChallengeEvent,
+        owner: &UserRef,
         phone: Option<&PhoneNumber>,
         seal: &str,
         position: usize,
@@ -333,11 +390,12 @@ impl CreateAuthChallenge {
         user: &str,
     ) -> Result<Protection, Error> {
         let deadline = guard.deadline();
-        let (pk, sk) = claim_key(&event.user_pool_id, &event.user_name, "SMS_OTP", position);
+        let (pk, sk) = claim_key(&event.user_pool_id, owner, "SMS_OTP", position);
         let claim = SendClaim {
             pk,
             sk,
             seal: seal.to_owned(),
+            owner: owner.as_str().to_owned(),
             now,
             ttl_seconds: CLAIM_SECONDS,
         };
@@ -366,9 +424,9 @@ impl CreateAuthChallenge {
             );
             return Ok(Protection::Duplicate(seal));
         }
-        let mut keys = vec![user_key(&event.user_pool_id, &event.user_name)];
+        let mut keys = vec![user_key(&event.user_pool_id, owner)];
         if let Some(phone) = phone {
-            keys.push(phone_key(phone));
+            keys.push(phone_key(&self.seal_key, phone));
         }
         let recorded = match guard
             .run(

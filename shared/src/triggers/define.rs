@@ -1,7 +1,9 @@
 //! DefineAuthChallenge: the state machine's decision, written into the response. With a state
 //! table, it also keeps the lockout: every wrong answer (and wrong password) Cognito reports is
-//! recorded, and a sign-in of a locked account fails at the next round — whichever session the
-//! guesses came from, so parallel sessions cannot multiply them.
+//! recorded, and a locked account fails at its next decision — the next challenge **and** the
+//! tokens — whichever session the guesses came from, so parallel sessions cannot multiply them.
+//! In closed mode a failure that cannot be recorded, or a lock that cannot be checked, fails the
+//! sign-in.
 
 use serde_json::Value;
 use tracing::{info, warn};
@@ -10,9 +12,10 @@ use super::{log_user, session_entries};
 use crate::Error;
 use crate::abuse::LockoutPolicy;
 use crate::config::Config;
+use crate::event::ChallengeResult;
 use crate::event::{DefineAuthChallengeEvent, DefineAuthChallengeResponse};
 use crate::flow::{AttemptLimits, AuthFlow, FailReason, FlowDecision, decide};
-use crate::state::{Guard, lock_key};
+use crate::state::{Guard, UserRef, lock_key};
 
 const TRIGGER: &str = "DefineAuthChallenge";
 
@@ -50,6 +53,73 @@ impl DefineAuthChallenge {
         Ok(self.handle(event, now).await)
     }
 
+    /// The decision with the lockout applied: records the round Cognito just reported as failed,
+    /// then — for any decision but a failure — checks the lock.
+    async fn guarded(
+        &self,
+        guard: &Guard,
+        key: &str,
+        last_round: Option<&ChallengeResult>,
+        decision: FlowDecision,
+        now: u64,
+        user: &str,
+    ) -> FlowDecision {
+        // The round Cognito just reported failed: one more failed attempt.
+        if last_round.is_some_and(|round| !round.challenge_result) {
+            let recorded = guard
+                .run(
+                    guard.deadline(),
+                    guard.store().record_failure(key, now, self.lockout),
+                    (),
+                )
+                .await;
+            match recorded {
+                Ok(outcome) => {
+                    if let Some(failure) = outcome.failure() {
+                        warn!(
+                            trigger = TRIGGER,
+                            user,
+                            state = "unavailable",
+                            failure,
+                            "a failed attempt could not be recorded for the lockout (STATE_FAILURE_MODE=open)"
+                        );
+                    }
+                }
+                Err(error) => {
+                    warn!(trigger = TRIGGER, user, decision = "fail", reason = "state_unavailable", error = %error, "sign-in refused: a failed attempt could not be recorded (STATE_FAILURE_MODE=closed)");
+                    return FlowDecision::Fail(FailReason::LockedOut);
+                }
+            }
+        }
+        if matches!(decision, FlowDecision::Fail(_)) {
+            return decision;
+        }
+        // Every decision that lets the sign-in go on — another challenge or the tokens — checks
+        // the lock: a session opened before the lock (or racing the guesses that caused it) gets
+        // no tokens either.
+        match guard
+            .locked_until(key, now, self.lockout, TRIGGER, user)
+            .await
+        {
+            Ok(None) => decision,
+            Ok(Some(until)) => {
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    decision = "fail",
+                    reason = "locked_out",
+                    locked_until = until,
+                    "sign-in refused: too many failed attempts"
+                );
+                FlowDecision::Fail(FailReason::LockedOut)
+            }
+            Err(error) => {
+                warn!(trigger = TRIGGER, user, decision = "fail", reason = "state_unavailable", error = %error, "sign-in refused: lockout could not be checked (STATE_FAILURE_MODE=closed)");
+                FlowDecision::Fail(FailReason::LockedOut)
+            }
+        }
+    }
+
     /// Answers a parsed event at time `now` (Unix seconds).
     pub async fn handle(
         &self,
@@ -63,52 +133,18 @@ impl DefineAuthChallenge {
         let user = log_user(&request.user_attributes, user_not_found);
         let rounds = request.session.len();
         if let Some(guard) = &self.guard {
-            let key = lock_key(&event.user_pool_id, &event.user_name);
-            let deadline = guard.deadline();
-            // The round Cognito just reported failed: one more failed attempt.
-            if request
-                .session
-                .last()
-                .is_some_and(|round| !round.challenge_result)
-            {
-                let recorded = tokio::time::timeout_at(
-                    deadline,
-                    guard.store().record_failure(&key, now, self.lockout),
+            let owner =
+                UserRef::from_event(&event.user_name, &request.user_attributes, user_not_found);
+            decision = self
+                .guarded(
+                    guard,
+                    &lock_key(&event.user_pool_id, &owner),
+                    request.session.last(),
+                    decision,
+                    now,
+                    user,
                 )
                 .await;
-                if !matches!(recorded, Ok(Ok(()))) {
-                    warn!(
-                        trigger = TRIGGER,
-                        user,
-                        state = "unavailable",
-                        "a failed attempt could not be recorded for the lockout"
-                    );
-                }
-            }
-            // A sign-in that would go on checks the lockout first.
-            if matches!(decision, FlowDecision::Challenge(_)) {
-                match guard
-                    .locked_until(&key, now, self.lockout, TRIGGER, user)
-                    .await
-                {
-                    Ok(None) => {}
-                    Ok(Some(until)) => {
-                        warn!(
-                            trigger = TRIGGER,
-                            user,
-                            decision = "fail",
-                            reason = "locked_out",
-                            locked_until = until,
-                            "sign-in refused: too many failed attempts"
-                        );
-                        decision = FlowDecision::Fail(FailReason::LockedOut);
-                    }
-                    Err(error) => {
-                        warn!(trigger = TRIGGER, user, decision = "fail", reason = "state_unavailable", error = %error, "sign-in refused: lockout could not be checked (STATE_FAILURE_MODE=closed)");
-                        decision = FlowDecision::Fail(FailReason::LockedOut);
-                    }
-                }
-            }
         }
         event.response = match decision {
             FlowDecision::Challenge(next) => {

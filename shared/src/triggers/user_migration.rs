@@ -15,6 +15,7 @@ use crate::event::UserMigrationEvent;
 use crate::legacy::{
     LegacyUserSource, Lookup, MigrationConfig, MigrationKind, MigrationSettings, migrated_user,
 };
+use crate::state::{Guard, migration_key};
 
 const TRIGGER: &str = "UserMigration";
 
@@ -24,6 +25,7 @@ pub struct UserMigration {
     source: Arc<dyn LegacyUserSource>,
     timeout: Duration,
     settings: MigrationSettings,
+    guard: Option<Guard>,
 }
 
 impl UserMigration {
@@ -32,16 +34,48 @@ impl UserMigration {
         Self {
             source,
             timeout: config.timeout,
-            settings: config.settings,
+            settings: config.settings.clone(),
+            guard: None,
         }
     }
 
-    /// Parses a raw event and answers it.
-    pub async fn invoke(&self, raw: Value) -> Result<UserMigrationEvent, Error> {
+    /// Adds the state table, where a sign-in migration leaves a short-lived note for
+    /// PreAuthentication (see `PREAUTH_MIGRATION_CLIENT_IDS`).
+    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    /// Parses a raw event and answers it at `now` (Unix seconds).
+    pub async fn invoke(&self, raw: Value, now: u64) -> Result<UserMigrationEvent, Error> {
         let event = UserMigrationEvent::parse(raw).inspect_err(|error| {
             warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
         })?;
-        self.handle(event).await
+        let event = self.handle(event).await?;
+        if event.trigger_source == "UserMigration_Authentication" {
+            self.note_migration(&event, now).await;
+        }
+        Ok(event)
+    }
+
+    /// Leaves the note that lets this sign-in through PreAuthentication on a migration-only
+    /// client. Best effort: without it the first sign-in is refused there, the user is migrated
+    /// all the same and signs in with the configured flow.
+    async fn note_migration(&self, event: &UserMigrationEvent, now: u64) {
+        let Some(guard) = &self.guard else {
+            return;
+        };
+        let key = migration_key(&event.user_pool_id, &event.user_name);
+        let noted =
+            tokio::time::timeout_at(guard.deadline(), guard.store().mark_migrated(&key, now)).await;
+        if !matches!(noted, Ok(Ok(()))) {
+            warn!(
+                trigger = TRIGGER,
+                user = user_digest(&event.user_pool_id, &event.user_name),
+                state = "unavailable",
+                "the migration note could not be written"
+            );
+        }
     }
 
     /// Answers a parsed event.
@@ -89,7 +123,7 @@ impl UserMigration {
                 return Err(Error::NotMigrated(other.kind().to_owned()));
             }
         };
-        let (response, dropped) = migrated_user(&record, kind, self.settings).map_err(|refusal| {
+        let (response, dropped) = migrated_user(&record, kind, &self.settings).map_err(|refusal| {
             warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "refused", reason = %refusal, "not migrated");
             Error::NotMigrated(refusal.to_string())
         })?;
@@ -149,12 +183,15 @@ pub async fn build_source(
         }
         LegacySourceConfig::Postgres { url, query } => {
             let url = crate::secrets::resolve(url, "LEGACY_DATABASE_URL").await?;
-            let source = PostgresLegacySource::new(
+            let mut source = PostgresLegacySource::new(
                 url.expose(),
                 query.clone(),
                 migration.timeout,
                 config.legacy_database_ca_file.as_deref(),
             )?;
+            if let Some(dummy) = &migration.dummy_hash {
+                source = source.with_dummy_hash(dummy).await?;
+            }
             // Within the cold start's share of Cognito's 5 seconds (the secret read came first).
             source
                 .warm_up(std::time::Duration::from_millis(1_000))

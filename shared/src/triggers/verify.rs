@@ -1,6 +1,10 @@
 //! VerifyAuthChallengeResponse: checks the answer to the round's step.
 //!
-//! - SMS code: against the sealed code in the private parameters.
+//! - SMS code: against the sealed code in the private parameters, bound to this pool and user.
+//!   With a state table, every answer is first counted against the code (atomically, whichever
+//!   session it comes from): once `MAX_ATTEMPTS` answers were judged against one code, any
+//!   further answer is wrong without a comparison, and a code that passed once never passes
+//!   again.
 //! - Image CAPTCHA: against the sealed text, case-insensitively, with expiry.
 //! - Widget CAPTCHA: the token goes to the provider's `siteverify` ([`SiteVerify`]); the answer is
 //!   [`judge`]d against the expected host names, action and score.
@@ -24,13 +28,25 @@ use crate::config::Config;
 use crate::event::{VerifyAuthChallengeEvent, VerifyAuthChallengeResponse};
 use crate::flow::ChallengeStep;
 use crate::otp::{OtpCheck, OtpPolicy, OtpSeal};
+use crate::seal::{SealBinding, SealKey};
+use crate::state::{AnswerBudget, Guard, UserRef, code_key};
 
 const TRIGGER: &str = "VerifyAuthChallengeResponse";
+
+/// Whom the stand-in seal (checked for decoys) belongs to: nobody.
+const STAND_IN: SealBinding<'static> = SealBinding {
+    pool_id: "stand-in",
+    user: "stand-in",
+};
 
 /// The VerifyAuthChallengeResponse handler.
 #[derive(Debug)]
 pub struct VerifyAuthChallenge {
     otp: OtpPolicy,
+    /// `MAX_ATTEMPTS`: the most answers ever judged against one code.
+    max_answers: u8,
+    seal_key: SealKey,
+    guard: Option<Guard>,
     /// Checked for decoys too, so both take the same work.
     stand_in_seal: OtpSeal,
     captcha: CaptchaConfig,
@@ -52,12 +68,22 @@ impl VerifyAuthChallenge {
             ));
         }
         let stand_in = crate::otp::OtpCode::generate(config.otp.length)?;
+        let seal_key = config.seal_key()?;
         Ok(Self {
             otp: config.otp,
-            stand_in_seal: OtpSeal::new(&stand_in, 0, "stand-in")?,
+            max_answers: config.attempts.for_step(ChallengeStep::SmsOtp),
+            stand_in_seal: OtpSeal::new(&seal_key, &stand_in, 0, STAND_IN)?,
+            seal_key,
+            guard: None,
             captcha: config.captcha.clone(),
             site_verifier,
         })
+    }
+
+    /// Adds the per-code answer budget kept by `guard` (see [`crate::state`]).
+    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
+        self.guard = guard;
+        self
     }
 
     /// Parses a raw event and answers it at time `now` (Unix seconds).
@@ -80,7 +106,7 @@ impl VerifyAuthChallenge {
             .map(String::as_str)
             .and_then(ChallengeStep::from_tag);
         let correct = match step {
-            Some(ChallengeStep::SmsOtp) => self.check_code(&event, now),
+            Some(ChallengeStep::SmsOtp) => self.check_code(&event, now).await,
             Some(ChallengeStep::Captcha) => self.check_captcha(&event, now).await,
             Some(ChallengeStep::Password) | None => {
                 warn!(
@@ -98,45 +124,67 @@ impl VerifyAuthChallenge {
         event
     }
 
-    fn check_code(&self, event: &VerifyAuthChallengeEvent, now: u64) -> bool {
+    async fn check_code(&self, event: &VerifyAuthChallengeEvent, now: u64) -> bool {
         let request = &event.request;
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = user_of(event);
         let answer = request.challenge_answer.as_deref().unwrap_or("");
         let private = &request.private_challenge_parameters;
         let seal_text = private.get(PRIVATE_SEAL).map_or("", String::as_str);
+        let owner = UserRef::from_event(&event.user_name, &request.user_attributes, user_not_found);
+        let binding = SealBinding {
+            pool_id: &event.user_pool_id,
+            user: owner.as_str(),
+        };
         let (seal, decoy) = match OtpSeal::decode(seal_text) {
             Some(seal) if !user_not_found => (seal, false),
             _ => (self.stand_in_seal.clone(), true),
         };
-        let check = seal.check(
-            answer,
-            self.otp,
-            if decoy { 0 } else { now },
-            if decoy {
-                "stand-in"
-            } else {
-                &event.user_pool_id
-            },
+        // Count the answer against the code before anything is compared (decoys too, so both
+        // take the same work): at most MAX_ATTEMPTS answers are ever judged against one code.
+        let key = code_key(
+            &event.user_pool_id,
+            &owner,
+            &if decoy { DECOY.to_owned() } else { seal.id() },
         );
-        let outcome = if decoy {
+        let budget = self.count_answer(&key, now, user).await;
+        let check = match budget {
+            Ok(AnswerBudget::Allowed) => {
+                let (now, binding) = if decoy { (0, STAND_IN) } else { (now, binding) };
+                seal.check(&self.seal_key, answer, self.otp, now, binding)
+            }
+            Ok(AnswerBudget::Exhausted) | Err(()) => OtpCheck::Wrong,
+        };
+        let mut outcome = if decoy {
             if !user_not_found && seal_text != DECOY {
                 warn!(
                     trigger = TRIGGER,
                     user,
                     outcome = "unreadable_seal",
-                    "private parameters hold no readable seal"
+                    keyed = self.seal_key.is_keyed(),
+                    "private parameters hold no readable seal (a seal made with another SEAL_KEY setting?)"
                 );
             }
             "decoy"
         } else {
-            match check {
-                OtpCheck::Correct => "correct",
-                OtpCheck::Wrong => "wrong",
-                OtpCheck::Expired => "expired",
-                OtpCheck::Malformed => "malformed",
+            match (budget, check) {
+                (Ok(AnswerBudget::Exhausted), _) => "answer_budget_spent",
+                (Err(()), _) => "state_unavailable",
+                (_, OtpCheck::Correct) => "correct",
+                (_, OtpCheck::Wrong) if seal.is_keyed() != self.seal_key.is_keyed() => {
+                    "seal_key_mismatch"
+                }
+                (_, OtpCheck::Wrong) => "wrong",
+                (_, OtpCheck::Expired) => "expired",
+                (_, OtpCheck::Malformed) => "malformed",
             }
         };
+        let mut correct = !decoy && check == OtpCheck::Correct;
+        if correct && !self.consume(&key, now, user).await {
+            // Another session passed this code already (or that could not be ruled out).
+            outcome = "already_used";
+            correct = false;
+        }
         info!(
             trigger = TRIGGER,
             user,
@@ -144,7 +192,77 @@ impl VerifyAuthChallenge {
             outcome,
             answer_bytes = answer.len()
         );
-        !decoy && check == OtpCheck::Correct
+        correct
+    }
+
+    /// Counts one answer against the code `key`; `Err` when the store failed in closed mode (the
+    /// answer is then wrong). Without a state table every answer may be compared: each session
+    /// then has a code of its own (see the README).
+    async fn count_answer(
+        &self,
+        key: &crate::state::CodeKey,
+        now: u64,
+        user: &str,
+    ) -> Result<AnswerBudget, ()> {
+        let Some(guard) = &self.guard else {
+            return Ok(AnswerBudget::Allowed);
+        };
+        // The count outlives the code (its lifetime plus the clock-skew minute, twice).
+        let ttl = self.otp.ttl_seconds + 120;
+        let counted = guard
+            .run(
+                guard.deadline(),
+                guard.store().count_answer(key, self.max_answers, now, ttl),
+                AnswerBudget::Allowed,
+            )
+            .await;
+        match counted {
+            Ok(outcome) => {
+                if let Some(failure) = outcome.failure() {
+                    warn!(
+                        trigger = TRIGGER,
+                        user,
+                        state = "unavailable",
+                        failure,
+                        "answer compared without the per-code budget (STATE_FAILURE_MODE=open)"
+                    );
+                }
+                Ok(outcome.into_value())
+            }
+            Err(error) => {
+                warn!(trigger = TRIGGER, user, state = "unavailable", error = %error, "answer refused: the per-code budget could not be checked (STATE_FAILURE_MODE=closed)");
+                Err(())
+            }
+        }
+    }
+
+    /// Marks the code used after a right answer: `false` when it was used already, or when that
+    /// cannot be ruled out in closed mode.
+    async fn consume(&self, key: &crate::state::CodeKey, now: u64, user: &str) -> bool {
+        let Some(guard) = &self.guard else {
+            return true;
+        };
+        match guard
+            .run(guard.deadline(), guard.store().consume_code(key, now), true)
+            .await
+        {
+            Ok(outcome) => {
+                if let Some(failure) = outcome.failure() {
+                    warn!(
+                        trigger = TRIGGER,
+                        user,
+                        state = "unavailable",
+                        failure,
+                        "code passed without marking it used (STATE_FAILURE_MODE=open)"
+                    );
+                }
+                outcome.into_value()
+            }
+            Err(error) => {
+                warn!(trigger = TRIGGER, user, state = "unavailable", error = %error, "right answer refused: the code could not be marked used (STATE_FAILURE_MODE=closed)");
+                false
+            }
+        }
     }
 
     async fn check_captcha(&self, event: &VerifyAuthChallengeEvent, now: u64) -> bool {
@@ -167,12 +285,22 @@ impl VerifyAuthChallenge {
         }
         let outcome: Result<(), &'static str> = if provider == CaptchaProvider::Image {
             let seal = private.get(PRIVATE_SEAL).map_or("", String::as_str);
+            let owner = UserRef::from_event(
+                &event.user_name,
+                &request.user_attributes,
+                request.user_not_found.unwrap_or(false),
+            );
+            let binding = SealBinding {
+                pool_id: &event.user_pool_id,
+                user: owner.as_str(),
+            };
             match check_image_answer(
+                &self.seal_key,
                 seal,
                 answer,
                 self.captcha.ttl_seconds,
                 now,
-                &event.user_pool_id,
+                binding,
             ) {
                 ImageCheck::Correct => Ok(()),
                 ImageCheck::Wrong => Err("wrong"),
