@@ -10,7 +10,7 @@ import sys
 
 TRIGGERS = {
     "DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse",
-    "PreAuthentication", "UserMigration",
+    "PreAuthentication", "PostAuthentication", "UserMigration",
 }
 
 
@@ -23,7 +23,7 @@ def main() -> int:
         and resource["Properties"].get("Handler") == "bootstrap"
     }
     names = {name.removesuffix("LambdaFunction") for name in functions}
-    expected = {"DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallenge", "PreAuthentication"}
+    expected = {"DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallenge", "PreAuthentication", "PostAuthentication"}
     if migration == "enabled":
         expected.add("UserMigration")
     problems = []

@@ -1,8 +1,10 @@
 //! Abuse protection against a real DynamoDB-protocol server (moto's, started by the test command):
-//! concurrent and retried CreateAuthChallenge calls send one SMS, send throttles hold at their
-//! boundaries, a disallowed country gets no SMS, lockout starts and ends on time (the handlers take
-//! the clock as an argument), and an unreachable or hanging table behaves as STATE_FAILURE_MODE
-//! says, within the time budget.
+//! concurrent and retried CreateAuthChallenge calls send one SMS, a claimed code never reaches
+//! another user (names that differ only in case included), the answers judged against one code
+//! are bounded across sessions and a code passes once, send throttles hold at their boundaries, a
+//! disallowed country or number type gets no SMS, concurrent failures all count, lockout starts
+//! and ends on time and holds before tokens (the handlers take the clock as an argument), and an
+//! unreachable or hanging table behaves as STATE_FAILURE_MODE says, within the time budget.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,23 +26,35 @@ use serde_json::{Value, json};
 use shared::Error;
 use shared::config::Config;
 use shared::sms::{SendFuture, SmsMessage, SmsReceipt, SmsSender};
-use shared::state::{DynamoStore, Guard};
-use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, PreAuthentication};
+use shared::state::{DynamoStore, Guard, StateConfig};
+use shared::triggers::{
+    CreateAuthChallenge, DefineAuthChallenge, PreAuthentication, VerifyAuthChallenge,
+};
 
-/// Counts the messages it is asked to send, taking a little time like a real provider.
+/// Counts the messages it is asked to send (and keeps their bodies), taking a little time like a
+/// real provider.
 #[derive(Debug, Default)]
-struct CountingSender(AtomicUsize);
+struct CountingSender(AtomicUsize, std::sync::Mutex<Vec<String>>);
 
 impl SmsSender for CountingSender {
     fn provider(&self) -> &'static str {
         "counting"
     }
-    fn send<'a>(&'a self, _message: &'a SmsMessage) -> SendFuture<'a> {
+    fn send<'a>(&'a self, message: &'a SmsMessage) -> SendFuture<'a> {
         Box::pin(async move {
             tokio::time::sleep(Duration::from_millis(30)).await;
+            self.1.lock().unwrap().push(message.body.clone());
             self.0.fetch_add(1, Ordering::SeqCst);
             Ok(SmsReceipt { message_id: None })
         })
+    }
+}
+
+impl CountingSender {
+    /// The code of the last message (its first six digits).
+    fn last_code(&self) -> String {
+        let bodies = self.1.lock().unwrap();
+        bodies.last().unwrap().chars().take(6).collect()
     }
 }
 
@@ -83,11 +97,72 @@ async fn fresh_table() -> String {
     create_state_table(&dynamodb_client(&dynamodb_url()).await, "abuse").await
 }
 
+/// A guard on `table` with a state budget sized for this test rather than for Cognito's 5 s
+/// (the configuration caps it at 1.5 s): concurrency tests are about the rules, and a loaded CI
+/// machine's moto must not turn them into timeouts.
+async fn patient_guard(table: &str) -> Guard {
+    let config = config(&[("STATE_TABLE", table)]);
+    let state = StateConfig {
+        timeout: Duration::from_secs(20),
+        ..config.state.clone().unwrap()
+    };
+    let sdk = shared::aws::sdk_config_loader(state.timeout)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::from_keys(
+            "AKIDTESTTESTTESTTEST",
+            "test-secret-key",
+            None,
+        ))
+        .endpoint_url(dynamodb_url())
+        .load()
+        .await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), state.table.clone());
+    Guard::new(Arc::new(store), &state)
+}
+
+/// `user` with a sub of their own (`sub-<user>`): every user of the pool is told apart by it.
 fn first_round(user: &str, phone: &str) -> Value {
     let mut event = fixture("create-auth-challenge/first-round.json");
     event["userName"] = json!(user);
+    event["request"]["userAttributes"]["sub"] = json!(format!("sub-{user}"));
     event["request"]["userAttributes"]["phone_number"] = json!(phone);
     event
+}
+
+/// Verify's event for `user` (as [`first_round`] made them) answering `answer` to the round
+/// whose metadata is `metadata` (`SMS_OTP:<seal>`).
+fn verify_event(user: &str, metadata: &str, answer: &str) -> Value {
+    let mut event = fixture("verify-auth-challenge/right-code.json");
+    event["userName"] = json!(user);
+    event["request"]["userAttributes"]["sub"] = json!(format!("sub-{user}"));
+    event["request"]["privateChallengeParameters"]["seal"] =
+        json!(metadata.strip_prefix("SMS_OTP:").unwrap());
+    event["request"]["challengeAnswer"] = json!(answer);
+    event
+}
+
+/// Runs `count` copies of `call` at once: all start together behind a barrier.
+async fn together<F, Fut, T>(count: usize, call: F) -> Vec<T>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(count));
+    let mut tasks = Vec::new();
+    for index in 0..count {
+        let barrier = barrier.clone();
+        let future = call(index);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            future.await
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
 }
 
 fn seal_of(event: &shared::event::CreateAuthChallengeEvent) -> String {
@@ -95,48 +170,198 @@ fn seal_of(event: &shared::event::CreateAuthChallengeEvent) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn twenty_concurrent_creates_for_one_step_send_one_sms() {
+async fn fifty_concurrent_creates_for_one_step_send_one_sms() {
     let table = fresh_table().await;
-    // The local DynamoDB server (moto, one Python process) is far slower than DynamoDB: the
-    // longest state budget, so that a loaded CI machine does not make every call fail closed.
-    let config = config(&[
-        ("STATE_TABLE", &table),
-        ("STATE_TIMEOUT_MS", "1500"),
-        ("SMS_TIMEOUT_MS", "2000"),
-    ]);
+    let config = config(&[("STATE_TABLE", &table), ("SMS_TIMEOUT_MS", "2000")]);
     let sender = Arc::new(CountingSender::default());
-    let guard = guard(&config, None).await;
-    let mut calls = Vec::new();
-    for _ in 0..20 {
+    let guard = patient_guard(&table).await;
+    let outcomes = together(50, |_| {
         // One handler per call, like one Lambda instance each.
         let create = CreateAuthChallenge::new(&config, sender.clone())
             .unwrap()
             .with_guard(Some(guard.clone()));
-        calls.push(tokio::spawn(async move {
+        async move {
             create
                 .invoke(
                     fixture("create-auth-challenge/first-round.json"),
                     1_800_000_000,
                 )
                 .await
-        }));
-    }
+        }
+    })
+    .await;
     let mut seals = std::collections::BTreeSet::new();
     let mut answered = 0;
-    for call in calls {
-        match call.await.unwrap() {
-            Ok(event) => {
-                answered += 1;
-                seals.insert(seal_of(&event));
-            }
-            // A call the local server could not serve in time fails closed: never a second SMS.
-            Err(error) => assert_eq!(error.error_type(), "StateUnavailable", "{error}"),
-        }
+    for outcome in outcomes {
+        let event = outcome.unwrap();
+        answered += 1;
+        seals.insert(seal_of(&event));
     }
-    assert_eq!(sender.0.load(Ordering::SeqCst), 1, "exactly one SMS");
-    assert!(answered >= 1);
+    // Every call answered (the budget is sized for the test), and only one of them sent:
+    // the other 49 were duplicates of it.
+    assert_eq!(answered, 50);
+    let sent = sender.0.load(Ordering::SeqCst);
+    assert_eq!(answered - sent, 49, "duplicates = answered - 1");
+    assert_eq!(sent, 1, "exactly one SMS");
     assert_eq!(seals.len(), 1, "every call answers with the same challenge");
     assert!(seals.first().unwrap().starts_with("SMS_OTP:v2."));
+}
+
+#[tokio::test]
+async fn a_code_claimed_for_one_user_never_reaches_another() {
+    let table = fresh_table().await;
+    let config = config(&[("STATE_TABLE", &table)]);
+    let sender = Arc::new(CountingSender::default());
+    let guard = guard(&config, None).await;
+    let create = CreateAuthChallenge::new(&config, sender.clone())
+        .unwrap()
+        .with_guard(Some(guard.clone()));
+    let verify = VerifyAuthChallenge::new(&config, None)
+        .unwrap()
+        .with_guard(Some(guard));
+    let t0 = 1_800_000_000;
+    // On a case-sensitive pool `alice` and `Alice` are two users (two subs). The attacker
+    // signs in as their own `alice`, then starts a sign-in as `Alice` within the claim window.
+    let mine = create
+        .invoke(first_round("alice", "+12065550142"), t0)
+        .await
+        .unwrap();
+    let my_code = sender.last_code();
+    let theirs = create
+        .invoke(first_round("Alice", "+12065550188"), t0 + 5)
+        .await
+        .unwrap();
+    assert_ne!(
+        seal_of(&mine),
+        seal_of(&theirs),
+        "Alice gets a code of her own"
+    );
+    assert_eq!(sender.0.load(Ordering::SeqCst), 2, "and her own SMS");
+    // The attacker's own code never passes for Alice — not with her seal, not with theirs.
+    for metadata in [seal_of(&theirs), seal_of(&mine)] {
+        let answered = verify
+            .invoke(verify_event("Alice", &metadata, &my_code), t0 + 10)
+            .await
+            .unwrap();
+        assert_eq!(answered.response.answer_correct, Some(false));
+    }
+    // A claim read back for another owner is refused by the store itself.
+    let (pk, sk) = shared::state::claim_key(
+        "us-east-1_EXAMPLE1",
+        &shared::state::UserRef::from_event(
+            "alice",
+            &[("sub".to_owned(), "sub-alice".to_owned())].into(),
+            false,
+        ),
+        "SMS_OTP",
+        0,
+    );
+    let foreign = shared::state::SendClaim {
+        pk,
+        sk,
+        seal: "v2.x".to_owned(),
+        owner: "sub:someone-else".to_owned(),
+        now: t0 + 6,
+        ttl_seconds: 15,
+    };
+    let store = patient_guard(&table).await;
+    assert!(store.store().claim_send(&foreign).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn answers_to_one_code_are_bounded_across_sessions() {
+    let table = fresh_table().await;
+    let config = config(&[("STATE_TABLE", &table), ("MAX_ATTEMPTS", "3")]);
+    let sender = Arc::new(CountingSender::default());
+    let guard = patient_guard(&table).await;
+    let create = CreateAuthChallenge::new(&config, sender.clone())
+        .unwrap()
+        .with_guard(Some(guard.clone()));
+    let t0 = 1_800_000_000;
+    // The attacker opens many sessions for the victim inside the claim window: one SMS, one
+    // shared code.
+    let mut metadata = std::collections::BTreeSet::new();
+    // (Inside the 8-second claim window.)
+    for at in 0..8 {
+        let event = create
+            .invoke(first_round("victim", "+12065550199"), t0 + at)
+            .await
+            .unwrap();
+        metadata.insert(seal_of(&event));
+    }
+    assert_eq!(metadata.len(), 1);
+    assert_eq!(sender.0.load(Ordering::SeqCst), 1);
+    let metadata = metadata.into_iter().next().unwrap();
+    let code = sender.last_code();
+    // One guess from each of 25 sessions, all at once.
+    let guesses = together(25, |index| {
+        let verify = VerifyAuthChallenge::new(&config, None)
+            .unwrap()
+            .with_guard(Some(guard.clone()));
+        let event = verify_event("victim", &metadata, &format!("{:06}", index * 7));
+        async move { verify.invoke(event, t0 + 12).await.unwrap() }
+    })
+    .await;
+    assert!(
+        guesses
+            .iter()
+            .all(|event| event.response.answer_correct == Some(false))
+    );
+    // The budget was spent by those guesses: even the right code is now wrong, uncompared.
+    let verify = VerifyAuthChallenge::new(&config, None)
+        .unwrap()
+        .with_guard(Some(guard.clone()));
+    let right = verify
+        .invoke(verify_event("victim", &metadata, &code), t0 + 13)
+        .await
+        .unwrap();
+    assert_eq!(right.response.answer_correct, Some(false));
+    // And the store's counter itself: of 40 concurrent answers at most three are judged.
+    let key = shared::state::CodeKey {
+        pk: "GUESS#pool#sub:x".to_owned(),
+        sk: "seal-1".to_owned(),
+    };
+    let budgets = together(40, |_| {
+        let guard = guard.clone();
+        let key = key.clone();
+        async move { guard.store().count_answer(&key, 3, t0, 300).await.unwrap() }
+    })
+    .await;
+    let allowed = budgets
+        .iter()
+        .filter(|budget| **budget == shared::state::AnswerBudget::Allowed)
+        .count();
+    assert_eq!(allowed, 3, "{budgets:?}");
+}
+
+#[tokio::test]
+async fn a_code_passes_once_whichever_session_answers_it() {
+    let table = fresh_table().await;
+    let config = config(&[("STATE_TABLE", &table)]);
+    let sender = Arc::new(CountingSender::default());
+    let guard = guard(&config, None).await;
+    let create = CreateAuthChallenge::new(&config, sender.clone())
+        .unwrap()
+        .with_guard(Some(guard.clone()));
+    let verify = VerifyAuthChallenge::new(&config, None)
+        .unwrap()
+        .with_guard(Some(guard));
+    let t0 = 1_800_000_000;
+    let first = create
+        .invoke(first_round("frank", "+12065550123"), t0)
+        .await
+        .unwrap();
+    let code = sender.last_code();
+    let answer = |at: u64| verify.invoke(verify_event("frank", &seal_of(&first), &code), at);
+    assert_eq!(
+        answer(t0 + 5).await.unwrap().response.answer_correct,
+        Some(true)
+    );
+    // A second session sharing the claimed code, answering it right after: refused.
+    assert_eq!(
+        answer(t0 + 6).await.unwrap().response.answer_correct,
+        Some(false)
+    );
 }
 
 #[tokio::test]
@@ -159,7 +384,7 @@ async fn send_throttles_hold_at_their_boundaries() {
     let first = create.invoke(alice(), t0).await.unwrap();
     assert_eq!(sent(), 1);
     // Within the claim window a repeat is the same challenge, not a new SMS.
-    let repeat = create.invoke(alice(), t0 + 10).await.unwrap();
+    let repeat = create.invoke(alice(), t0 + 7).await.unwrap();
     assert_eq!(seal_of(&repeat), seal_of(&first));
     assert_eq!(sent(), 1);
     // Another user with the same phone, 29 s later: the phone's minimum interval holds.
@@ -287,32 +512,77 @@ async fn a_disallowed_country_gets_no_sms_and_a_challenge_that_looks_the_same() 
     );
 }
 
+#[tokio::test]
+async fn premium_rate_and_toll_free_numbers_get_a_decoy_and_no_sms() {
+    // No country list: the number type alone decides.
+    let config = config(&[]);
+    let sender = Arc::new(CountingSender::default());
+    let create = CreateAuthChallenge::new(&config, sender.clone()).unwrap();
+    let mobile = create
+        .invoke(first_round("judy", "+447400123456"), 1_800_000_000)
+        .await
+        .unwrap();
+    assert_eq!(sender.0.load(Ordering::SeqCst), 1);
+    for number in ["+449098790000", "+18005550123", "+33884012345"] {
+        let refused = create
+            .invoke(first_round("judy", number), 1_800_000_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            refused.response.challenge_metadata.as_deref(),
+            Some("SMS_OTP:decoy"),
+            "{number}"
+        );
+        assert_eq!(
+            refused.response.public_challenge_parameters,
+            mobile.response.public_challenge_parameters
+        );
+    }
+    assert_eq!(
+        sender.0.load(Ordering::SeqCst),
+        1,
+        "no SMS to those numbers"
+    );
+    // SMS_ALLOWED_NUMBER_TYPES can let toll-free numbers through where a pool needs them.
+    let config = config_with_types("mobile,fixed_line_or_mobile,toll_free");
+    let create = CreateAuthChallenge::new(&config, sender.clone()).unwrap();
+    create
+        .invoke(first_round("judy", "+18005550123"), 1_800_000_000)
+        .await
+        .unwrap();
+    assert_eq!(sender.0.load(Ordering::SeqCst), 2);
+}
+
+fn config_with_types(types: &str) -> Config {
+    config(&[("SMS_ALLOWED_NUMBER_TYPES", types)])
+}
+
 /// Define's event after a wrong answer (the third, ending the sign-in), for `user`; a user name
 /// starting with `nobody` is an unknown user (`userNotFound`, no attributes).
 fn failed_sign_in(user: &str) -> Value {
-    let mut event = fixture("define-auth-challenge/after-three-wrong-codes.json");
-    event["userName"] = json!(user);
-    if user.starts_with("nobody") {
-        event["request"]["userAttributes"] = json!({});
-        event["request"]["userNotFound"] = json!(true);
-    }
-    event
+    define_event("after-three-wrong-codes", user)
 }
 
 fn starting_sign_in(user: &str) -> Value {
-    let mut event = fixture("define-auth-challenge/first-call.json");
-    event["userName"] = json!(user);
-    if user.starts_with("nobody") {
-        event["request"]["userAttributes"] = json!({});
-        event["request"]["userNotFound"] = json!(true);
-    }
-    event
+    define_event("first-call", user)
 }
 
 /// Define's event after one wrong answer (the sign-in goes on), for `user`.
 fn wrong_answer(user: &str) -> Value {
-    let mut event = fixture("define-auth-challenge/after-wrong-code.json");
+    define_event("after-wrong-code", user)
+}
+
+/// Define's event `sample` for `user`: a user of the pool with a sub of their own
+/// (`sub-<user>`), or, for a name starting with `nobody`, an unknown user.
+fn define_event(sample: &str, user: &str) -> Value {
+    let mut event = fixture(&format!("define-auth-challenge/{sample}.json"));
     event["userName"] = json!(user);
+    if user.starts_with("nobody") {
+        event["request"]["userAttributes"] = json!({});
+        event["request"]["userNotFound"] = json!(true);
+    } else {
+        event["request"]["userAttributes"]["sub"] = json!(format!("sub-{user}"));
+    }
     event
 }
 
@@ -374,6 +644,12 @@ async fn lockout_starts_at_the_threshold_and_ends_when_the_window_passes() {
         );
         let mut pre = fixture("pre-authentication/allowed.json");
         pre["userName"] = json!(user);
+        if user.starts_with("nobody") {
+            pre["request"]["userAttributes"] = json!({});
+            pre["request"]["userNotFound"] = json!(true);
+        } else {
+            pre["request"]["userAttributes"]["sub"] = json!(format!("sub-{user}"));
+        }
         let error = preauth.invoke(pre.clone(), t0 + 201).await.unwrap_err();
         assert_eq!(error.error_type(), "LockedOut");
         assert_eq!(
@@ -441,6 +717,64 @@ async fn lockout_starts_at_the_threshold_and_ends_when_the_window_passes() {
     );
 }
 
+#[tokio::test]
+async fn a_locked_account_gets_no_tokens_even_with_the_right_code() {
+    let table = fresh_table().await;
+    let config = config(&[("STATE_TABLE", &table), ("LOCKOUT_THRESHOLD", "3")]);
+    let define = DefineAuthChallenge::new(&config).with_guard(Some(guard(&config, None).await));
+    let t0 = 1_800_000_000;
+    // A session was opened before the lock (or races the guesses that cause it)...
+    for at in 0..3 {
+        define
+            .invoke(failed_sign_in("grace"), t0 + at)
+            .await
+            .unwrap();
+    }
+    // ...and now answers with the right code: the decision that would issue tokens fails.
+    let right = define
+        .invoke(define_event("after-right-code", "grace"), t0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(right.response.issue_tokens, Some(false));
+    assert_eq!(right.response.fail_authentication, Some(true));
+    // The same right answer for an account that is not locked gets its tokens.
+    let open = define
+        .invoke(define_event("after-right-code", "heidi"), t0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(open.response.issue_tokens, Some(true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_failures_all_count() {
+    let table = fresh_table().await;
+    let config = config(&[("STATE_TABLE", &table), ("LOCKOUT_THRESHOLD", "30")]);
+    let guard = patient_guard(&table).await;
+    let t0 = 1_800_000_000;
+    // Thirty wrong answers reported at the same moment, from thirty sessions.
+    let decisions = together(30, |_| {
+        let define = DefineAuthChallenge::new(&config).with_guard(Some(guard.clone()));
+        async move { define.invoke(wrong_answer("ivan"), t0).await.unwrap() }
+    })
+    .await;
+    assert_eq!(decisions.len(), 30);
+    let owner = shared::state::UserRef::from_event(
+        "ivan",
+        &[("sub".to_owned(), "sub-ivan".to_owned())].into(),
+        false,
+    );
+    let key = shared::state::lock_key("us-east-1_EXAMPLE1", &owner);
+    let failures = guard.store().failures(&key, t0).await.unwrap();
+    assert_eq!(failures.len(), 30, "no failure lost");
+    // So the thirtieth locked the account.
+    let next = define_event("first-call", "ivan");
+    let define = DefineAuthChallenge::new(&config).with_guard(Some(guard));
+    assert_eq!(
+        decision(&define.invoke(next, t0 + 1).await.unwrap()),
+        "fail"
+    );
+}
+
 /// A loopback port nobody listens on.
 fn closed_port_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -466,6 +800,9 @@ async fn an_unreachable_or_hanging_table_follows_the_failure_mode_within_the_bud
                 .unwrap()
                 .with_guard(Some(guard.clone()));
             let define = DefineAuthChallenge::new(&config).with_guard(Some(guard.clone()));
+            let verify = VerifyAuthChallenge::new(&config, None)
+                .unwrap()
+                .with_guard(Some(guard.clone()));
             let preauth = PreAuthentication::new(&config).with_guard(Some(guard));
             let started = Instant::now();
             let created = create
@@ -483,6 +820,35 @@ async fn an_unreachable_or_hanging_table_follows_the_failure_mode_within_the_bud
             assert!(
                 elapsed < Duration::from_millis(2_500),
                 "{endpoint} {mode}: {elapsed:?}"
+            );
+            // The sample's right code, while the table cannot count answers: wrong in closed
+            // mode, compared (and right) in open mode.
+            let verified = verify
+                .invoke(
+                    fixture("verify-auth-challenge/right-code.json"),
+                    1_763_769_610,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                verified.response.answer_correct,
+                Some(mode == "open"),
+                "{endpoint} {mode}"
+            );
+            // A wrong answer reported while the table cannot record it ends the sign-in in
+            // closed mode.
+            let failed = define
+                .invoke(wrong_answer("alice"), 1_800_000_000)
+                .await
+                .unwrap();
+            assert_eq!(
+                decision(&failed),
+                if mode == "closed" {
+                    "fail"
+                } else {
+                    "challenge"
+                },
+                "{endpoint} {mode}"
             );
             if mode == "closed" {
                 let error = created.unwrap_err();

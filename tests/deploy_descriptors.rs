@@ -32,6 +32,7 @@ fn trigger_of(binary: &str) -> &'static str {
         "create-auth-challenge" => "CreateAuthChallenge",
         "verify-auth-challenge" => "VerifyAuthChallengeResponse",
         "pre-authentication" => "PreAuthentication",
+        "post-authentication" => "PostAuthentication",
         "user-migration" => "UserMigration",
         other => panic!(
             "functions/{other}: which Cognito trigger does it serve? Add it here and to both descriptors"
@@ -269,16 +270,42 @@ fn serverless_grants_only_the_chosen_providers_send_action_and_reading_secrets()
         [
             "${file(./deploy/serverless-iam.yml):send.${param:smsProvider}}",
             "${file(./deploy/serverless-iam.yml):readSecrets}",
-            "${file(./deploy/serverless-iam.yml):state}"
+            "${file(./deploy/serverless-iam.yml):state.sends}",
+            "${file(./deploy/serverless-iam.yml):state.releaseClaims}",
+            "${file(./deploy/serverless-iam.yml):state.failures}",
+            "${file(./deploy/serverless-iam.yml):state.answers}",
+            "${file(./deploy/serverless-iam.yml):state.migrationNotes}"
         ]
     );
-    assert_eq!(
-        statements["state"]["Action"],
-        serde_yaml_ng::from_str::<Value>(
-            "[dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem]"
-        )
-        .unwrap()
-    );
+    // One role for all functions (Serverless v3), but each kind of item only with its actions:
+    // nothing deletes a failed attempt or an answer count.
+    for (statement, actions, prefixes) in [
+        (
+            "sends",
+            "[dynamodb:GetItem, dynamodb:PutItem]",
+            "[CLAIM#*, USER#*, PHONE#*]",
+        ),
+        ("releaseClaims", "dynamodb:DeleteItem", "[CLAIM#*]"),
+        ("failures", "[dynamodb:PutItem, dynamodb:Query]", "[LOCK#*]"),
+        ("answers", "dynamodb:UpdateItem", "[GUESS#*]"),
+        (
+            "migrationNotes",
+            "[dynamodb:PutItem, dynamodb:DeleteItem]",
+            "[MIGRATED#*]",
+        ),
+    ] {
+        let granted = &statements["state"][statement];
+        assert_eq!(
+            granted["Action"],
+            serde_yaml_ng::from_str::<Value>(actions).unwrap(),
+            "{statement}"
+        );
+        assert_eq!(
+            granted["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+            serde_yaml_ng::from_str::<Value>(prefixes).unwrap(),
+            "{statement}"
+        );
+    }
     assert_state_table(&service["resources"]["Resources"]["StateTable"]);
     // Secrets of this account and region under the project's prefix only.
     assert_eq!(
@@ -301,6 +328,44 @@ fn sam_lets_only_the_verify_function_read_the_captcha_secret() {
         matches!(&roles[0], Value::Tagged(tagged) if tagged.tag == "Ref" && tagged.value == "VerifyAuthChallengeFunctionRole"),
         "{roles:?}"
     );
+    // The seal key: create and verify only; the phone hint secret: create only. Each policy
+    // names exactly the one secret it is for.
+    for (policy, condition, secret, roles) in [
+        (
+            "ReadSealKeyPolicy",
+            "HasSealKeyArn",
+            "SealKeyArn",
+            vec![
+                "CreateAuthChallengeFunctionRole",
+                "VerifyAuthChallengeFunctionRole",
+            ],
+        ),
+        (
+            "ReadPhoneHintSecretPolicy",
+            "HasPhoneHintSecretArn",
+            "PhoneHintSecretArn",
+            vec!["CreateAuthChallengeFunctionRole"],
+        ),
+    ] {
+        let policy_value = &template["Resources"][policy];
+        assert_eq!(policy_value["Condition"], condition, "{policy}");
+        let granted: Vec<String> = policy_value["Properties"]["Roles"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|role| match role {
+                Value::Tagged(tagged) => tagged.value.as_str().unwrap().to_owned(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(granted, roles, "{policy}");
+        let statement = &policy_value["Properties"]["PolicyDocument"]["Statement"][0];
+        assert_eq!(statement["Action"], "secretsmanager:GetSecretValue");
+        assert!(
+            matches!(&statement["Resource"], Value::Tagged(tagged) if tagged.value == secret),
+            "{policy}"
+        );
+    }
     let policy = &template["Resources"]["ReadLegacySecretsPolicy"];
     assert!(
         matches!(&policy["Properties"]["Roles"][0], Value::Tagged(tagged) if tagged.value == "UserMigrationFunctionRole")
@@ -367,14 +432,32 @@ fn sam_gives_each_function_only_its_share_of_the_state_table() {
         (
             "DefineStatePolicy",
             "DefineAuthChallengeFunctionRole",
-            vec!["dynamodb:GetItem", "dynamodb:PutItem"],
+            vec!["dynamodb:PutItem", "dynamodb:Query"],
             vec!["LOCK#*"],
         ),
         (
             "PreAuthenticationStatePolicy",
             "PreAuthenticationFunctionRole",
-            vec!["dynamodb:GetItem"],
+            vec!["dynamodb:Query"],
             vec!["LOCK#*"],
+        ),
+        (
+            "VerifyStatePolicy",
+            "VerifyAuthChallengeFunctionRole",
+            vec!["dynamodb:UpdateItem"],
+            vec!["GUESS#*"],
+        ),
+        (
+            "UserMigrationStatePolicy",
+            "UserMigrationFunctionRole",
+            vec!["dynamodb:PutItem"],
+            vec!["MIGRATED#*"],
+        ),
+        (
+            "PostAuthenticationStatePolicy",
+            "PostAuthenticationFunctionRole",
+            vec!["dynamodb:DeleteItem"],
+            vec!["MIGRATED#*"],
         ),
     ] {
         let properties = &resources[policy]["Properties"];

@@ -309,7 +309,7 @@ fn the_cli_reads_a_users_file() {
     let file = dir.join("users.json");
     std::fs::write(
         &file,
-        r#"[{"username": "dave", "attributes": {"sub": "d-1", "phone_number": "+447700900123", "phone_number_verified": "true"}}]"#,
+        r#"[{"username": "dave", "attributes": {"sub": "d-1", "phone_number": "+447400123456", "phone_number_verified": "true"}}]"#,
     )
     .unwrap();
     let (status, text) = run_cli(
@@ -323,7 +323,7 @@ fn the_cli_reads_a_users_file() {
         &[],
     );
     assert_eq!(status, 0, "{text}");
-    assert!(text.contains("📱 SMS to +*******0123"), "{text}");
+    assert!(text.contains("📱 SMS to +*******3456"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -149,6 +149,7 @@ async fn migration_from_an_http_service() {
             ("LEGACY_HTTP_TOKEN", "legacy-service-token"),
             ("LEGACY_TIMEOUT_MS", "1000"),
             ("MIGRATION_ENABLE_SMS_MFA", "true"),
+            ("MIGRATION_CUSTOM_ATTRIBUTES", "custom:tier"),
             ("AWS_LAMBDA_LOG_LEVEL", "trace"),
         ],
         output.clone(),
@@ -293,6 +294,7 @@ async fn migration_from_postgres_checks_every_hash_format() {
             ("LEGACY_SOURCE", "postgres"),
             ("LEGACY_DATABASE_URL", &url),
             ("LEGACY_USER_QUERY", QUERY),
+            ("MIGRATION_CUSTOM_ATTRIBUTES", "custom:tier"),
         ],
         output.clone(),
     );

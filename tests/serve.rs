@@ -79,6 +79,60 @@ fn client(script: &str, args: &[&str]) -> String {
     text
 }
 
+/// Sends one raw HTTP/1.1 request; returns the status line and the header lines, lower-cased.
+fn raw_request(url: &str, method: &str, path: &str, origin: Option<&str>) -> (String, String) {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let origin = origin.map_or(String::new(), |origin| format!("Origin: {origin}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{origin}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let head = answer
+        .split("\r\n\r\n")
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
+    let status = head.lines().next().unwrap().to_owned();
+    (status, head)
+}
+
+#[test]
+fn only_pages_served_from_this_machine_may_call_the_local_endpoint() {
+    let server = start(&[]);
+    // A page of any other site open in the developer's browser: refused, inbox and all.
+    for origin in [
+        "https://evil.example",
+        "null",
+        "http://localhost.evil.example",
+    ] {
+        for (method, path) in [("GET", "/local/sms"), ("POST", "/"), ("OPTIONS", "/")] {
+            let (status, head) = raw_request(&server.url, method, path, Some(origin));
+            assert!(
+                status.contains(" 403 "),
+                "{origin} {method} {path}: {status}"
+            );
+            assert!(!head.contains("access-control-allow-origin"), "{head}");
+        }
+    }
+    // A local front end on another port gets CORS for its own origin, never `*`.
+    let (status, head) = raw_request(&server.url, "OPTIONS", "/", Some("http://localhost:5173"));
+    assert!(status.contains(" 204 "), "{status}");
+    assert!(
+        head.contains("access-control-allow-origin: http://localhost:5173"),
+        "{head}"
+    );
+    assert!(!head.contains("access-control-allow-origin: *"), "{head}");
+    // Tools that send no Origin (the AWS CLI, SDKs, curl) work as before, without CORS headers.
+    let (status, head) = raw_request(&server.url, "GET", "/local/sms", None);
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+}
+
 #[test]
 fn boto3_signs_in_and_the_id_token_verifies_against_the_served_keys() {
     let server = start(&[]);

@@ -368,24 +368,33 @@ async fn a_bad_configuration_stops_the_cold_start_naming_the_variable() {
             other => panic!("expected a failed cold start, got {other:?}"),
         }
     }
-    // The console sender is refused on AWS Lambda.
-    let output = Arc::new(OutputLog::default());
-    let create = host(
-        "create-auth-challenge",
-        &[
-            ("SMS_PROVIDER", "console"),
-            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+    // The console sender is refused on AWS Lambda: the host sets the variables Lambda sets for
+    // a provided.al2023 function (AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_FUNCTION_NAME, … and no
+    // AWS_EXECUTION_ENV); without the local tool's marker, that is Lambda.
+    for extra in [
+        vec![],
+        vec![
+            ("LAMBDA_TASK_ROOT", "/var/task"),
+            ("LAMBDA_RUNTIME_DIR", "/var/runtime"),
+            ("_HANDLER", "bootstrap"),
         ],
-        output,
-    );
-    match create
-        .invoke(fixture("create-auth-challenge/first-round.json"))
-        .await
-        .unwrap()
-    {
-        Invocation::ProcessExited { detail } => {
-            assert!(detail.contains("SMS_PROVIDER"), "{detail}")
+    ] {
+        let output = Arc::new(OutputLog::default());
+        let mut env = vec![
+            ("SMS_PROVIDER", "console"),
+            (shared::config::LOCAL_TOOL_MARKER, ""),
+        ];
+        env.extend(extra);
+        let create = host("create-auth-challenge", &env, output);
+        match create
+            .invoke(fixture("create-auth-challenge/first-round.json"))
+            .await
+            .unwrap()
+        {
+            Invocation::ProcessExited { detail } => {
+                assert!(detail.contains("SMS_PROVIDER"), "{detail}")
+            }
+            other => panic!("expected a failed cold start, got {other:?}"),
         }
-        other => panic!("expected a failed cold start, got {other:?}"),
     }
 }

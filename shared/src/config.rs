@@ -54,7 +54,6 @@ pub const VARIABLES: &[&str] = &[
     "PREAUTH_REQUIRE_VERIFIED_PHONE",
     "PREAUTH_REQUIRED_VALIDATION_KEYS",
     "PREAUTH_DENY_MESSAGE",
-    "PREAUTH_MIGRATION_CLIENT_IDS",
     "LEGACY_SOURCE",
     "LEGACY_HTTP_URL",
     "LEGACY_HTTP_TOKEN",
@@ -68,6 +67,7 @@ pub const VARIABLES: &[&str] = &[
     "MIGRATION_MARK_VERIFIED",
     "MIGRATION_ENABLE_SMS_MFA",
     "MIGRATION_CUSTOM_ATTRIBUTES",
+    "MIGRATION_CLIENT_IDS",
     "STATE_TABLE",
     "STATE_FAILURE_MODE",
     "STATE_TIMEOUT_MS",
@@ -93,7 +93,6 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("PREAUTH_REQUIRE_VERIFIED_PHONE", "pre-authentication"),
     ("PREAUTH_REQUIRED_VALIDATION_KEYS", "pre-authentication"),
     ("PREAUTH_DENY_MESSAGE", "pre-authentication"),
-    ("PREAUTH_MIGRATION_CLIENT_IDS", "pre-authentication"),
     ("LEGACY_SOURCE", "user-migration"),
     ("LEGACY_HTTP_URL", "user-migration"),
     ("LEGACY_HTTP_TOKEN", "user-migration"),
@@ -107,6 +106,7 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("MIGRATION_MARK_VERIFIED", "user-migration"),
     ("MIGRATION_ENABLE_SMS_MFA", "user-migration"),
     ("MIGRATION_CUSTOM_ATTRIBUTES", "user-migration"),
+    ("MIGRATION_CLIENT_IDS", "post-authentication"),
 ];
 
 /// Variables that go to several functions but not to all: the seal key only to the two that make
@@ -306,6 +306,11 @@ pub struct Config {
     pub allowed_number_types: NumberTypePolicy,
     /// `SEAL_KEY` / `SEAL_KEY_ARN`: the key of seals and phone digests (unkeyed when `None`).
     pub seal_key: Option<SecretSource>,
+    /// `MIGRATION_CLIENT_IDS`: app clients that exist only to migrate legacy users
+    /// (`USER_PASSWORD_AUTH`). PostAuthentication refuses a sign-in through them unless the
+    /// migration trigger moved that user in during this very sign-in, so a password alone never
+    /// skips the configured steps.
+    pub migration_client_ids: Vec<String>,
 }
 
 impl Config {
@@ -472,6 +477,7 @@ impl Config {
             allowed_countries,
             allowed_number_types,
             seal_key,
+            migration_client_ids: env.list("MIGRATION_CLIENT_IDS").unwrap_or_default(),
         })
     }
 
@@ -710,12 +716,8 @@ impl Env<'_> {
                 "must be one line of at most 200 characters",
             ));
         }
-        let migration_client_ids = self
-            .list("PREAUTH_MIGRATION_CLIENT_IDS")
-            .unwrap_or_default();
         Ok(PreAuthPolicy {
             allowed_client_ids,
-            migration_client_ids,
             blocked_attribute: self.get("PREAUTH_BLOCKED_ATTRIBUTE"),
             require_verified_phone: self.flag("PREAUTH_REQUIRE_VERIFIED_PHONE")?,
             required_validation_keys: self
@@ -1189,9 +1191,8 @@ mod tests {
         );
         assert_eq!(migration.dummy_hash.as_deref(), Some("$2b$12$abc"));
         assert_eq!(
-            config(&[("PREAUTH_MIGRATION_CLIENT_IDS", "m1, m2")])
+            config(&[("MIGRATION_CLIENT_IDS", "m1, m2")])
                 .unwrap()
-                .preauth
                 .migration_client_ids,
             vec!["m1".to_owned(), "m2".to_owned()]
         );
@@ -1296,7 +1297,6 @@ mod tests {
                 require_verified_phone: true,
                 required_validation_keys: vec!["deviceId".into()],
                 deny_message: "Ask support.".into(),
-                migration_client_ids: vec![],
             }
         );
         for (name, value) in [

@@ -27,11 +27,6 @@ pub struct PreAuthPolicy {
     pub required_validation_keys: Vec<String>,
     /// `PREAUTH_DENY_MESSAGE`: what a denied user sees.
     pub deny_message: String,
-    /// `PREAUTH_MIGRATION_CLIENT_IDS`: app clients that exist only to migrate legacy users
-    /// (`USER_PASSWORD_AUTH`). On them, users already in the pool are denied — a password alone
-    /// must not skip the configured steps — unless the migration trigger moved that user in
-    /// during this sign-in.
-    pub migration_client_ids: Vec<String>,
 }
 
 impl PreAuthPolicy {
@@ -41,12 +36,6 @@ impl PreAuthPolicy {
             || self.blocked_attribute.is_some()
             || self.require_verified_phone
             || !self.required_validation_keys.is_empty()
-            || !self.migration_client_ids.is_empty()
-    }
-
-    /// Whether `client_id` is one of the migration-only app clients.
-    pub fn is_migration_client(&self, client_id: Option<&str>) -> bool {
-        client_id.is_some_and(|client| self.migration_client_ids.iter().any(|id| id == client))
     }
 }
 
@@ -63,9 +52,6 @@ pub struct SignInFacts<'a> {
     pub client_metadata: Option<&'a StringMap>,
     /// `userNotFound`.
     pub user_not_found: bool,
-    /// The migration trigger moved this user in moments ago (a marker in the state table), so a
-    /// password sign-in on a migration client is that migration's own.
-    pub migrated_just_now: bool,
 }
 
 /// Why a sign-in was denied (for the logs; the user sees only the deny message).
@@ -79,8 +65,6 @@ pub enum DenyReason {
     NoVerifiedPhone,
     /// A required validation key is missing or empty.
     MissingValidationKey(String),
-    /// A user already in the pool tried a migration-only app client (a password alone).
-    ExistingUserOnMigrationClient,
 }
 
 impl DenyReason {
@@ -91,7 +75,6 @@ impl DenyReason {
             Self::Blocked => "blocked",
             Self::NoVerifiedPhone => "no_verified_phone",
             Self::MissingValidationKey(_) => "missing_validation_key",
-            Self::ExistingUserOnMigrationClient => "existing_user_on_migration_client",
         }
     }
 }
@@ -105,9 +88,6 @@ impl fmt::Display for DenyReason {
             Self::MissingValidationKey(key) => {
                 write!(f, "validationData lacks `{key}`")
             }
-            Self::ExistingUserOnMigrationClient => f.write_str(
-                "a user already in the pool on a PREAUTH_MIGRATION_CLIENT_IDS client (not migrating now)",
-            ),
         }
     }
 }
@@ -140,9 +120,6 @@ pub fn evaluate(policy: &PreAuthPolicy, facts: &SignInFacts<'_>) -> Result<(), D
     }
     if facts.user_not_found {
         return Ok(());
-    }
-    if policy.is_migration_client(facts.client_id) && !facts.migrated_just_now {
-        return Err(DenyReason::ExistingUserOnMigrationClient);
     }
     if let Some(attribute) = &policy.blocked_attribute
         && facts
@@ -187,35 +164,7 @@ mod tests {
             validation_data: validation,
             client_metadata: None,
             user_not_found: false,
-            migrated_just_now: false,
         }
-    }
-
-    #[test]
-    fn migration_clients_admit_only_users_migrating_now() {
-        let policy = PreAuthPolicy {
-            migration_client_ids: vec!["migration".into()],
-            ..PreAuthPolicy::default()
-        };
-        assert!(policy.is_active());
-        let attributes = map(&[("sub", "s")]);
-        let on = |client: &'static str, not_found: bool, migrated: bool| SignInFacts {
-            client_id: Some(client),
-            user_not_found: not_found,
-            migrated_just_now: migrated,
-            ..facts(&attributes, None)
-        };
-        // A user already in the pool may not use the password-only client...
-        assert_eq!(
-            evaluate(&policy, &on("migration", false, false)),
-            Err(DenyReason::ExistingUserOnMigrationClient)
-        );
-        // ...unless the migration trigger moved them in during this very sign-in,
-        assert_eq!(evaluate(&policy, &on("migration", false, true)), Ok(()));
-        // and a user the pool does not know yet is the migration's to decide.
-        assert_eq!(evaluate(&policy, &on("migration", true, false)), Ok(()));
-        // Other clients are not affected.
-        assert_eq!(evaluate(&policy, &on("web", false, false)), Ok(()));
     }
 
     #[test]

@@ -45,6 +45,9 @@ fn every_sample_event_round_trips_exactly() {
                 "PreAuthentication_Authentication" => {
                     serde_json::to_value(PreAuthenticationEvent::parse(raw.clone()).unwrap())
                 }
+                "PostAuthentication_Authentication" => serde_json::to_value(
+                    shared::event::PostAuthenticationEvent::parse(raw.clone()).unwrap(),
+                ),
                 "UserMigration_Authentication" | "UserMigration_ForgotPassword" => {
                     serde_json::to_value(UserMigrationEvent::parse(raw.clone()).unwrap())
                 }

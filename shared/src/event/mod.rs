@@ -15,6 +15,7 @@
 //! [`crate::triggers`].
 
 mod custom_auth;
+mod post_authentication;
 mod pre_authentication;
 mod user_migration;
 
@@ -23,6 +24,9 @@ pub use custom_auth::{
     CreateAuthChallengeResponse, DefineAuthChallengeEvent, DefineAuthChallengeRequest,
     DefineAuthChallengeResponse, VerifyAuthChallengeEvent, VerifyAuthChallengeRequest,
     VerifyAuthChallengeResponse,
+};
+pub use post_authentication::{
+    PostAuthenticationEvent, PostAuthenticationRequest, PostAuthenticationResponse,
 };
 pub use pre_authentication::{
     PreAuthenticationEvent, PreAuthenticationRequest, PreAuthenticationResponse,

@@ -272,40 +272,28 @@ impl StateStore for DynamoStore {
         ttl_seconds: u64,
     ) -> StateFuture<'a, AnswerBudget> {
         Box::pin(async move {
-            // One conditional update counts the answer before anything is compared: concurrent
-            // calls are serialized by DynamoDB, so at most `limit` of them ever pass. An expired
-            // item (lazy TTL) starts over.
-            let fresh = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", AttributeValue::S(key.pk.clone()))
-                .key("sk", AttributeValue::S(key.sk.clone()))
-                .update_expression("SET answers = :one, expiresAt = :expires REMOVE usedAt")
-                .condition_expression("attribute_not_exists(pk) OR expiresAt <= :now")
-                .expression_attribute_values(":one", number(1))
-                .expression_attribute_values(":expires", number(now + ttl_seconds))
-                .expression_attribute_values(":now", number(now))
-                .send()
-                .await;
-            match fresh {
-                Ok(_) => return Ok(AnswerBudget::Allowed),
-                Err(error) if is_condition_failure(&error) => {}
-                Err(error) => return Err(describe(error)),
-            }
+            // One conditional update counts the answer before anything is compared: DynamoDB
+            // applies it atomically, so of any number of concurrent calls at most `limit` pass.
+            // Every call is exactly one request, first answer or not, real code or decoy. A
+            // code's id is new with every code (a random salt), so an item never outlives its
+            // code into another one's count.
             let counted = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .key("pk", AttributeValue::S(key.pk.clone()))
                 .key("sk", AttributeValue::S(key.sk.clone()))
-                .update_expression("ADD answers :one")
-                .condition_expression(
-                    "attribute_exists(pk) AND expiresAt > :now AND answers < :limit \
-                     AND attribute_not_exists(usedAt)",
+                .update_expression(
+                    "SET answers = if_not_exists(answers, :zero) + :one, \
+                     expiresAt = if_not_exists(expiresAt, :expires)",
                 )
+                .condition_expression(
+                    "attribute_not_exists(usedAt) AND \
+                     (attribute_not_exists(answers) OR answers < :limit)",
+                )
+                .expression_attribute_values(":zero", number(0))
                 .expression_attribute_values(":one", number(1))
-                .expression_attribute_values(":now", number(now))
+                .expression_attribute_values(":expires", number(now + ttl_seconds))
                 .expression_attribute_values(":limit", number(u64::from(limit)))
                 .send()
                 .await;
@@ -317,19 +305,26 @@ impl StateStore for DynamoStore {
         })
     }
 
-    fn consume_code<'a>(&'a self, key: &'a CodeKey, now: u64) -> StateFuture<'a, bool> {
+    fn consume_code<'a>(
+        &'a self,
+        key: &'a CodeKey,
+        now: u64,
+        ttl_seconds: u64,
+    ) -> StateFuture<'a, bool> {
         Box::pin(async move {
+            // Creates the item when the count could not write it (open mode went on without).
             let consumed = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .key("pk", AttributeValue::S(key.pk.clone()))
                 .key("sk", AttributeValue::S(key.sk.clone()))
-                .update_expression("SET usedAt = :now")
-                .condition_expression(
-                    "attribute_exists(pk) AND expiresAt > :now AND attribute_not_exists(usedAt)",
+                .update_expression(
+                    "SET usedAt = :now, expiresAt = if_not_exists(expiresAt, :expires)",
                 )
+                .condition_expression("attribute_not_exists(usedAt)")
                 .expression_attribute_values(":now", number(now))
+                .expression_attribute_values(":expires", number(now + ttl_seconds))
                 .send()
                 .await;
             match consumed {

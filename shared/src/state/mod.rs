@@ -12,7 +12,7 @@
 //! | answers to one code | `GUESS#<pool>#<user>` | the seal's [`crate::seal::Seal::id`] | `answers` (a counter), `usedAt` |
 //! | send history | `USER#<pool>#<user>` or `PHONE#<digest of the number>` | `SENDS` | `times` (list of epoch seconds), `version` |
 //! | failed attempt | `LOCK#<pool>#<user>` | `FAILURE#<epoch seconds>#<random>` | `at` (one item per failure) |
-//! | just migrated | `MIGRATED#<pool>#name:<userName>` | `MIGRATED` | (kept a minute) |
+//! | just migrated | `MIGRATED#<pool>#name:<digest of the name typed>` | `MIGRATED` | (kept a minute) |
 //!
 //! `<user>` is the user exactly as Cognito identifies them ([`UserRef`]): `sub:<sub>` for a user of
 //! the pool, `name:<userName>` (unchanged, case and all) for a user name the pool does not know.
@@ -36,6 +36,7 @@ use crate::abuse::{LockoutPolicy, SendLimit, SendLimits, check_send, prune_sends
 use crate::event::StringMap;
 use crate::phone::PhoneNumber;
 use crate::seal::SealKey;
+use sha2::Digest as _;
 
 /// What the triggers do when the store cannot answer in time (`STATE_FAILURE_MODE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,8 +277,14 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     ) -> StateFuture<'a, AnswerBudget>;
 
     /// Marks the code `key` used after a right answer: `true` for the first call only (a code
-    /// passes once, whichever session answers it).
-    fn consume_code<'a>(&'a self, key: &'a CodeKey, now: u64) -> StateFuture<'a, bool>;
+    /// passes once, whichever session answers it). The item expires `ttl_seconds` after `now`
+    /// if this call creates it.
+    fn consume_code<'a>(
+        &'a self,
+        key: &'a CodeKey,
+        now: u64,
+        ttl_seconds: u64,
+    ) -> StateFuture<'a, bool>;
 
     /// Records a failed attempt at `now` under `key`, as an item of its own (concurrent failures
     /// all count); it is kept for two lockout windows.
@@ -303,19 +310,25 @@ pub trait StateStore: Send + Sync + fmt::Debug {
 /// one sign-in.
 pub const MIGRATION_MARK_SECONDS: u64 = 60;
 
-/// The key of the note that the user named `user_name` was just migrated (by name: the user did
-/// not exist when the migration trigger ran).
-pub fn migration_key(pool_id: &str, user_name: &str) -> String {
-    format!("MIGRATED#{pool_id}#name:{user_name}")
+/// The key of the note that the user signing in as `name` was just migrated: by the name typed
+/// (the user did not exist when the migration trigger ran), folded and digested like every
+/// unknown name ([`UserRef::unknown`]).
+pub fn migration_key(pool_id: &str, name: &str) -> String {
+    format!("MIGRATED#{pool_id}#{}", UserRef::unknown(name).as_str())
 }
 
 /// The sort key of migration notes.
 pub const MIGRATED: &str = "MIGRATED";
 
-/// A user exactly as Cognito identifies them, for state keys and seals: `sub:<sub>` for a user of
-/// the pool (the one identifier that never changes and never collides), `name:<userName>` —
-/// unchanged, case and surrounding spaces included — for a user name the pool does not know.
-/// Two spellings of one name are one user only when Cognito says so (by giving the same `sub`).
+/// A user as Cognito identifies them, for state keys and seals: `sub:<sub>` for a user of the
+/// pool — the one identifier that never changes and never collides, so two spellings of a name
+/// are one user exactly when Cognito says so — and `name:<digest>` for a user name the pool does
+/// not know: a SHA-256 digest of the name, lower-cased as a case-insensitive pool (the default)
+/// folds it. Folding unknown names keeps throttles and lockout shared between spellings exactly
+/// as they are for a real user's spellings on such a pool, so the state does not tell which
+/// names exist; on a case-sensitive pool it only makes unknown spellings share their limits.
+/// The digest keeps typed names (often e-mail addresses or phone numbers) out of the table's
+/// keys; whoever reads the table can still test a guessed name against it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct UserRef(String);
 
@@ -324,8 +337,15 @@ impl UserRef {
     pub fn from_event(user_name: &str, attributes: &StringMap, user_not_found: bool) -> Self {
         match attributes.get("sub").filter(|sub| !sub.is_empty()) {
             Some(sub) if !user_not_found => Self(format!("sub:{sub}")),
-            _ => Self(format!("name:{user_name}")),
+            _ => Self::unknown(user_name),
         }
+    }
+
+    /// A user name the pool does not know (see the type's documentation).
+    pub fn unknown(user_name: &str) -> Self {
+        let digest = sha2::Sha256::digest(user_name.to_lowercase().as_bytes());
+        let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        Self(format!("name:{hex}"))
     }
 
     /// The key text.
@@ -378,14 +398,17 @@ pub fn lock_key(pool_id: &str, user: &UserRef) -> String {
 /// The sort-key prefix of failed attempts.
 pub const FAILURE_PREFIX: &str = "FAILURE#";
 
+/// An item's `(pk, sk)`.
+type ItemKey = (String, String);
+
 /// [`StateStore`] in memory, for tests: the same rules as DynamoDB, one process only.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// Claims: (pk, sk) → (seal, owner, expiry).
-    claims: Mutex<HashMap<(String, String), (String, String, u64)>>,
+    claims: Mutex<HashMap<ItemKey, (String, String, u64)>>,
     histories: Mutex<HashMap<String, Vec<u64>>>,
     /// Answers per code: (pk, sk) → (answers, used, expiry).
-    codes: Mutex<HashMap<(String, String), (u8, bool, u64)>>,
+    codes: Mutex<HashMap<ItemKey, (u8, bool, u64)>>,
     /// Failed attempts per key: (time, expiry).
     failures: Mutex<HashMap<String, Vec<(u64, u64)>>>,
     /// Migration notes: key → expiry.
@@ -490,16 +513,24 @@ impl StateStore for MemoryStore {
         })
     }
 
-    fn consume_code<'a>(&'a self, key: &'a CodeKey, now: u64) -> StateFuture<'a, bool> {
+    fn consume_code<'a>(
+        &'a self,
+        key: &'a CodeKey,
+        now: u64,
+        ttl_seconds: u64,
+    ) -> StateFuture<'a, bool> {
         Box::pin(async move {
             let mut codes = Self::lock(&self.codes)?;
-            match codes.get_mut(&(key.pk.clone(), key.sk.clone())) {
-                Some(entry) if entry.2 > now && !entry.1 => {
-                    entry.1 = true;
-                    Ok(true)
-                }
-                _ => Ok(false),
+            let entry = codes.entry((key.pk.clone(), key.sk.clone())).or_insert((
+                0,
+                false,
+                now + ttl_seconds,
+            ));
+            if entry.1 {
+                return Ok(false);
             }
+            entry.1 = true;
+            Ok(true)
         })
     }
 
@@ -574,14 +605,21 @@ mod tests {
             user_key("p", &user("alice", Some("s-1"), false)),
             user_key("p", &user("Alice", Some("s-2"), false))
         );
-        // Names the pool does not know are kept as they are: no case folding, no trimming.
-        assert_ne!(
-            lock_key("p", &user(" Alice", None, true)),
+        // Names the pool does not know are folded as a case-insensitive pool folds them (so
+        // the state does not tell them from a real user's spellings), never trimmed, and kept
+        // only as digests.
+        assert_eq!(
+            lock_key("p", &user("ALICE", None, true)),
             lock_key("p", &user("alice", None, true))
         );
         assert_ne!(
-            claim_key("p", &user("Alice", None, true), "SMS_OTP", 0),
-            claim_key("p", &user("alice", None, true), "SMS_OTP", 0)
+            lock_key("p", &user(" alice", None, true)),
+            lock_key("p", &user("alice", None, true))
+        );
+        assert!(
+            !user("alice@example.com", None, true)
+                .as_str()
+                .contains("alice")
         );
         // A user name that looks like someone's sub is still only a name.
         assert_ne!(
@@ -590,7 +628,7 @@ mod tests {
         );
         // An unknown user's attributes (there are none, but whatever a test sends) never make
         // it a known one.
-        assert_eq!(user("bob", Some("s-9"), true).as_str(), "name:bob");
+        assert_eq!(user("bob", Some("s-9"), true), UserRef::unknown("bob"));
         assert_ne!(
             user_key("p", &user("a", Some("s"), false)),
             user_key("q", &user("a", Some("s"), false))
@@ -703,17 +741,16 @@ mod tests {
             store.count_answer(&other, 3, 101, 60).await,
             Ok(AnswerBudget::Allowed)
         );
-        assert_eq!(store.consume_code(&other, 102).await, Ok(true));
-        assert_eq!(store.consume_code(&other, 102).await, Ok(false));
+        assert_eq!(store.consume_code(&other, 102, 60).await, Ok(true));
+        assert_eq!(store.consume_code(&other, 102, 60).await, Ok(false));
         assert_eq!(
             store.count_answer(&other, 3, 103, 60).await,
             Ok(AnswerBudget::Exhausted)
         );
-        // An expired count starts over (its code has expired too).
-        assert_eq!(
-            store.count_answer(&key, 3, 160, 60).await,
-            Ok(AnswerBudget::Allowed)
-        );
+        // A code whose count was never written (open mode) is still used once only.
+        let uncounted = code_key("p", &user("a", Some("s"), false), "seal-3");
+        assert_eq!(store.consume_code(&uncounted, 104, 60).await, Ok(true));
+        assert_eq!(store.consume_code(&uncounted, 105, 60).await, Ok(false));
     }
 
     #[tokio::test]

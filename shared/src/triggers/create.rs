@@ -494,8 +494,11 @@ impl CreateAuthChallenge {
 }
 
 /// How long a send claim holds: a call repeating a step within it (Cognito retrying a timed-out
-/// call, or a concurrent duplicate) gets the first call's challenge and sends nothing.
-pub const CLAIM_SECONDS: u64 = 15;
+/// call after its 5 seconds, or a concurrent duplicate such as a double submit) gets the first
+/// call's challenge and sends nothing. Kept short: sessions inside the window share one code
+/// (and its answer budget), so the window is also how long an attacker racing a sign-in has to
+/// join it.
+pub const CLAIM_SECONDS: u64 = 8;
 
 /// What the state said about a first round.
 enum Protection {

@@ -6,12 +6,14 @@
 
 mod create;
 mod define;
+mod post_authentication;
 mod pre_authentication;
 mod user_migration;
 mod verify;
 
 pub use create::CreateAuthChallenge;
 pub use define::DefineAuthChallenge;
+pub use post_authentication::{MIGRATION_CLIENT_REFUSAL, PostAuthentication};
 pub use pre_authentication::PreAuthentication;
 pub use user_migration::UserMigration;
 #[cfg(all(feature = "http", feature = "postgres", feature = "aws-secrets"))]

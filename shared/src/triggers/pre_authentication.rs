@@ -1,8 +1,6 @@
 //! PreAuthentication: applies the configured policies; a denial is an error whose message is the
 //! configured, user-safe `PREAUTH_DENY_MESSAGE`, with the real reason in the logs. With a state
-//! table, a locked account (too many failed sign-ins) is denied too, and on a migration-only app
-//! client (`PREAUTH_MIGRATION_CLIENT_IDS`) a user already in the pool passes only when the
-//! migration trigger moved them in during this sign-in.
+//! table, a locked account (too many failed sign-ins) is denied too.
 
 use serde_json::Value;
 use tracing::{info, warn};
@@ -13,7 +11,7 @@ use crate::abuse::LockoutPolicy;
 use crate::config::Config;
 use crate::event::{PreAuthenticationEvent, PreAuthenticationResponse};
 use crate::preauth::{PreAuthPolicy, SignInFacts, evaluate};
-use crate::state::{Guard, UserRef, lock_key, migration_key};
+use crate::state::{Guard, UserRef, lock_key};
 
 const TRIGGER: &str = "PreAuthentication";
 
@@ -47,39 +45,9 @@ impl PreAuthentication {
         let event = PreAuthenticationEvent::parse(raw).inspect_err(|error| {
             warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
         })?;
-        let migrated_just_now = self.migrated_just_now(&event, now).await;
-        let event = self.decide(event, migrated_just_now)?;
+        let event = self.handle(event)?;
         self.check_lockout(&event, now).await?;
         Ok(event)
-    }
-
-    /// On a migration-only client, whether the migration trigger left its note for this user
-    /// (taken, so it admits one sign-in). Without a state table, or when it cannot be read, no.
-    async fn migrated_just_now(&self, event: &PreAuthenticationEvent, now: u64) -> bool {
-        let client_id = event
-            .caller_context
-            .as_ref()
-            .and_then(|context| context.client_id.as_deref());
-        let (Some(guard), true) = (&self.guard, self.policy.is_migration_client(client_id)) else {
-            return false;
-        };
-        if event.request.user_not_found.unwrap_or(false) {
-            return false;
-        }
-        let key = migration_key(&event.user_pool_id, &event.user_name);
-        match tokio::time::timeout_at(guard.deadline(), guard.store().take_migrated(&key, now))
-            .await
-        {
-            Ok(Ok(taken)) => taken,
-            _ => {
-                warn!(
-                    trigger = TRIGGER,
-                    state = "unavailable",
-                    "migration note could not be read: treated as absent"
-                );
-                false
-            }
-        }
     }
 
     /// Denies a locked account (known or not: unknown user names lock the same way).
@@ -119,16 +87,10 @@ impl PreAuthentication {
         }
     }
 
-    /// Answers a parsed event by the policies (the lockout and the migration note need
-    /// [`PreAuthentication::invoke`]).
-    pub fn handle(&self, event: PreAuthenticationEvent) -> Result<PreAuthenticationEvent, Error> {
-        self.decide(event, false)
-    }
-
-    fn decide(
+    /// Answers a parsed event by the policies (the lockout needs [`PreAuthentication::invoke`]).
+    pub fn handle(
         &self,
         mut event: PreAuthenticationEvent,
-        migrated_just_now: bool,
     ) -> Result<PreAuthenticationEvent, Error> {
         let request = &event.request;
         let user_not_found = request.user_not_found.unwrap_or(false);
@@ -143,7 +105,6 @@ impl PreAuthentication {
             validation_data: request.validation_data.as_ref(),
             client_metadata: request.client_metadata.as_ref(),
             user_not_found,
-            migrated_just_now,
         };
         match evaluate(&self.policy, &facts) {
             Ok(()) => {

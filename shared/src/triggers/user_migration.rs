@@ -19,6 +19,10 @@ use crate::state::{Guard, migration_key};
 
 const TRIGGER: &str = "UserMigration";
 
+/// The most the migration note may take: `LEGACY_TIMEOUT_MS` (at most 4 s) has been spent
+/// already, and Cognito waits 5 s in all.
+const NOTE_BUDGET: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// The UserMigration handler.
 #[derive(Debug, Clone)]
 pub struct UserMigration {
@@ -40,7 +44,7 @@ impl UserMigration {
     }
 
     /// Adds the state table, where a sign-in migration leaves a short-lived note for
-    /// PreAuthentication (see `PREAUTH_MIGRATION_CLIENT_IDS`).
+    /// PostAuthentication (see `MIGRATION_CLIENT_IDS`).
     pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
         self.guard = guard;
         self
@@ -58,7 +62,7 @@ impl UserMigration {
         Ok(event)
     }
 
-    /// Leaves the note that lets this sign-in through PreAuthentication on a migration-only
+    /// Leaves the note that lets this sign-in through PostAuthentication on a migration-only
     /// client. Best effort: without it the first sign-in is refused there, the user is migrated
     /// all the same and signs in with the configured flow.
     async fn note_migration(&self, event: &UserMigrationEvent, now: u64) {
@@ -66,8 +70,8 @@ impl UserMigration {
             return;
         };
         let key = migration_key(&event.user_pool_id, &event.user_name);
-        let noted =
-            tokio::time::timeout_at(guard.deadline(), guard.store().mark_migrated(&key, now)).await;
+        // After the legacy store's share of the 5 seconds: a short budget of its own.
+        let noted = tokio::time::timeout(NOTE_BUDGET, guard.store().mark_migrated(&key, now)).await;
         if !matches!(noted, Ok(Ok(()))) {
             warn!(
                 trigger = TRIGGER,

@@ -207,12 +207,12 @@ impl VerifyAuthChallenge {
         let Some(guard) = &self.guard else {
             return Ok(AnswerBudget::Allowed);
         };
-        // The count outlives the code (its lifetime plus the clock-skew minute, twice).
-        let ttl = self.otp.ttl_seconds + 120;
         let counted = guard
             .run(
                 guard.deadline(),
-                guard.store().count_answer(key, self.max_answers, now, ttl),
+                guard
+                    .store()
+                    .count_answer(key, self.max_answers, now, self.count_ttl()),
                 AnswerBudget::Allowed,
             )
             .await;
@@ -236,6 +236,11 @@ impl VerifyAuthChallenge {
         }
     }
 
+    /// How long a code's count is kept: the code's lifetime plus the clock-skew minute, twice.
+    fn count_ttl(&self) -> u64 {
+        self.otp.ttl_seconds + 120
+    }
+
     /// Marks the code used after a right answer: `false` when it was used already, or when that
     /// cannot be ruled out in closed mode.
     async fn consume(&self, key: &crate::state::CodeKey, now: u64, user: &str) -> bool {
@@ -243,7 +248,11 @@ impl VerifyAuthChallenge {
             return true;
         };
         match guard
-            .run(guard.deadline(), guard.store().consume_code(key, now), true)
+            .run(
+                guard.deadline(),
+                guard.store().consume_code(key, now, self.count_ttl()),
+                true,
+            )
             .await
         {
             Ok(outcome) => {

@@ -10,13 +10,15 @@ pub const CUSTOM_AUTH_TRIGGERS: [&str; 3] = [
     "verify-auth-challenge",
 ];
 
-/// Every trigger binary: the custom-auth three, then `pre-authentication` and `user-migration`.
-pub const ALL_TRIGGERS: [&str; 5] = [
+/// Every trigger binary: the custom-auth three, then `pre-authentication`, `user-migration` and
+/// `post-authentication`.
+pub const ALL_TRIGGERS: [&str; 6] = [
     "define-auth-challenge",
     "create-auth-challenge",
     "verify-auth-challenge",
     "pre-authentication",
     "user-migration",
+    "post-authentication",
 ];
 
 /// Why the binaries are not there.

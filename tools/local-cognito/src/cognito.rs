@@ -145,6 +145,7 @@ pub struct LocalPool {
     triggers: Arc<CustomAuthTriggers>,
     observer: Option<Observer>,
     pre_authentication: Option<LambdaHost>,
+    post_authentication: Option<LambdaHost>,
     user_migration: Option<LambdaHost>,
 }
 
@@ -169,6 +170,7 @@ impl LocalPool {
             triggers,
             observer: None,
             pre_authentication: None,
+            post_authentication: None,
             user_migration: None,
         }
     }
@@ -177,6 +179,38 @@ impl LocalPool {
     pub fn with_pre_authentication(mut self, host: LambdaHost) -> Self {
         self.pre_authentication = Some(host);
         self
+    }
+
+    /// Calls the PostAuthentication trigger after every successful sign-in, before the tokens, as
+    /// Cognito does; its refusal fails the sign-in.
+    pub fn with_post_authentication(mut self, host: LambdaHost) -> Self {
+        self.post_authentication = Some(host);
+        self
+    }
+
+    /// Calls PostAuthentication (when wired) for a signed-in user; a refusal is what Cognito
+    /// reports.
+    async fn post_authenticate(
+        &self,
+        username: &str,
+        attributes: &Map<String, Value>,
+    ) -> Result<(), CognitoError> {
+        let Some(host) = &self.post_authentication else {
+            return Ok(());
+        };
+        let event = self.raw_event(
+            "PostAuthentication_Authentication",
+            username,
+            json!({"userAttributes": attributes, "newDeviceUsed": false}),
+            json!({}),
+        );
+        match self.call("PostAuthentication", host, event).await {
+            Ok(_) => Ok(()),
+            Err(CognitoError::UserLambdaValidation(message)) => {
+                Err(CognitoError::NotAuthorized(message))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Calls the UserMigration trigger for `USER_PASSWORD_AUTH` sign-ins of unknown users, and
@@ -336,9 +370,11 @@ impl LocalPool {
                 user
             }
         };
+        let attributes = attributes_of(&user);
+        self.post_authenticate(&user.username, &attributes).await?;
         Ok(AuthStep::Authenticated {
             username: user.username.clone(),
-            attributes: attributes_of(&user),
+            attributes,
         })
     }
 
@@ -498,6 +534,8 @@ impl LocalPool {
                     "Incorrect username or password.".to_owned(),
                 ));
             }
+            self.post_authenticate(&session.username, &session.attributes)
+                .await?;
             return Ok(AuthStep::Authenticated {
                 username: session.username,
                 attributes: session.attributes,

@@ -299,6 +299,9 @@ impl LambdaHost {
             )
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
             .env_remove("AWS_EXECUTION_ENV")
+            // The triggers refuse the console SMS sender where Lambda's variables are set; this
+            // marker, set only here, tells them they run under the local tool.
+            .env(shared::config::LOCAL_TOOL_MARKER, "1")
             .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -71,6 +71,10 @@ struct Common {
     /// (default: AWS_ENDPOINT_URL_DYNAMODB, else AWS itself).
     #[arg(long)]
     dynamodb_endpoint: Option<String>,
+    /// Allow SMS_PROVIDER to name a real provider (end-user-messaging, pinpoint): codes then go
+    /// out as real, paid messages from this machine. Without it only the console sender runs.
+    #[arg(long)]
+    real_sms: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,6 +122,8 @@ struct Prepared {
     pre_authentication: LambdaHost,
     /// UserMigration, when `LEGACY_SOURCE` is set (`serve`, for `USER_PASSWORD_AUTH`).
     user_migration: Option<LambdaHost>,
+    /// PostAuthentication, called after every successful sign-in (`serve`).
+    post_authentication: LambdaHost,
 }
 
 #[tokio::main]
@@ -174,8 +180,17 @@ async fn prepare(args: &Common) -> Result<Prepared, String> {
         None => UserDirectory::sample(),
     };
     let mut env = Vec::new();
-    if std::env::var_os("SMS_PROVIDER").is_none() {
-        env.push(("SMS_PROVIDER".to_owned(), "console".to_owned()));
+    match std::env::var("SMS_PROVIDER")
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+    {
+        None => env.push(("SMS_PROVIDER".to_owned(), "console".to_owned())),
+        Some(provider) if provider.trim() != "console" && !args.real_sms => {
+            return Err(format!(
+                "SMS_PROVIDER={provider} would send real, paid SMS from this machine: pass --real-sms to allow it, or unset SMS_PROVIDER for the console sender"
+            ));
+        }
+        Some(_) => {}
     }
     if let Some(flow) = &args.flow {
         env.push(("AUTH_FLOW".to_owned(), flow.clone()));
@@ -238,6 +253,7 @@ async fn prepare(args: &Common) -> Result<Prepared, String> {
     );
     let pre_authentication = host(3);
     let user_migration = std::env::var_os("LEGACY_SOURCE").is_some().then(|| host(4));
+    let post_authentication = host(5);
     Ok(Prepared {
         flow,
         triggers,
@@ -246,6 +262,7 @@ async fn prepare(args: &Common) -> Result<Prepared, String> {
         users,
         pre_authentication,
         user_migration,
+        post_authentication,
     })
 }
 
@@ -438,6 +455,7 @@ async fn serve(args: Serve) -> Result<(), String> {
         users,
         pre_authentication,
         user_migration,
+        post_authentication,
     } = prepare(&args.common).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -446,7 +464,8 @@ async fn serve(args: Serve) -> Result<(), String> {
     let pool_id = settings.pool_id.clone();
     let client_id = settings.client_id.clone();
     let mut pool = LocalPool::new(settings, users, triggers.clone())
-        .with_pre_authentication(pre_authentication);
+        .with_pre_authentication(pre_authentication)
+        .with_post_authentication(post_authentication);
     let migrating = user_migration.is_some();
     if let Some(host) = user_migration {
         pool = pool.with_user_migration(host);
@@ -483,7 +502,7 @@ async fn serve(args: Serve) -> Result<(), String> {
         println!("  demo page: http://127.0.0.1:{port}/demo/");
     }
     println!(
-        "  triggers: Define, Create, Verify, PreAuthentication{}",
+        "  triggers: Define, Create, Verify, PreAuthentication, PostAuthentication{}",
         if migrating {
             ", UserMigration (LEGACY_SOURCE)"
         } else {

@@ -753,8 +753,32 @@ async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// Refuses requests whose `Host` is not this machine (DNS rebinding), and adds the CORS headers
-/// Cognito's API sends, so browser apps on other local origins can call it.
+/// Whether a browser's `Origin` is a page served from this machine (`http(s)://127.0.0.1`,
+/// `localhost` or `[::1]`, any port). `null` (files, sandboxed frames) and every other site are
+/// not: a web page open in the developer's browser must not read the SMS inbox or call the admin
+/// operations.
+pub fn is_loopback_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = match rest.rsplit_once(':') {
+        Some((name, port))
+            if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
+        }
+        _ => rest,
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// Refuses requests whose `Host` is not this machine (DNS rebinding) and requests from browser
+/// pages of other sites (an `Origin` that is not on this machine), and adds the CORS headers
+/// Cognito's API sends — for local origins only — so browser apps on other local ports can call
+/// it.
 async fn local_only_with_cors(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -772,10 +796,28 @@ async fn local_only_with_cors(
         )
             .into_response();
     }
+    let origin = match request.headers().get(header::ORIGIN) {
+        None => None,
+        Some(value) => match value.to_str() {
+            Ok(origin) if is_loopback_origin(origin) => Some(value.clone()),
+            _ => {
+                return (
+                    StatusCode::FORBIDDEN,
+                    "the local endpoint answers pages served from this machine only",
+                )
+                    .into_response();
+            }
+        },
+    };
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    headers.insert(header::VARY, header::HeaderValue::from_static("origin"));
+    let Some(origin) = origin else {
+        // Not a browser page: no CORS headers needed.
+        return response;
+    };
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     for (name, value) in [
-        ("access-control-allow-origin", "*"),
         ("access-control-allow-methods", "POST, GET, OPTIONS"),
         (
             "access-control-allow-headers",
@@ -793,4 +835,37 @@ async fn local_only_with_cors(
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pages_from_this_machine_are_local_origins() {
+        for origin in [
+            "http://127.0.0.1:9229",
+            "http://localhost:5173",
+            "http://localhost",
+            "https://localhost:8443",
+            "http://[::1]:3000",
+        ] {
+            assert!(is_loopback_origin(origin), "{origin}");
+        }
+        for origin in [
+            "null",
+            "",
+            "https://evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example:80",
+            "http://evil.example/http://localhost",
+            "http://localhost:80@evil.example",
+            "file://",
+            "http://127.0.0.2:9229",
+            "http://localhost:",
+            "http://localhost:123456",
+        ] {
+            assert!(!is_loopback_origin(origin), "{origin}");
+        }
+    }
 }
