@@ -496,3 +496,37 @@ fn sam_gives_each_function_only_its_share_of_the_state_table() {
         resources["CreateStatePolicy"]["Properties"]["PolicyDocument"]["Statement"][2].is_null()
     );
 }
+
+#[test]
+fn app_clients_cannot_write_the_attributes_security_rests_on() {
+    // A signed-in user (or whoever holds their access token) must not move the phone the codes
+    // go to, nor clear the blocked flag or any other custom attribute.
+    let template = yaml("template.yaml");
+    let mut clients = 0;
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != "AWS::Cognito::UserPoolClient" {
+            continue;
+        }
+        clients += 1;
+        let name = name.as_str().unwrap();
+        let properties = &resource["Properties"];
+        let writable: Vec<&str> = properties["WriteAttributes"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{name} lists no WriteAttributes"))
+            .iter()
+            .map(|attribute| attribute.as_str().unwrap())
+            .collect();
+        assert!(!writable.is_empty(), "{name}");
+        for attribute in writable {
+            assert!(
+                !matches!(
+                    attribute,
+                    "phone_number" | "email" | "phone_number_verified" | "email_verified"
+                ) && !attribute.starts_with("custom:"),
+                "{name} lets users write {attribute}"
+            );
+        }
+        assert!(properties["ReadAttributes"].is_sequence(), "{name}");
+    }
+    assert!(clients >= 1);
+}

@@ -303,6 +303,18 @@ fn the_cli_signs_in_non_interactively() {
 }
 
 #[test]
+fn a_real_sms_provider_needs_an_explicit_flag() {
+    // A copied environment naming a real provider must not send paid SMS from a laptop.
+    let (status, text) = run_cli(
+        &["--username", "alice", "--code-from-sms"],
+        &[("SMS_PROVIDER", "end-user-messaging")],
+    );
+    assert_eq!(status, 2, "a usage error: {text}");
+    assert!(text.contains("--real-sms"), "{text}");
+    assert!(!text.contains("InitiateAuth"), "nothing ran: {text}");
+}
+
+#[test]
 fn the_cli_reads_a_users_file() {
     let dir = std::env::temp_dir().join(format!("local-cognito-users-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

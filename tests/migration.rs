@@ -17,7 +17,7 @@ use integration_tests::{
     FakeEndpoint, Recorded, Reply, fixture, function_error, host, legacy_database_url, log_text,
     psql, response,
 };
-use local_cognito::lambda_host::{Invocation, OutputLog};
+use local_cognito::lambda_host::{Invocation, LambdaHost, OutputLog};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -370,6 +370,99 @@ async fn migration_from_postgres_checks_every_hash_format() {
     let logs = log_text(&output);
     assert!(!logs.contains("legacy-bcrypt2a-pw"));
     assert!(!logs.contains("$2a$10$"));
+}
+
+/// The median time of `runs` invocations of `event`.
+async fn median_time(migration: &LambdaHost, event: &Value, runs: usize) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        migration.invoke(event.clone()).await.unwrap();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[times.len() / 2]
+}
+
+#[tokio::test]
+async fn unknown_users_and_unusable_hashes_take_as_long_as_a_wrong_password() {
+    let url = legacy_database_url();
+    let migration = host(
+        "user-migration",
+        &[
+            ("LEGACY_SOURCE", "postgres"),
+            ("LEGACY_DATABASE_URL", &url),
+            ("LEGACY_USER_QUERY", QUERY),
+        ],
+        Arc::default(),
+    );
+    // Warm up: the connection, the first bcrypt.
+    migration
+        .invoke(migration_event("bcrypt2a", Some("legacy-wrong-pw")))
+        .await
+        .unwrap();
+    // A real user's wrong password costs one bcrypt-10 check.
+    let real = median_time(&migration, &migration_event("bcrypt2a", Some("wrong")), 7).await;
+    // An unknown user and a hash in a format that cannot be checked are refused before any
+    // work: the dummy check must make up for it. Generous margin (half), robust statistic
+    // (median): without the dummy work they take a few milliseconds, not tens.
+    for user in ["nobody-at-all", "unknownfmt"] {
+        let took = median_time(&migration, &migration_event(user, Some("wrong")), 7).await;
+        assert!(
+            took * 2 >= real,
+            "{user}: {took:?} against {real:?} for a real user's wrong password"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_dummy_hash_is_the_stores_own_format_and_is_checked_at_cold_start() {
+    let url = legacy_database_url();
+    // An Argon2id hash (the fixture's argon2id user's) as the dummy: accepted.
+    let argon2 = "$argon2id$v=19$m=19456,t=2,p=1$kcxb9Ws6eXxLwFQHXM+AVA$9k9r4duQq4rcFnQVytS2D3tBSr93kLsKxzbJ2yeAjf8";
+    let migration = host(
+        "user-migration",
+        &[
+            ("LEGACY_SOURCE", "postgres"),
+            ("LEGACY_DATABASE_URL", &url),
+            ("LEGACY_USER_QUERY", QUERY),
+            ("LEGACY_DUMMY_HASH", argon2),
+        ],
+        Arc::default(),
+    );
+    let (error_type, _) = function_error(
+        migration
+            .invoke(migration_event("nobody", Some("x")))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(error_type, "NotMigrated");
+    // One it cannot check (cost over the limit, or an unknown format) stops the cold start.
+    for bad in [
+        "$2b$31$VPfdVf.C/eqx.1g37bZiTeo4UIiK6PVCbqkmTkAJoZOlnVJ1ngtPy",
+        "e539613b4cbc9f55bf80030fb88367c7",
+    ] {
+        let migration = host(
+            "user-migration",
+            &[
+                ("LEGACY_SOURCE", "postgres"),
+                ("LEGACY_DATABASE_URL", &url),
+                ("LEGACY_DUMMY_HASH", bad),
+            ],
+            Arc::default(),
+        );
+        match migration
+            .invoke(migration_event("nobody", Some("x")))
+            .await
+            .unwrap()
+        {
+            Invocation::ProcessExited { detail } => {
+                assert!(detail.contains("LEGACY_DUMMY_HASH"), "{detail}");
+                assert!(!detail.contains(bad), "the hash is not repeated: {detail}");
+            }
+            other => panic!("expected a failed cold start, got {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]

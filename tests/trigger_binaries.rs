@@ -116,6 +116,62 @@ async fn create_answers_every_sample_event_and_sends_one_sms_only_for_a_verified
     );
 }
 
+/// Create seals a code through its binary (with `env`), the console SMS shows it; returns the
+/// seal and the code.
+async fn sealed_through_create(env: &[(&str, &str)]) -> (String, String) {
+    let output = Arc::new(OutputLog::default());
+    let mut all = vec![("SMS_PROVIDER", "console")];
+    all.extend_from_slice(env);
+    let create = host("create-auth-challenge", &all, output.clone());
+    let first = response(
+        create
+            .invoke(fixture("create-auth-challenge/first-round.json"))
+            .await
+            .unwrap(),
+    );
+    let seal = first["response"]["privateChallengeParameters"]["seal"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sms = output.wait_for_sms(1, Duration::from_secs(2)).await;
+    let code: String = sms[0].1.chars().take_while(char::is_ascii_digit).collect();
+    (seal, code)
+}
+
+/// Verify's answer (through its binary, with `env`) to `answer` for the code sealed in `seal`,
+/// from the user of the samples or, with `sub`, another one.
+async fn verified(env: &[(&str, &str)], seal: &str, answer: &str, sub: Option<&str>) -> Value {
+    let verify = host("verify-auth-challenge", env, Arc::default());
+    let mut event = fixture("verify-auth-challenge/right-code.json");
+    event["request"]["privateChallengeParameters"]["seal"] = json!(seal);
+    event["request"]["challengeAnswer"] = json!(answer);
+    if let Some(sub) = sub {
+        event["request"]["userAttributes"]["sub"] = json!(sub);
+    }
+    response(verify.invoke(event).await.unwrap())["response"]["answerCorrect"].clone()
+}
+
+#[tokio::test]
+async fn a_code_sealed_by_the_create_binary_passes_the_verify_binary_for_its_user_only() {
+    let (seal, code) = sealed_through_create(&[]).await;
+    assert_eq!(verified(&[], &seal, &code, None).await, json!(true));
+    let wrong = shared::otp::wrong_answer_for(&code);
+    assert_eq!(verified(&[], &seal, &wrong, None).await, json!(false));
+    assert_eq!(
+        verified(&[], &seal, &code, Some("another-users-sub")).await,
+        json!(false)
+    );
+    // With SEAL_KEY on both functions the seal is keyed (`v2k.`) and still passes; a verify
+    // function without the key, or with another, never accepts it.
+    let key = [("SEAL_KEY", "k3y-0f-at-least-thirty-two-characters!!")];
+    let (keyed, code) = sealed_through_create(&key).await;
+    assert!(keyed.starts_with("v2k."), "{keyed}");
+    assert_eq!(verified(&key, &keyed, &code, None).await, json!(true));
+    assert_eq!(verified(&[], &keyed, &code, None).await, json!(false));
+    let other = [("SEAL_KEY", "another-key-of-at-least-thirty-two-chars")];
+    assert_eq!(verified(&other, &keyed, &code, None).await, json!(false));
+}
+
 #[tokio::test]
 async fn verify_answers_every_sample_event() {
     let verify = host("verify-auth-challenge", &[], Arc::default());

@@ -951,6 +951,107 @@ mod tests {
             .collect()
     }
 
+    /// The specification of a session that earns tokens, written independently of `replay`:
+    /// each step of the flow in order — the password as a passed `SRP_A` then a passed
+    /// `PASSWORD_VERIFIER`, a custom step as fewer wrong answers than its limit then a pass —
+    /// and nothing else.
+    fn earns_tokens(flow: &AuthFlow, session: &[SessionEntry], limits: AttemptLimits) -> bool {
+        let mut rest = session;
+        for &step in flow.steps() {
+            if step == ChallengeStep::Password {
+                let Some(([first, second], tail)) = rest.split_first_chunk::<2>() else {
+                    return false;
+                };
+                if (*first, *second) != (SRP_A, VERIFIER) {
+                    return false;
+                }
+                rest = tail;
+                continue;
+            }
+            let custom = SessionChallenge::Custom(step);
+            let wrong = rest
+                .iter()
+                .take_while(|entry| entry.challenge == custom && !entry.passed)
+                .count();
+            if wrong >= usize::from(limits.for_step(step)) {
+                return false;
+            }
+            match rest.get(wrong) {
+                Some(entry) if entry.challenge == custom && entry.passed => {}
+                _ => return false,
+            }
+            rest = rest.get(wrong + 1..).unwrap_or_default();
+        }
+        rest.is_empty()
+    }
+
+    /// A session a client could produce on the way to tokens — some wrong answers to each custom
+    /// step, within or at its limit — then changed in at most one place: an entry inserted,
+    /// deleted, its result flipped, or two neighbours swapped. About a fifth are left as they
+    /// are, so tokens are a common outcome and the checks below are reached in every run.
+    fn near_passing() -> impl Strategy<Value = (AuthFlow, AttemptLimits, Vec<SessionEntry>)> {
+        (
+            any_flow(),
+            any_limits(),
+            prop::collection::vec(0u8..6, 3),
+            0u8..5,
+            any::<usize>(),
+            any_entry(),
+        )
+            .prop_map(|(flow, limits, wrongs, mutation, index, entry)| {
+                let mut session = Vec::new();
+                for (position, &step) in flow.steps().iter().enumerate() {
+                    if step.tag().is_some() {
+                        // Up to the limit itself: some of these sessions have failed already.
+                        let count = wrongs
+                            .get(position)
+                            .copied()
+                            .unwrap_or(0)
+                            .min(limits.for_step(step));
+                        let wrong = SessionEntry {
+                            challenge: SessionChallenge::Custom(step),
+                            passed: false,
+                        };
+                        session.extend(std::iter::repeat_n(wrong, usize::from(count)));
+                    }
+                    session.extend(passing_entries(step));
+                }
+                let len = session.len();
+                match mutation {
+                    1 => session.insert(index % (len + 1), entry),
+                    2 if len > 0 => {
+                        session.remove(index % len);
+                    }
+                    3 if len > 0 => {
+                        if let Some(flipped) = session.get_mut(index % len) {
+                            flipped.passed = !flipped.passed;
+                        }
+                    }
+                    4 if len > 1 => session.swap(index % len, (index + 1) % len),
+                    _ => {}
+                }
+                (flow, limits, session)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+        #[test]
+        fn tokens_exactly_when_the_session_is_a_passing_one(
+            (flow, limits, session) in near_passing(),
+        ) {
+            let decision = decide(&flow, &session, false, limits);
+            prop_assert_eq!(
+                decision == FlowDecision::IssueTokens,
+                earns_tokens(&flow, &session, limits),
+                "{:?} {:?} -> {:?}", flow, session, decision
+            );
+            // Never for an unknown user, passing or not.
+            prop_assert_ne!(decide(&flow, &session, true, limits), FlowDecision::IssueTokens);
+        }
+    }
+
     proptest! {
         #[test]
         fn never_tokens_unless_every_step_passed_in_order(
