@@ -27,6 +27,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(test)]
+use std::sync::Arc;
 use std::sync::Mutex;
 
 #[cfg(feature = "dynamodb")]
@@ -578,6 +580,86 @@ impl StateStore for MemoryStore {
                 .is_some_and(|expires_at| expires_at > now))
         })
     }
+}
+
+/// A [`MemoryStore`] whose chosen calls fail, for tests of each fail-closed path on its own.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct FlakyStore {
+    pub(crate) inner: MemoryStore,
+    pub(crate) fail_count: bool,
+    pub(crate) fail_record: bool,
+}
+
+#[cfg(test)]
+impl StateStore for FlakyStore {
+    fn claim_send<'a>(&'a self, claim: &'a SendClaim) -> StateFuture<'a, ClaimOutcome> {
+        self.inner.claim_send(claim)
+    }
+    fn release_send<'a>(&'a self, pk: &'a str, sk: &'a str, seal: &'a str) -> StateFuture<'a, ()> {
+        self.inner.release_send(pk, sk, seal)
+    }
+    fn record_send<'a>(
+        &'a self,
+        keys: &'a [String],
+        now: u64,
+        limits: SendLimits,
+    ) -> StateFuture<'a, Result<(), SendLimit>> {
+        self.inner.record_send(keys, now, limits)
+    }
+    fn count_answer<'a>(
+        &'a self,
+        key: &'a CodeKey,
+        limit: u8,
+        now: u64,
+        ttl_seconds: u64,
+    ) -> StateFuture<'a, AnswerBudget> {
+        if self.fail_count {
+            return Box::pin(async { Err(StateError("count failed".to_owned())) });
+        }
+        self.inner.count_answer(key, limit, now, ttl_seconds)
+    }
+    fn consume_code<'a>(
+        &'a self,
+        key: &'a CodeKey,
+        now: u64,
+        ttl_seconds: u64,
+    ) -> StateFuture<'a, bool> {
+        self.inner.consume_code(key, now, ttl_seconds)
+    }
+    fn record_failure<'a>(
+        &'a self,
+        key: &'a str,
+        now: u64,
+        policy: LockoutPolicy,
+    ) -> StateFuture<'a, ()> {
+        if self.fail_record {
+            return Box::pin(async { Err(StateError("record failed".to_owned())) });
+        }
+        self.inner.record_failure(key, now, policy)
+    }
+    fn failures<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, Vec<u64>> {
+        self.inner.failures(key, now)
+    }
+    fn mark_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, ()> {
+        self.inner.mark_migrated(key, now)
+    }
+    fn take_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, bool> {
+        self.inner.take_migrated(key, now)
+    }
+}
+
+/// A guard over `store` in `mode`, for tests.
+#[cfg(test)]
+pub(crate) fn test_guard(store: Arc<dyn StateStore>, mode: FailureMode) -> Guard {
+    Guard::new(
+        store,
+        &StateConfig {
+            table: "test".to_owned(),
+            failure_mode: mode,
+            timeout: std::time::Duration::from_secs(1),
+        },
+    )
 }
 
 #[cfg(test)]

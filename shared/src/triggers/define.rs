@@ -175,3 +175,43 @@ impl DefineAuthChallenge {
         event
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::state::{FailureMode, FlakyStore, test_guard};
+
+    fn after_wrong_code() -> Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../events/define-auth-challenge/after-wrong-code.json"
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn closed_mode_fails_a_sign_in_whose_failure_cannot_be_recorded() {
+        // Recording fails while the lockout can still be read (and says "not locked"): the
+        // sign-in ends on this check alone in closed mode, and goes on in open mode.
+        let config = Config::from_lookup(|_| None).unwrap();
+        for (mode, fails) in [(FailureMode::Closed, true), (FailureMode::Open, false)] {
+            let store = Arc::new(FlakyStore {
+                fail_record: true,
+                ..FlakyStore::default()
+            });
+            let define =
+                DefineAuthChallenge::new(&config).with_guard(Some(test_guard(store, mode)));
+            let answered = define
+                .invoke(after_wrong_code(), 1_800_000_000)
+                .await
+                .unwrap();
+            assert_eq!(
+                answered.response.fail_authentication,
+                Some(fails),
+                "{mode:?}"
+            );
+        }
+    }
+}

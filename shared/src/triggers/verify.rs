@@ -364,3 +364,40 @@ fn user_of(event: &VerifyAuthChallengeEvent) -> &str {
         event.request.user_not_found.unwrap_or(false),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::state::{FailureMode, FlakyStore, test_guard};
+
+    /// The right-code sample, while its seal is fresh.
+    fn right_code() -> Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../events/verify-auth-challenge/right-code.json"
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    const FRESH: u64 = 1_763_769_610;
+
+    #[tokio::test]
+    async fn closed_mode_never_compares_an_answer_it_could_not_count() {
+        // The count fails while the rest of the table answers (so marking the code used would
+        // work): the answer is wrong without a comparison, on this check alone.
+        let config = Config::from_lookup(|_| None).unwrap();
+        for (mode, expected) in [(FailureMode::Closed, false), (FailureMode::Open, true)] {
+            let store = Arc::new(FlakyStore {
+                fail_count: true,
+                ..FlakyStore::default()
+            });
+            let verify = VerifyAuthChallenge::new(&config, None)
+                .unwrap()
+                .with_guard(Some(test_guard(store, mode)));
+            let answered = verify.invoke(right_code(), FRESH).await.unwrap();
+            assert_eq!(answered.response.answer_correct, Some(expected), "{mode:?}");
+        }
+    }
+}
