@@ -530,3 +530,41 @@ fn app_clients_cannot_write_the_attributes_security_rests_on() {
     }
     assert!(clients >= 1);
 }
+
+#[test]
+fn sam_guards_its_own_migration_client_from_the_first_deploy() {
+    // The client's id reaches PostAuthentication through a secret of a fixed name (a !Ref would
+    // be a dependency cycle): the secret holds the client, the function reads that name, and
+    // only the PostAuthentication role may read it.
+    let template = yaml("template.yaml");
+    let resources = &template["Resources"];
+    let secret = &resources["MigrationClientIdsSecret"];
+    assert_eq!(secret["Condition"], "UseMigration");
+    let name = match &secret["Properties"]["Name"] {
+        Value::Tagged(tagged) => tagged.value.as_str().unwrap().to_owned(),
+        other => panic!("{other:?}"),
+    };
+    let listed = format!("{:?}", secret["Properties"]["SecretString"]);
+    assert!(listed.contains("MigrationUserPoolClient"), "{listed}");
+    let variables =
+        &resources["PostAuthenticationFunction"]["Properties"]["Environment"]["Variables"];
+    let read = format!("{:?}", variables["MIGRATION_CLIENT_IDS_ARN"]);
+    assert!(
+        read.contains("UseMigration") && read.contains(&name),
+        "{read}"
+    );
+    let policy = &resources["ReadMigrationClientIdsPolicy"]["Properties"];
+    assert_eq!(policy["Roles"].as_sequence().unwrap().len(), 1);
+    assert!(
+        matches!(&policy["Roles"][0], Value::Tagged(tagged) if tagged.value == "PostAuthenticationFunctionRole")
+    );
+    let resource = format!("{:?}", policy["PolicyDocument"]["Statement"][0]["Resource"]);
+    assert!(
+        resource.contains(&format!(":secret:{name}-*")),
+        "{resource}"
+    );
+    // Its refresh tokens are short: PostAuthentication does not run on a refresh.
+    let client = &resources["MigrationUserPoolClient"]["Properties"];
+    assert_eq!(client["RefreshTokenValidity"], 60);
+    assert_eq!(client["TokenValidityUnits"]["RefreshToken"], "minutes");
+}

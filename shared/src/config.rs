@@ -68,6 +68,7 @@ pub const VARIABLES: &[&str] = &[
     "MIGRATION_ENABLE_SMS_MFA",
     "MIGRATION_CUSTOM_ATTRIBUTES",
     "MIGRATION_CLIENT_IDS",
+    "MIGRATION_CLIENT_IDS_ARN",
     "STATE_TABLE",
     "STATE_FAILURE_MODE",
     "STATE_TIMEOUT_MS",
@@ -107,6 +108,7 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("MIGRATION_ENABLE_SMS_MFA", "user-migration"),
     ("MIGRATION_CUSTOM_ATTRIBUTES", "user-migration"),
     ("MIGRATION_CLIENT_IDS", "post-authentication"),
+    ("MIGRATION_CLIENT_IDS_ARN", "post-authentication"),
 ];
 
 /// Variables that go to several functions but not to all: the seal key only to the two that make
@@ -306,11 +308,13 @@ pub struct Config {
     pub allowed_number_types: NumberTypePolicy,
     /// `SEAL_KEY` / `SEAL_KEY_ARN`: the key of seals and phone digests (unkeyed when `None`).
     pub seal_key: Option<SecretSource>,
-    /// `MIGRATION_CLIENT_IDS`: app clients that exist only to migrate legacy users
+    /// `MIGRATION_CLIENT_IDS` (or `MIGRATION_CLIENT_IDS_ARN`, a Secrets Manager secret holding
+    /// the list: how a template hands a client's id to a trigger of the same pool without a
+    /// dependency cycle): app clients that exist only to migrate legacy users
     /// (`USER_PASSWORD_AUTH`). PostAuthentication refuses a sign-in through them unless the
     /// migration trigger moved that user in during this very sign-in, so a password alone never
     /// skips the configured steps.
-    pub migration_client_ids: Vec<String>,
+    pub migration_client_ids: Option<SecretSource>,
 }
 
 impl Config {
@@ -477,8 +481,28 @@ impl Config {
             allowed_countries,
             allowed_number_types,
             seal_key,
-            migration_client_ids: env.list("MIGRATION_CLIENT_IDS").unwrap_or_default(),
+            migration_client_ids: env.secret("MIGRATION_CLIENT_IDS", "MIGRATION_CLIENT_IDS_ARN")?,
         })
+    }
+
+    /// The migration-only app clients (`MIGRATION_CLIENT_IDS`), comma-separated. A
+    /// `MIGRATION_CLIENT_IDS_ARN` must have been read first
+    /// ([`crate::secrets::resolve_trigger_secrets`], at cold start).
+    pub fn migration_client_ids(&self) -> Result<Vec<String>, Error> {
+        match &self.migration_client_ids {
+            None => Ok(Vec::new()),
+            Some(SecretSource::Value(list)) => Ok(list
+                .expose()
+                .split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect()),
+            Some(SecretSource::SecretsManager { variable, .. }) => Err(Error::config(
+                variable,
+                "the secret was not read at cold start",
+            )),
+        }
     }
 
     /// The seal key as configured. A `SEAL_KEY_ARN` must have been read first
@@ -1193,8 +1217,15 @@ mod tests {
         assert_eq!(
             config(&[("MIGRATION_CLIENT_IDS", "m1, m2")])
                 .unwrap()
-                .migration_client_ids,
+                .migration_client_ids()
+                .unwrap(),
             vec!["m1".to_owned(), "m2".to_owned()]
+        );
+        let by_name =
+            config(&[("MIGRATION_CLIENT_IDS_ARN", "my-stack/migration-client-ids")]).unwrap();
+        assert!(
+            by_name.migration_client_ids().is_err(),
+            "read at cold start first"
         );
     }
 

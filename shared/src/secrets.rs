@@ -51,9 +51,10 @@ pub async fn resolve(source: &SecretSource, plain_variable: &'static str) -> Res
     }
 }
 
-/// Reads, once at cold start, the secrets Create and Verify use that a `…_ARN` variable names
-/// (`SEAL_KEY_ARN`, `PHONE_HINT_SECRET_ARN`), and puts their values in `config`, checked as the
-/// plain variables are.
+/// Reads, once at cold start, the secrets the triggers use that a `…_ARN` variable names
+/// (`SEAL_KEY_ARN`, `PHONE_HINT_SECRET_ARN`, `MIGRATION_CLIENT_IDS_ARN`), and puts their values
+/// in `config`, checked as the plain variables are. (A function reads only what it was given:
+/// the descriptors hand each variable to the functions that use it.)
 pub async fn resolve_trigger_secrets(config: &mut crate::config::Config) -> Result<(), Error> {
     if let Some(source @ SecretSource::SecretsManager { .. }) = &config.seal_key {
         let key = resolve(source, "SEAL_KEY").await?;
@@ -75,6 +76,10 @@ pub async fn resolve_trigger_secrets(config: &mut crate::config::Config) -> Resu
         config.phone_hint = crate::config::PhoneHint::LastFour {
             secret: SecretSource::Value(secret),
         };
+    }
+    if let Some(source @ SecretSource::SecretsManager { .. }) = &config.migration_client_ids {
+        let list = resolve(source, "MIGRATION_CLIENT_IDS").await?;
+        config.migration_client_ids = Some(SecretSource::Value(list));
     }
     Ok(())
 }

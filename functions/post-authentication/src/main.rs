@@ -19,7 +19,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 async fn cold_start() -> Result<PostAuthentication, shared::Error> {
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
+    shared::secrets::resolve_trigger_secrets(&mut config).await?;
     let guard = shared::state::build_guard(&config).await?;
-    Ok(PostAuthentication::new(&config).with_guard(guard))
+    Ok(PostAuthentication::new(&config)?.with_guard(guard))
 }

@@ -12,7 +12,7 @@
 //! | answers to one code | `GUESS#<pool>#<user>` | the seal's [`crate::seal::Seal::id`] | `answers` (a counter), `usedAt` |
 //! | send history | `USER#<pool>#<user>` or `PHONE#<digest of the number>` | `SENDS` | `times` (list of epoch seconds), `version` |
 //! | failed attempt | `LOCK#<pool>#<user>` | `FAILURE#<epoch seconds>#<random>` | `at` (one item per failure) |
-//! | just migrated | `MIGRATED#<pool>#name:<digest of the name typed>` | `MIGRATED` | (kept a minute) |
+//! | just migrated | `MIGRATED#<pool>#name:<digest of the exact user name>` | `MIGRATED` | (kept a minute) |
 //!
 //! `<user>` is the user exactly as Cognito identifies them ([`UserRef`]): `sub:<sub>` for a user of
 //! the pool, `name:<userName>` (unchanged, case and all) for a user name the pool does not know.
@@ -312,11 +312,13 @@ pub trait StateStore: Send + Sync + fmt::Debug {
 /// one sign-in.
 pub const MIGRATION_MARK_SECONDS: u64 = 60;
 
-/// The key of the note that the user signing in as `name` was just migrated: by the name typed
-/// (the user did not exist when the migration trigger ran), folded and digested like every
-/// unknown name ([`UserRef::unknown`]).
-pub fn migration_key(pool_id: &str, name: &str) -> String {
-    format!("MIGRATED#{pool_id}#{}", UserRef::unknown(name).as_str())
+/// The key of the note that the user named `user_name` was just migrated: by that exact name (the
+/// user did not exist when the migration trigger ran, and the user it created carries it), not
+/// folded, so a note for `ALICE` never admits `alice`; digested, so names stay out of the table.
+pub fn migration_key(pool_id: &str, user_name: &str) -> String {
+    let digest = sha2::Sha256::digest(user_name.as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("MIGRATED#{pool_id}#name:{hex}")
 }
 
 /// The sort key of migration notes.

@@ -31,12 +31,13 @@ pub struct PostAuthentication {
 }
 
 impl PostAuthentication {
-    /// A handler with the configured migration-only clients.
-    pub fn new(config: &Config) -> Self {
-        Self {
-            migration_client_ids: config.migration_client_ids.clone(),
+    /// A handler with the configured migration-only clients. A `MIGRATION_CLIENT_IDS_ARN` must
+    /// have been read ([`crate::secrets::resolve_trigger_secrets`], at cold start).
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        Ok(Self {
+            migration_client_ids: config.migration_client_ids()?,
             guard: None,
-        }
+        })
     }
 
     /// Adds the state table, where the migration trigger leaves its notes.
@@ -55,9 +56,14 @@ impl PostAuthentication {
         let client_id = event
             .caller_context
             .as_ref()
-            .and_then(|context| context.client_id.clone())
-            .unwrap_or_default();
-        if self.migration_client_ids.contains(&client_id) {
+            .and_then(|context| context.client_id.clone());
+        // A sign-in that names no client is held to the guard too, whenever one is configured.
+        let guarded = match &client_id {
+            Some(client) => self.migration_client_ids.contains(client),
+            None => !self.migration_client_ids.is_empty(),
+        };
+        let client_id = client_id.unwrap_or_default();
+        if guarded {
             if !self.migrated_just_now(&event, now).await {
                 warn!(
                     trigger = TRIGGER,
@@ -87,36 +93,30 @@ impl PostAuthentication {
     }
 
     /// Whether the migration trigger left its note for this user, taken so that it admits one
-    /// sign-in. The note is keyed by the name typed at sign-in: the user name, or an e-mail
-    /// address or phone number on pools that sign in with those. Without a state table, or when
-    /// it cannot be read, no.
+    /// sign-in. The note is looked up under the signed-in user's exact user name and nothing
+    /// else: a note left by someone else's migration (under a name equal to this user's e-mail
+    /// address, say) never admits this user. On pools that sign in with an e-mail address or a
+    /// phone number the created user's name differs from the one typed, so the note is not
+    /// found and that first sign-in is refused: the user is migrated all the same and signs in
+    /// with the configured flow. Without a state table, or when it cannot be read, no.
     async fn migrated_just_now(&self, event: &PostAuthenticationEvent, now: u64) -> bool {
         let Some(guard) = &self.guard else {
             return false;
         };
-        let attributes = &event.request.user_attributes;
-        let candidates = [
-            Some(event.user_name.as_str()),
-            attributes.get("email").map(String::as_str),
-            attributes.get("phone_number").map(String::as_str),
-        ];
-        let deadline = guard.deadline();
-        for name in candidates.into_iter().flatten() {
-            let key = migration_key(&event.user_pool_id, name);
-            match tokio::time::timeout_at(deadline, guard.store().take_migrated(&key, now)).await {
-                Ok(Ok(true)) => return true,
-                Ok(Ok(false)) => {}
-                _ => {
-                    warn!(
-                        trigger = TRIGGER,
-                        state = "unavailable",
-                        "the migration note could not be read: treated as absent"
-                    );
-                    return false;
-                }
+        let key = migration_key(&event.user_pool_id, &event.user_name);
+        match tokio::time::timeout_at(guard.deadline(), guard.store().take_migrated(&key, now))
+            .await
+        {
+            Ok(Ok(taken)) => taken,
+            _ => {
+                warn!(
+                    trigger = TRIGGER,
+                    state = "unavailable",
+                    "the migration note could not be read: treated as absent"
+                );
+                false
             }
         }
-        false
     }
 }
 
@@ -146,7 +146,7 @@ mod tests {
                 },
             )
         });
-        PostAuthentication::new(&config).with_guard(guard)
+        PostAuthentication::new(&config).unwrap().with_guard(guard)
     }
 
     fn event(client: &str, user: &str) -> Value {
@@ -187,9 +187,9 @@ mod tests {
     async fn the_migration_trigger_s_note_admits_that_one_sign_in() {
         let store = Arc::new(MemoryStore::default());
         let post = handler(Some(store.clone()));
-        // UserMigration noted `ADA` (as typed) at 1_000.
+        // UserMigration noted `ada` (as typed) at 1_000.
         store
-            .mark_migrated(&migration_key("us-east-1_EXAMPLE1", "ADA"), 1_000)
+            .mark_migrated(&migration_key("us-east-1_EXAMPLE1", "ada"), 1_000)
             .await
             .unwrap();
         post.invoke(event(MIGRATION_CLIENT, "ada"), 1_005)
@@ -201,17 +201,34 @@ mod tests {
                 .await
                 .is_err()
         );
-        // On a pool that signs in with e-mail addresses, the note is under the address typed.
+        // A note left by the migration of a name equal to this user's e-mail address (another
+        // legacy account) never admits this user.
         store
             .mark_migrated(
-                &migration_key("us-east-1_EXAMPLE1", "ada@example.com"),
+                &migration_key("us-east-1_EXAMPLE1", "Ada@Example.com"),
                 2_000,
             )
             .await
             .unwrap();
-        post.invoke(event(MIGRATION_CLIENT, "8a1b2c3d-uuid-username"), 2_001)
+        assert!(
+            post.invoke(event(MIGRATION_CLIENT, "ada"), 2_001)
+                .await
+                .is_err()
+        );
+        // Nor does a note for another spelling of the name.
+        store
+            .mark_migrated(&migration_key("us-east-1_EXAMPLE1", "ADA"), 2_100)
             .await
             .unwrap();
+        assert!(
+            post.invoke(event(MIGRATION_CLIENT, "ada"), 2_101)
+                .await
+                .is_err()
+        );
+        // A sign-in that names no app client is held to the guard.
+        let mut anonymous = event(MIGRATION_CLIENT, "ada");
+        anonymous["callerContext"] = json!({});
+        assert!(post.invoke(anonymous, 2_200).await.is_err());
         // A note for another name, or an old one, admits nobody.
         store
             .mark_migrated(&migration_key("us-east-1_EXAMPLE1", "bob"), 3_000)
