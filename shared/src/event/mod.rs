@@ -161,6 +161,14 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// A sample event of `events/` (e.g. `define-auth-challenge/first-call.json`), for unit tests.
+#[cfg(test)]
+pub(crate) fn sample(path: &str) -> Value {
+    let file = format!("{}/../events/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

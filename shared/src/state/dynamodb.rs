@@ -43,6 +43,18 @@ impl DynamoStore {
         Self { client, table }
     }
 
+    /// An `UpdateItem` of the code item `key`.
+    fn update(
+        &self,
+        key: &CodeKey,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(key.pk.clone()))
+            .key("sk", AttributeValue::S(key.sk.clone()))
+    }
+
     async fn history(&self, pk: &str, sk: &str) -> Result<History, StateError> {
         let output = self
             .client
@@ -278,11 +290,7 @@ impl StateStore for DynamoStore {
             // code's id is new with every code (a random salt), so an item never outlives its
             // code into another one's count.
             let counted = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", AttributeValue::S(key.pk.clone()))
-                .key("sk", AttributeValue::S(key.sk.clone()))
+                .update(key)
                 .update_expression(
                     "SET answers = if_not_exists(answers, :zero) + :one, \
                      expiresAt = if_not_exists(expiresAt, :expires)",
@@ -314,11 +322,7 @@ impl StateStore for DynamoStore {
         Box::pin(async move {
             // Creates the item when the count could not write it (open mode went on without).
             let consumed = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", AttributeValue::S(key.pk.clone()))
-                .key("sk", AttributeValue::S(key.sk.clone()))
+                .update(key)
                 .update_expression(
                     "SET usedAt = :now, expiresAt = if_not_exists(expiresAt, :expires)",
                 )

@@ -183,14 +183,6 @@ mod tests {
     use super::*;
     use crate::state::{FailureMode, FlakyStore, test_guard};
 
-    fn after_wrong_code() -> Value {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../events/define-auth-challenge/after-wrong-code.json"
-        );
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-
     #[tokio::test]
     async fn closed_mode_fails_a_sign_in_whose_failure_cannot_be_recorded() {
         // Recording fails while the lockout can still be read (and says "not locked"): the
@@ -204,7 +196,10 @@ mod tests {
             let define =
                 DefineAuthChallenge::new(&config).with_guard(Some(test_guard(store, mode)));
             let answered = define
-                .invoke(after_wrong_code(), 1_800_000_000)
+                .invoke(
+                    crate::event::sample("define-auth-challenge/after-wrong-code.json"),
+                    1_800_000_000,
+                )
                 .await
                 .unwrap();
             assert_eq!(

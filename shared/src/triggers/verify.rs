@@ -372,15 +372,7 @@ mod tests {
     use super::*;
     use crate::state::{FailureMode, FlakyStore, test_guard};
 
-    /// The right-code sample, while its seal is fresh.
-    fn right_code() -> Value {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../events/verify-auth-challenge/right-code.json"
-        );
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-
+    /// When the right-code sample's seal is fresh.
     const FRESH: u64 = 1_763_769_610;
 
     #[tokio::test]
@@ -396,7 +388,13 @@ mod tests {
             let verify = VerifyAuthChallenge::new(&config, None)
                 .unwrap()
                 .with_guard(Some(test_guard(store, mode)));
-            let answered = verify.invoke(right_code(), FRESH).await.unwrap();
+            let answered = verify
+                .invoke(
+                    crate::event::sample("verify-auth-challenge/right-code.json"),
+                    FRESH,
+                )
+                .await
+                .unwrap();
             assert_eq!(answered.response.answer_correct, Some(expected), "{mode:?}");
         }
     }
