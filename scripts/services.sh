@@ -4,7 +4,9 @@
 # - PostgreSQL (Debian package `postgresql`, installed when missing): the legacy user store of
 #   the user-migration tests, with a random password. Exports LEGACY_TEST_DATABASE_URL.
 # - moto's server (PyPI `moto[server]`, installed when missing), which speaks DynamoDB's API:
-#   the abuse-protection state table. Exports STATE_TEST_DYNAMODB_URL.
+#   the abuse-protection state table, run by scripts/moto_dynamodb.py one request at a time (as
+#   DynamoDB applies each write to an item atomically; moto's threaded server does not). Exports
+#   STATE_TEST_DYNAMODB_URL.
 
 _as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -58,7 +60,8 @@ start_moto() {
   fi
   local port
   port=$(_free_port)
-  moto_server -H 127.0.0.1 -p "$port" >"${TMPDIR:-/tmp}/moto-$port.log" 2>&1 &
+  python3 "$(dirname "${BASH_SOURCE[0]}")/moto_dynamodb.py" -H 127.0.0.1 -p "$port" \
+    >"${TMPDIR:-/tmp}/moto-$port.log" 2>&1 &
   _MOTO_PID=$!
   local url="http://127.0.0.1:$port"
   for _ in $(seq 1 100); do

@@ -19,15 +19,14 @@ use local_cognito::binaries::{cargo_build, default_dir, locate};
 use local_cognito::lambda_host::{FunctionSpec, Invocation, LambdaHost, OutputLog};
 use serde_json::Value;
 
-/// Every binary the tests run.
-pub const BINARIES: [&str; 6] = [
-    "define-auth-challenge",
-    "create-auth-challenge",
-    "verify-auth-challenge",
-    "pre-authentication",
-    "user-migration",
-    "local-cognito",
-];
+/// Every binary the tests run: every trigger (the local tool's list, so a new trigger cannot be
+/// missed here) and the local tool itself.
+pub fn binaries() -> Vec<&'static str> {
+    local_cognito::binaries::ALL_TRIGGERS
+        .into_iter()
+        .chain(["local-cognito"])
+        .collect()
+}
 
 /// The directory with the freshly built binaries. The first caller builds them with the cargo
 /// that runs the tests, so they are never stale.
@@ -36,9 +35,10 @@ pub fn binary_dir() -> PathBuf {
     DIR.get_or_init(|| {
         let dir = default_dir().expect("test executable directory");
         let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        cargo_build(env!("CARGO").as_ref(), &workspace, &dir, &BINARIES)
+        let binaries = binaries();
+        cargo_build(env!("CARGO").as_ref(), &workspace, &dir, &binaries)
             .expect("cargo build of the binaries");
-        locate(&dir, &BINARIES).expect("binaries present");
+        locate(&dir, &binaries).expect("binaries present");
         dir
     })
     .clone()
