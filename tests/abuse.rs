@@ -50,6 +50,36 @@ impl SmsSender for CountingSender {
     }
 }
 
+/// Fails its first `failures` sends (as a provider outage would), then sends, slowly.
+#[derive(Debug)]
+struct FlakySender {
+    failures: AtomicUsize,
+    sent: AtomicUsize,
+    delay: Duration,
+}
+
+impl SmsSender for FlakySender {
+    fn provider(&self) -> &'static str {
+        "flaky"
+    }
+    fn send<'a>(&'a self, _message: &'a SmsMessage) -> SendFuture<'a> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            let left = self.failures.load(Ordering::SeqCst);
+            if left > 0 {
+                self.failures.store(left - 1, Ordering::SeqCst);
+                return Err(Error::Sms {
+                    provider: "flaky",
+                    failure: shared::error::SmsFailure::Unavailable,
+                    detail: "down".to_owned(),
+                });
+            }
+            self.sent.fetch_add(1, Ordering::SeqCst);
+            Ok(SmsReceipt { message_id: None })
+        })
+    }
+}
+
 impl CountingSender {
     /// The code of the last message (its first six digits).
     fn last_code(&self) -> String {
@@ -772,6 +802,113 @@ async fn concurrent_failures_all_count() {
     assert_eq!(
         decision(&define.invoke(next, t0 + 1).await.unwrap()),
         "fail"
+    );
+}
+
+#[tokio::test]
+async fn a_send_that_failed_releases_its_claim_and_only_its_own() {
+    let table = fresh_table().await;
+    let config = config(&[("STATE_TABLE", &table), ("SMS_MIN_INTERVAL_SECONDS", "0")]);
+    let sender = Arc::new(FlakySender {
+        failures: AtomicUsize::new(1),
+        sent: AtomicUsize::new(0),
+        delay: Duration::from_millis(10),
+    });
+    let guard = guard(&config, None).await;
+    let create = CreateAuthChallenge::new(&config, sender.clone())
+        .unwrap()
+        .with_guard(Some(guard.clone()));
+    let t0 = 1_800_000_000;
+    // The provider is down: the call fails, and its claim goes with it...
+    let failed = create
+        .invoke(first_round("kim", "+12065550142"), t0)
+        .await
+        .unwrap_err();
+    assert_eq!(failed.error_type(), "SmsDeliveryError");
+    // ...so Cognito's retry, inside the claim window, sends (it is not handed a code that
+    // never went out).
+    create
+        .invoke(first_round("kim", "+12065550142"), t0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(sender.sent.load(Ordering::SeqCst), 1);
+    // Against the server itself: a release names its own seal, and another call's claim stays.
+    let store = guard.store();
+    let claim = |seal: &str| shared::state::SendClaim {
+        pk: "CLAIM#p#sub:x".to_owned(),
+        sk: "SMS_OTP#0".to_owned(),
+        seal: seal.to_owned(),
+        owner: "sub:x".to_owned(),
+        now: t0,
+        ttl_seconds: 8,
+    };
+    assert_eq!(
+        store.claim_send(&claim("seal-a")).await.unwrap(),
+        shared::state::ClaimOutcome::Claimed
+    );
+    store
+        .release_send("CLAIM#p#sub:x", "SMS_OTP#0", "seal-b")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_send(&claim("seal-b")).await.unwrap(),
+        shared::state::ClaimOutcome::Duplicate {
+            seal: "seal-a".to_owned()
+        }
+    );
+    store
+        .release_send("CLAIM#p#sub:x", "SMS_OTP#0", "seal-a")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_send(&claim("seal-b")).await.unwrap(),
+        shared::state::ClaimOutcome::Claimed
+    );
+}
+
+#[tokio::test]
+async fn a_decoy_takes_about_as_long_as_a_real_send() {
+    // No state table: timing alone tells decoys from real sends here. The provider takes
+    // 300 ms; after a few sends, a decoy (an unknown user) must take comparable time. Robust
+    // statistics (medians of 5), generous margins (half to double): without the decoy's wait
+    // it answers in about a millisecond.
+    let config = config(&[]);
+    let sender = Arc::new(FlakySender {
+        failures: AtomicUsize::new(0),
+        sent: AtomicUsize::new(0),
+        delay: Duration::from_millis(300),
+    });
+    let create = CreateAuthChallenge::new(&config, sender.clone()).unwrap();
+    let median = |mut times: Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let mut real = Vec::new();
+    for round in 0..8 {
+        let started = Instant::now();
+        create
+            .invoke(
+                first_round(&format!("real-{round}"), "+12065550142"),
+                1_800_000_000,
+            )
+            .await
+            .unwrap();
+        if round >= 3 {
+            real.push(started.elapsed());
+        }
+    }
+    let mut decoys = Vec::new();
+    for round in 0..5 {
+        let mut event = fixture("create-auth-challenge/user-not-found.json");
+        event["userName"] = json!(format!("nobody-{round}"));
+        let started = Instant::now();
+        create.invoke(event, 1_800_000_000).await.unwrap();
+        decoys.push(started.elapsed());
+    }
+    let (real, decoy) = (median(real), median(decoys));
+    assert!(
+        decoy * 2 >= real && decoy <= real * 2,
+        "decoy {decoy:?} against a real send {real:?}"
     );
 }
 
