@@ -278,6 +278,123 @@ async fn logs_of_a_full_sign_in_never_hold_the_code_or_the_phone_number() {
     assert!(stdout[0].starts_with("[console-sms] to=+*******0100 | "));
 }
 
+#[tokio::test]
+async fn trace_logs_of_a_captcha_and_sms_sign_in_through_the_real_sdk_hold_no_secret() {
+    // Every outside call is real on the wire: End User Messaging and Secrets Manager through the
+    // AWS SDK (one local endpoint answering both), Turnstile's siteverify, and the state table
+    // on the DynamoDB-protocol server. At trace level, no line of any trigger may hold the code,
+    // an answer, the phone number, the user name or e-mail, a seal, the CAPTCHA token or secret,
+    // the seal key or the AWS secret key.
+    const TOKEN: &str = "turnstile-token-6f1c2e9a";
+    const CAPTCHA_SECRET: &str = "captcha-secret-0x4AAAA-b7e2";
+    const SEAL_KEY: &str = "seal-key-3c9d0f1e2a4b5c6d7e8f90a1b2c3d4e5";
+    let endpoint = integration_tests::FakeEndpoint::start(|request| {
+        match request.header("x-amz-target") {
+            "PinpointSMSVoiceV2.SendTextMessage" => {
+                integration_tests::Reply::ok(serde_json::json!({"MessageId": "m-1"}))
+            }
+            "secretsmanager.GetSecretValue" => integration_tests::Reply::ok(serde_json::json!({
+                "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:seal-AbCdEf",
+                "Name": "seal",
+                "SecretString": SEAL_KEY,
+                "VersionId": "v1"
+            })),
+            _ if request.form("response").as_deref() == Some(TOKEN) => {
+                integration_tests::Reply::ok(serde_json::json!({
+                    "success": true, "hostname": "example.com", "challenge_ts": "2026-12-01T00:00:00Z"
+                }))
+            }
+            _ => integration_tests::Reply::text(400, "{}"),
+        }
+    })
+    .await;
+    let table = integration_tests::create_state_table(
+        &integration_tests::dynamodb_client(&integration_tests::dynamodb_url()).await,
+        "trace",
+    )
+    .await;
+    let dynamodb = integration_tests::dynamodb_url();
+    let verify_url = format!("{}/turnstile/v0/siteverify", endpoint.url);
+    let harness = harness(&[
+        ("AWS_LAMBDA_LOG_LEVEL", "trace"),
+        ("AUTH_FLOW", "captcha,sms_otp"),
+        ("SMS_PROVIDER", "end-user-messaging"),
+        ("AWS_ENDPOINT_URL", &endpoint.url),
+        ("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb),
+        ("STATE_TABLE", &table),
+        (
+            "SEAL_KEY_ARN",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:seal-AbCdEf",
+        ),
+        ("CAPTCHA_PROVIDER", "turnstile"),
+        ("CAPTCHA_SITE_KEY", "0x4AAAAsitekey"),
+        ("CAPTCHA_SECRET", CAPTCHA_SECRET),
+        ("CAPTCHA_VERIFY_URL", &verify_url),
+    ]);
+    let (parameters, session) = harness.start("alice").await;
+    assert_eq!(parameters["challenge"], "CAPTCHA");
+    let (parameters, session) = harness.answer_again(session, TOKEN).await;
+    assert_eq!(parameters["challenge"], "SMS_OTP");
+    let sent = endpoint
+        .requests()
+        .into_iter()
+        .find(|request| request.header("x-amz-target") == "PinpointSMSVoiceV2.SendTextMessage")
+        .expect("the code went out through End User Messaging");
+    let code: String = sent.json["MessageBody"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let wrong = wrong_answer_for(&code);
+    let (_, session) = harness.answer_again(session, &wrong).await;
+    let step = harness.answer(session, &code).await;
+    assert!(
+        matches!(step, Ok(AuthStep::Authenticated { .. })),
+        "{step:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let logs: Vec<String> = harness
+        .output
+        .lines()
+        .into_iter()
+        .filter(|line| line.stream == "stderr")
+        .map(|line| line.text)
+        .collect();
+    assert!(logs.len() >= 8, "expected the triggers' logs, got {logs:?}");
+    for line in &logs {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+        for (what, secret) in [
+            ("code", code.as_str()),
+            ("wrong answer", wrong.as_str()),
+            ("phone number", "2065550100"),
+            ("user name or e-mail", "alice"),
+            ("seal", "v2k."),
+            ("seal", "v2."),
+            ("CAPTCHA token", TOKEN),
+            ("CAPTCHA secret", CAPTCHA_SECRET),
+            ("seal key", SEAL_KEY),
+            ("AWS secret key", "test-secret-key"),
+        ] {
+            assert!(!line.contains(secret), "{what} in log: {line}");
+        }
+    }
+    // Create and Verify read the seal key from Secrets Manager, once each.
+    let secret_reads = endpoint
+        .requests()
+        .iter()
+        .filter(|request| request.header("x-amz-target") == "secretsmanager.GetSecretValue")
+        .count();
+    assert_eq!(secret_reads, 2);
+    assert!(
+        logs.iter()
+            .any(|line| line.contains("\"outcome\":\"correct\"")),
+        "{logs:?}"
+    );
+}
+
 #[test]
 fn the_cli_signs_in_non_interactively() {
     let (status, text) = run_cli(&["--username", "alice", "--code-from-sms"], &[]);
