@@ -62,6 +62,38 @@ fn widget_env<'a>(verify_url: &'a str, secret: (&'a str, &'a str)) -> Vec<(&'a s
     ]
 }
 
+#[tokio::test]
+async fn hcaptcha_is_asked_for_the_configured_site_only() {
+    // hCaptcha's secrets belong to the account: without `sitekey`, a token solved on any other
+    // site of the account would pass. Verify sends it; the provider stand-in checks it.
+    let provider = FakeEndpoint::start(|request| {
+        let for_this_site = request.form("sitekey").as_deref() == Some("10000000-site-key");
+        Reply::ok(json!({"success": for_this_site, "hostname": "login.example.com"}))
+    })
+    .await;
+    let url = format!("{}/siteverify", provider.url);
+    let verify = host(
+        "verify-auth-challenge",
+        &[
+            ("AUTH_FLOW", "captcha,sms_otp"),
+            ("SMS_PROVIDER", "console"),
+            ("CAPTCHA_PROVIDER", "hcaptcha"),
+            ("CAPTCHA_SITE_KEY", "10000000-site-key"),
+            ("CAPTCHA_SECRET", "0x-hcaptcha-secret"),
+            ("CAPTCHA_VERIFY_URL", &url),
+        ],
+        Arc::default(),
+    );
+    let mut event = token_event("P1_hcaptcha-token");
+    event["request"]["privateChallengeParameters"]["provider"] = json!("hcaptcha");
+    let answer = response(verify.invoke(event).await.unwrap());
+    assert_eq!(answer["response"]["answerCorrect"], true);
+    let sent = &provider.requests()[0];
+    assert_eq!(sent.form("sitekey").as_deref(), Some("10000000-site-key"));
+    assert_eq!(sent.form("secret").as_deref(), Some("0x-hcaptcha-secret"));
+    assert_eq!(sent.form("response").as_deref(), Some("P1_hcaptcha-token"));
+}
+
 fn token_event(token: &str) -> Value {
     let mut event = fixture("verify-auth-challenge/captcha-widget-token.json");
     event["request"]["privateChallengeParameters"]["provider"] = json!("recaptcha");

@@ -15,6 +15,11 @@ import urllib.request
 import boto3
 from botocore.exceptions import ClientError
 
+# The checks below are assert statements: under python -O (or PYTHONOPTIMIZE) they would vanish
+# and this script would pass whatever the endpoint did. Refuse to run that way.
+if not __debug__:
+    sys.exit("run without -O / PYTHONOPTIMIZE: this script's checks are assert statements")
+
 ENDPOINT, CLIENT, POOL = sys.argv[1], sys.argv[2], sys.argv[3]
 cognito = boto3.client(
     "cognito-idp",

@@ -18,6 +18,11 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+# The checks below are assert statements: under python -O (or PYTHONOPTIMIZE) they would vanish
+# and this script would pass whatever the endpoint did. Refuse to run that way.
+if not __debug__:
+    sys.exit("run without -O / PYTHONOPTIMIZE: this script's checks are assert statements")
+
 ENDPOINT, CLIENT = sys.argv[1], sys.argv[2]
 cognito = boto3.client(
     "cognito-idp",

@@ -216,7 +216,13 @@ impl PostgresLegacySource {
         username: &str,
         password: Option<&Password>,
     ) -> Result<Lookup, SourceFailure> {
-        let row = self.row(username).await?;
+        // PostgreSQL text cannot hold NUL: no stored user has such a name, and the query would
+        // fail. An unknown user, with the same dummy work.
+        let row = if username.contains('\0') {
+            None
+        } else {
+            self.row(username).await?
+        };
         let Some(row) = row else {
             if let Some(password) = password {
                 self.dummy_check(password).await;
@@ -381,4 +387,52 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig,
     .map_err(|error| Error::Http(format!("TLS set-up: {error}")))?
     .with_root_certificates(roots)
     .with_no_client_auth())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(url: &str) -> Result<PostgresLegacySource, Error> {
+        PostgresLegacySource::new(
+            url,
+            "SELECT password_hash FROM users WHERE username = $1".to_owned(),
+            Duration::from_secs(1),
+            None,
+        )
+    }
+
+    #[test]
+    fn a_database_off_this_machine_must_ask_for_tls() {
+        // The connection carries the database password.
+        for url in [
+            "postgres://app:pw@db.example.com:5432/legacy",
+            "postgres://app:pw@db.example.com:5432/legacy?sslmode=prefer",
+            "postgres://app:pw@db.example.com:5432/legacy?sslmode=disable",
+            "postgres://app:pw@127.0.0.1,db.example.com:5432/legacy",
+        ] {
+            assert!(
+                matches!(
+                    source(url),
+                    Err(Error::Config {
+                        variable: "LEGACY_DATABASE_URL",
+                        ..
+                    })
+                ),
+                "{url}"
+            );
+        }
+        for url in [
+            "postgres://app:pw@db.example.com:5432/legacy?sslmode=require",
+            "postgres://app:pw@127.0.0.1:5432/legacy",
+            "postgres://app:pw@localhost/legacy",
+        ] {
+            assert!(source(url).is_ok(), "{url}");
+        }
+        // The error never repeats the URL (it holds a password).
+        let Err(error) = source("postgres://app:s3cr3t@db.example.com/legacy") else {
+            panic!("refused above");
+        };
+        assert!(!error.to_string().contains("s3cr3t"));
+    }
 }
