@@ -22,7 +22,12 @@ const fail = async (message) => {
 };
 try {
   const page = await browser.newPage();
-  page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+  // An uncaught error in the page fails the test, even when the flow happens to finish.
+  const pageErrors = [];
+  page.on('pageerror', (error) => {
+    console.error(`page error: ${error.message}`);
+    pageErrors.push(error.message);
+  });
   await page.goto(`${base}/demo/`);
   await page.fill('#username', 'alice');
   await page.click('#start');
@@ -58,6 +63,7 @@ try {
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`browser: ${welcome}; screenshot ${screenshot}`);
   }
+  if (pageErrors.length > 0) await fail(`${pageErrors.length} page error(s): ${pageErrors.join('; ')}`);
 } catch (error) {
   await fail(error.message);
 }
