@@ -171,6 +171,25 @@ fn verify_event(user: &str, metadata: &str, answer: &str) -> Value {
     event
 }
 
+/// A counting sender, and Create and Verify sharing one guard on the configured table.
+async fn create_and_verify(
+    config: &Config,
+) -> (
+    Arc<CountingSender>,
+    CreateAuthChallenge,
+    VerifyAuthChallenge,
+) {
+    let sender = Arc::new(CountingSender::default());
+    let guard = guard(config, None).await;
+    let create = CreateAuthChallenge::new(config, sender.clone())
+        .unwrap()
+        .with_guard(Some(guard.clone()));
+    let verify = VerifyAuthChallenge::new(config, None)
+        .unwrap()
+        .with_guard(Some(guard));
+    (sender, create, verify)
+}
+
 /// Runs `count` copies of `call` at once: all start together behind a barrier.
 async fn together<F, Fut, T>(count: usize, call: F) -> Vec<T>
 where
@@ -241,14 +260,7 @@ async fn fifty_concurrent_creates_for_one_step_send_one_sms() {
 async fn a_code_claimed_for_one_user_never_reaches_another() {
     let table = fresh_table().await;
     let config = config(&[("STATE_TABLE", &table)]);
-    let sender = Arc::new(CountingSender::default());
-    let guard = guard(&config, None).await;
-    let create = CreateAuthChallenge::new(&config, sender.clone())
-        .unwrap()
-        .with_guard(Some(guard.clone()));
-    let verify = VerifyAuthChallenge::new(&config, None)
-        .unwrap()
-        .with_guard(Some(guard));
+    let (sender, create, verify) = create_and_verify(&config).await;
     let t0 = 1_800_000_000;
     // On a case-sensitive pool `alice` and `Alice` are two users (two subs). The attacker
     // signs in as their own `alice`, then starts a sign-in as `Alice` within the claim window.
@@ -368,14 +380,7 @@ async fn answers_to_one_code_are_bounded_across_sessions() {
 async fn a_code_passes_once_whichever_session_answers_it() {
     let table = fresh_table().await;
     let config = config(&[("STATE_TABLE", &table)]);
-    let sender = Arc::new(CountingSender::default());
-    let guard = guard(&config, None).await;
-    let create = CreateAuthChallenge::new(&config, sender.clone())
-        .unwrap()
-        .with_guard(Some(guard.clone()));
-    let verify = VerifyAuthChallenge::new(&config, None)
-        .unwrap()
-        .with_guard(Some(guard));
+    let (sender, create, verify) = create_and_verify(&config).await;
     let t0 = 1_800_000_000;
     let first = create
         .invoke(first_round("frank", "+12065550123"), t0)
