@@ -386,4 +386,63 @@ mod tests {
             assert!(other.expose().bytes().all(|b| b.is_ascii_digit()));
         }
     }
+
+    #[test]
+    fn a_wrong_answer_differs_from_the_code_in_every_digit() {
+        for digit in b'0'..=b'9' {
+            let code = String::from_utf8(vec![digit; 6]).unwrap();
+            let wrong = wrong_answer_for(&code);
+            assert_eq!(wrong.len(), 6);
+            assert!(
+                wrong
+                    .bytes()
+                    .zip(code.bytes())
+                    .all(|(w, c)| w != c && w.is_ascii_digit()),
+                "{code} -> {wrong}"
+            );
+        }
+    }
+
+    #[test]
+    fn answers_up_to_the_byte_limit_are_read_and_longer_ones_refused_unread() {
+        let code = OtpCode::generate(6).unwrap();
+        let seal = OtpSeal::new(&SealKey::none(), &code, 1_000, ALICE).unwrap();
+        let padded = |total: usize| format!("{}{}", code.expose(), " ".repeat(total - 6));
+        assert_eq!(
+            seal.check(
+                &SealKey::none(),
+                &padded(MAX_ANSWER_BYTES),
+                POLICY,
+                1_000,
+                ALICE
+            ),
+            OtpCheck::Correct
+        );
+        assert_eq!(
+            seal.check(
+                &SealKey::none(),
+                &padded(MAX_ANSWER_BYTES + 1),
+                POLICY,
+                1_000,
+                ALICE
+            ),
+            OtpCheck::Malformed
+        );
+    }
+
+    #[test]
+    fn seals_name_their_code_and_their_keying_and_print_nothing_secret() {
+        let code = OtpCode::generate(6).unwrap();
+        let plain = OtpSeal::new(&SealKey::none(), &code, 1_000, ALICE).unwrap();
+        let keyed =
+            OtpSeal::new(&SealKey::new(&"k".repeat(32)).unwrap(), &code, 1_000, ALICE).unwrap();
+        assert!(!plain.is_keyed() && keyed.is_keyed());
+        assert_eq!(plain.issued_at(), 1_000);
+        // The id is stable for a seal and differs between seals (each has its own salt).
+        assert_eq!(OtpSeal::decode(&plain.encode()).unwrap().id(), plain.id());
+        assert_ne!(plain.id(), keyed.id());
+        assert_eq!(plain.id().len(), 32);
+        assert_eq!(format!("{code:?}"), "OtpCode(6 digits)");
+        assert_eq!(format!("{plain:?}"), "OtpSeal(issued_at: 1000, ..)");
+    }
 }

@@ -307,4 +307,16 @@ mod tests {
         let other = Seal::new(&key, b"a\0", ALICE, b"x", 1).unwrap();
         assert_ne!(seal.id(), other.id());
     }
+
+    #[test]
+    fn debug_output_names_the_keying_and_the_time_only() {
+        let key = SealKey::new(&"k".repeat(32)).unwrap();
+        assert_eq!(format!("{key:?}"), "SealKey(<redacted>)");
+        assert_eq!(format!("{:?}", SealKey::none()), "SealKey(none)");
+        assert_eq!(SealKey::none(), SealKey::default());
+        let seal = Seal::new(&key, b"a\0", ALICE, b"123456", 42).unwrap();
+        assert_eq!(seal.issued_at(), 42);
+        assert!(seal.is_keyed());
+        assert_eq!(format!("{seal:?}"), "Seal(issued_at: 42, keyed: true, ..)");
+    }
 }
