@@ -197,7 +197,11 @@ impl PostgresLegacySource {
             };
             match answered {
                 Ok(row) => return Ok(row),
-                Err(_) if connection.client.is_closed() && !reconnected => {
+                // The server dropped the connection (a restart, a failover, a terminated
+                // backend): the error may arrive before the client marks itself closed.
+                Err(error)
+                    if !reconnected && (connection.client.is_closed() || is_lost(&error)) =>
+                {
                     reconnected = true;
                     *self.connection.lock().await = None;
                 }
@@ -329,6 +333,21 @@ fn read_row(row: &Row) -> Result<(Option<String>, LegacyRecord), SourceFailure> 
         }
     }
     Ok((hash, record))
+}
+
+/// Whether `error` says the connection is gone: closed, or the server shutting this backend
+/// down (SQLSTATE 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now).
+fn is_lost(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    error.is_closed()
+        || error.code().is_some_and(|code| {
+            [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+            ]
+            .contains(code)
+        })
 }
 
 /// Whether the URL insists on TLS (`sslmode=require`; rustls then verifies the certificate).
