@@ -249,6 +249,71 @@ async fn migration_from_an_http_service() {
     assert!(logs.contains("\"outcome\":\"migrated\""), "{logs}");
 }
 
+/// ForgotPassword fires UserMigration on every app client of the pool: with
+/// `MIGRATION_CLIENT_IDS`, only sign-ins and resets through those clients migrate anyone, and any
+/// other client gets the unknown-user answer without the store being asked.
+#[tokio::test]
+async fn migration_happens_only_through_the_migration_clients() {
+    let service = FakeEndpoint::start(legacy_service).await;
+    let url = format!("{}/legacy/authenticate", service.url);
+    let migration = host(
+        "user-migration",
+        &[
+            ("LEGACY_SOURCE", "http"),
+            ("LEGACY_HTTP_URL", &url),
+            ("LEGACY_HTTP_TOKEN", "legacy-service-token"),
+            ("LEGACY_TIMEOUT_MS", "1000"),
+            (
+                "MIGRATION_CLIENT_IDS",
+                "migration-client, second-migration-client",
+            ),
+        ],
+        Arc::default(),
+    );
+    let through = |client: Option<&str>, password: Option<&str>| {
+        let mut event = migration_event("ada", password);
+        match client {
+            Some(client) => event["callerContext"]["clientId"] = json!(client),
+            None => {
+                event.as_object_mut().unwrap().remove("callerContext");
+            }
+        }
+        event
+    };
+    for (client, password) in [
+        (Some("1example23456789abcdefghij"), Some("right password")),
+        (Some("1example23456789abcdefghij"), None),
+        (Some("MIGRATION-CLIENT"), Some("right password")),
+        (Some(""), Some("right password")),
+        (None, None),
+    ] {
+        let (error_type, message) =
+            function_error(migration.invoke(through(client, password)).await.unwrap());
+        assert_eq!(
+            (error_type.as_str(), message.as_str()),
+            ("NotMigrated", "Incorrect username or password."),
+            "{client:?}"
+        );
+    }
+    assert!(service.requests().is_empty(), "the store was asked");
+    for (client, password) in [
+        ("migration-client", Some("right password")),
+        ("second-migration-client", None),
+    ] {
+        let answer = response(
+            migration
+                .invoke(through(Some(client), password))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            answer["response"]["userAttributes"]["given_name"], "Ada",
+            "{client}"
+        );
+    }
+    assert_eq!(service.requests().len(), 2);
+}
+
 #[tokio::test]
 async fn migration_refuses_to_start_without_a_legacy_source() {
     let migration = host("user-migration", &[], Arc::default());

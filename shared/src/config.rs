@@ -107,12 +107,10 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("MIGRATION_MARK_VERIFIED", "user-migration"),
     ("MIGRATION_ENABLE_SMS_MFA", "user-migration"),
     ("MIGRATION_CUSTOM_ATTRIBUTES", "user-migration"),
-    ("MIGRATION_CLIENT_IDS", "post-authentication"),
-    ("MIGRATION_CLIENT_IDS_ARN", "post-authentication"),
 ];
 
 /// Variables that go to several functions but not to all: the seal key only to the two that make
-/// and check seals.
+/// and check seals, the migration clients to the two that guard them.
 pub const SHARED_BY: &[(&str, &[&str])] = &[
     (
         "SEAL_KEY",
@@ -121,6 +119,14 @@ pub const SHARED_BY: &[(&str, &[&str])] = &[
     (
         "SEAL_KEY_ARN",
         &["create-auth-challenge", "verify-auth-challenge"],
+    ),
+    (
+        "MIGRATION_CLIENT_IDS",
+        &["post-authentication", "user-migration"],
+    ),
+    (
+        "MIGRATION_CLIENT_IDS_ARN",
+        &["post-authentication", "user-migration"],
     ),
 ];
 

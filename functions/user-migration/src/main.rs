@@ -18,8 +18,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 async fn cold_start() -> Result<UserMigration, shared::Error> {
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
+    shared::secrets::resolve_trigger_secrets(&mut config).await?;
     let (migration, source) = build_legacy_source(&config).await?;
     let guard = shared::state::build_guard(&config).await?;
-    Ok(UserMigration::new(&migration, source).with_guard(guard))
+    Ok(UserMigration::new(&migration, source)
+        .with_guard(guard)
+        .with_allowed_clients(config.migration_client_ids()?))
 }

@@ -30,6 +30,7 @@ pub struct UserMigration {
     timeout: Duration,
     settings: MigrationSettings,
     guard: Option<Guard>,
+    clients: Vec<String>,
 }
 
 impl UserMigration {
@@ -40,7 +41,17 @@ impl UserMigration {
             timeout: config.timeout,
             settings: config.settings.clone(),
             guard: None,
+            clients: Vec::new(),
         }
+    }
+
+    /// Migrates only sign-ins and password resets that come through these app clients
+    /// (`MIGRATION_CLIENT_IDS`); any client when empty. ForgotPassword fires this trigger on every
+    /// client of the pool, so without the list a reset on the passwordless client would move a
+    /// legacy user in as well.
+    pub fn with_allowed_clients(mut self, clients: Vec<String>) -> Self {
+        self.clients = clients;
+        self
     }
 
     /// Adds the state table, where a sign-in migration leaves a short-lived note for
@@ -90,6 +101,17 @@ impl UserMigration {
         };
         let user = user_digest(&event.user_pool_id, &event.user_name);
         let source = self.source.name();
+        if !self.clients.is_empty() {
+            let client = event
+                .caller_context
+                .as_ref()
+                .and_then(|context| context.client_id.as_deref());
+            if !client.is_some_and(|client| self.clients.iter().any(|allowed| allowed == client)) {
+                // The same answer as an unknown user, for every user alike (no store asked).
+                warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "client_not_allowed", client = client.unwrap_or(""), "not migrated: not a MIGRATION_CLIENT_IDS client");
+                return Err(Error::NotMigrated("client_not_allowed".to_owned()));
+            }
+        }
         let question = match (kind, &event.request.password) {
             (MigrationKind::Authentication, Some(password)) => {
                 self.source.authenticate(&event.user_name, password)
