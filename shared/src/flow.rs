@@ -630,6 +630,52 @@ mod tests {
     }
 
     #[test]
+    fn only_flows_that_begin_with_the_password_start_with_srp() {
+        for (flow, expected) in [
+            ("password,sms_otp", true),
+            ("password,captcha", true),
+            ("sms_otp", false),
+            ("captcha,sms_otp", false),
+        ] {
+            assert_eq!(
+                AuthFlow::parse(flow).unwrap().starts_with_password(),
+                expected,
+                "{flow}"
+            );
+        }
+    }
+
+    #[test]
+    fn steps_and_reasons_read_as_the_logs_show_them() {
+        // These texts reach the logs and `local-cognito`'s output.
+        assert_eq!(ChallengeStep::SmsOtp.to_string(), "sms_otp");
+        assert_eq!(ChallengeStep::Captcha.to_string(), "captcha");
+        assert_eq!(ChallengeStep::Password.to_string(), "password");
+        for (reason, text) in [
+            (
+                FailReason::TooManyWrongAnswers(ChallengeStep::SmsOtp),
+                "too many wrong answers to sms_otp",
+            ),
+            (FailReason::PasswordFailed, "password check failed"),
+            (
+                FailReason::PasswordNotStarted,
+                "flow needs a password but the client did not start with SRP_A",
+            ),
+            (
+                FailReason::UnexpectedEntry { position: 2 },
+                "unexpected session entry at position 2",
+            ),
+            (FailReason::UserNotFound, "user not found"),
+            (
+                FailReason::LockedOut,
+                "locked out after too many failed sign-ins",
+            ),
+        ] {
+            assert_eq!(reason.to_string(), text);
+        }
+    }
+
+    #[test]
     fn password_first_session_fails_the_sms_only_flow() {
         assert_eq!(
             decide(&sms_flow(), &[SRP_A], false, 3),

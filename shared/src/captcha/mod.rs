@@ -235,25 +235,32 @@ impl ImageChallenge {
     }
 }
 
-/// Draws `length` characters uniformly from [`image::ALPHABET`] (rejection sampling).
-fn random_text(length: usize) -> Result<String, Error> {
+/// The character a random byte stands for, or `None` for a byte that must be drawn again: bytes
+/// from the largest multiple of the alphabet's size below 256 up are dropped, so every character
+/// comes from the same number of byte values (no modulo bias).
+fn character_for_byte(byte: u8) -> Option<char> {
     let alphabet = image::ALPHABET;
     let size = alphabet.len();
-    // The largest multiple of the alphabet size below 256: bytes from there up are dropped.
-    let limit = 256 - 256 % size;
+    let byte = usize::from(byte);
+    if byte >= 256 - 256 % size {
+        return None;
+    }
+    alphabet
+        .get(byte % size)
+        .map(|&character| char::from(character))
+}
+
+/// Draws `length` characters uniformly from [`image::ALPHABET`] (rejection sampling).
+fn random_text(length: usize) -> Result<String, Error> {
     let mut text = String::with_capacity(length);
     let mut buffer = [0u8; 32];
     while text.len() < length {
         random_bytes(&mut buffer)?;
-        for byte in buffer.iter().map(|&byte| usize::from(byte)) {
+        for character in buffer.iter().filter_map(|&byte| character_for_byte(byte)) {
             if text.len() == length {
                 break;
             }
-            if byte < limit
-                && let Some(&character) = alphabet.get(byte % size)
-            {
-                text.push(char::from(character));
-            }
+            text.push(character);
         }
     }
     Ok(text)
@@ -687,7 +694,12 @@ mod tests {
             let reader = decoder.read_info().unwrap();
             assert_eq!(reader.info().width, image::WIDTH);
             assert_eq!(reader.info().height, image::HEIGHT);
-            assert!(!format!("{challenge:?}").contains(challenge.expose_text()));
+            let debug = format!("{challenge:?}");
+            assert!(!debug.contains(challenge.expose_text()), "{debug}");
+            assert!(
+                debug.starts_with("ImageChallenge(6 characters, "),
+                "{debug}"
+            );
         }
     }
 
@@ -711,5 +723,64 @@ mod tests {
     fn secrets_never_show_in_debug() {
         let source = SecretSource::Value(Secret::new("0x4AAAA-very-secret"));
         assert!(!format!("{source:?}").contains("very-secret"));
+        assert_eq!(format!("{source:?}"), "Value(Secret(<redacted>))");
+    }
+
+    #[test]
+    fn every_character_comes_from_the_same_number_of_byte_values() {
+        // The whole mapping: 20 characters from 12 byte values each (0..240); plain `byte % 20`
+        // would give the first 16 characters 13 values each.
+        let size = image::ALPHABET.len();
+        let kept = 256 - 256 % size;
+        let mut sources = std::collections::BTreeMap::new();
+        for byte in 0..=u8::MAX {
+            match character_for_byte(byte) {
+                Some(character) => *sources.entry(character).or_insert(0) += 1,
+                None => assert!(usize::from(byte) >= kept, "byte {byte} dropped"),
+            }
+        }
+        assert_eq!(sources.len(), size);
+        assert!(
+            sources.values().all(|&count| count == kept / size),
+            "{sources:?}"
+        );
+        assert_eq!(
+            (0..=u8::MAX)
+                .filter(|&byte| usize::from(byte) >= kept)
+                .filter_map(character_for_byte)
+                .count(),
+            0
+        );
+    }
+
+    #[test]
+    fn answers_up_to_the_size_limit_are_checked_and_longer_ones_refused() {
+        // Widget tokens run to a few kilobytes: the limit must not cut them off.
+        let challenge = ImageChallenge::generate(&SealKey::none(), 1_000, POOL).unwrap();
+        let seal = challenge.seal.encode();
+        let text = challenge.expose_text();
+        let padded = |length: usize| format!("{text}{}", " ".repeat(length - text.len()));
+        assert_eq!(
+            check_image_answer(
+                &SealKey::none(),
+                &seal,
+                &padded(MAX_ANSWER_BYTES),
+                300,
+                1_000,
+                POOL
+            ),
+            ImageCheck::Correct
+        );
+        assert_eq!(
+            check_image_answer(
+                &SealKey::none(),
+                &seal,
+                &padded(MAX_ANSWER_BYTES + 1),
+                300,
+                1_000,
+                POOL
+            ),
+            ImageCheck::Wrong
+        );
     }
 }
