@@ -17,6 +17,9 @@ use base64::Engine as _;
 use integration_tests::{FakeEndpoint, Recorded, Reply, fixture, host, log_text, response};
 use local_cognito::lambda_host::{Invocation, OutputLog};
 use serde_json::{Value, json};
+use shared::captcha::image::ALPHABET;
+use shared::captcha::{ImageChallenge, ImageCheck, check_image_answer};
+use shared::seal::{SealBinding, SealKey};
 
 /// What the fake provider answers for each test token.
 fn siteverify(request: &Recorded) -> Reply {
@@ -372,4 +375,108 @@ async fn verify_binary_refuses_an_expired_image_answer_and_a_wrong_one() {
             "{sample}"
         );
     }
+}
+
+/// Every run of CAPTCHA-alphabet characters in `logs` (any case) that passes as the answer to
+/// the image CAPTCHA sealed in `seal`: the text leaked into the logs if there is one.
+fn leaked_captcha_texts(logs: &str, seal: &str, binding: SealBinding<'_>) -> Vec<String> {
+    let now = shared::triggers::unix_now();
+    let upper = logs.to_ascii_uppercase();
+    let bytes = upper.as_bytes();
+    let mut leaked = Vec::new();
+    for start in 0..bytes.len() {
+        let Some(window) = bytes.get(start..start + 6) else {
+            break;
+        };
+        if window.iter().all(|byte| ALPHABET.contains(byte)) {
+            let candidate = String::from_utf8_lossy(window).into_owned();
+            if check_image_answer(&SealKey::none(), seal, &candidate, 300, now, binding)
+                == ImageCheck::Correct
+            {
+                leaked.push(candidate);
+            }
+        }
+    }
+    leaked
+}
+
+#[tokio::test]
+async fn trace_logs_hold_no_image_captcha_text_nor_answer() {
+    // Create, at trace level: no window of its logs passes as the answer to the CAPTCHA it made.
+    let output = Arc::new(OutputLog::default());
+    let env = [
+        ("AUTH_FLOW", "captcha,sms_otp"),
+        ("SMS_PROVIDER", "console"),
+        ("AWS_LAMBDA_LOG_LEVEL", "trace"),
+    ];
+    let create = host("create-auth-challenge", &env, output.clone());
+    let event = fixture("create-auth-challenge/captcha-first-round.json");
+    let answer = response(create.invoke(event.clone()).await.unwrap());
+    let seal = answer["response"]["privateChallengeParameters"]["seal"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = format!(
+        "sub:{}",
+        event["request"]["userAttributes"]["sub"].as_str().unwrap()
+    );
+    let binding = SealBinding {
+        pool_id: event["userPoolId"].as_str().unwrap(),
+        user: &user,
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let logs = log_text(&output);
+    assert!(logs.contains("CreateAuthChallenge"), "{logs}");
+    assert_eq!(
+        leaked_captcha_texts(&logs, &seal, binding),
+        Vec::<String>::new()
+    );
+    // The search would find a text that was there (checked with one whose text is known).
+    let known =
+        ImageChallenge::generate(&SealKey::none(), shared::triggers::unix_now(), binding).unwrap();
+    let planted = format!(
+        "{logs}\n{{\"text\":\"{}\"}}",
+        known.expose_text().to_lowercase()
+    );
+    assert_eq!(
+        leaked_captcha_texts(&planted, &known.seal.encode(), binding),
+        [known.expose_text()]
+    );
+
+    // Verify, at trace level: a fresh CAPTCHA answered right (it passes) and wrong; neither the
+    // text nor the wrong answer reaches the logs.
+    let output = Arc::new(OutputLog::default());
+    let verify = host("verify-auth-challenge", &env, output.clone());
+    let mut event = fixture("verify-auth-challenge/captcha-image-right.json");
+    let user = format!(
+        "sub:{}",
+        event["request"]["userAttributes"]["sub"].as_str().unwrap()
+    );
+    let pool = event["userPoolId"].as_str().unwrap().to_owned();
+    let binding = SealBinding {
+        pool_id: &pool,
+        user: &user,
+    };
+    let challenge =
+        ImageChallenge::generate(&SealKey::none(), shared::triggers::unix_now(), binding).unwrap();
+    let text = challenge.expose_text().to_owned();
+    // Another text of the alphabet, differing in every character.
+    let wrong: String = text
+        .bytes()
+        .map(|byte| {
+            let at = ALPHABET.iter().position(|&c| c == byte).unwrap();
+            char::from(ALPHABET[(at + 1) % ALPHABET.len()])
+        })
+        .collect();
+    event["request"]["privateChallengeParameters"]["seal"] = json!(challenge.seal.encode());
+    for (answer, correct) in [(wrong.to_lowercase(), false), (text.to_lowercase(), true)] {
+        event["request"]["challengeAnswer"] = json!(answer);
+        let verdict = response(verify.invoke(event.clone()).await.unwrap());
+        assert_eq!(verdict["response"]["answerCorrect"], correct, "{answer}");
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let logs = log_text(&output).to_ascii_uppercase();
+    assert!(logs.contains("VERIFYAUTHCHALLENGE"), "{logs}");
+    assert!(!logs.contains(&text), "the CAPTCHA text in Verify's logs");
+    assert!(!logs.contains(&wrong), "the wrong answer in Verify's logs");
 }

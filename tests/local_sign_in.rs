@@ -496,7 +496,11 @@ fn password_challenge(step: Result<AuthStep, CognitoError>) -> AuthSession {
 
 #[tokio::test]
 async fn password_then_sms_needs_both_and_sends_no_sms_for_a_wrong_password() {
-    let harness = harness(&[("AUTH_FLOW", "password,sms_otp")]);
+    // At trace level: the scan at the end holds the password flows to the logging promise too.
+    let harness = harness(&[
+        ("AUTH_FLOW", "password,sms_otp"),
+        ("AWS_LAMBDA_LOG_LEVEL", "trace"),
+    ]);
     // The client must start with SRP_A.
     assert!(matches!(
         harness.pool.initiate_custom_auth("alice").await,
@@ -536,6 +540,30 @@ async fn password_then_sms_needs_both_and_sends_no_sms_for_a_wrong_password() {
             .await,
         Err(CognitoError::NotAuthorized(_))
     ));
+
+    // No trigger's log holds a password, a user name, the code or the phone number.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let logs: Vec<String> = harness
+        .output
+        .lines()
+        .into_iter()
+        .filter(|line| line.stream == "stderr")
+        .map(|line| line.text)
+        .collect();
+    assert!(logs.len() >= 6, "expected the triggers' logs, got {logs:?}");
+    for line in &logs {
+        for (what, secret) in [
+            ("password", "alice-local-password"),
+            ("wrong password", "guess"),
+            ("unknown user's password", "anything"),
+            ("user name", "alice"),
+            ("unknown user name", "mallory"),
+            ("code", code.as_str()),
+            ("phone number", "2065550100"),
+        ] {
+            assert!(!line.contains(secret), "{what} in log: {line}");
+        }
+    }
 }
 
 #[tokio::test]
