@@ -165,12 +165,20 @@ fn sam_template_deploys_every_binary_with_every_variable() {
     };
     let client = &resources[&Value::from("UserPoolClient")]["Properties"];
     assert_eq!(client["PreventUserExistenceErrors"], "ENABLED");
+    // `!If [RotateRefreshTokens, [custom], [custom, refresh]]`: with rotation, refreshing goes
+    // through GetTokensFromRefreshToken only.
+    let main_flows = match &client["ExplicitAuthFlows"] {
+        Value::Tagged(tagged) if tagged.tag == "If" => tagged.value.as_sequence().unwrap().clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(main_flows[0], "RotateRefreshTokens");
     assert_eq!(
-        flows("UserPoolClient"),
-        BTreeSet::from([
-            "ALLOW_CUSTOM_AUTH".to_owned(),
-            "ALLOW_REFRESH_TOKEN_AUTH".to_owned()
-        ])
+        main_flows[1],
+        serde_yaml_ng::from_str::<Value>("[ALLOW_CUSTOM_AUTH]").unwrap()
+    );
+    assert_eq!(
+        main_flows[2],
+        serde_yaml_ng::from_str::<Value>("[ALLOW_CUSTOM_AUTH, ALLOW_REFRESH_TOKEN_AUTH]").unwrap()
     );
     assert_eq!(
         resources[&Value::from("MigrationUserPoolClient")]["Condition"],
@@ -240,81 +248,186 @@ fn serverless_deploys_every_binary_with_every_variable() {
 }
 
 #[test]
-fn serverless_grants_only_the_chosen_providers_send_action_and_reading_secrets() {
-    let statements = yaml("deploy/serverless-iam.yml");
-    assert_eq!(
-        keys(&statements["send"]),
-        BTreeSet::from(["end-user-messaging".to_owned(), "pinpoint".to_owned()])
-    );
-    assert_eq!(
-        statements["send"]["end-user-messaging"]["Action"],
-        "sms-voice:SendTextMessage"
-    );
-    assert_eq!(
-        statements["send"]["pinpoint"]["Action"],
-        "mobiletargeting:SendMessages"
-    );
-    assert_eq!(
-        statements["readSecrets"]["Action"],
-        "secretsmanager:GetSecretValue"
-    );
+fn serverless_gives_each_function_its_own_role_and_no_shared_one() {
+    // The roles themselves are built from the params when the service is read
+    // (deploy/serverless-resources.js); scripts/check_serverless_package.py checks each one in
+    // the packaged template (scripts/check-deploy, in CI).
     let service = yaml("serverless.yml");
-    let used: Vec<&str> = service["provider"]["iam"]["role"]["statements"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|statement| statement.as_str().unwrap())
-        .collect();
-    assert_eq!(
-        used,
-        [
-            "${file(./deploy/serverless-iam.yml):send.${param:smsProvider}}",
-            "${file(./deploy/serverless-iam.yml):readSecrets}",
-            "${file(./deploy/serverless-iam.yml):state.sends}",
-            "${file(./deploy/serverless-iam.yml):state.releaseClaims}",
-            "${file(./deploy/serverless-iam.yml):state.failures}",
-            "${file(./deploy/serverless-iam.yml):state.answers}",
-            "${file(./deploy/serverless-iam.yml):state.migrationNotes}"
-        ]
+    assert!(
+        service["provider"]["iam"].is_null(),
+        "a provider-level role is shared by every function"
     );
-    // One role for all functions (Serverless v3), but each kind of item only with its actions:
-    // nothing deletes a failed attempt or an answer count.
-    for (statement, actions, prefixes) in [
-        (
-            "sends",
-            "[dynamodb:GetItem, dynamodb:PutItem]",
-            "[CLAIM#*, USER#*, PHONE#*]",
-        ),
-        ("releaseClaims", "dynamodb:DeleteItem", "[CLAIM#*]"),
-        ("failures", "[dynamodb:PutItem, dynamodb:Query]", "[LOCK#*]"),
-        ("answers", "dynamodb:UpdateItem", "[GUESS#*]"),
-        (
-            "migrationNotes",
-            "[dynamodb:PutItem, dynamodb:DeleteItem]",
-            "[MIGRATED#*]",
-        ),
-    ] {
-        let granted = &statements["state"][statement];
-        assert_eq!(
-            granted["Action"],
-            serde_yaml_ng::from_str::<Value>(actions).unwrap(),
-            "{statement}"
-        );
-        assert_eq!(
-            granted["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
-            serde_yaml_ng::from_str::<Value>(prefixes).unwrap(),
-            "{statement}"
-        );
+    let mut roles = BTreeSet::new();
+    for item in service["functions"].as_sequence().unwrap() {
+        if let Value::Mapping(functions) = item {
+            for (name, function) in functions {
+                let name = name.as_str().unwrap();
+                let role = function["role"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name}: no role"));
+                let mut expected = name.to_owned();
+                expected[..1].make_ascii_uppercase();
+                assert_eq!(role, format!("{expected}Role"), "{name}");
+                roles.insert(role.to_owned());
+            }
+        }
     }
-    assert_state_table(&service["resources"]["Resources"]["StateTable"]);
-    // Secrets of this account and region under the project's prefix only.
+    let migration = yaml("deploy/serverless-migration.yml");
+    assert_eq!(
+        migration["enabled"]["userMigration"]["role"],
+        "UserMigrationRole"
+    );
+    assert_eq!(roles.len(), 5);
+    let resources = service["resources"].as_sequence().unwrap();
+    assert!(resources.contains(&Value::from("${file(./deploy/serverless-resources.js)}")));
+    let table = resources
+        .iter()
+        .find(|entry| !entry["Resources"]["StateTable"].is_null())
+        .unwrap();
+    assert_state_table(&table["Resources"]["StateTable"]);
+    // Secrets by ARN, under a per-stage prefix; the guard refuses the rest when packaging.
     assert_eq!(
         service["params"]["default"]["secretNamePrefix"],
-        "cognito-passwordless/"
+        "cognito-passwordless/${sls:stage}/"
     );
-    let resource = &statements["readSecrets"]["Resource"]["Fn::Join"][1];
-    assert_eq!(resource[5]["Ref"], "AWS::AccountId");
-    assert_eq!(resource[6], ":secret:${param:secretNamePrefix}*");
+    assert_eq!(
+        service["custom"]["guards"],
+        "${file(./deploy/serverless-guards.js)}"
+    );
+}
+
+/// Variables that hold a secret's value. Deployments pass secrets only by Secrets Manager ARN
+/// (the `…_ARN` variables): a value would sit in the template and the function's configuration.
+const PLAIN_SECRETS: &[&str] = &[
+    "SEAL_KEY",
+    "PHONE_HINT_SECRET",
+    "CAPTCHA_SECRET",
+    "LEGACY_HTTP_TOKEN",
+    "LEGACY_DATABASE_URL",
+];
+
+#[test]
+fn no_descriptor_passes_a_secret_value() {
+    let template = yaml("template.yaml");
+    let parameters = template["Parameters"].as_mapping().unwrap();
+    // The old plain-value parameters stay (public interface) but accept nothing.
+    for (name, parameter) in parameters {
+        if parameter["NoEcho"] == true {
+            assert_eq!(
+                parameter["AllowedPattern"], "^$",
+                "{name:?} accepts a value"
+            );
+            let arn = format!("{}Arn", name.as_str().unwrap());
+            assert!(parameters.contains_key(Value::from(arn.as_str())), "{arn}");
+        }
+    }
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        let env = &resource["Properties"]["Environment"]["Variables"];
+        for secret in PLAIN_SECRETS {
+            let value = &env[*secret];
+            assert!(
+                value.is_null() || value == "",
+                "{name:?}: {secret} = {value:?}"
+            );
+        }
+    }
+    for file in ["serverless.yml", "deploy/serverless-migration.yml"] {
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        assert!(
+            !text.contains("${env:"),
+            "{file} reads the deploying shell's environment"
+        );
+        for line in text.lines() {
+            for secret in PLAIN_SECRETS {
+                if let Some(value) = line.trim().strip_prefix(&format!("{secret}: ")) {
+                    assert_eq!(value, "\"\"", "{file}: {line}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn sam_pool_cannot_be_lost_or_taken_over() {
+    let template = yaml("template.yaml");
+    let resources = &template["Resources"];
+    let pool = &resources["UserPool"];
+    assert_eq!(pool["DeletionPolicy"], "Retain");
+    assert_eq!(pool["UpdateReplacePolicy"], "Retain");
+    let properties = &pool["Properties"];
+    assert_eq!(properties["DeletionProtection"], "ACTIVE");
+    assert_eq!(
+        properties["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"],
+        true
+    );
+    let recovery = format!("{:?}", properties["AccountRecoverySetting"]);
+    assert!(recovery.contains("AccountRecovery"), "{recovery}");
+    assert_eq!(
+        template["Parameters"]["AccountRecovery"]["Default"],
+        "admin_only"
+    );
+    let update = format!("{:?}", properties["UserAttributeUpdateSettings"]);
+    assert!(
+        update.contains("AttributesRequireVerificationBeforeUpdate"),
+        "{update}"
+    );
+    // Short access and ID tokens, refresh tokens in hours, rotation where the tier has it.
+    let parameters = &template["Parameters"];
+    assert_eq!(parameters["AccessTokenValidityMinutes"]["Default"], 15);
+    assert_eq!(parameters["AccessTokenValidityMinutes"]["MaxValue"], 60);
+    assert_eq!(parameters["RefreshTokenValidityHours"]["Default"], 12);
+    for client in ["UserPoolClient", "MigrationUserPoolClient"] {
+        let client = &resources[client]["Properties"];
+        assert_eq!(client["TokenValidityUnits"]["AccessToken"], "minutes");
+        assert_eq!(client["TokenValidityUnits"]["IdToken"], "minutes");
+        assert_eq!(client["EnableTokenRevocation"], true);
+        assert_eq!(client["PreventUserExistenceErrors"], "ENABLED");
+    }
+    assert_eq!(
+        resources["UserPoolClient"]["Properties"]["TokenValidityUnits"]["RefreshToken"],
+        "hours"
+    );
+    let rotation = format!(
+        "{:?}",
+        resources["UserPoolClient"]["Properties"]["RefreshTokenRotation"]
+    );
+    assert!(
+        rotation.contains("RotateRefreshTokens") && rotation.contains("ENABLED"),
+        "{rotation}"
+    );
+    // Logs kept a year by default.
+    assert_eq!(parameters["LogRetentionInDays"]["Default"], 365);
+}
+
+#[test]
+fn sam_sends_only_from_the_named_origination_identity() {
+    let template = yaml("template.yaml");
+    let identity = &template["Parameters"]["SmsOriginationIdentity"];
+    let pattern = identity["AllowedPattern"].as_str().unwrap();
+    assert!(
+        pattern.contains("sms-voice") && pattern.starts_with("^$|^arn:"),
+        "{pattern}"
+    );
+    let rule = format!("{:?}", template["Rules"]["SendingFromANamedIdentity"]);
+    assert!(
+        rule.contains("SmsOriginationIdentity") && rule.contains("end-user-messaging"),
+        "{rule}"
+    );
+    let statement = &template["Resources"]["SendTextMessagePolicy"]["Properties"]["PolicyDocument"]
+        ["Statement"][0];
+    let resources = format!("{:?}", statement["Resource"]);
+    assert!(!resources.contains("\"*\""), "{resources}");
+    assert!(resources.contains("SmsOriginationIdentity"), "{resources}");
+    // Spend guardrails on by default: a price cap and an alarm on sends.
+    assert_eq!(template["Parameters"]["SmsMaxPrice"]["Default"], "0.25");
+    assert_eq!(
+        template["Parameters"]["SmsSendAlarmPerHour"]["Default"],
+        200
+    );
+    assert_eq!(
+        template["Resources"]["SmsSendAlarm"]["Type"],
+        "AWS::CloudWatch::Alarm"
+    );
 }
 
 #[test]
@@ -535,7 +648,7 @@ fn app_clients_cannot_write_the_attributes_security_rests_on() {
 fn sam_guards_its_own_migration_client_from_the_first_deploy() {
     // The client's id reaches PostAuthentication through a secret of a fixed name (a !Ref would
     // be a dependency cycle): the secret holds the client, the function reads that name, and
-    // only the PostAuthentication role may read it.
+    // only the PostAuthentication and UserMigration roles may read it.
     let template = yaml("template.yaml");
     let resources = &template["Resources"];
     let secret = &resources["MigrationClientIdsSecret"];
@@ -553,10 +666,26 @@ fn sam_guards_its_own_migration_client_from_the_first_deploy() {
         read.contains("UseMigration") && read.contains(&name),
         "{read}"
     );
+    // UserMigration reads the same list: only those clients may migrate anyone.
+    let migration = &resources["UserMigrationFunction"]["Properties"]["Environment"]["Variables"];
+    let read = format!("{:?}", migration["MIGRATION_CLIENT_IDS_ARN"]);
+    assert!(read.contains(&name), "{read}");
     let policy = &resources["ReadMigrationClientIdsPolicy"]["Properties"];
-    assert_eq!(policy["Roles"].as_sequence().unwrap().len(), 1);
-    assert!(
-        matches!(&policy["Roles"][0], Value::Tagged(tagged) if tagged.value == "PostAuthenticationFunctionRole")
+    let roles: Vec<String> = policy["Roles"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|role| match role {
+            Value::Tagged(tagged) => tagged.value.as_str().unwrap().to_owned(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            "PostAuthenticationFunctionRole",
+            "UserMigrationFunctionRole"
+        ]
     );
     let resource = format!("{:?}", policy["PolicyDocument"]["Statement"][0]["Resource"]);
     assert!(

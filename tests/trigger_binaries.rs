@@ -294,6 +294,7 @@ async fn error_messages_are_safe_to_show_users() {
 #[tokio::test]
 async fn create_sends_through_end_user_messaging_configured_by_aws_endpoint_url() {
     let endpoint = FakeEndpoint::start(|_| Reply::ok(json!({"MessageId": "msg-1"}))).await;
+    let output = Arc::new(OutputLog::default());
     let create = host(
         "create-auth-challenge",
         &[
@@ -301,7 +302,7 @@ async fn create_sends_through_end_user_messaging_configured_by_aws_endpoint_url(
             ("SMS_ORIGINATION_IDENTITY", "+12065550199"),
             ("APP_NAME", "Example"),
         ],
-        Arc::default(),
+        output.clone(),
     );
     let answer = response(
         create
@@ -337,6 +338,34 @@ async fn create_sends_through_end_user_messaging_configured_by_aws_endpoint_url(
             .unwrap(),
     );
     assert_eq!(endpoint.requests().len(), 1);
+
+    // The descriptors' send alarm counts the log lines its metric filter matches: exactly one
+    // for the one send, none for the retry round.
+    let matching = output
+        .lines()
+        .into_iter()
+        .filter(|line| sms_sent_filter_matches(&line.text))
+        .count();
+    assert_eq!(matching, 1, "{}", integration_tests::log_text(&output));
+}
+
+/// CloudWatch's JSON filter `{ $.key = "value" }` as both descriptors write it for the send
+/// alarm (SmsSentMetricFilter), applied to one log line.
+fn sms_sent_filter_matches(line: &str) -> bool {
+    let template = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"),
+    )
+    .unwrap();
+    let pattern = template
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("FilterPattern: "))
+        .unwrap()
+        .trim_matches('\'');
+    let selector = pattern.trim_start_matches('{').trim_end_matches('}').trim();
+    let (path, value) = selector.split_once(" = ").unwrap();
+    let key = path.strip_prefix("$.").unwrap();
+    let value = value.trim_matches('"');
+    serde_json::from_str::<Value>(line).is_ok_and(|json| json[key] == value)
 }
 
 #[tokio::test]

@@ -1,0 +1,71 @@
+// Evaluated by serverless.yml (`custom.guards`) whenever the Serverless Framework reads the
+// service (package, deploy, print): refuses configurations the descriptor must never deploy.
+//
+// - A secret in the deploying shell's environment under a name earlier versions read with
+//   `${env:…}`: such values landed in plain text in the packaged CloudFormation template (kept in
+//   the deployment bucket, returned by cloudformation:GetTemplate) and in the functions'
+//   configuration. Secrets now go only by Secrets Manager ARN (the …Arn params).
+// - A secret ARN whose name is outside secretNamePrefix (per stage by default), so one stage's
+//   functions never read another stage's secrets.
+// - End User Messaging without an origination identity ARN: the create function may send only
+//   from one named identity.
+// - smsSendResource, replaced by the permission smsOriginationIdentity scopes.
+"use strict";
+
+const PLAIN = {
+  CAPTCHA_SECRET: "captchaSecretArn",
+  PHONE_HINT_SECRET: "phoneHintSecretArn",
+  LEGACY_HTTP_TOKEN: "legacyHttpTokenArn",
+  LEGACY_DATABASE_URL: "legacyDatabaseUrlArn",
+  SEAL_KEY: "sealKeyArn",
+};
+const SECRET_ARN = /^arn:[\w-]+:secretsmanager:[\w-]+:[0-9]{12}:secret:(.+)-[A-Za-z0-9]{6}$/;
+const IDENTITY_ARN = /^arn:[\w-]+:sms-voice:[\w-]+:[0-9]{12}:(phone-number|sender-id|pool)\/.+$/;
+
+module.exports = async ({ resolveVariable }) => {
+  const param = async (name) => String((await resolveVariable(`param:${name}`)) ?? "");
+  const problems = [];
+
+  const plain = Object.keys(PLAIN).filter((name) => (process.env[name] || "") !== "");
+  for (const name of plain) {
+    problems.push(
+      `${name} is set in this shell, and serverless.yml no longer reads secrets from the environment ` +
+        `(the value would be written into the packaged template): unset it, store it in Secrets Manager ` +
+        `and pass --param="${PLAIN[name]}=arn:…"`,
+    );
+  }
+
+  const prefix = await param("secretNamePrefix");
+  for (const name of Object.values(PLAIN)) {
+    const arn = await param(name);
+    if (arn === "") continue;
+    const match = SECRET_ARN.exec(arn);
+    if (!match) {
+      problems.push(`${name} must be the full ARN of a Secrets Manager secret (with its 6-character suffix), not "${arn}"`);
+    } else if (!match[1].startsWith(prefix)) {
+      problems.push(`${name} names the secret "${match[1]}", outside secretNamePrefix "${prefix}" (per stage by default)`);
+    }
+  }
+
+  if ((await param("smsProvider")) === "end-user-messaging" && !IDENTITY_ARN.test(await param("smsOriginationIdentity"))) {
+    problems.push(
+      'smsOriginationIdentity must be the ARN of the phone number, sender ID or pool to send from ' +
+        "(arn:aws:sms-voice:REGION:ACCOUNT:phone-number/ID, …/sender-id/ID/COUNTRY, …/pool/ID): " +
+        "the create function may send from that identity only",
+    );
+  }
+  if ((await param("migration")) === "enabled" && (await param("migrationClientIds")).trim() === "") {
+    problems.push(
+      "migration=enabled needs migrationClientIds, the app client(s) used only for migration sign-ins: " +
+        "the post-authentication function guards them, and only they may migrate users",
+    );
+  }
+  if ((await param("smsSendResource")) !== "") {
+    problems.push("smsSendResource is no longer read: the send permission follows smsOriginationIdentity (an ARN)");
+  }
+
+  if (problems.length > 0) {
+    throw new Error(`serverless.yml refuses this configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+  return "passed";
+};
