@@ -231,6 +231,118 @@ pub async fn build_source(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Password;
+    use crate::legacy::{LegacyRecord, LegacySourceConfig, LookupFuture};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A legacy store that knows everyone, with the right password, and counts the questions.
+    #[derive(Debug, Default)]
+    struct Everyone {
+        asked: AtomicUsize,
+    }
+
+    impl Everyone {
+        fn found(&self) -> LookupFuture<'_> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async {
+                Ok(Lookup::Found(LegacyRecord {
+                    attributes: [
+                        ("email".to_owned(), "ada@example.com".to_owned()),
+                        ("email_verified".to_owned(), "true".to_owned()),
+                    ]
+                    .into(),
+                }))
+            })
+        }
+    }
+
+    impl LegacyUserSource for Everyone {
+        fn name(&self) -> &'static str {
+            "everyone"
+        }
+        fn authenticate<'a>(&'a self, _: &'a str, _: &'a Password) -> LookupFuture<'a> {
+            self.found()
+        }
+        fn find<'a>(&'a self, _: &'a str) -> LookupFuture<'a> {
+            self.found()
+        }
+    }
+
+    fn handler(source: &Arc<Everyone>, clients: &[&str]) -> UserMigration {
+        let config = MigrationConfig {
+            source: LegacySourceConfig::Http {
+                url: "https://legacy.example.com".to_owned(),
+                token: None,
+            },
+            timeout: Duration::from_secs(1),
+            settings: MigrationSettings::default(),
+            dummy_hash: None,
+        };
+        let source: Arc<dyn LegacyUserSource> = source.clone();
+        UserMigration::new(&config, source)
+            .with_allowed_clients(clients.iter().map(|&client| client.to_owned()).collect())
+    }
+
+    fn event(file: &str, client: Option<&str>) -> UserMigrationEvent {
+        let path = format!(
+            "{}/../events/user-migration/{file}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut raw: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        match client {
+            Some(client) => raw["callerContext"]["clientId"] = Value::from(client),
+            None => {
+                raw.as_object_mut().unwrap().remove("callerContext");
+            }
+        }
+        UserMigrationEvent::parse(raw).unwrap()
+    }
+
+    #[tokio::test]
+    async fn only_the_listed_clients_migrate_anyone_and_others_are_not_asked_about() {
+        let source = Arc::new(Everyone::default());
+        let migration = handler(&source, &["migration-client", "second-client"]);
+        for file in ["authentication", "forgot-password"] {
+            for client in [
+                Some("passwordless-client"),
+                Some("MIGRATION-CLIENT"),
+                Some(""),
+                None,
+            ] {
+                let answer = migration.handle(event(file, client)).await;
+                assert!(
+                    matches!(&answer, Err(Error::NotMigrated(reason)) if reason == "client_not_allowed"),
+                    "{file} {client:?}: {answer:?}"
+                );
+            }
+            for client in ["migration-client", "second-client"] {
+                let answer = migration.handle(event(file, Some(client))).await.unwrap();
+                assert!(
+                    answer.response.user_attributes.is_some(),
+                    "{file} {client}: {answer:?}"
+                );
+            }
+        }
+        assert_eq!(
+            source.asked.load(Ordering::SeqCst),
+            4,
+            "asked for refused clients"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_list_every_client_migrates() {
+        let source = Arc::new(Everyone::default());
+        let migration = handler(&source, &[]);
+        for client in [Some("any-client"), None] {
+            let answer = migration
+                .handle(event("authentication", client))
+                .await
+                .unwrap();
+            assert!(answer.response.user_attributes.is_some(), "{client:?}");
+        }
+        assert_eq!(source.asked.load(Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn user_digests_are_short_stable_and_hide_the_name() {
