@@ -28,7 +28,7 @@ use shared::config::Config;
 use shared::sms::{SendFuture, SmsMessage, SmsReceipt, SmsSender};
 use shared::state::{DynamoStore, Guard, StateConfig};
 use shared::triggers::{
-    CreateAuthChallenge, DefineAuthChallenge, PreAuthentication, VerifyAuthChallenge,
+    CreateAuthChallenge, DefineAuthChallenge, Handler, PreAuthentication, VerifyAuthChallenge,
 };
 
 /// Counts the messages it is asked to send (and keeps their bodies), taking a little time like a

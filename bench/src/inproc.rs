@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use shared::config::Config;
-use shared::triggers::{DefineAuthChallenge, VerifyAuthChallenge, unix_now};
+use shared::triggers::{DefineAuthChallenge, Handler, VerifyAuthChallenge, unix_now};
 
 use crate::subjects::{Implementation, Subject, Trigger};
 

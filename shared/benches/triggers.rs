@@ -15,7 +15,7 @@ use shared::event::DefineAuthChallengeEvent;
 use shared::flow::{AuthFlow, SessionEntry, decide};
 use shared::otp::{OtpCode, OtpPolicy, OtpSeal};
 use shared::sms::ConsoleSender;
-use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
+use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, Handler, VerifyAuthChallenge};
 
 fn pure_parts(c: &mut Criterion) {
     let flow = AuthFlow::sms_otp();

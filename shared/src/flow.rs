@@ -21,6 +21,12 @@
 
 use std::fmt;
 
+/// The tag of the SMS step ([`ChallengeStep::tag`]): in `challengeMetadata`, the public
+/// `challenge` parameter and the logs.
+pub const SMS_OTP_TAG: &str = "SMS_OTP";
+/// The tag of the CAPTCHA step ([`ChallengeStep::tag`]).
+pub const CAPTCHA_TAG: &str = "CAPTCHA";
+
 /// One step of a sign-in flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChallengeStep {
@@ -48,16 +54,16 @@ impl ChallengeStep {
     pub fn tag(self) -> Option<&'static str> {
         match self {
             Self::Password => None,
-            Self::Captcha => Some("CAPTCHA"),
-            Self::SmsOtp => Some("SMS_OTP"),
+            Self::Captcha => Some(CAPTCHA_TAG),
+            Self::SmsOtp => Some(SMS_OTP_TAG),
         }
     }
 
     /// The custom step a tag names.
     pub fn from_tag(tag: &str) -> Option<Self> {
         match tag {
-            "CAPTCHA" => Some(Self::Captcha),
-            "SMS_OTP" => Some(Self::SmsOtp),
+            CAPTCHA_TAG => Some(Self::Captcha),
+            SMS_OTP_TAG => Some(Self::SmsOtp),
             _ => None,
         }
     }

@@ -19,7 +19,7 @@ use shared::event::{
     VerifyAuthChallengeEvent,
 };
 use shared::sms::ConsoleSender;
-use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
+use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, Handler, VerifyAuthChallenge};
 
 /// When the sample seals were issued (2025-11-22T00:00:00Z).
 const SEALED_AT: u64 = 1_763_769_600;
@@ -71,7 +71,8 @@ async fn unknown_keys_and_absent_responses_survive() {
     let answered = serde_json::to_value(
         DefineAuthChallenge::new(&console_config())
             .handle(event, SEALED_AT)
-            .await,
+            .await
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(answered["someFutureField"], raw["someFutureField"]);

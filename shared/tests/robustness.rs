@@ -14,7 +14,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use shared::sms::ConsoleSender;
-use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, VerifyAuthChallenge};
+use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, Handler, VerifyAuthChallenge};
 
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![

@@ -1,26 +1,6 @@
 //! CreateAuthChallenge trigger: creates the challenge for the current step and sends the SMS code.
 
-use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
-use shared::config::Config;
-use shared::triggers::{CreateAuthChallenge, unix_now};
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::telemetry::init();
-    let trigger = cold_start()
-        .await
-        .inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        trigger.invoke(event.payload, unix_now())
-    }))
-    .await
-}
-
-async fn cold_start() -> Result<CreateAuthChallenge, shared::Error> {
-    let mut config = Config::from_env()?;
-    shared::secrets::resolve_trigger_secrets(&mut config).await?;
-    let sender = shared::sms::build_sender(&config).await?;
-    let guard = shared::state::build_guard(&config).await?;
-    Ok(CreateAuthChallenge::new(&config, sender)?.with_guard(guard))
+    shared::triggers::run(shared::triggers::CreateAuthChallenge::from_env()).await
 }

@@ -1,26 +1,6 @@
 //! VerifyAuthChallengeResponse trigger: checks the user's answer (SMS code or CAPTCHA).
 
-use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
-use shared::config::Config;
-use shared::triggers::{VerifyAuthChallenge, unix_now};
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::telemetry::init();
-    let trigger = cold_start()
-        .await
-        .inspect_err(|error| tracing::error!(%error, "cold start failed"))?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        trigger.invoke(event.payload, unix_now())
-    }))
-    .await
-}
-
-async fn cold_start() -> Result<VerifyAuthChallenge, shared::Error> {
-    let mut config = Config::from_env()?;
-    shared::secrets::resolve_trigger_secrets(&mut config).await?;
-    let site_verifier = shared::captcha::build_site_verifier(&config).await?;
-    let guard = shared::state::build_guard(&config).await?;
-    Ok(VerifyAuthChallenge::new(&config, site_verifier)?.with_guard(guard))
+    shared::triggers::run(shared::triggers::VerifyAuthChallenge::from_env()).await
 }

@@ -108,23 +108,29 @@ where
     /// Parses a raw event. The error names what is wrong (the JSON path and the kind of problem)
     /// but never repeats a value from the event.
     pub fn parse(raw: Value) -> Result<Self, Error> {
-        let trigger_source = raw
-            .get("triggerSource")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if let Some(source) = trigger_source.as_deref()
-            && !Self::SOURCES.contains(&source)
-        {
-            return Err(Error::WrongTrigger {
-                trigger: Self::NAME,
-                trigger_source: source.chars().take(64).collect(),
-            });
-        }
-        serde_json::from_value(raw).map_err(|error| Error::MalformedEvent {
-            trigger: Self::NAME,
-            detail: describe_without_values(&error),
-        })
+        parse(raw)
     }
+}
+
+/// Parses a raw event of trigger `E`: refuses another trigger's event, and names what is wrong
+/// (the JSON path and the kind of problem) without repeating a value from the event.
+pub fn parse<E: Trigger + DeserializeOwned>(raw: Value) -> Result<E, Error> {
+    let trigger_source = raw
+        .get("triggerSource")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let Some(source) = trigger_source.as_deref()
+        && !E::SOURCES.contains(&source)
+    {
+        return Err(Error::WrongTrigger {
+            trigger: E::NAME,
+            trigger_source: source.chars().take(64).collect(),
+        });
+    }
+    serde_json::from_value(raw).map_err(|error| Error::MalformedEvent {
+        trigger: E::NAME,
+        detail: describe_without_values(&error),
+    })
 }
 
 /// A serde error's category, without the offending value (serde quotes values in its messages).

@@ -10,33 +10,28 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
-use super::{log_user, session_entries};
+use super::round::{DECOY, RoundRecord, seal_in_metadata};
+use super::{Handler, log_user, session_entries};
 use crate::Error;
 use crate::abuse::{CountryAllowList, NumberTypePolicy, SendLimits};
 use crate::captcha::SecretSource;
 use crate::captcha::{CaptchaConfig, CaptchaProvider, IMAGE_TEXT_LENGTH, ImageChallenge};
 use crate::config::{Config, MessageTemplate, PhoneHint};
 use crate::error::SmsFailure;
-use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, StringMap};
-use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep, Round, current_round};
+use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, StringMap, Trigger};
+use crate::flow::{
+    AttemptLimits, AuthFlow, CAPTCHA_TAG, ChallengeStep, Round, SMS_OTP_TAG, current_round,
+};
 use crate::otp::{OtpCode, OtpPolicy, OtpSeal, random_bytes};
 use crate::phone::{PhoneNumber, mask_with_digits};
 use crate::seal::{SealBinding, SealKey};
 use crate::sms::{SmsMessage, SmsSender};
 use crate::state::{ClaimOutcome, Guard, SendClaim, UserRef, claim_key, phone_key, user_key};
 
-/// What the private parameters and metadata carry instead of a seal for a decoy round.
-pub(crate) const DECOY: &str = "decoy";
-/// Private parameter naming the step.
-pub(crate) const PRIVATE_STEP: &str = "challenge";
-/// Private parameter holding the seal (or [`DECOY`]).
-pub(crate) const PRIVATE_SEAL: &str = "seal";
-/// Private parameter naming the CAPTCHA provider.
-pub(crate) const PRIVATE_PROVIDER: &str = "provider";
+const TRIGGER: &str = CreateAuthChallengeEvent::NAME;
 
 /// The CreateAuthChallenge handler.
 #[derive(Debug)]
@@ -114,14 +109,19 @@ impl CreateAuthChallenge {
         self
     }
 
-    /// Parses a raw event and answers it at time `now` (Unix seconds).
-    pub async fn invoke(&self, raw: Value, now: u64) -> Result<CreateAuthChallengeEvent, Error> {
-        self.handle(CreateAuthChallengeEvent::parse(raw)?, now)
-            .await
+    /// The handler as the deployment configures it (the environment, the secrets its `…_ARN`
+    /// variables name, the SMS sender and the state table, set up once).
+    #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
+    pub async fn from_env() -> Result<Self, Error> {
+        let mut config = Config::from_env()?;
+        crate::secrets::resolve_trigger_secrets(&mut config).await?;
+        let sender = crate::sms::build_sender(&config).await?;
+        let guard = crate::state::build_guard(&config).await?;
+        Ok(Self::new(&config, sender)?.with_guard(guard))
     }
 
-    /// Answers a parsed event at time `now` (Unix seconds).
-    pub async fn handle(
+    /// The challenge for a parsed event at time `now` (Unix seconds).
+    async fn create(
         &self,
         mut event: CreateAuthChallengeEvent,
         now: u64,
@@ -163,7 +163,7 @@ impl CreateAuthChallenge {
         let request = &event.request;
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = log_user(&request.user_attributes, user_not_found);
-        let tag = ChallengeStep::SmsOtp.tag().unwrap_or("SMS_OTP");
+        let tag = SMS_OTP_TAG;
         let recipient = recipient(&request.user_attributes, user_not_found)
             .and_then(|phone| match &self.allowed_countries {
                 Some(allowed) => allowed
@@ -187,7 +187,7 @@ impl CreateAuthChallenge {
                     .session
                     .get(position)
                     .and_then(|previous| previous.challenge_metadata.as_deref())
-                    .and_then(|metadata| metadata.strip_prefix(tag)?.strip_prefix(':'))
+                    .and_then(|metadata| seal_in_metadata(metadata, tag))
                     .filter(|seal| *seal == DECOY || OtpSeal::decode(seal).is_some())
                     .ok_or_else(|| {
                         Error::UnexpectedChallenge(
@@ -196,7 +196,7 @@ impl CreateAuthChallenge {
                     })?
                     .to_owned();
                 info!(
-                    trigger = "CreateAuthChallenge",
+                    trigger = TRIGGER,
                     user,
                     step = tag,
                     attempt = round.attempt,
@@ -227,13 +227,11 @@ impl CreateAuthChallenge {
             };
             public.insert("maskedPhone".to_owned(), masked);
         }
-        let mut private = StringMap::new();
-        private.insert(PRIVATE_STEP.to_owned(), tag.to_owned());
-        private.insert(PRIVATE_SEAL.to_owned(), seal.clone());
+        let record = RoundRecord::sms(tag, seal);
         Ok(CreateAuthChallengeResponse {
             public_challenge_parameters: Some(public),
-            private_challenge_parameters: Some(private),
-            challenge_metadata: Some(format!("{tag}:{seal}")),
+            private_challenge_parameters: Some(record.private_parameters()),
+            challenge_metadata: Some(record.metadata()),
         })
     }
 
@@ -248,15 +246,13 @@ impl CreateAuthChallenge {
             &request.user_attributes,
             request.user_not_found.unwrap_or(false),
         );
-        let tag = ChallengeStep::Captcha.tag().unwrap_or("CAPTCHA");
+        let tag = CAPTCHA_TAG;
         let provider = self.captcha.provider;
         let mut public = StringMap::new();
         public.insert("challenge".to_owned(), tag.to_owned());
         public.insert("provider".to_owned(), provider.name().to_owned());
         public.insert("attemptsLeft".to_owned(), round.attempts_left.to_string());
-        let mut private = StringMap::new();
-        private.insert(PRIVATE_STEP.to_owned(), tag.to_owned());
-        private.insert(PRIVATE_PROVIDER.to_owned(), provider.name().to_owned());
+        let mut seal = None;
         if provider == CaptchaProvider::Image {
             let owner = UserRef::from_event(
                 &event.user_name,
@@ -270,7 +266,7 @@ impl CreateAuthChallenge {
             let challenge = ImageChallenge::generate(&self.seal_key, now, binding)?;
             public.insert("captchaImage".to_owned(), challenge.data_url);
             public.insert("answerLength".to_owned(), IMAGE_TEXT_LENGTH.to_string());
-            private.insert(PRIVATE_SEAL.to_owned(), challenge.seal.encode());
+            seal = Some(challenge.seal.encode());
         } else {
             let site_key = self.captcha.site_key.clone().ok_or_else(|| {
                 Error::config("CAPTCHA_SITE_KEY", "is required for a widget CAPTCHA")
@@ -278,17 +274,18 @@ impl CreateAuthChallenge {
             public.insert("siteKey".to_owned(), site_key);
         }
         info!(
-            trigger = "CreateAuthChallenge",
+            trigger = TRIGGER,
             user,
             step = tag,
             attempt = round.attempt,
             provider = provider.name(),
             "CAPTCHA round created"
         );
+        let record = RoundRecord::captcha(tag, provider.name(), seal);
         Ok(CreateAuthChallengeResponse {
             public_challenge_parameters: Some(public),
-            private_challenge_parameters: Some(private),
-            challenge_metadata: Some(format!("{tag}:{provider}")),
+            private_challenge_parameters: Some(record.private_parameters()),
+            challenge_metadata: Some(record.metadata()),
         })
     }
 
@@ -302,7 +299,7 @@ impl CreateAuthChallenge {
         now: u64,
         user: &str,
     ) -> Result<String, Error> {
-        let tag = "SMS_OTP";
+        let tag = SMS_OTP_TAG;
         let position = event.request.session.len();
         let owner = UserRef::from_event(
             &event.user_name,
@@ -366,9 +363,9 @@ impl CreateAuthChallenge {
                     return Ok(DECOY.to_owned());
                 }
                 if *reason == DecoyReason::UnknownUser {
-                    info!(trigger = "CreateAuthChallenge", user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "decoy challenge for an unknown user");
+                    info!(trigger = TRIGGER, user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "decoy challenge for an unknown user");
                 } else {
-                    warn!(trigger = "CreateAuthChallenge", user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "no SMS: no verified phone in an allowed country; the challenge cannot be passed");
+                    warn!(trigger = TRIGGER, user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "no SMS: no verified phone in an allowed country; the challenge cannot be passed");
                 }
                 tokio::time::sleep(self.send_timing.decoy_delay().min(self.send_budget)).await;
                 Ok(DECOY.to_owned())
@@ -390,7 +387,7 @@ impl CreateAuthChallenge {
         user: &str,
     ) -> Result<Protection, Error> {
         let deadline = guard.deadline();
-        let (pk, sk) = claim_key(&event.user_pool_id, owner, "SMS_OTP", position);
+        let (pk, sk) = claim_key(&event.user_pool_id, owner, SMS_OTP_TAG, position);
         let claim = SendClaim {
             pk,
             sk,
@@ -402,12 +399,12 @@ impl CreateAuthChallenge {
         let claimed = guard
             .run(deadline, guard.store().claim_send(&claim), ClaimOutcome::Claimed)
             .await
-            .inspect_err(|error| warn!(trigger = "CreateAuthChallenge", user, sms = "refused", state = "unavailable", error = %error, "no SMS: the duplicate check failed (STATE_FAILURE_MODE=closed)"))?;
+            .inspect_err(|error| warn!(trigger = TRIGGER, user, sms = "refused", state = "unavailable", error = %error, "no SMS: the duplicate check failed (STATE_FAILURE_MODE=closed)"))?;
         // A claim that was not written (open mode fell back) is not ours to release later.
         let owned = claimed.failure().is_none();
         if let Some(failure) = claimed.failure() {
             warn!(
-                trigger = "CreateAuthChallenge",
+                trigger = TRIGGER,
                 user,
                 state = "unavailable",
                 failure,
@@ -416,9 +413,9 @@ impl CreateAuthChallenge {
         }
         if let ClaimOutcome::Duplicate { seal } = claimed.into_value() {
             info!(
-                trigger = "CreateAuthChallenge",
+                trigger = TRIGGER,
                 user,
-                step = "SMS_OTP",
+                step = SMS_OTP_TAG,
                 sms = "duplicate",
                 "a repeated call for a step already handled: same challenge, no SMS"
             );
@@ -438,7 +435,7 @@ impl CreateAuthChallenge {
         {
             Ok(recorded) => recorded,
             Err(error) => {
-                warn!(trigger = "CreateAuthChallenge", user, sms = "refused", state = "unavailable", error = %error, "no SMS: the throttle check failed (STATE_FAILURE_MODE=closed)");
+                warn!(trigger = TRIGGER, user, sms = "refused", state = "unavailable", error = %error, "no SMS: the throttle check failed (STATE_FAILURE_MODE=closed)");
                 if owned {
                     release(guard, &claim).await;
                 }
@@ -447,7 +444,7 @@ impl CreateAuthChallenge {
         };
         if let Some(failure) = recorded.failure() {
             warn!(
-                trigger = "CreateAuthChallenge",
+                trigger = TRIGGER,
                 user,
                 state = "unavailable",
                 failure,
@@ -457,7 +454,7 @@ impl CreateAuthChallenge {
         match recorded.into_value() {
             Ok(()) => Ok(Protection::Proceed(owned.then_some(claim))),
             Err(limit) => {
-                warn!(trigger = "CreateAuthChallenge", user, sms = "throttled", limit = limit.kind(), to = %phone.map(PhoneNumber::masked).unwrap_or_default(), "no SMS: send limit reached");
+                warn!(trigger = TRIGGER, user, sms = "throttled", limit = limit.kind(), to = %phone.map(PhoneNumber::masked).unwrap_or_default(), "no SMS: send limit reached");
                 if owned {
                     release(guard, &claim).await;
                 }
@@ -482,14 +479,26 @@ impl CreateAuthChallenge {
         match outcome {
             Ok(receipt) => {
                 self.send_timing.record(elapsed);
-                info!(trigger = "CreateAuthChallenge", user, step = "SMS_OTP", sms = "sent", provider, to = %message.to, elapsed_ms = elapsed.as_millis() as u64, message_id = receipt.message_id.as_deref().unwrap_or(""));
+                info!(trigger = TRIGGER, user, step = SMS_OTP_TAG, sms = "sent", provider, to = %message.to, elapsed_ms = elapsed.as_millis() as u64, message_id = receipt.message_id.as_deref().unwrap_or(""));
                 Ok(())
             }
             Err(error) => {
-                warn!(trigger = "CreateAuthChallenge", user, step = "SMS_OTP", sms = "failed", provider, to = %message.to, elapsed_ms = elapsed.as_millis() as u64, error = %error);
+                warn!(trigger = TRIGGER, user, step = SMS_OTP_TAG, sms = "failed", provider, to = %message.to, elapsed_ms = elapsed.as_millis() as u64, error = %error);
                 Err(error)
             }
         }
+    }
+}
+
+impl Handler for CreateAuthChallenge {
+    type Event = CreateAuthChallengeEvent;
+
+    async fn handle(
+        &self,
+        event: CreateAuthChallengeEvent,
+        now: u64,
+    ) -> Result<CreateAuthChallengeEvent, Error> {
+        self.create(event, now).await
     }
 }
 
@@ -524,7 +533,7 @@ async fn release(guard: &Guard, claim: &SendClaim) {
     .await;
     if !matches!(released, Ok(Ok(()))) {
         warn!(
-            trigger = "CreateAuthChallenge",
+            trigger = TRIGGER,
             state = "unavailable",
             "a send claim could not be released; it expires by itself"
         );

@@ -5,19 +5,18 @@
 //! In closed mode a failure that cannot be recorded, or a lock that cannot be checked, fails the
 //! sign-in.
 
-use serde_json::Value;
 use tracing::{info, warn};
 
-use super::{log_user, session_entries};
+use super::{Handler, log_user, session_entries};
 use crate::Error;
 use crate::abuse::LockoutPolicy;
 use crate::config::Config;
-use crate::event::ChallengeResult;
+use crate::event::{ChallengeResult, Trigger};
 use crate::event::{DefineAuthChallengeEvent, DefineAuthChallengeResponse};
 use crate::flow::{AttemptLimits, AuthFlow, FailReason, FlowDecision, decide};
 use crate::state::{Guard, UserRef, lock_key};
 
-const TRIGGER: &str = "DefineAuthChallenge";
+const TRIGGER: &str = DefineAuthChallengeEvent::NAME;
 
 /// The DefineAuthChallenge handler.
 #[derive(Debug, Clone)]
@@ -45,12 +44,12 @@ impl DefineAuthChallenge {
         self
     }
 
-    /// Parses a raw event and answers it at time `now` (Unix seconds).
-    pub async fn invoke(&self, raw: Value, now: u64) -> Result<DefineAuthChallengeEvent, Error> {
-        let event = DefineAuthChallengeEvent::parse(raw).inspect_err(|error| {
-            warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
-        })?;
-        Ok(self.handle(event, now).await)
+    /// The handler as the deployment configures it (the environment, read and checked once).
+    #[cfg(feature = "dynamodb")]
+    pub async fn from_env() -> Result<Self, Error> {
+        let config = Config::from_env()?;
+        let guard = crate::state::build_guard(&config).await?;
+        Ok(Self::new(&config).with_guard(guard))
     }
 
     /// The decision with the lockout applied: records the round Cognito just reported as failed,
@@ -120,8 +119,9 @@ impl DefineAuthChallenge {
         }
     }
 
-    /// Answers a parsed event at time `now` (Unix seconds).
-    pub async fn handle(
+    /// The decision for a parsed event at time `now` (Unix seconds): Define never fails the
+    /// invocation, it answers `failAuthentication` instead.
+    async fn decide(
         &self,
         mut event: DefineAuthChallengeEvent,
         now: u64,
@@ -173,6 +173,18 @@ impl DefineAuthChallenge {
             }
         };
         event
+    }
+}
+
+impl Handler for DefineAuthChallenge {
+    type Event = DefineAuthChallengeEvent;
+
+    async fn handle(
+        &self,
+        event: DefineAuthChallengeEvent,
+        now: u64,
+    ) -> Result<DefineAuthChallengeEvent, Error> {
+        Ok(self.decide(event, now).await)
     }
 }
 

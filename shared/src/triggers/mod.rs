@@ -1,13 +1,18 @@
 //! The trigger handlers: each translates a Cognito event into domain types, asks the pure core
 //! ([`crate::flow`], [`crate::otp`], [`crate::preauth`], [`crate::legacy`]) what to do, performs
 //! the one side effect it owns (Create sends the SMS, Verify may ask a CAPTCHA provider, the
-//! migration asks the legacy store) and writes the `response`. The binaries in `functions/` only wire these to the
-//! Lambda runtime.
+//! migration asks the legacy store) and writes the `response`.
+//!
+//! Every handler has the same shape ([`Handler`]): it is built once at cold start
+//! (`from_env`, which reads and checks the configuration), answers a parsed event at a given
+//! time (`handle`), and is driven by one shared [`Handler::invoke`] (parse, log a refusal under
+//! the trigger's name, answer). The binaries in `functions/` are each one line: [`run`].
 
 mod create;
 mod define;
 mod post_authentication;
 mod pre_authentication;
+mod round;
 mod user_migration;
 mod verify;
 
@@ -19,6 +24,66 @@ pub use user_migration::UserMigration;
 #[cfg(all(feature = "http", feature = "postgres", feature = "aws-secrets"))]
 pub use user_migration::build_source as build_legacy_source;
 pub use verify::VerifyAuthChallenge;
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::warn;
+
+use crate::Error;
+use crate::event::Trigger;
+
+/// The contract of every trigger handler.
+pub trait Handler: Send + Sync {
+    /// The event it answers; its [`Trigger::NAME`] names the trigger in logs and errors.
+    type Event: Trigger + DeserializeOwned + Serialize + Send;
+
+    /// Answers a parsed event at `now` (Unix seconds): the whole event with `response` filled
+    /// in, or an error whose text Cognito shows the user.
+    fn handle(
+        &self,
+        event: Self::Event,
+        now: u64,
+    ) -> impl Future<Output = Result<Self::Event, Error>> + Send;
+
+    /// Parses a raw event and answers it at `now`; a refused event is logged under the
+    /// trigger's name (without any value from the event).
+    fn invoke(
+        &self,
+        raw: Value,
+        now: u64,
+    ) -> impl Future<Output = Result<Self::Event, Error>> + Send {
+        async move {
+            let event = crate::event::parse::<Self::Event>(raw).inspect_err(|error| {
+                warn!(
+                    trigger = <Self::Event as Trigger>::NAME,
+                    error_type = error.error_type(),
+                    error = %error,
+                    "request refused"
+                );
+            })?;
+            self.handle(event, now).await
+        }
+    }
+}
+
+/// A trigger binary's whole `main`: sets up logging, builds the handler (`cold_start`, usually
+/// its `from_env`), logs a failed cold start under the trigger's name, and serves Lambda's
+/// Runtime API with [`Handler::invoke`].
+pub async fn run<H: Handler>(
+    cold_start: impl Future<Output = Result<H, Error>>,
+) -> Result<(), lambda_runtime::Error> {
+    crate::telemetry::init();
+    let handler = cold_start.await.inspect_err(|error| {
+        tracing::error!(trigger = <H::Event as Trigger>::NAME, %error, "cold start failed");
+    })?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        |event: lambda_runtime::LambdaEvent<Value>| handler.invoke(event.payload, unix_now()),
+    ))
+    .await
+}
 
 use crate::event::{ChallengeResult, StringMap};
 use crate::flow::SessionEntry;

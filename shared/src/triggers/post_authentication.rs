@@ -8,16 +8,15 @@
 //! so refusing existing users there would tell anyone which user names exist. Here only someone
 //! who already proved the password learns that this client is not theirs to use.
 
-use serde_json::Value;
 use tracing::{info, warn};
 
-use super::log_user;
+use super::{Handler, log_user};
 use crate::Error;
 use crate::config::Config;
-use crate::event::{PostAuthenticationEvent, PostAuthenticationResponse};
+use crate::event::{PostAuthenticationEvent, PostAuthenticationResponse, Trigger};
 use crate::state::{Guard, migration_key};
 
-const TRIGGER: &str = "PostAuthentication";
+const TRIGGER: &str = PostAuthenticationEvent::NAME;
 
 /// What a refused user sees.
 pub const MIGRATION_CLIENT_REFUSAL: &str =
@@ -46,12 +45,22 @@ impl PostAuthentication {
         self
     }
 
-    /// Parses a raw event and answers it at `now` (Unix seconds): the event with `response: {}`,
-    /// or a refusal.
-    pub async fn invoke(&self, raw: Value, now: u64) -> Result<PostAuthenticationEvent, Error> {
-        let mut event = PostAuthenticationEvent::parse(raw).inspect_err(|error| {
-            warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
-        })?;
+    /// The handler as the deployment configures it (the environment, and the secret that
+    /// `MIGRATION_CLIENT_IDS_ARN` names, read and checked once).
+    #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
+    pub async fn from_env() -> Result<Self, Error> {
+        let mut config = Config::from_env()?;
+        crate::secrets::resolve_trigger_secrets(&mut config).await?;
+        let guard = crate::state::build_guard(&config).await?;
+        Ok(Self::new(&config)?.with_guard(guard))
+    }
+
+    /// The event with `response: {}`, or a refusal.
+    async fn answer(
+        &self,
+        mut event: PostAuthenticationEvent,
+        now: u64,
+    ) -> Result<PostAuthenticationEvent, Error> {
         let user = log_user(&event.request.user_attributes, false).to_owned();
         let client_id = event
             .caller_context
@@ -120,11 +129,23 @@ impl PostAuthentication {
     }
 }
 
+impl Handler for PostAuthentication {
+    type Event = PostAuthenticationEvent;
+
+    async fn handle(
+        &self,
+        event: PostAuthenticationEvent,
+        now: u64,
+    ) -> Result<PostAuthenticationEvent, Error> {
+        self.answer(event, now).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::state::{MemoryStore, StateConfig, StateStore as _};

@@ -2,18 +2,17 @@
 //! configured, user-safe `PREAUTH_DENY_MESSAGE`, with the real reason in the logs. With a state
 //! table, a locked account (too many failed sign-ins) is denied too.
 
-use serde_json::Value;
 use tracing::{info, warn};
 
-use super::log_user;
+use super::{Handler, log_user};
 use crate::Error;
 use crate::abuse::LockoutPolicy;
 use crate::config::Config;
-use crate::event::{PreAuthenticationEvent, PreAuthenticationResponse};
+use crate::event::{PreAuthenticationEvent, PreAuthenticationResponse, Trigger};
 use crate::preauth::{PreAuthPolicy, SignInFacts, evaluate};
 use crate::state::{Guard, UserRef, lock_key};
 
-const TRIGGER: &str = "PreAuthentication";
+const TRIGGER: &str = PreAuthenticationEvent::NAME;
 
 /// The PreAuthentication handler.
 #[derive(Debug, Clone)]
@@ -39,15 +38,12 @@ impl PreAuthentication {
         self
     }
 
-    /// Parses a raw event and answers it at `now` (Unix seconds): the event with `response: {}`,
-    /// or a denial.
-    pub async fn invoke(&self, raw: Value, now: u64) -> Result<PreAuthenticationEvent, Error> {
-        let event = PreAuthenticationEvent::parse(raw).inspect_err(|error| {
-            warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
-        })?;
-        let event = self.handle(event)?;
-        self.check_lockout(&event, now).await?;
-        Ok(event)
+    /// The handler as the deployment configures it (the environment, read and checked once).
+    #[cfg(feature = "dynamodb")]
+    pub async fn from_env() -> Result<Self, Error> {
+        let config = Config::from_env()?;
+        let guard = crate::state::build_guard(&config).await?;
+        Ok(Self::new(&config).with_guard(guard))
     }
 
     /// Denies a locked account (known or not: unknown user names lock the same way).
@@ -87,8 +83,8 @@ impl PreAuthentication {
         }
     }
 
-    /// Answers a parsed event by the policies (the lockout needs [`PreAuthentication::invoke`]).
-    pub fn handle(
+    /// Answers a parsed event by the policies alone (the lockout comes after, in `handle`).
+    fn apply_policies(
         &self,
         mut event: PreAuthenticationEvent,
     ) -> Result<PreAuthenticationEvent, Error> {
@@ -120,5 +116,20 @@ impl PreAuthentication {
                 })
             }
         }
+    }
+}
+
+impl Handler for PreAuthentication {
+    type Event = PreAuthenticationEvent;
+
+    /// The event with `response: {}`, or a denial: by the policies, then by the lockout.
+    async fn handle(
+        &self,
+        event: PreAuthenticationEvent,
+        now: u64,
+    ) -> Result<PreAuthenticationEvent, Error> {
+        let event = self.apply_policies(event)?;
+        self.check_lockout(&event, now).await?;
+        Ok(event)
     }
 }

@@ -6,18 +6,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
+use super::Handler;
 use crate::Error;
-use crate::event::UserMigrationEvent;
+use crate::event::{Trigger, UserMigrationEvent};
 use crate::legacy::{
     LegacyUserSource, Lookup, MigrationConfig, MigrationKind, MigrationSettings, migrated_user,
 };
 use crate::state::{Guard, migration_key};
 
-const TRIGGER: &str = "UserMigration";
+const TRIGGER: &str = UserMigrationEvent::NAME;
 
 /// The most the migration note may take: `LEGACY_TIMEOUT_MS` (at most 4 s) has been spent
 /// already, and Cognito waits 5 s in all.
@@ -61,16 +61,22 @@ impl UserMigration {
         self
     }
 
-    /// Parses a raw event and answers it at `now` (Unix seconds).
-    pub async fn invoke(&self, raw: Value, now: u64) -> Result<UserMigrationEvent, Error> {
-        let event = UserMigrationEvent::parse(raw).inspect_err(|error| {
-            warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
-        })?;
-        let event = self.handle(event).await?;
-        if event.trigger_source == "UserMigration_Authentication" {
-            self.note_migration(&event, now).await;
-        }
-        Ok(event)
+    /// The handler as the deployment configures it: the environment and the secrets its `…_ARN`
+    /// variables name, read and checked once; the legacy store connected; the state table.
+    #[cfg(all(
+        feature = "http",
+        feature = "postgres",
+        feature = "aws-secrets",
+        feature = "dynamodb"
+    ))]
+    pub async fn from_env() -> Result<Self, Error> {
+        let mut config = crate::config::Config::from_env()?;
+        crate::secrets::resolve_trigger_secrets(&mut config).await?;
+        let (migration, source) = build_source(&config).await?;
+        let guard = crate::state::build_guard(&config).await?;
+        Ok(Self::new(&migration, source)
+            .with_guard(guard)
+            .with_allowed_clients(config.migration_client_ids()?))
     }
 
     /// Leaves the note that lets this sign-in through PostAuthentication on a migration-only
@@ -93,8 +99,8 @@ impl UserMigration {
         }
     }
 
-    /// Answers a parsed event.
-    pub async fn handle(&self, mut event: UserMigrationEvent) -> Result<UserMigrationEvent, Error> {
+    /// The legacy store's answer for a parsed event.
+    async fn migrate(&self, mut event: UserMigrationEvent) -> Result<UserMigrationEvent, Error> {
         let kind = match event.trigger_source.as_str() {
             "UserMigration_ForgotPassword" => MigrationKind::ForgotPassword,
             _ => MigrationKind::Authentication,
@@ -167,6 +173,24 @@ impl UserMigration {
     }
 }
 
+impl Handler for UserMigration {
+    type Event = UserMigrationEvent;
+
+    /// The user to create, or one error text for every user it does not migrate; a sign-in
+    /// migration leaves its note for PostAuthentication.
+    async fn handle(
+        &self,
+        event: UserMigrationEvent,
+        now: u64,
+    ) -> Result<UserMigrationEvent, Error> {
+        let event = self.migrate(event).await?;
+        if event.trigger_source == "UserMigration_Authentication" {
+            self.note_migration(&event, now).await;
+        }
+        Ok(event)
+    }
+}
+
 /// The first 12 hex digits of SHA-256 over the pool id and the lower-cased user name: enough to
 /// follow one user through the logs, without writing the name (an e-mail address, a phone number).
 fn user_digest(pool_id: &str, user_name: &str) -> String {
@@ -233,6 +257,7 @@ mod tests {
     use super::*;
     use crate::event::Password;
     use crate::legacy::{LegacyRecord, LegacySourceConfig, LookupFuture};
+    use serde_json::Value;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A legacy store that knows everyone, with the right password, and counts the questions.
@@ -309,14 +334,17 @@ mod tests {
                 Some(""),
                 None,
             ] {
-                let answer = migration.handle(event(file, client)).await;
+                let answer = migration.handle(event(file, client), 0).await;
                 assert!(
                     matches!(&answer, Err(Error::NotMigrated(reason)) if reason == "client_not_allowed"),
                     "{file} {client:?}: {answer:?}"
                 );
             }
             for client in ["migration-client", "second-client"] {
-                let answer = migration.handle(event(file, Some(client))).await.unwrap();
+                let answer = migration
+                    .handle(event(file, Some(client)), 0)
+                    .await
+                    .unwrap();
                 assert!(
                     answer.response.user_attributes.is_some(),
                     "{file} {client}: {answer:?}"
@@ -336,7 +364,7 @@ mod tests {
         let migration = handler(&source, &[]);
         for client in [Some("any-client"), None] {
             let answer = migration
-                .handle(event("authentication", client))
+                .handle(event("authentication", client), 0)
                 .await
                 .unwrap();
             assert!(answer.response.user_attributes.is_some(), "{client:?}");

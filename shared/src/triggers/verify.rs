@@ -14,24 +14,23 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use tracing::{info, warn};
 
-use super::create::{DECOY, PRIVATE_PROVIDER, PRIVATE_SEAL, PRIVATE_STEP};
-use super::log_user;
+use super::round::{DECOY, PrivateParameters};
+use super::{Handler, log_user};
 use crate::Error;
 use crate::captcha::{
     CaptchaConfig, CaptchaProvider, ImageCheck, MAX_ANSWER_BYTES, Rejection, SiteVerify,
     check_image_answer, judge,
 };
 use crate::config::Config;
-use crate::event::{VerifyAuthChallengeEvent, VerifyAuthChallengeResponse};
-use crate::flow::ChallengeStep;
+use crate::event::{Trigger, VerifyAuthChallengeEvent, VerifyAuthChallengeResponse};
+use crate::flow::{CAPTCHA_TAG, ChallengeStep, SMS_OTP_TAG};
 use crate::otp::{OtpCheck, OtpPolicy, OtpSeal};
 use crate::seal::{SealBinding, SealKey};
 use crate::state::{AnswerBudget, Guard, UserRef, code_key};
 
-const TRIGGER: &str = "VerifyAuthChallengeResponse";
+const TRIGGER: &str = VerifyAuthChallengeEvent::NAME;
 
 /// Whom the stand-in seal (checked for decoys) belongs to: nobody.
 const STAND_IN: SealBinding<'static> = SealBinding {
@@ -86,25 +85,25 @@ impl VerifyAuthChallenge {
         self
     }
 
-    /// Parses a raw event and answers it at time `now` (Unix seconds).
-    pub async fn invoke(&self, raw: Value, now: u64) -> Result<VerifyAuthChallengeEvent, Error> {
-        let event = VerifyAuthChallengeEvent::parse(raw).inspect_err(|error| {
-            warn!(trigger = TRIGGER, error_type = error.error_type(), error = %error, "request refused");
-        })?;
-        Ok(self.handle(event, now).await)
+    /// The handler as the deployment configures it (the environment, the secrets its `…_ARN`
+    /// variables name, the CAPTCHA provider's client and the state table, set up once).
+    #[cfg(all(feature = "http", feature = "aws-secrets", feature = "dynamodb"))]
+    pub async fn from_env() -> Result<Self, Error> {
+        let mut config = Config::from_env()?;
+        crate::secrets::resolve_trigger_secrets(&mut config).await?;
+        let site_verifier = crate::captcha::build_site_verifier(&config).await?;
+        let guard = crate::state::build_guard(&config).await?;
+        Ok(Self::new(&config, site_verifier)?.with_guard(guard))
     }
 
-    /// Answers a parsed event at time `now` (Unix seconds).
-    pub async fn handle(
+    /// The verdict on a parsed event at time `now` (Unix seconds): Verify never fails the
+    /// invocation, a doubtful answer is wrong.
+    async fn judge(
         &self,
         mut event: VerifyAuthChallengeEvent,
         now: u64,
     ) -> VerifyAuthChallengeEvent {
-        let private = &event.request.private_challenge_parameters;
-        let step = private
-            .get(PRIVATE_STEP)
-            .map(String::as_str)
-            .and_then(ChallengeStep::from_tag);
+        let step = PrivateParameters(&event.request.private_challenge_parameters).step();
         let correct = match step {
             Some(ChallengeStep::SmsOtp) => self.check_code(&event, now).await,
             Some(ChallengeStep::Captcha) => self.check_captcha(&event, now).await,
@@ -129,8 +128,7 @@ impl VerifyAuthChallenge {
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = user_of(event);
         let answer = request.challenge_answer.as_deref().unwrap_or("");
-        let private = &request.private_challenge_parameters;
-        let seal_text = private.get(PRIVATE_SEAL).map_or("", String::as_str);
+        let seal_text = PrivateParameters(&request.private_challenge_parameters).seal();
         let owner = UserRef::from_event(&event.user_name, &request.user_attributes, user_not_found);
         let binding = SealBinding {
             pool_id: &event.user_pool_id,
@@ -188,7 +186,7 @@ impl VerifyAuthChallenge {
         info!(
             trigger = TRIGGER,
             user,
-            step = "SMS_OTP",
+            step = SMS_OTP_TAG,
             outcome,
             answer_bytes = answer.len()
         );
@@ -278,14 +276,14 @@ impl VerifyAuthChallenge {
         let request = &event.request;
         let user = user_of(event);
         let answer = request.challenge_answer.as_deref().unwrap_or("");
-        let private = &request.private_challenge_parameters;
+        let private = PrivateParameters(&request.private_challenge_parameters);
         let provider = self.captcha.provider;
-        let round_provider = private.get(PRIVATE_PROVIDER).map(String::as_str);
+        let round_provider = private.provider();
         if round_provider != Some(provider.name()) {
             warn!(
                 trigger = TRIGGER,
                 user,
-                step = "CAPTCHA",
+                step = CAPTCHA_TAG,
                 outcome = "provider_mismatch",
                 provider = provider.name(),
                 "the round was created for another CAPTCHA provider"
@@ -293,7 +291,7 @@ impl VerifyAuthChallenge {
             return false;
         }
         let outcome: Result<(), &'static str> = if provider == CaptchaProvider::Image {
-            let seal = private.get(PRIVATE_SEAL).map_or("", String::as_str);
+            let seal = private.seal();
             let owner = UserRef::from_event(
                 &event.user_name,
                 &request.user_attributes,
@@ -320,7 +318,7 @@ impl VerifyAuthChallenge {
             match self.check_token(answer).await {
                 Ok(()) => Ok(()),
                 Err(rejection) => {
-                    warn!(trigger = TRIGGER, user, step = "CAPTCHA", provider = provider.name(), outcome = rejection.kind(), reason = %rejection, "CAPTCHA token not accepted");
+                    warn!(trigger = TRIGGER, user, step = CAPTCHA_TAG, provider = provider.name(), outcome = rejection.kind(), reason = %rejection, "CAPTCHA token not accepted");
                     Err(rejection.kind())
                 }
             }
@@ -328,7 +326,7 @@ impl VerifyAuthChallenge {
         info!(
             trigger = TRIGGER,
             user,
-            step = "CAPTCHA",
+            step = CAPTCHA_TAG,
             provider = provider.name(),
             outcome = outcome.err().unwrap_or("correct"),
             answer_bytes = answer.len()
@@ -355,6 +353,18 @@ impl VerifyAuthChallenge {
                 )))
             })?;
         judge(self.captcha.provider, &response, &self.captcha.expectations)
+    }
+}
+
+impl Handler for VerifyAuthChallenge {
+    type Event = VerifyAuthChallengeEvent;
+
+    async fn handle(
+        &self,
+        event: VerifyAuthChallengeEvent,
+        now: u64,
+    ) -> Result<VerifyAuthChallengeEvent, Error> {
+        Ok(self.judge(event, now).await)
     }
 }
 

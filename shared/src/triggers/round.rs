@@ -1,0 +1,147 @@
+//! The contract between CreateAuthChallenge and VerifyAuthChallengeResponse: what Create keeps
+//! about a `CUSTOM_CHALLENGE` round — in the private challenge parameters (Cognito hands them to
+//! Verify, never to the client) and in `challengeMetadata` (Cognito lists it in the session that
+//! Define and later Creates see) — written and read only here.
+//!
+//! - Private parameters: `challenge` (the step's tag, [`ChallengeStep::tag`]), `seal` (the sealed
+//!   code or CAPTCHA text, or [`DECOY`]) and, for a CAPTCHA, `provider`.
+//! - Metadata: `<tag>:<seal>` for an SMS round (a retry round re-uses that seal), `<tag>:<provider>`
+//!   for a CAPTCHA round. The state machine reads the tag before the `:` ([`crate::flow`]).
+
+use crate::event::StringMap;
+use crate::flow::ChallengeStep;
+
+/// What a decoy round keeps instead of a seal: it can never be passed.
+pub(crate) const DECOY: &str = "decoy";
+
+const STEP: &str = "challenge";
+const SEAL: &str = "seal";
+const PROVIDER: &str = "provider";
+
+/// What Create keeps about one round, for Verify and for later rounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoundRecord {
+    tag: &'static str,
+    seal: Option<String>,
+    provider: Option<&'static str>,
+}
+
+impl RoundRecord {
+    /// An SMS round: its code's seal (or [`DECOY`]).
+    pub(crate) fn sms(tag: &'static str, seal: String) -> Self {
+        Self {
+            tag,
+            seal: Some(seal),
+            provider: None,
+        }
+    }
+
+    /// A CAPTCHA round of `provider`, with the sealed text of an image CAPTCHA.
+    pub(crate) fn captcha(tag: &'static str, provider: &'static str, seal: Option<String>) -> Self {
+        Self {
+            tag,
+            seal,
+            provider: Some(provider),
+        }
+    }
+
+    /// The private challenge parameters.
+    pub(crate) fn private_parameters(&self) -> StringMap {
+        let mut private = StringMap::new();
+        private.insert(STEP.to_owned(), self.tag.to_owned());
+        if let Some(seal) = &self.seal {
+            private.insert(SEAL.to_owned(), seal.clone());
+        }
+        if let Some(provider) = self.provider {
+            private.insert(PROVIDER.to_owned(), provider.to_owned());
+        }
+        private
+    }
+
+    /// The `challengeMetadata`.
+    pub(crate) fn metadata(&self) -> String {
+        let detail = match self.provider {
+            Some(provider) => provider,
+            None => self.seal.as_deref().unwrap_or(""),
+        };
+        format!("{}:{detail}", self.tag)
+    }
+}
+
+/// Verify's view of a round's private parameters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PrivateParameters<'a>(pub(crate) &'a StringMap);
+
+impl<'a> PrivateParameters<'a> {
+    /// The step the round belongs to, if it names a known one.
+    pub(crate) fn step(&self) -> Option<ChallengeStep> {
+        self.0
+            .get(STEP)
+            .map(String::as_str)
+            .and_then(ChallengeStep::from_tag)
+    }
+
+    /// The seal (or [`DECOY`]); empty when there is none.
+    pub(crate) fn seal(&self) -> &'a str {
+        self.0.get(SEAL).map_or("", String::as_str)
+    }
+
+    /// The CAPTCHA provider the round was made for.
+    pub(crate) fn provider(&self) -> Option<&'a str> {
+        self.0.get(PROVIDER).map(String::as_str)
+    }
+}
+
+/// The seal an earlier SMS round of step `tag` kept in its metadata (`<tag>:<seal>`).
+pub(crate) fn seal_in_metadata<'a>(metadata: &'a str, tag: &str) -> Option<&'a str> {
+    metadata.strip_prefix(tag)?.strip_prefix(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{CAPTCHA_TAG, SMS_OTP_TAG};
+
+    #[test]
+    fn what_create_writes_verify_and_later_rounds_read() {
+        let sms = RoundRecord::sms(SMS_OTP_TAG, "v2.sealed".to_owned());
+        let private = sms.private_parameters();
+        let read = PrivateParameters(&private);
+        assert_eq!(read.step(), Some(ChallengeStep::SmsOtp));
+        assert_eq!(read.seal(), "v2.sealed");
+        assert_eq!(read.provider(), None);
+        assert_eq!(sms.metadata(), "SMS_OTP:v2.sealed");
+        assert_eq!(
+            seal_in_metadata(&sms.metadata(), SMS_OTP_TAG),
+            Some("v2.sealed")
+        );
+        assert_eq!(seal_in_metadata(&sms.metadata(), CAPTCHA_TAG), None);
+        assert_eq!(seal_in_metadata("SMS_OTPv2.sealed", SMS_OTP_TAG), None);
+
+        let image = RoundRecord::captcha(CAPTCHA_TAG, "image", Some("v2.text".to_owned()));
+        let private = image.private_parameters();
+        let read = PrivateParameters(&private);
+        assert_eq!(read.step(), Some(ChallengeStep::Captcha));
+        assert_eq!(read.seal(), "v2.text");
+        assert_eq!(read.provider(), Some("image"));
+        assert_eq!(image.metadata(), "CAPTCHA:image");
+
+        let widget = RoundRecord::captcha(CAPTCHA_TAG, "turnstile", None);
+        let private = widget.private_parameters();
+        assert_eq!(PrivateParameters(&private).seal(), "");
+        assert_eq!(private.len(), 2);
+        // The sample events in events/ hold exactly these keys.
+        assert_eq!(
+            private.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["challenge", "provider"]
+        );
+    }
+
+    #[test]
+    fn a_round_naming_no_known_step_reads_as_none() {
+        let mut private = StringMap::new();
+        assert_eq!(PrivateParameters(&private).step(), None);
+        private.insert("challenge".to_owned(), "PASSWORD".to_owned());
+        assert_eq!(PrivateParameters(&private).step(), None);
+    }
+}
