@@ -19,8 +19,9 @@ const PLAIN = {
   LEGACY_DATABASE_URL: "legacyDatabaseUrlArn",
   SEAL_KEY: "sealKeyArn",
 };
-const SECRET_ARN = /^arn:[\w-]+:secretsmanager:[\w-]+:[0-9]{12}:secret:(.+)-[A-Za-z0-9]{6}$/;
-const IDENTITY_ARN = /^arn:[\w-]+:sms-voice:[\w-]+:[0-9]{12}:(phone-number|sender-id|pool)\/.+$/;
+// Secrets Manager's name characters (no IAM wildcard), and identity ids without wildcards.
+const SECRET_ARN = /^arn:[\w-]+:secretsmanager:[\w-]+:[0-9]{12}:secret:([A-Za-z0-9/_+=.@-]+)-[A-Za-z0-9]{6}$/;
+const IDENTITY_ARN = /^arn:[\w-]+:sms-voice:[\w-]+:[0-9]{12}:(phone-number|sender-id|pool)\/[A-Za-z0-9_-]+(\/[A-Z]{2})?$/;
 
 module.exports = async ({ resolveVariable }) => {
   const param = async (name) => String((await resolveVariable(`param:${name}`)) ?? "");
@@ -36,6 +37,11 @@ module.exports = async ({ resolveVariable }) => {
   }
 
   const prefix = await param("secretNamePrefix");
+  const stage = String(await resolveVariable("sls:stage"));
+  // A prefix of its own per stage, ending in a "/": `…/prod` would also match `…/prod-evil/…`.
+  if (!prefix.endsWith("/") || !prefix.split("/").includes(stage)) {
+    problems.push(`secretNamePrefix "${prefix}" must end with "/" and name the stage ("${stage}") as one of its parts, so one stage never reads another's secrets`);
+  }
   for (const name of Object.values(PLAIN)) {
     const arn = await param(name);
     if (arn === "") continue;
@@ -54,11 +60,15 @@ module.exports = async ({ resolveVariable }) => {
         "the create function may send from that identity only",
     );
   }
-  if ((await param("migration")) === "enabled" && (await param("migrationClientIds")).trim() === "") {
+  const migrationClients = (await param("migrationClientIds")).split(",").map((id) => id.trim()).filter((id) => id !== "");
+  if ((await param("migration")) === "enabled" && migrationClients.length === 0) {
     problems.push(
       "migration=enabled needs migrationClientIds, the app client(s) used only for migration sign-ins: " +
         "the post-authentication function guards them, and only they may migrate users",
     );
+  }
+  if ((await param("smsSendAlarmPerHour")) !== "0" && !["TRACE", "DEBUG", "INFO"].includes((await param("logLevel")).toUpperCase())) {
+    problems.push("smsSendAlarmPerHour counts the create function's INFO log line per send: keep logLevel at INFO (or lower), or set smsSendAlarmPerHour to 0");
   }
   if ((await param("smsSendResource")) !== "") {
     problems.push("smsSendResource is no longer read: the send permission follows smsOriginationIdentity (an ARN)");

@@ -15,7 +15,10 @@ settings this product relies on.
 --stack reads the function ARNs from the SAM stack's outputs. A trigger the pool already sends to
 another function is left alone unless --replace. Needs boto3 (pip install boto3) and credentials
 allowed cognito-idp:DescribeUserPool, UpdateUserPool, ListUserPoolClients, DescribeUserPoolClient
-(and cloudformation:DescribeStacks for --stack).
+(and cloudformation:DescribeStacks for --stack), GetUserPoolMfaConfig and SetUserPoolMfaConfig,
+and iam:PassRole on the pool's SMS role (SmsConfiguration.SnsCallerArn), which the update sends
+back. It attaches triggers only; to detach them (after deleting the stack), edit the pool's
+triggers in the console.
 """
 import argparse
 import copy
@@ -33,18 +36,38 @@ OUTPUTS = {
 }
 # DescribeUserPool's names for the few UpdateUserPool parameters called differently.
 RENAMED = {"Name": "PoolName"}
+# What DescribeUserPool reports that UpdateUserPool does not set (fixed at creation, or status).
+# Anything else it reports must be sent back: a key this script does not know (a newer setting
+# than the installed boto3 knows) stops it, rather than letting Cognito reset that setting.
+NOT_UPDATABLE = {
+    "Id", "Arn", "CreationDate", "LastModifiedDate", "EstimatedNumberOfUsers", "SchemaAttributes",
+    "UsernameAttributes", "AliasAttributes", "UsernameConfiguration", "Domain", "CustomDomain",
+    "Status", "SmsConfigurationFailure", "EmailConfigurationFailure",
+}
 # Flows that sign in without the configured challenges.
 PASSWORD_FLOWS = {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_AUTH"}
 PROTECTED_ATTRIBUTES = {"phone_number", "email", "phone_number_verified", "email_verified"}
 
 
 def update_request(pool, members):
-    """The UpdateUserPool request that keeps `pool` as described: every updatable setting."""
+    """The UpdateUserPool request that keeps `pool` as described: every updatable setting.
+    Raises ValueError for a setting it cannot send back."""
     request = {}
+    unknown = []
     for key, value in pool.items():
         name = RENAMED.get(key, key)
         if name in members and name != "UserPoolId":
             request[name] = copy.deepcopy(value)
+        elif key not in NOT_UPDATABLE:
+            unknown.append(key)
+    if unknown:
+        raise ValueError(
+            f"the pool has settings this boto3 cannot send back ({', '.join(sorted(unknown))}): "
+            "UpdateUserPool would reset them. Upgrade boto3 (pip install -U boto3) and run again."
+        )
+    # MFA is kept by SetUserPoolMfaConfig (after the update): UpdateUserPool's MfaConfiguration
+    # alone is refused for pools without SMS configuration, whatever their MFA factors.
+    request.pop("MfaConfiguration", None)
     # The API refuses the deprecated UnusedAccountValidityDays next to the password policy's
     # TemporaryPasswordValidityDays, which DescribeUserPool reports both of.
     admin = request.get("AdminCreateUserConfig", {})
@@ -52,6 +75,13 @@ def update_request(pool, members):
         del admin["UnusedAccountValidityDays"]
     request["UserPoolId"] = pool["Id"]
     return request
+
+
+def mfa_settings(client, pool_id):
+    """The pool's MFA configuration, as GetUserPoolMfaConfig reports it."""
+    settings = client.get_user_pool_mfa_config(UserPoolId=pool_id)
+    settings.pop("ResponseMetadata", None)
+    return settings
 
 
 def merge_triggers(lambda_config, wanted, replace):
@@ -148,7 +178,12 @@ def main(argv=None, session=None):
 
     pool = cognito.describe_user_pool(UserPoolId=args.user_pool_id)["UserPool"]
     members = cognito.meta.service_model.operation_model("UpdateUserPool").input_shape.members
-    request = update_request(pool, members)
+    try:
+        request = update_request(pool, members)
+    except ValueError as error:
+        print(f"Not applied: {error}", file=sys.stderr)
+        return 2
+    mfa = mfa_settings(cognito, args.user_pool_id)
     merged, plan, conflicts = merge_triggers(pool.get("LambdaConfig", {}), wanted, args.replace)
     request["LambdaConfig"] = merged
 
@@ -173,12 +208,20 @@ def main(argv=None, session=None):
         print("\nNothing changed (dry run). Run again with --apply to update the pool.")
         return 0
     cognito.update_user_pool(**request)
+    if mfa_settings(cognito, args.user_pool_id) != mfa:
+        set_members = cognito.meta.service_model.operation_model("SetUserPoolMfaConfig").input_shape.members
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=args.user_pool_id, **{key: value for key, value in mfa.items() if key in set_members}
+        )
+    if mfa_settings(cognito, args.user_pool_id) != mfa:
+        print("\nThe pool's MFA settings differ after the update: check them in the console.", file=sys.stderr)
+        return 1
     after = cognito.describe_user_pool(UserPoolId=args.user_pool_id)["UserPool"]
-    # Every setting sent back must read as before (others, such as UsernameConfiguration, are
-    # not UpdateUserPool's to change).
+    # Every setting must read as before, the triggers aside (and what UpdateUserPool cannot
+    # change: moto, for one, drops UsernameConfiguration, which Cognito never changes).
     changed = sorted(
         key for key in set(pool) | set(after)
-        if RENAMED.get(key, key) in request and key != "LambdaConfig" and pool.get(key) != after.get(key)
+        if key not in NOT_UPDATABLE and key != "LambdaConfig" and pool.get(key) != after.get(key)
     )
     if after.get("LambdaConfig", {}) != merged or changed:
         print(f"\nThe pool differs from the plan after the update: {', '.join(changed) or 'LambdaConfig'}", file=sys.stderr)

@@ -150,6 +150,7 @@ async fn migration_from_an_http_service() {
             ("LEGACY_TIMEOUT_MS", "1000"),
             ("MIGRATION_ENABLE_SMS_MFA", "true"),
             ("MIGRATION_CUSTOM_ATTRIBUTES", "custom:tier"),
+            ("MIGRATION_FORGOT_PASSWORD", "true"),
             ("AWS_LAMBDA_LOG_LEVEL", "trace"),
         ],
         output.clone(),
@@ -267,6 +268,7 @@ async fn migration_happens_only_through_the_migration_clients() {
                 "MIGRATION_CLIENT_IDS",
                 "migration-client, second-migration-client",
             ),
+            ("MIGRATION_FORGOT_PASSWORD", "true"),
         ],
         Arc::default(),
     );
@@ -312,6 +314,30 @@ async fn migration_happens_only_through_the_migration_clients() {
         );
     }
     assert_eq!(service.requests().len(), 2);
+}
+
+/// A password reset (Cognito fires the trigger with no password) migrates nobody unless
+/// `MIGRATION_FORGOT_PASSWORD` says so: otherwise a user name alone would move a user in.
+#[tokio::test]
+async fn a_password_reset_migrates_nobody_by_default() {
+    let service = FakeEndpoint::start(legacy_service).await;
+    let url = format!("{}/legacy/authenticate", service.url);
+    let migration = host(
+        "user-migration",
+        &[("LEGACY_SOURCE", "http"), ("LEGACY_HTTP_URL", &url)],
+        Arc::default(),
+    );
+    let (error_type, message) = function_error(
+        migration
+            .invoke(migration_event("ada", None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        (error_type.as_str(), message.as_str()),
+        ("NotMigrated", "Incorrect username or password.")
+    );
+    assert!(service.requests().is_empty(), "the store was asked");
 }
 
 #[tokio::test]
@@ -360,6 +386,7 @@ async fn migration_from_postgres_checks_every_hash_format() {
             ("LEGACY_DATABASE_URL", &url),
             ("LEGACY_USER_QUERY", QUERY),
             ("MIGRATION_CUSTOM_ATTRIBUTES", "custom:tier"),
+            ("MIGRATION_FORGOT_PASSWORD", "true"),
         ],
         output.clone(),
     );

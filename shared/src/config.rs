@@ -67,6 +67,7 @@ pub const VARIABLES: &[&str] = &[
     "MIGRATION_MARK_VERIFIED",
     "MIGRATION_ENABLE_SMS_MFA",
     "MIGRATION_CUSTOM_ATTRIBUTES",
+    "MIGRATION_FORGOT_PASSWORD",
     "MIGRATION_CLIENT_IDS",
     "MIGRATION_CLIENT_IDS_ARN",
     "STATE_TABLE",
@@ -107,6 +108,7 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("MIGRATION_MARK_VERIFIED", "user-migration"),
     ("MIGRATION_ENABLE_SMS_MFA", "user-migration"),
     ("MIGRATION_CUSTOM_ATTRIBUTES", "user-migration"),
+    ("MIGRATION_FORGOT_PASSWORD", "user-migration"),
 ];
 
 /// Variables that go to several functions but not to all: the seal key only to the two that make
@@ -817,6 +819,7 @@ impl Env<'_> {
         };
         let mut settings = MigrationSettings {
             enable_sms_mfa: self.flag("MIGRATION_ENABLE_SMS_MFA")?,
+            forgot_password: self.flag("MIGRATION_FORGOT_PASSWORD")?,
             ..MigrationSettings::default()
         };
         for item in self.list("MIGRATION_MARK_VERIFIED").unwrap_or_default() {
@@ -1362,6 +1365,7 @@ mod tests {
             ),
             ("MIGRATION_MARK_VERIFIED", "email"),
             ("MIGRATION_ENABLE_SMS_MFA", "true"),
+            ("MIGRATION_FORGOT_PASSWORD", "true"),
         ])
         .unwrap()
         .migration
@@ -1379,6 +1383,7 @@ mod tests {
                 mark_email_verified: true,
                 mark_phone_verified: false,
                 enable_sms_mfa: true,
+                forgot_password: true,
                 custom_attributes: vec![],
             }
         );

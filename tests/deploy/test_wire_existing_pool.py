@@ -120,6 +120,21 @@ def main():
     assert code == 0, text
     assert cognito.describe_user_pool(UserPoolId=pool)["UserPool"]["LambdaConfig"]["DefineAuthChallenge"] == FN + "someone-elses"
 
+    # MFA (TOTP, optional) survives. (moto keeps MFA through UpdateUserPool, so this shows only
+    # that the script's MFA handling leaves it intact; Cognito's reset is what it guards against.)
+    with_mfa = make_pool(cognito)
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=with_mfa, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+    )
+    mfa_before = cognito.get_user_pool_mfa_config(UserPoolId=with_mfa)
+    mfa_before.pop("ResponseMetadata")
+    code, text = run(session, "--user-pool-id", with_mfa, *functions, "--apply")
+    assert code == 0, text
+    mfa_after = cognito.get_user_pool_mfa_config(UserPoolId=with_mfa)
+    mfa_after.pop("ResponseMetadata")
+    assert mfa_after == mfa_before, (mfa_before, mfa_after)
+    assert mfa_after["MfaConfiguration"] == "OPTIONAL"
+
     # Function ARNs from the SAM stack's outputs.
     cloudformation = session.client("cloudformation")
     cloudformation.create_stack(StackName="passwordless", TemplateBody='{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": {'

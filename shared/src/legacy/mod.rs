@@ -141,6 +141,10 @@ pub struct MigrationSettings {
     pub mark_phone_verified: bool,
     /// Turn SMS MFA on for users with a verified phone.
     pub enable_sms_mfa: bool,
+    /// `MIGRATION_FORGOT_PASSWORD`: migrate on a password reset too (`UserMigration_ForgotPassword`,
+    /// which Cognito fires without any password: off by default, since then a user name alone
+    /// moves a legacy user in).
+    pub forgot_password: bool,
     /// `MIGRATION_CUSTOM_ATTRIBUTES`: the `custom:` attributes a legacy record may carry over
     /// (none by default: a `role` or `tenant` column must not become a claim by accident).
     pub custom_attributes: Vec<String>,

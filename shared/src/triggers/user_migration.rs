@@ -107,6 +107,11 @@ impl UserMigration {
         };
         let user = user_digest(&event.user_pool_id, &event.user_name);
         let source = self.source.name();
+        if kind == MigrationKind::ForgotPassword && !self.settings.forgot_password {
+            // The same answer as an unknown user, for every user alike (no store asked).
+            info!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "forgot_password_off", "not migrated: MIGRATION_FORGOT_PASSWORD is off");
+            return Err(Error::NotMigrated("forgot_password_off".to_owned()));
+        }
         if !self.clients.is_empty() {
             let client = event
                 .caller_context
@@ -300,7 +305,10 @@ mod tests {
                 token: None,
             },
             timeout: Duration::from_secs(1),
-            settings: MigrationSettings::default(),
+            settings: MigrationSettings {
+                forgot_password: true,
+                ..MigrationSettings::default()
+            },
             dummy_hash: None,
         };
         let source: Arc<dyn LegacyUserSource> = source.clone();
@@ -356,6 +364,31 @@ mod tests {
             4,
             "asked for refused clients"
         );
+    }
+
+    #[tokio::test]
+    async fn a_password_reset_migrates_no_one_unless_allowed() {
+        let source = Arc::new(Everyone::default());
+        let config = MigrationConfig {
+            source: LegacySourceConfig::Http {
+                url: "https://legacy.example.com".to_owned(),
+                token: None,
+            },
+            timeout: Duration::from_secs(1),
+            settings: MigrationSettings::default(),
+            dummy_hash: None,
+        };
+        let store: Arc<dyn LegacyUserSource> = source.clone();
+        let migration = UserMigration::new(&config, store);
+        let answer = migration.handle(event("forgot-password", None), 0).await;
+        assert!(
+            matches!(&answer, Err(Error::NotMigrated(reason)) if reason == "forgot_password_off"),
+            "{answer:?}"
+        );
+        assert_eq!(source.asked.load(Ordering::SeqCst), 0);
+        // Sign-ins (with the password) still migrate.
+        let answer = migration.handle(event("authentication", None), 0).await;
+        assert!(answer.is_ok(), "{answer:?}");
     }
 
     #[tokio::test]
