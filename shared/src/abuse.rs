@@ -421,6 +421,35 @@ mod tests {
         assert_eq!(locked_until(&[0, 1_000, 2_000], 2_000, policy), None);
         assert_eq!(locked_until(&[0, 899, 1_799], 1_799, policy), None);
         assert_eq!(locked_until(&[0, 450, 899], 899, policy), Some(1_799));
+        // Exactly one window apart is already too wide.
+        assert_eq!(locked_until(&[0, 450, 900], 900, policy), None);
+    }
+
+    #[test]
+    fn send_limits_read_as_the_logs_show_them() {
+        for (limit, kind) in [
+            (SendLimit::MinInterval, "min_interval"),
+            (SendLimit::PerHour, "per_hour"),
+            (SendLimit::PerDay, "per_day"),
+        ] {
+            assert_eq!(limit.kind(), kind);
+            assert_eq!(limit.to_string(), kind);
+        }
+    }
+
+    #[test]
+    fn every_kind_of_number_is_told_apart() {
+        // Example numbers of libphonenumber's metadata (checked with Python's `phonenumbers`).
+        let number = |text: &str| PhoneNumber::parse(text).unwrap();
+        for (text, kind) in [
+            ("+441212345678", NumberType::FixedLine),
+            ("+445612345678", NumberType::Voip),
+            ("+3933101234501", NumberType::Voicemail),
+            ("+447400123456", NumberType::Mobile),
+            ("+447640123456", NumberType::Pager),
+        ] {
+            assert_eq!(NumberType::of(&number(text)), kind, "{text}");
+        }
     }
 
     #[test]

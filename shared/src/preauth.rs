@@ -311,4 +311,70 @@ mod tests {
         };
         assert!(evaluate(&policy, &unknown).is_err());
     }
+
+    #[test]
+    fn each_policy_alone_makes_the_policies_active() {
+        let base = PreAuthPolicy::default();
+        for (name, policy) in [
+            (
+                "clients",
+                PreAuthPolicy {
+                    allowed_client_ids: Some(vec!["a".into()]),
+                    ..base.clone()
+                },
+            ),
+            (
+                "blocked",
+                PreAuthPolicy {
+                    blocked_attribute: Some("custom:blocked".into()),
+                    ..base.clone()
+                },
+            ),
+            (
+                "phone",
+                PreAuthPolicy {
+                    require_verified_phone: true,
+                    ..base.clone()
+                },
+            ),
+            (
+                "validation",
+                PreAuthPolicy {
+                    required_validation_keys: vec!["k".into()],
+                    ..base.clone()
+                },
+            ),
+        ] {
+            assert!(policy.is_active(), "{name}");
+        }
+    }
+
+    #[test]
+    fn deny_reasons_read_as_the_logs_show_them() {
+        for (reason, kind, text) in [
+            (
+                DenyReason::ClientNotAllowed,
+                "client_not_allowed",
+                "app client not in PREAUTH_ALLOWED_CLIENT_IDS",
+            ),
+            (
+                DenyReason::Blocked,
+                "blocked",
+                "the blocked attribute is set",
+            ),
+            (
+                DenyReason::NoVerifiedPhone,
+                "no_verified_phone",
+                "no verified phone number",
+            ),
+            (
+                DenyReason::MissingValidationKey("captcha".into()),
+                "missing_validation_key",
+                "validationData lacks `captcha`",
+            ),
+        ] {
+            assert_eq!(reason.kind(), kind);
+            assert_eq!(reason.to_string(), text);
+        }
+    }
 }

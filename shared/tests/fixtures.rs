@@ -468,6 +468,7 @@ async fn user_migration_answers_every_sample() {
     let config = config_with(&[
         ("LEGACY_SOURCE", "http"),
         ("LEGACY_HTTP_URL", "https://legacy.example.com/auth"),
+        ("MIGRATION_FORGOT_PASSWORD", "true"),
     ]);
     let migration = shared::triggers::UserMigration::new(
         config.migration.as_ref().unwrap(),
@@ -529,4 +530,67 @@ async fn user_migration_answers_every_sample() {
     // Debug output of a parsed event never shows the password.
     let event = UserMigrationEvent::parse(fixture("user-migration/authentication.json")).unwrap();
     assert!(!format!("{event:?}").contains("legacy-bcrypt2a-pw"));
+}
+
+/// A Create handler with the console sender, configured by `pairs` on top of it.
+fn create_with(pairs: &[(&str, &str)]) -> CreateAuthChallenge {
+    let config = shared::config::Config::from_lookup(|name| {
+        if name == "SMS_PROVIDER" {
+            return Some("console".to_owned());
+        }
+        pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    })
+    .unwrap();
+    CreateAuthChallenge::new(
+        &config,
+        Arc::new(ConsoleSender::new(Box::new(Inbox::default()))),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_retry_after_a_decoy_round_is_a_decoy_and_unreadable_metadata_is_refused() {
+    let create = create_with(&[]);
+    let mut retry = fixture("create-auth-challenge/retry-after-wrong-code.json");
+    retry["request"]["userNotFound"] = json!(true);
+    retry["request"]["session"][0]["challengeMetadata"] = json!("SMS_OTP:decoy");
+    let created = create.invoke(retry.clone(), SEALED_AT + 10).await.unwrap();
+    assert_eq!(
+        created.response.challenge_metadata.as_deref(),
+        Some("SMS_OTP:decoy")
+    );
+    for unreadable in [
+        "SMS_OTP:garbage",
+        "SMS_OTP",
+        "CAPTCHA:decoy",
+        "SMS_OTPdecoy",
+    ] {
+        retry["request"]["session"][0]["challengeMetadata"] = json!(unreadable);
+        assert!(
+            create.invoke(retry.clone(), SEALED_AT + 10).await.is_err(),
+            "{unreadable}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_phone_hint_shows_an_unverified_phones_own_digits() {
+    // A user whose phone is not verified gets no code, but the hint (PHONE_HINT=last4) shows the
+    // number on file, as for a verified one: the hint alone must not tell them apart.
+    let create = create_with(&[
+        ("PHONE_HINT", "last4"),
+        ("PHONE_HINT_SECRET", &"k".repeat(32)),
+    ]);
+    let created = create
+        .invoke(
+            fixture("create-auth-challenge/unverified-phone.json"),
+            SEALED_AT,
+        )
+        .await
+        .unwrap();
+    let public = created.response.public_challenge_parameters.unwrap();
+    assert_eq!(public["maskedPhone"], "+*******0142");
 }

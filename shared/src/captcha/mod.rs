@@ -555,6 +555,99 @@ mod tests {
             ..passing()
         };
         assert!(judge(provider, &not_a_number, &expectations()).is_err());
+        // The minimum score itself passes.
+        let at_minimum = SiteVerifyResponse {
+            score: Some(0.5),
+            ..passing()
+        };
+        assert_eq!(judge(provider, &at_minimum, &expectations()), Ok(()));
+        // What the provider said is cut short before it reaches a log.
+        let long = "h".repeat(100);
+        let far = SiteVerifyResponse {
+            hostname: Some(long.clone()),
+            action: Some(long),
+            ..passing()
+        };
+        assert_eq!(
+            judge(provider, &far, &expectations()),
+            Err(Rejection::WrongHostname(Some("h".repeat(64))))
+        );
+        let open = Expectations {
+            hostnames: vec![],
+            ..expectations()
+        };
+        assert_eq!(
+            judge(provider, &far, &open),
+            Err(Rejection::WrongAction(Some("h".repeat(64))))
+        );
+    }
+
+    #[test]
+    fn rejections_read_as_the_logs_show_them() {
+        for (rejection, kind, text) in [
+            (
+                Rejection::ProviderRefused(vec!["bad".into()]),
+                "refused",
+                "provider refused the token [\"bad\"]",
+            ),
+            (
+                Rejection::WrongHostname(Some("h".into())),
+                "wrong_hostname",
+                "solved on an unexpected host name Some(\"h\")",
+            ),
+            (
+                Rejection::WrongAction(None),
+                "wrong_action",
+                "unexpected action None",
+            ),
+            (
+                Rejection::LowScore(0.25),
+                "low_score",
+                "score 0.25 is below the minimum",
+            ),
+            (
+                Rejection::ProviderFailed("timeout".into()),
+                "provider_failed",
+                "provider failed: timeout",
+            ),
+            (
+                Rejection::MalformedToken,
+                "malformed_token",
+                "the answer is not a token",
+            ),
+        ] {
+            assert_eq!(rejection.kind(), kind);
+            assert_eq!(rejection.to_string(), text);
+        }
+    }
+
+    #[cfg(all(feature = "http", feature = "aws-secrets"))]
+    #[tokio::test]
+    async fn a_site_verifier_exactly_for_a_flow_with_a_widget_captcha() {
+        async fn build(pairs: &[(&str, &str)]) -> Option<std::sync::Arc<dyn SiteVerify>> {
+            let config = crate::config::Config::from_lookup(|name| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned())
+            })
+            .unwrap();
+            build_site_verifier(&config).await.unwrap()
+        }
+        let widget = [
+            ("SMS_PROVIDER", "console"),
+            ("AUTH_FLOW", "captcha,sms_otp"),
+            ("CAPTCHA_PROVIDER", "turnstile"),
+            ("CAPTCHA_SITE_KEY", "0x4AAAA"),
+            ("CAPTCHA_SECRET", "secret"),
+        ];
+        assert!(build(&widget).await.is_some());
+        let image = [
+            ("SMS_PROVIDER", "console"),
+            ("AUTH_FLOW", "captcha,sms_otp"),
+        ];
+        assert!(build(&image).await.is_none());
+        assert!(build(&widget[2..]).await.is_none(), "no CAPTCHA step");
     }
 
     #[test]
@@ -760,17 +853,13 @@ mod tests {
         let seal = challenge.seal.encode();
         let text = challenge.expose_text();
         let padded = |length: usize| format!("{text}{}", " ".repeat(length - text.len()));
-        assert_eq!(
-            check_image_answer(
-                &SealKey::none(),
-                &seal,
-                &padded(MAX_ANSWER_BYTES),
-                300,
-                1_000,
-                POOL
-            ),
-            ImageCheck::Correct
-        );
+        for length in [4 * 1024, MAX_ANSWER_BYTES] {
+            assert_eq!(
+                check_image_answer(&SealKey::none(), &seal, &padded(length), 300, 1_000, POOL),
+                ImageCheck::Correct,
+                "{length}"
+            );
+        }
         assert_eq!(
             check_image_answer(
                 &SealKey::none(),

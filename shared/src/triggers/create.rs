@@ -628,6 +628,9 @@ mod tests {
         assert_eq!(a, stand_in_digits(&"k".repeat(32), "pool", " Alice "));
         assert_eq!(a.len(), 4);
         assert!(a.bytes().all(|b| b.is_ascii_digit()));
+        // The value an independent implementation (Python's hashlib over the same
+        // length-prefixed parts) gives.
+        assert_eq!(a, "6694");
         let others: Vec<String> = (0..20)
             .map(|i| stand_in_digits(&format!("{i:032}"), "pool", "alice"))
             .collect();
@@ -645,6 +648,13 @@ mod tests {
             delay >= Duration::from_millis(79) && delay <= Duration::from_millis(121),
             "{delay:?}"
         );
+        // Spread evenly over 80–120 % of the average: 400 draws reach both ends, and their mean
+        // is the average.
+        let delays: Vec<u128> = (0..400).map(|_| timing.decoy_delay().as_micros()).collect();
+        let (low, high) = (delays.iter().min().unwrap(), delays.iter().max().unwrap());
+        assert!(*low < 84_000 && *high > 116_000, "{low}..{high}");
+        let mean = delays.iter().sum::<u128>() / 400;
+        assert!((97_000..=103_000).contains(&mean), "mean {mean}");
     }
 
     #[test]

@@ -133,3 +133,42 @@ impl Handler for PreAuthentication {
         Ok(event)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::state::{FailureMode, MemoryStore, StateStore, test_guard};
+
+    fn sample(file: &str) -> PreAuthenticationEvent {
+        let path = format!(
+            "{}/../events/pre-authentication/{file}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        crate::event::parse(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_locked_user_is_denied_even_when_every_policy_allows() {
+        let config =
+            Config::from_lookup(|name| (name == "SMS_PROVIDER").then(|| "console".to_owned()))
+                .unwrap();
+        let store = Arc::new(MemoryStore::default());
+        let handler = PreAuthentication::new(&config)
+            .with_guard(Some(test_guard(store.clone(), FailureMode::Closed)));
+        let event = sample("allowed");
+        assert!(handler.handle(event.clone(), 1_000).await.is_ok());
+        let owner = UserRef::from_event(&event.user_name, &event.request.user_attributes, false);
+        let key = lock_key(&event.user_pool_id, &owner);
+        for at in 0..u64::from(config.lockout.threshold) {
+            store
+                .record_failure(&key, 900 + at, config.lockout)
+                .await
+                .unwrap();
+        }
+        let answer = handler.handle(event, 1_000).await;
+        assert!(matches!(answer, Err(Error::LockedOut { .. })), "{answer:?}");
+    }
+}
