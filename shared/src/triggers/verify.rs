@@ -385,6 +385,48 @@ mod tests {
     /// When the right-code sample's seal is fresh.
     const FRESH: u64 = 1_763_769_610;
 
+    #[test]
+    fn an_answer_count_outlives_its_code() {
+        // Counts are kept past the code's lifetime and the clock-skew minute either side, so a
+        // count never expires while its code can still pass.
+        let config =
+            Config::from_lookup(|name| (name == "OTP_TTL_SECONDS").then(|| "300".to_owned()))
+                .unwrap();
+        let verify = VerifyAuthChallenge::new(&config, None).unwrap();
+        assert_eq!(verify.count_ttl(), 420);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_users_answer_is_never_compared_even_to_a_real_seal() {
+        // userNotFound, and a readable seal of the right code made for exactly that unknown
+        // name: Verify checks the stand-in, never the seal.
+        let config = Config::from_lookup(|_| None).unwrap();
+        let verify = VerifyAuthChallenge::new(&config, None).unwrap();
+        let mut event = crate::event::sample("verify-auth-challenge/right-code.json");
+        let pool = event["userPoolId"].as_str().unwrap().to_owned();
+        let name = event["userName"].as_str().unwrap().to_owned();
+        let owner = UserRef::unknown(&name);
+        let code = crate::otp::OtpCode::generate(6).unwrap();
+        let binding = SealBinding {
+            pool_id: &pool,
+            user: owner.as_str(),
+        };
+        let seal = OtpSeal::new(&SealKey::none(), &code, FRESH, binding).unwrap();
+        event["request"]["privateChallengeParameters"]["seal"] =
+            serde_json::Value::from(seal.encode());
+        event["request"]["challengeAnswer"] = serde_json::Value::from(code.expose());
+        event["request"]["userNotFound"] = serde_json::Value::Bool(true);
+        assert_eq!(
+            verify
+                .invoke(event, FRESH)
+                .await
+                .unwrap()
+                .response
+                .answer_correct,
+            Some(false)
+        );
+    }
+
     #[tokio::test]
     async fn closed_mode_never_compares_an_answer_it_could_not_count() {
         // The count fails while the rest of the table answers (so marking the code used would
