@@ -1,6 +1,7 @@
 //! Configuration: read once from the environment at cold start into one typed [`Config`]. A bad
-//! value fails with [`Error::Config`] naming the variable. Every function reads the same variables,
-//! so one environment block serves all three triggers. The README lists them all.
+//! value fails with [`Error::Config`] naming the variable. Every function parses the same
+//! variables, but the deployments give each function only those it uses ([`variables_for`]:
+//! [`SCOPED_VARIABLES`] go to one function, [`SHARED_BY`] to a few). The README lists them all.
 
 use std::time::Duration;
 

@@ -1,5 +1,16 @@
-//! The core of the Cognito custom-authentication triggers: everything the thin binaries in
-//! `functions/` need, and nothing that talks to the outside world except the SMS senders.
+//! The core of the Cognito triggers: everything the one-line binaries in `functions/` need. The
+//! decisions live in pure modules (`flow`, `otp`, `seal`, `preauth`, `abuse`, the hash checks);
+//! the outside world is reached only through narrow components built once at cold start: the SMS
+//! senders, the CAPTCHA providers' `siteverify`, the legacy stores, the state table and Secrets
+//! Manager.
+//!
+//! Words used throughout: a **step** is one part of the configured flow (`password`, `captcha`,
+//! `sms_otp`); a **round** is one `CUSTOM_CHALLENGE` Cognito asks for (a step may take several
+//! rounds after wrong answers); a **seal** is the keyed digest of a code or CAPTCHA text that
+//! Cognito carries between Create and Verify instead of the secret itself; a **decoy** is a round
+//! for an unknown user (or one without a usable phone) that looks like a real one and can never
+//! be passed; a **claim** is the state-table item that makes one SMS per step out of retried or
+//! concurrent Creates; the **guard** is the state table with its failure mode (`STATE_*`).
 //!
 //! - [`event`]: typed models of the Cognito trigger events, exactly as Cognito sends them.
 //! - [`flow`]: the challenge state machine, a pure function from session to [`flow::FlowDecision`].
@@ -17,7 +28,9 @@
 //! - [`phone`]: E.164 phone numbers and how they are shown to users and logs.
 //! - [`sms`]: the SMS senders (End User Messaging SMS, Pinpoint, console) behind one trait.
 //! - [`config`]: the environment, read and checked once at cold start.
-//! - [`triggers`]: the Define, Create and Verify handlers that translate events to domain types.
+//! - [`triggers`]: the six trigger handlers (Define, Create, Verify, PreAuthentication,
+//!   PostAuthentication, UserMigration), one [`triggers::Handler`] shape, and the
+//!   Create/Verify round contract.
 //! - [`error`]: the crate's one error type, with user-safe messages for the edge.
 //! - [`telemetry`]: JSON logs for CloudWatch.
 
