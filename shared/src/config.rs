@@ -1,7 +1,7 @@
 //! Configuration: read once from the environment at cold start into one typed [`Config`]. A bad
 //! value fails with [`Error::Config`] naming the variable. Every function parses the same
 //! variables, but the deployments give each function only those it uses ([`variables_for`]:
-//! [`SCOPED_VARIABLES`] go to one function, [`SHARED_BY`] to a few). The README lists them all.
+//! [`SCOPED_VARIABLES`] go to one function, [`SHARED_BY`] to a few). docs/configuration.md lists them all.
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use crate::preauth::{DEFAULT_DENY_MESSAGE, PreAuthPolicy};
 use crate::seal::SealKey;
 use crate::state::{FailureMode, StateConfig};
 
-/// Every variable a deployment sets for the functions, in the order the README lists them. The
+/// Every variable a deployment sets for the functions, in the order docs/configuration.md lists them. The
 /// deployment descriptors (`template.yaml`, `serverless.yml`) must set exactly these on every
 /// function (a test checks), so a new variable cannot silently miss one.
 pub const VARIABLES: &[&str] = &[

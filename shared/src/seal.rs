@@ -9,7 +9,7 @@
 //! The digest is HMAC-SHA-256 under the [`SealKey`] when one is configured (`SEAL_KEY` /
 //! `SEAL_KEY_ARN`): then whoever reads a seal (in the state table, say) cannot search the few
 //! million possible codes offline. Without a key it is plain SHA-256, and a reader of a seal can
-//! recover its code by trying them all (the README says so).
+//! recover its code by trying them all (docs/security.md says so).
 //!
 //! Text form: `v2.<issued_at>.<salt>.<digest>` unkeyed, `v2k.…` keyed (base64url). A seal made
 //! with a key never checks without one and the other way round, so a function deployed without

@@ -15,10 +15,11 @@
 //! | just migrated | `MIGRATED#<pool>#name:<digest of the exact user name>` | `MIGRATED` | (kept a minute) |
 //!
 //! `<user>` is the user exactly as Cognito identifies them ([`UserRef`]): `sub:<sub>` for a user of
-//! the pool, `name:<userName>` (unchanged, case and all) for a user name the pool does not know.
+//! the pool, `name:<digest>` (SHA-256 of the lower-cased name) for a user name the pool does not
+//! know.
 //! Phone numbers are stored only as digests: HMAC-SHA-256 under `SEAL_KEY` when one is set,
 //! plain SHA-256 otherwise (then whoever can read the table can find a number by trying them
-//! all; the README says so).
+//! all; docs/abuse-protection.md says so).
 
 #[cfg(feature = "dynamodb")]
 mod dynamodb;

@@ -195,7 +195,7 @@ impl VerifyAuthChallenge {
 
     /// Counts one answer against the code `key`; `Err` when the store failed in closed mode (the
     /// answer is then wrong). Without a state table every answer may be compared: each session
-    /// then has a code of its own (see the README).
+    /// then has a code of its own (see docs/abuse-protection.md).
     async fn count_answer(
         &self,
         key: &crate::state::CodeKey,
