@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::abuse::{CountryAllowList, LockoutPolicy, NumberTypePolicy, SendLimits};
-use crate::captcha::{CaptchaConfig, CaptchaProvider, Expectations, Secret, SecretSource};
+use crate::captcha::{CaptchaConfig, CaptchaProvider, Expectations};
 use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep};
 use crate::legacy::{DEFAULT_USER_QUERY, LegacySourceConfig, MigrationConfig, MigrationSettings};
 use crate::otp::{LENGTH_RANGE, OtpPolicy};
 use crate::preauth::{DEFAULT_DENY_MESSAGE, PreAuthPolicy};
 use crate::seal::SealKey;
+use crate::secret::{Secret, SecretSource};
 use crate::state::{FailureMode, StateConfig};
 
 /// Every variable a deployment sets for the functions, in the order docs/configuration.md lists them. The

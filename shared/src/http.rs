@@ -15,9 +15,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::Error;
-use crate::captcha::{
-    CaptchaProvider, Rejection, Secret, SiteVerify, SiteVerifyResponse, VerifyFuture,
-};
+use crate::captcha::{CaptchaProvider, Rejection, SiteVerify, SiteVerifyResponse, VerifyFuture};
+use crate::secret::Secret;
 
 /// The largest answer body read (bigger answers are a failure).
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;

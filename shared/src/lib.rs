@@ -26,6 +26,8 @@
 //! - `http` (feature `http`): a small rustls HTTP client with one deadline per call.
 //! - `secrets` (feature `aws-secrets`): secrets from the environment or AWS Secrets Manager.
 //! - [`phone`]: E.164 phone numbers and how they are shown to users and logs.
+//! - [`secret`]: secret values (never in `Debug`) and where they come from; [`random`]: the
+//!   CSPRNG every code, salt and CAPTCHA text comes from.
 //! - [`sms`]: the SMS senders (End User Messaging SMS, Pinpoint, console) behind one trait.
 //! - [`config`]: the environment, read and checked once at cold start.
 //! - [`triggers`]: the six trigger handlers (Define, Create, Verify, PreAuthentication,
@@ -48,7 +50,9 @@ pub mod legacy;
 pub mod otp;
 pub mod phone;
 pub mod preauth;
+pub mod random;
 pub mod seal;
+pub mod secret;
 #[cfg(feature = "aws-secrets")]
 pub mod secrets;
 pub mod sms;

@@ -15,6 +15,7 @@
 use std::fmt;
 
 use crate::Error;
+use crate::random::random_bytes;
 use crate::seal::{Seal, SealBinding, SealKey};
 
 /// Answers longer than this are refused before any work is done on them.
@@ -22,11 +23,6 @@ pub const MAX_ANSWER_BYTES: usize = 64;
 
 /// Shortest and longest code length `OTP_LENGTH` allows.
 pub const LENGTH_RANGE: std::ops::RangeInclusive<u8> = 6..=10;
-
-/// Fills `buffer` from the operating system's CSPRNG.
-pub fn random_bytes(buffer: &mut [u8]) -> Result<(), Error> {
-    getrandom::fill(buffer).map_err(|error| Error::Randomness(error.to_string()))
-}
 
 /// A one-time code. `Debug` never shows it; there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]

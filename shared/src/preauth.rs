@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::event::StringMap;
+use crate::event::{StringMap, is_truthy};
 
 /// The default text a denied user sees (`PREAUTH_DENY_MESSAGE`).
 pub const DEFAULT_DENY_MESSAGE: &str = "Sign-in is not allowed for this account.";
@@ -90,14 +90,6 @@ impl fmt::Display for DenyReason {
             }
         }
     }
-}
-
-/// Whether `value` turns the blocked attribute on.
-pub fn is_truthy(value: &str) -> bool {
-    matches!(
-        value.trim().to_ascii_lowercase().as_str(),
-        "true" | "1" | "yes" | "y" | "on" | "blocked"
-    )
 }
 
 /// The first policy that denies this sign-in, or `Ok` when all allow it.

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::Error;
-use crate::otp::random_bytes;
+use crate::random::random_bytes;
 
 const UNKEYED: &str = "v2";
 const KEYED: &str = "v2k";

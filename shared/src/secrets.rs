@@ -10,7 +10,7 @@ use crate::Error;
 /// The most reading one secret may take, both attempts included. Reads happen during a cold
 /// start, which counts against the 5 seconds Cognito waits for the first invocation.
 pub const READ_TIMEOUT: Duration = Duration::from_millis(1500);
-use crate::captcha::{Secret, SecretSource};
+use crate::secret::{Secret, SecretSource};
 
 /// The value of `source`; `plain_variable` is the variable the value would otherwise be given in
 /// (`CAPTCHA_SECRET`), used as the JSON key.

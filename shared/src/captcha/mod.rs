@@ -21,8 +21,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 use crate::Error;
-use crate::otp::random_bytes;
+use crate::random::random_bytes;
 use crate::seal::{Seal, SealBinding, SealKey};
+use crate::secret::SecretSource;
 
 /// Who checks the CAPTCHA (`CAPTCHA_PROVIDER`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,43 +85,6 @@ impl fmt::Display for CaptchaProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
-}
-
-/// A secret value (`CAPTCHA_SECRET`, …): `Debug` never shows it, and there is no `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-/// Where a secret comes from: the variable itself, or an AWS Secrets Manager secret read once at
-/// cold start (the `…_ARN` variable).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretSource {
-    /// Given directly in the environment.
-    Value(Secret),
-    /// The ARN (or name) of a Secrets Manager secret, with the variable that named it.
-    SecretsManager {
-        /// The variable holding the ARN, for error messages.
-        variable: &'static str,
-        /// The secret's ARN or name.
-        arn: String,
-    },
 }
 
 /// What a widget provider's answer must show (`CAPTCHA_EXPECTED_HOSTNAMES`,
@@ -810,13 +774,6 @@ mod tests {
             let deviation = (f64::from(count) - expected).abs() / expected;
             assert!(deviation < 0.25, "{character}: {count} vs {expected}");
         }
-    }
-
-    #[test]
-    fn secrets_never_show_in_debug() {
-        let source = SecretSource::Value(Secret::new("0x4AAAA-very-secret"));
-        assert!(!format!("{source:?}").contains("very-secret"));
-        assert_eq!(format!("{source:?}"), "Value(Secret(<redacted>))");
     }
 
     #[test]

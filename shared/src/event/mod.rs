@@ -175,6 +175,16 @@ pub(crate) fn sample(path: &str) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// Whether an attribute or record value means "yes" (`true`, `1`, `yes`, `y`, `on`, `blocked`;
+/// any case, surrounding spaces ignored): how the blocked attribute and a legacy store's
+/// verification flags are read.
+pub fn is_truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "y" | "on" | "blocked"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{LegacyRecord, LegacyUserSource, Lookup, LookupFuture, SourceFailure, attribute_text};
-use crate::captcha::Secret;
 use crate::event::Password;
 use crate::http::HttpClient;
+use crate::secret::Secret;
 
 /// [`LegacyUserSource`] over HTTP.
 #[derive(Debug, Clone)]

@@ -25,10 +25,10 @@ pub use http_source::HttpLegacySource;
 #[cfg(feature = "postgres")]
 pub use postgres_source::PostgresLegacySource;
 
-use crate::captcha::SecretSource;
+use crate::event::is_truthy;
 use crate::event::{Password, StringMap, UserMigrationResponse};
 use crate::phone::PhoneNumber;
-use crate::preauth::is_truthy;
+use crate::secret::SecretSource;
 
 /// What a legacy store holds about a user: attribute names and values as text.
 #[derive(Clone, PartialEq, Eq, Default)]

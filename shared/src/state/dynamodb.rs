@@ -348,7 +348,7 @@ impl StateStore for DynamoStore {
         Box::pin(async move {
             // One item per failure: concurrent failures never overwrite each other.
             let mut nonce = [0u8; 8];
-            crate::otp::random_bytes(&mut nonce)
+            crate::random::random_bytes(&mut nonce)
                 .map_err(|error| StateError(format!("randomness: {error}")))?;
             let nonce: String = nonce.iter().map(|byte| format!("{byte:02x}")).collect();
             self.client

@@ -17,7 +17,6 @@ use super::round::{DECOY, RoundRecord, seal_in_metadata};
 use super::{Handler, log_user, session_entries};
 use crate::Error;
 use crate::abuse::{CountryAllowList, NumberTypePolicy, SendLimits};
-use crate::captcha::SecretSource;
 use crate::captcha::{CaptchaConfig, CaptchaProvider, IMAGE_TEXT_LENGTH, ImageChallenge};
 use crate::config::{Config, MessageTemplate, PhoneHint};
 use crate::error::SmsFailure;
@@ -25,9 +24,11 @@ use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, String
 use crate::flow::{
     AttemptLimits, AuthFlow, CAPTCHA_TAG, ChallengeStep, Round, SMS_OTP_TAG, current_round,
 };
-use crate::otp::{OtpCode, OtpPolicy, OtpSeal, random_bytes};
+use crate::otp::{OtpCode, OtpPolicy, OtpSeal};
 use crate::phone::{PhoneNumber, mask_with_digits};
+use crate::random::random_bytes;
 use crate::seal::{SealBinding, SealKey};
+use crate::secret::SecretSource;
 use crate::sms::{SmsMessage, SmsSender};
 use crate::state::{ClaimOutcome, Guard, SendClaim, UserRef, claim_key, phone_key, user_key};
 
