@@ -314,6 +314,51 @@ pub fn attribute_text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// Builds the configured legacy store: reads `…_ARN` secrets from Secrets Manager and connects
+/// to the database (once, at cold start).
+#[cfg(all(feature = "http", feature = "postgres", feature = "aws-secrets"))]
+pub async fn build_source(
+    config: &crate::config::Config,
+) -> Result<(MigrationConfig, std::sync::Arc<dyn LegacyUserSource>), crate::Error> {
+    let migration = config.migration.clone().ok_or_else(|| {
+        crate::Error::config(
+            "LEGACY_SOURCE",
+            "is required for the user-migration function (http or postgres)",
+        )
+    })?;
+    let source: std::sync::Arc<dyn LegacyUserSource> = match &migration.source {
+        LegacySourceConfig::Http { url, token } => {
+            let token = match token {
+                Some(source) => Some(crate::secrets::resolve(source, "LEGACY_HTTP_TOKEN").await?),
+                None => None,
+            };
+            std::sync::Arc::new(HttpLegacySource::new(
+                crate::http::HttpClient::new(migration.timeout)?,
+                url.clone(),
+                token,
+            ))
+        }
+        LegacySourceConfig::Postgres { url, query } => {
+            let url = crate::secrets::resolve(url, "LEGACY_DATABASE_URL").await?;
+            let mut source = PostgresLegacySource::new(
+                url.expose(),
+                query.clone(),
+                migration.timeout,
+                config.legacy_database_ca_file.as_deref(),
+            )?;
+            if let Some(dummy) = &migration.dummy_hash {
+                source = source.with_dummy_hash(dummy).await?;
+            }
+            // Within the cold start's share of Cognito's 5 seconds (the secret read came first).
+            source
+                .warm_up(std::time::Duration::from_millis(1_000))
+                .await;
+            std::sync::Arc::new(source)
+        }
+    };
+    Ok((migration, source))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,8 +21,6 @@ pub use define::DefineAuthChallenge;
 pub use post_authentication::{MIGRATION_CLIENT_REFUSAL, PostAuthentication};
 pub use pre_authentication::PreAuthentication;
 pub use user_migration::UserMigration;
-#[cfg(all(feature = "http", feature = "postgres", feature = "aws-secrets"))]
-pub use user_migration::build_source as build_legacy_source;
 pub use verify::VerifyAuthChallenge;
 
 use std::future::Future;

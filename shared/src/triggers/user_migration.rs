@@ -72,7 +72,7 @@ impl UserMigration {
     pub async fn from_env() -> Result<Self, Error> {
         let mut config = crate::config::Config::from_env()?;
         crate::secrets::resolve_trigger_secrets(&mut config).await?;
-        let (migration, source) = build_source(&config).await?;
+        let (migration, source) = crate::legacy::build_source(&config).await?;
         let guard = crate::state::build_guard(&config).await?;
         Ok(Self::new(&migration, source)
             .with_guard(guard)
@@ -209,52 +209,6 @@ fn user_digest(pool_id: &str, user_name: &str) -> String {
         .take(6)
         .map(|byte| format!("{byte:02x}"))
         .collect()
-}
-
-/// Builds the configured legacy store: reads `…_ARN` secrets from Secrets Manager and connects
-/// to the database (once, at cold start).
-#[cfg(all(feature = "http", feature = "postgres", feature = "aws-secrets"))]
-pub async fn build_source(
-    config: &crate::config::Config,
-) -> Result<(MigrationConfig, Arc<dyn LegacyUserSource>), Error> {
-    use crate::legacy::{HttpLegacySource, LegacySourceConfig, PostgresLegacySource};
-    let migration = config.migration.clone().ok_or_else(|| {
-        Error::config(
-            "LEGACY_SOURCE",
-            "is required for the user-migration function (http or postgres)",
-        )
-    })?;
-    let source: Arc<dyn LegacyUserSource> = match &migration.source {
-        LegacySourceConfig::Http { url, token } => {
-            let token = match token {
-                Some(source) => Some(crate::secrets::resolve(source, "LEGACY_HTTP_TOKEN").await?),
-                None => None,
-            };
-            Arc::new(HttpLegacySource::new(
-                crate::http::HttpClient::new(migration.timeout)?,
-                url.clone(),
-                token,
-            ))
-        }
-        LegacySourceConfig::Postgres { url, query } => {
-            let url = crate::secrets::resolve(url, "LEGACY_DATABASE_URL").await?;
-            let mut source = PostgresLegacySource::new(
-                url.expose(),
-                query.clone(),
-                migration.timeout,
-                config.legacy_database_ca_file.as_deref(),
-            )?;
-            if let Some(dummy) = &migration.dummy_hash {
-                source = source.with_dummy_hash(dummy).await?;
-            }
-            // Within the cold start's share of Cognito's 5 seconds (the secret read came first).
-            source
-                .warm_up(std::time::Duration::from_millis(1_000))
-                .await;
-            Arc::new(source)
-        }
-    };
-    Ok((migration, source))
 }
 
 #[cfg(test)]
