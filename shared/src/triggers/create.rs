@@ -621,6 +621,62 @@ impl SendTiming {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::{FailureMode, MemoryStore, test_guard};
+    use std::sync::atomic::AtomicUsize;
+
+    /// A provider whose first send fails and whose later sends go through.
+    #[derive(Debug, Default)]
+    struct FailsOnce {
+        calls: AtomicUsize,
+    }
+
+    impl SmsSender for FailsOnce {
+        fn provider(&self) -> &'static str {
+            "fails-once"
+        }
+        fn send<'a>(&'a self, _: &'a SmsMessage) -> crate::sms::SendFuture<'a> {
+            let first = self.calls.fetch_add(1, Ordering::SeqCst) == 0;
+            Box::pin(async move {
+                if first {
+                    Err(Error::Sms {
+                        provider: "fails-once",
+                        failure: SmsFailure::Unavailable,
+                        detail: "down".to_owned(),
+                    })
+                } else {
+                    Ok(crate::sms::SmsReceipt { message_id: None })
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_send_that_failed_gives_its_claim_back_so_a_retry_sends() {
+        // No minimum interval: the retry comes two seconds later, inside the claim's 8 s.
+        let config = Config::from_lookup(|name| match name {
+            "SMS_PROVIDER" => Some("console".to_owned()),
+            "SMS_MIN_INTERVAL_SECONDS" => Some("0".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        let sender = Arc::new(FailsOnce::default());
+        let create = CreateAuthChallenge::new(&config, sender.clone())
+            .unwrap()
+            .with_guard(Some(test_guard(
+                Arc::new(MemoryStore::default()),
+                FailureMode::Closed,
+            )));
+        let path = format!(
+            "{}/../events/create-auth-challenge/first-round.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let raw: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert!(create.invoke(raw.clone(), 1_000).await.is_err());
+        // The claim went back with the failed send: Cognito's retry of the same step sends.
+        assert!(create.invoke(raw, 1_002).await.is_ok());
+        assert_eq!(sender.calls.load(Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn stand_in_digits_are_stable_and_keyed() {

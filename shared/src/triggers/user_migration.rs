@@ -346,6 +346,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_sign_in_migration_leaves_its_note_and_a_reset_does_not() {
+        use crate::state::{FailureMode, MemoryStore, StateStore, test_guard};
+        let source = Arc::new(Everyone::default());
+        let store = Arc::new(MemoryStore::default());
+        let migration =
+            handler(&source, &[]).with_guard(Some(test_guard(store.clone(), FailureMode::Closed)));
+        let reset = event("forgot-password", None);
+        let key = migration_key(&reset.user_pool_id, &reset.user_name);
+        migration.handle(reset, 1_000).await.unwrap();
+        assert!(
+            !store.take_migrated(&key, 1_001).await.unwrap(),
+            "a reset left a note"
+        );
+        let sign_in = event("authentication", None);
+        let key = migration_key(&sign_in.user_pool_id, &sign_in.user_name);
+        migration.handle(sign_in, 1_000).await.unwrap();
+        assert!(store.take_migrated(&key, 1_001).await.unwrap(), "no note");
+        assert!(
+            !store.take_migrated(&key, 1_002).await.unwrap(),
+            "taken twice"
+        );
+    }
+
+    #[tokio::test]
     async fn without_a_list_every_client_migrates() {
         let source = Arc::new(Everyone::default());
         let migration = handler(&source, &[]);
