@@ -247,6 +247,12 @@ where
     }
 }
 
+/// Whether a cost parameter is within its limit (the limit itself allowed). Every limit is
+/// checked here, before any work, so its boundary is tested once.
+fn within(value: u64, limit: u64) -> bool {
+    value <= limit
+}
+
 fn verify_bcrypt(password: &str, stored: &str) -> Result<bool, HashError> {
     const FORMAT: HashFormat = HashFormat::Bcrypt;
     // "$2b$" + two-digit cost + "$" + 22 characters of salt + 31 of hash.
@@ -254,7 +260,7 @@ fn verify_bcrypt(password: &str, stored: &str) -> Result<bool, HashError> {
         return Err(HashError::Malformed(FORMAT));
     }
     let cost = parse_count(stored.get(4..6).unwrap_or_default(), FORMAT)?;
-    if cost > MAX_BCRYPT_COST {
+    if !within(cost, MAX_BCRYPT_COST) {
         return Err(HashError::CostTooHigh(FORMAT));
     }
     bcrypt::verify(password.as_bytes(), stored).map_err(|_| HashError::Malformed(FORMAT))
@@ -288,7 +294,10 @@ fn verify_argon2(password: &str, phc: &str, format: HashFormat) -> Result<bool, 
         u64::from(argon2::Params::DEFAULT_P_COST),
         format,
     )?;
-    if m > MAX_ARGON2_M_KIB || t > MAX_ARGON2_T || m.saturating_mul(t) > MAX_ARGON2_WORK_KIB {
+    if !within(m, MAX_ARGON2_M_KIB)
+        || !within(t, MAX_ARGON2_T)
+        || !within(m.saturating_mul(t), MAX_ARGON2_WORK_KIB)
+    {
         return Err(HashError::CostTooHigh(format));
     }
     run_verifier(&argon2::Argon2::default(), password, &parsed, format)
@@ -315,12 +324,13 @@ fn verify_scrypt(password: &str, stored: &str) -> Result<bool, HashError> {
         u64::from(scrypt::Params::RECOMMENDED_P),
         FORMAT,
     )?;
-    if log_n > MAX_SCRYPT_LOG_N {
+    if !within(log_n, MAX_SCRYPT_LOG_N) {
         return Err(HashError::CostTooHigh(FORMAT));
     }
     // log_n <= 20, so the shift cannot overflow.
     let memory = 128u64.saturating_mul(r).saturating_mul(1u64 << log_n);
-    if memory > MAX_MEMORY_BYTES || memory.saturating_mul(p) > MAX_SCRYPT_WORK_BYTES {
+    if !within(memory, MAX_MEMORY_BYTES) || !within(memory.saturating_mul(p), MAX_SCRYPT_WORK_BYTES)
+    {
         return Err(HashError::CostTooHigh(FORMAT));
     }
     run_verifier(&scrypt::Scrypt::new(), password, &parsed, FORMAT)
@@ -342,7 +352,7 @@ fn verify_pbkdf2(password: &str, stored: &str) -> Result<bool, HashError> {
         u64::from(pbkdf2::Params::RECOMMENDED_ROUNDS),
         FORMAT,
     )?;
-    if iterations > MAX_PBKDF2_ITERATIONS {
+    if !within(iterations, MAX_PBKDF2_ITERATIONS) {
         return Err(HashError::CostTooHigh(FORMAT));
     }
     run_verifier(&pbkdf2::Pbkdf2::SHA256, password, &parsed, FORMAT)
@@ -401,7 +411,7 @@ fn pbkdf2_sha256_matches(
     if iterations == 0 || expected.len() != PBKDF2_SHA256_LEN {
         return Err(HashError::Malformed(format));
     }
-    if iterations > MAX_PBKDF2_ITERATIONS {
+    if !within(iterations, MAX_PBKDF2_ITERATIONS) {
         return Err(HashError::CostTooHigh(format));
     }
     let iterations = u32::try_from(iterations).map_err(|_| HashError::CostTooHigh(format))?;
@@ -423,7 +433,7 @@ fn verify_sha512_crypt(password: &str, stored: &str) -> Result<bool, HashError> 
     if let Some(after) = rest.strip_prefix("rounds=") {
         let (rounds, _) = after.split_once('$').ok_or(HashError::Malformed(FORMAT))?;
         let rounds = parse_count(rounds, FORMAT)?;
-        if rounds > MAX_SHA512_CRYPT_ROUNDS {
+        if !within(rounds, MAX_SHA512_CRYPT_ROUNDS) {
             return Err(HashError::CostTooHigh(FORMAT));
         }
         if rounds < MIN_SHA512_CRYPT_ROUNDS {
@@ -740,6 +750,31 @@ mod tests {
                 verify("password", stored),
                 Err(HashError::Malformed(*format)),
                 "{stored}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_limit_itself_is_allowed_and_one_more_is_not() {
+        for limit in [0, 14, MAX_PBKDF2_ITERATIONS, u64::MAX - 1] {
+            assert!(within(limit, limit), "{limit}");
+            assert!(within(limit.saturating_sub(1), limit), "{limit}");
+            assert!(!within(limit + 1, limit), "{limit}");
+        }
+    }
+
+    #[test]
+    fn a_bcrypt_hash_with_anything_after_it_is_malformed() {
+        let (password, hash, _) = fixture("bcrypt2b");
+        for tampered in [
+            format!("{hash}x"),
+            format!("{hash}\u{e9}"),
+            hash[..59].to_owned(),
+        ] {
+            assert_eq!(
+                verify(password, &tampered),
+                Err(HashError::Malformed(HashFormat::Bcrypt)),
+                "{tampered}"
             );
         }
     }
