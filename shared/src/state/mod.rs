@@ -678,6 +678,38 @@ mod tests {
     }
 
     #[test]
+    fn the_deadline_is_the_budget_from_now_and_a_fallback_says_why() {
+        let guard = test_guard(Arc::new(MemoryStore::default()), FailureMode::Open);
+        let before = tokio::time::Instant::now();
+        let deadline = guard.deadline();
+        assert!(deadline >= before + std::time::Duration::from_secs(1));
+        assert!(deadline <= tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+        let fell_back = Outcome::FellBack {
+            value: (),
+            failure: "timeout".to_owned(),
+        };
+        assert_eq!(fell_back.failure(), Some("timeout"));
+        assert_eq!(Outcome::Answered(()).failure(), None);
+    }
+
+    #[tokio::test]
+    async fn memory_answer_counts_expire_after_their_lifetime_and_not_before() {
+        let store = MemoryStore::default();
+        let key = code_key("pool", &UserRef::unknown("ada"), "seal-id");
+        let count = |now| store.count_answer(&key, 1, now, 100);
+        assert_eq!(count(1_000).await.unwrap(), AnswerBudget::Allowed);
+        assert_eq!(count(1_099).await.unwrap(), AnswerBudget::Exhausted);
+        assert_eq!(count(1_100).await.unwrap(), AnswerBudget::Allowed);
+        assert_eq!(count(1_150).await.unwrap(), AnswerBudget::Exhausted);
+    }
+
+    #[test]
+    fn user_refs_never_show_in_debug() {
+        let user = UserRef::unknown("ada@example.com");
+        assert_eq!(format!("{user:?}"), "UserRef(<redacted>)");
+    }
+
+    #[test]
     fn users_are_keyed_exactly_as_cognito_identifies_them() {
         // Known users by their sub, whatever the spelling of the name they signed in with.
         assert_eq!(
