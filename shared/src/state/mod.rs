@@ -703,6 +703,42 @@ mod tests {
         assert_eq!(count(1_150).await.unwrap(), AnswerBudget::Exhausted);
     }
 
+    #[tokio::test]
+    async fn memory_items_expire_exactly_at_their_time() {
+        let store = MemoryStore::default();
+        let policy = LockoutPolicy {
+            threshold: 3,
+            window_seconds: 100,
+        };
+        // A failure is kept two windows: seen just before, gone at the instant.
+        store.record_failure("LOCK#k", 1_000, policy).await.unwrap();
+        assert_eq!(store.failures("LOCK#k", 1_199).await.unwrap(), [1_000]);
+        assert!(store.failures("LOCK#k", 1_200).await.unwrap().is_empty());
+        // A migration note holds a minute, and is taken once.
+        store.mark_migrated("MIGRATED#k", 1_000).await.unwrap();
+        assert!(
+            !store
+                .take_migrated("MIGRATED#k", 1_000 + MIGRATION_MARK_SECONDS)
+                .await
+                .unwrap()
+        );
+        store.mark_migrated("MIGRATED#k", 1_000).await.unwrap();
+        assert!(store.take_migrated("MIGRATED#k", 1_059).await.unwrap());
+        // A used code's item lives its lifetime: answers are refused until it expires (as
+        // DynamoDB's TTL removes it), and counted afresh after.
+        let key = code_key("pool", &UserRef::unknown("ada"), "seal-id");
+        assert!(store.consume_code(&key, 1_000, 100).await.unwrap());
+        assert!(!store.consume_code(&key, 1_050, 100).await.unwrap());
+        assert_eq!(
+            store.count_answer(&key, 3, 1_099, 100).await.unwrap(),
+            AnswerBudget::Exhausted
+        );
+        assert_eq!(
+            store.count_answer(&key, 3, 1_100, 100).await.unwrap(),
+            AnswerBudget::Allowed
+        );
+    }
+
     #[test]
     fn user_refs_never_show_in_debug() {
         let user = UserRef::unknown("ada@example.com");
