@@ -764,6 +764,20 @@ mod tests {
     }
 
     #[test]
+    fn sha512_crypt_rounds_below_the_minimum_are_malformed() {
+        let (password, hash, _) = fixture("sha512rounds");
+        for (rounds, malformed) in [("999", true), ("1", true), ("1000", false), ("1001", false)] {
+            let changed = hash.replacen("rounds=6000", &format!("rounds={rounds}"), 1);
+            let answer = verify(password, &changed);
+            assert_eq!(
+                answer == Err(HashError::Malformed(HashFormat::Sha512Crypt)),
+                malformed,
+                "rounds={rounds}: {answer:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_bcrypt_hash_with_anything_after_it_is_malformed() {
         let (password, hash, _) = fixture("bcrypt2b");
         for tampered in [
