@@ -701,6 +701,8 @@ mod tests {
         assert_eq!(count(1_099).await.unwrap(), AnswerBudget::Exhausted);
         assert_eq!(count(1_100).await.unwrap(), AnswerBudget::Allowed);
         assert_eq!(count(1_150).await.unwrap(), AnswerBudget::Exhausted);
+        // And a renewed count expires in its turn.
+        assert_eq!(count(1_200).await.unwrap(), AnswerBudget::Allowed);
     }
 
     #[tokio::test]
