@@ -51,6 +51,14 @@ pub async fn resolve(source: &SecretSource, plain_variable: &'static str) -> Res
     }
 }
 
+/// The configuration from the environment with the trigger secrets its `…_ARN` variables name
+/// read from Secrets Manager: what every trigger that uses one starts from at cold start.
+pub async fn config_from_env() -> Result<crate::config::Config, Error> {
+    let mut config = crate::config::Config::from_env()?;
+    resolve_trigger_secrets(&mut config).await?;
+    Ok(config)
+}
+
 /// Reads, once at cold start, the secrets the triggers use that a `…_ARN` variable names
 /// (`SEAL_KEY_ARN`, `PHONE_HINT_SECRET_ARN`, `MIGRATION_CLIENT_IDS_ARN`), and puts their values
 /// in `config`, checked as the plain variables are. (A function reads only what it was given:

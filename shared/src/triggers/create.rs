@@ -114,8 +114,7 @@ impl CreateAuthChallenge {
     /// variables name, the SMS sender and the state table, set up once).
     #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
     pub async fn from_env() -> Result<Self, Error> {
-        let mut config = Config::from_env()?;
-        crate::secrets::resolve_trigger_secrets(&mut config).await?;
+        let config = crate::secrets::config_from_env().await?;
         let sender = crate::sms::build_sender(&config).await?;
         let guard = crate::state::build_guard(&config).await?;
         Ok(Self::new(&config, sender)?.with_guard(guard))

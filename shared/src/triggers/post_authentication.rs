@@ -49,8 +49,7 @@ impl PostAuthentication {
     /// `MIGRATION_CLIENT_IDS_ARN` names, read and checked once).
     #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
     pub async fn from_env() -> Result<Self, Error> {
-        let mut config = Config::from_env()?;
-        crate::secrets::resolve_trigger_secrets(&mut config).await?;
+        let config = crate::secrets::config_from_env().await?;
         let guard = crate::state::build_guard(&config).await?;
         Ok(Self::new(&config)?.with_guard(guard))
     }

@@ -70,8 +70,7 @@ impl UserMigration {
         feature = "dynamodb"
     ))]
     pub async fn from_env() -> Result<Self, Error> {
-        let mut config = crate::config::Config::from_env()?;
-        crate::secrets::resolve_trigger_secrets(&mut config).await?;
+        let config = crate::secrets::config_from_env().await?;
         let (migration, source) = crate::legacy::build_source(&config).await?;
         let guard = crate::state::build_guard(&config).await?;
         Ok(Self::new(&migration, source)
