@@ -47,7 +47,7 @@ fn message() -> SmsMessage {
 
 async fn eum(endpoint: &FakeEndpoint, vars: &[(&str, &str)]) -> EndUserMessagingSender {
     let config = config(vars);
-    EndUserMessagingSender::new(&sdk_config(endpoint, config.sms_timeout).await, &config)
+    EndUserMessagingSender::new(&sdk_config(endpoint, config.sms.timeout).await, &config.sms)
 }
 
 async fn pinpoint(endpoint: &FakeEndpoint) -> PinpointSender {
@@ -57,7 +57,7 @@ async fn pinpoint(endpoint: &FakeEndpoint) -> PinpointSender {
         ("SMS_ORIGINATION_NUMBER", "+12065550199"),
         ("SMS_KEYWORD", "LOGIN"),
     ]);
-    PinpointSender::new(&sdk_config(endpoint, config.sms_timeout).await, &config)
+    PinpointSender::new(&sdk_config(endpoint, config.sms.timeout).await, &config.sms)
 }
 
 fn failure(result: Result<shared::sms::SmsReceipt, Error>) -> (SmsFailure, String) {

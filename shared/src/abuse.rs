@@ -3,9 +3,75 @@
 //! past failures) lives in [`crate::state`]; nothing here does I/O.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
+pub use crate::error::SendLimit;
+
+use crate::Error;
+use crate::env::Environment;
 use crate::phone::PhoneNumber;
+
+/// Abuse protection's policies, each parsed from its own variables (they act only with a state
+/// table, `STATE_TABLE`: [`crate::state`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AbusePolicy {
+    /// `SMS_MIN_INTERVAL_SECONDS`, `SMS_MAX_PER_HOUR`, `SMS_MAX_PER_DAY`.
+    pub send_limits: SendLimits,
+    /// `LOCKOUT_THRESHOLD`, `LOCKOUT_WINDOW_SECONDS`.
+    pub lockout: LockoutPolicy,
+    /// `SMS_ALLOWED_COUNTRIES`: only numbers of these countries receive codes (any when `None`).
+    pub allowed_countries: Option<CountryAllowList>,
+    /// `SMS_ALLOWED_NUMBER_TYPES`: the kinds of number (by libphonenumber) that receive codes.
+    pub allowed_number_types: NumberTypePolicy,
+}
+
+impl AbusePolicy {
+    /// Reads the throttle, lockout, country and number-type variables.
+    pub fn from_env(env: &Environment<'_>) -> Result<Self, Error> {
+        let defaults = SendLimits::default();
+        let send_limits = SendLimits {
+            min_interval_seconds: env.number(
+                "SMS_MIN_INTERVAL_SECONDS",
+                defaults.min_interval_seconds,
+                0..=3_600,
+            )?,
+            max_per_hour: env.number("SMS_MAX_PER_HOUR", defaults.max_per_hour, 1..=100)?,
+            max_per_day: env.number("SMS_MAX_PER_DAY", defaults.max_per_day, 1..=1_000)?,
+        };
+        if send_limits.max_per_day < send_limits.max_per_hour {
+            return Err(Error::config(
+                "SMS_MAX_PER_DAY",
+                "must be at least SMS_MAX_PER_HOUR",
+            ));
+        }
+        let lockout_defaults = LockoutPolicy::default();
+        let lockout = LockoutPolicy {
+            threshold: env.number("LOCKOUT_THRESHOLD", lockout_defaults.threshold, 1..=100)?,
+            window_seconds: env.number(
+                "LOCKOUT_WINDOW_SECONDS",
+                lockout_defaults.window_seconds,
+                60..=86_400,
+            )?,
+        };
+        let allowed_countries = match env.get("SMS_ALLOWED_COUNTRIES") {
+            Some(list) => Some(
+                CountryAllowList::parse(&list)
+                    .map_err(|reason| Error::config("SMS_ALLOWED_COUNTRIES", reason))?,
+            ),
+            None => None,
+        };
+        let allowed_number_types = match env.get("SMS_ALLOWED_NUMBER_TYPES") {
+            Some(list) => NumberTypePolicy::parse(&list)
+                .map_err(|reason| Error::config("SMS_ALLOWED_NUMBER_TYPES", reason))?,
+            None => NumberTypePolicy::default(),
+        };
+        Ok(Self {
+            send_limits,
+            lockout,
+            allowed_countries,
+            allowed_number_types,
+        })
+    }
+}
 
 /// Seconds in an hour and a day.
 const HOUR: u64 = 3_600;
@@ -31,34 +97,6 @@ impl Default for SendLimits {
             max_per_hour: 5,
             max_per_day: 10,
         }
-    }
-}
-
-/// Which limit a send would break.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendLimit {
-    /// Too soon after the last code.
-    MinInterval,
-    /// The hourly allowance is used up.
-    PerHour,
-    /// The daily allowance is used up.
-    PerDay,
-}
-
-impl SendLimit {
-    /// A short stable name for logs.
-    pub fn kind(self) -> &'static str {
-        match self {
-            Self::MinInterval => "min_interval",
-            Self::PerHour => "per_hour",
-            Self::PerDay => "per_day",
-        }
-    }
-}
-
-impl fmt::Display for SendLimit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.kind())
     }
 }
 

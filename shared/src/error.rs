@@ -97,7 +97,7 @@ pub enum Error {
     LegacySource(String),
     /// A send limit (`SMS_MIN_INTERVAL_SECONDS`, `SMS_MAX_PER_HOUR`, `SMS_MAX_PER_DAY`) was reached.
     #[error("send limit reached: {0}")]
-    TooManyCodes(crate::abuse::SendLimit),
+    TooManyCodes(SendLimit),
     /// The account is locked after too many failed sign-ins.
     #[error("locked out until {until}")]
     LockedOut {
@@ -185,6 +185,35 @@ impl From<Error> for Diagnostic {
             error_type: error.error_type().to_owned(),
             error_message: error.user_message().to_owned(),
         }
+    }
+}
+
+/// Which send limit (`SMS_MIN_INTERVAL_SECONDS`, `SMS_MAX_PER_HOUR`, `SMS_MAX_PER_DAY`) a send would
+/// break: decided in [`crate::abuse`], carried by [`Error::TooManyCodes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendLimit {
+    /// Too soon after the last code.
+    MinInterval,
+    /// The hourly allowance is used up.
+    PerHour,
+    /// The daily allowance is used up.
+    PerDay,
+}
+
+impl SendLimit {
+    /// A short stable name for logs.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::MinInterval => "min_interval",
+            Self::PerHour => "per_hour",
+            Self::PerDay => "per_day",
+        }
+    }
+}
+
+impl std::fmt::Display for SendLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.kind())
     }
 }
 

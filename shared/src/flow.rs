@@ -21,6 +21,9 @@
 
 use std::fmt;
 
+use crate::Error;
+use crate::env::Environment;
+
 /// The tag of the SMS step ([`ChallengeStep::tag`]): in `challengeMetadata`, the public
 /// `challenge` parameter and the logs.
 pub const SMS_OTP_TAG: &str = "SMS_OTP";
@@ -95,6 +98,15 @@ pub struct AttemptLimits {
 }
 
 impl AttemptLimits {
+    /// `MAX_ATTEMPTS` (default 3, 1 to 10) and `CAPTCHA_MAX_ATTEMPTS` (default `MAX_ATTEMPTS`).
+    pub fn from_env(env: &Environment<'_>) -> Result<Self, Error> {
+        let default = env.number("MAX_ATTEMPTS", 3, 1..=10)?;
+        Ok(Self {
+            default,
+            captcha: env.number("CAPTCHA_MAX_ATTEMPTS", default, 1..=10)?,
+        })
+    }
+
     /// The limit for `step` (at least 1).
     pub fn for_step(self, step: ChallengeStep) -> u8 {
         match step {
@@ -137,6 +149,15 @@ pub struct AuthFlow {
 }
 
 impl AuthFlow {
+    /// `AUTH_FLOW` (default `sms_otp`).
+    pub fn from_env(env: &Environment<'_>) -> Result<Self, Error> {
+        match env.get("AUTH_FLOW") {
+            Some(value) => Self::parse(&value)
+                .map_err(|invalid| Error::config("AUTH_FLOW", invalid.to_string())),
+            None => Ok(Self::sms_otp()),
+        }
+    }
+
     /// The flows this release supports, as `AUTH_FLOW` spells them.
     pub const SUPPORTED: &'static [&'static str] = &[
         "sms_otp",

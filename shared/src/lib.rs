@@ -23,13 +23,15 @@
 //!   DynamoDB table they keep their history in.
 //! - [`legacy`]: legacy user stores (HTTP, PostgreSQL) and the mapping of a legacy record to a
 //!   migrated Cognito user.
-//! - `http` (feature `http`): a small rustls HTTP client with one deadline per call.
+//! - `http` (feature `http`): a small rustls HTTP client with one deadline per call (the CAPTCHA
+//!   providers' `siteverify` client, in [`captcha`], and the legacy HTTP store use it).
 //! - `secrets` (feature `aws-secrets`): secrets from the environment or AWS Secrets Manager.
 //! - [`phone`]: E.164 phone numbers and how they are shown to users and logs.
 //! - [`secret`]: secret values (never in `Debug`) and where they come from; [`random`]: the
 //!   CSPRNG every code, salt and CAPTCHA text comes from.
 //! - [`sms`]: the SMS senders (End User Messaging SMS, Pinpoint, console) behind one trait.
-//! - [`config`]: the environment, read and checked once at cold start.
+//! - [`config`]: the environment, read and checked once at cold start: each component parses
+//!   its own variables through [`env::Environment`]; [`config::Config`] composes them.
 //! - [`triggers`]: the six trigger handlers (Define, Create, Verify, PreAuthentication,
 //!   PostAuthentication, UserMigration), one [`triggers::Handler`] shape, and the
 //!   Create/Verify round contract.
@@ -41,6 +43,7 @@ pub mod abuse;
 pub mod aws;
 pub mod captcha;
 pub mod config;
+pub mod env;
 pub mod error;
 pub mod event;
 pub mod flow;

@@ -15,6 +15,7 @@
 use std::fmt;
 
 use crate::Error;
+use crate::env::Environment;
 use crate::random::random_bytes;
 use crate::seal::{Seal, SealBinding, SealKey};
 
@@ -86,6 +87,16 @@ pub struct OtpPolicy {
     pub length: u8,
     /// Lifetime in seconds (at most 900).
     pub ttl_seconds: u64,
+}
+
+impl OtpPolicy {
+    /// `OTP_LENGTH` (default 6, 6 to 10) and `OTP_TTL_SECONDS` (default 300, 30 to 900).
+    pub fn from_env(env: &Environment<'_>) -> Result<Self, Error> {
+        Ok(Self {
+            length: env.number("OTP_LENGTH", 6, LENGTH_RANGE)?,
+            ttl_seconds: env.number("OTP_TTL_SECONDS", 300, 30..=900)?,
+        })
+    }
 }
 
 /// What Verify concluded about an answer.

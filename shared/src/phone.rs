@@ -6,6 +6,10 @@
 
 use std::fmt;
 
+use crate::Error;
+use crate::env::Environment;
+use crate::secret::SecretSource;
+
 /// How many `*` stand for the hidden digits. Fixed, so the mask does not reveal the number's length.
 const MASK: &str = "+*******";
 
@@ -85,6 +89,51 @@ impl fmt::Display for PhoneNumber {
 impl fmt::Debug for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PhoneNumber({})", self.masked())
+    }
+}
+
+/// Whether and how the challenge shows which phone the code went to (`PHONE_HINT`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum PhoneHint {
+    /// No `maskedPhone` parameter (the default): nothing to tell known and unknown users apart.
+    None,
+    /// `maskedPhone` = `+*******` and the last four digits of the user's `phone_number` (verified
+    /// or not). For unknown users and users without any phone number, the digits come from a
+    /// keyed hash of the user name with this secret (`PHONE_HINT_SECRET` or
+    /// `PHONE_HINT_SECRET_ARN`), stable across attempts and unguessable without the secret.
+    LastFour {
+        /// The key for the stand-in digits.
+        secret: SecretSource,
+    },
+}
+
+impl std::fmt::Debug for PhoneHint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::LastFour { .. } => f.write_str("LastFour { secret: <redacted> }"),
+        }
+    }
+}
+
+impl PhoneHint {
+    /// `PHONE_HINT` (`none`, the default, or `last4`) with `PHONE_HINT_SECRET` or
+    /// `PHONE_HINT_SECRET_ARN` (a plain secret of at least 32 characters).
+    pub fn from_env(env: &Environment<'_>) -> Result<Self, Error> {
+        match env.get("PHONE_HINT").as_deref() {
+            None | Some("none") => Ok(Self::None),
+            Some("last4") => match env.secret("PHONE_HINT_SECRET", "PHONE_HINT_SECRET_ARN")? {
+                Some(SecretSource::Value(secret)) if secret.expose().len() < 32 => Err(
+                    Error::config("PHONE_HINT_SECRET", "must be at least 32 characters"),
+                ),
+                Some(secret) => Ok(Self::LastFour { secret }),
+                None => Err(Error::config(
+                    "PHONE_HINT_SECRET",
+                    "is required when PHONE_HINT=last4 (or PHONE_HINT_SECRET_ARN; without it, unknown users could be told apart)",
+                )),
+            },
+            Some(_) => Err(Error::config("PHONE_HINT", "must be none or last4")),
+        }
     }
 }
 

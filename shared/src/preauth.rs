@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::env::Environment;
 use crate::event::{StringMap, is_truthy};
 
 /// The default text a denied user sees (`PREAUTH_DENY_MESSAGE`).
@@ -27,6 +28,38 @@ pub struct PreAuthPolicy {
     pub required_validation_keys: Vec<String>,
     /// `PREAUTH_DENY_MESSAGE`: what a denied user sees.
     pub deny_message: String,
+}
+
+impl PreAuthPolicy {
+    /// The `PREAUTH_*` variables (each policy off unless set).
+    pub fn from_env(env: &Environment<'_>) -> Result<Self, crate::Error> {
+        use crate::Error;
+        let allowed_client_ids = env.list("PREAUTH_ALLOWED_CLIENT_IDS");
+        if allowed_client_ids.as_ref().is_some_and(Vec::is_empty) {
+            return Err(Error::config(
+                "PREAUTH_ALLOWED_CLIENT_IDS",
+                "lists no app client id",
+            ));
+        }
+        let deny_message = env
+            .get("PREAUTH_DENY_MESSAGE")
+            .unwrap_or_else(|| DEFAULT_DENY_MESSAGE.to_owned());
+        if deny_message.chars().count() > 200 || deny_message.chars().any(char::is_control) {
+            return Err(Error::config(
+                "PREAUTH_DENY_MESSAGE",
+                "must be one line of at most 200 characters",
+            ));
+        }
+        Ok(Self {
+            allowed_client_ids,
+            blocked_attribute: env.get("PREAUTH_BLOCKED_ATTRIBUTE"),
+            require_verified_phone: env.flag("PREAUTH_REQUIRE_VERIFIED_PHONE")?,
+            required_validation_keys: env
+                .list("PREAUTH_REQUIRED_VALIDATION_KEYS")
+                .unwrap_or_default(),
+            deny_message,
+        })
+    }
 }
 
 impl PreAuthPolicy {

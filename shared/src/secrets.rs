@@ -51,47 +51,6 @@ pub async fn resolve(source: &SecretSource, plain_variable: &'static str) -> Res
     }
 }
 
-/// The configuration from the environment with the trigger secrets its `…_ARN` variables name
-/// read from Secrets Manager: what every trigger that uses one starts from at cold start.
-pub async fn config_from_env() -> Result<crate::config::Config, Error> {
-    let mut config = crate::config::Config::from_env()?;
-    resolve_trigger_secrets(&mut config).await?;
-    Ok(config)
-}
-
-/// Reads, once at cold start, the secrets the triggers use that a `…_ARN` variable names
-/// (`SEAL_KEY_ARN`, `PHONE_HINT_SECRET_ARN`, `MIGRATION_CLIENT_IDS_ARN`), and puts their values
-/// in `config`, checked as the plain variables are. (A function reads only what it was given:
-/// the descriptors hand each variable to the functions that use it.)
-pub async fn resolve_trigger_secrets(config: &mut crate::config::Config) -> Result<(), Error> {
-    if let Some(source @ SecretSource::SecretsManager { .. }) = &config.seal_key {
-        let key = resolve(source, "SEAL_KEY").await?;
-        crate::seal::SealKey::new(key.expose())
-            .map_err(|reason| Error::config("SEAL_KEY_ARN", format!("the secret {reason}")))?;
-        config.seal_key = Some(SecretSource::Value(key));
-    }
-    if let crate::config::PhoneHint::LastFour {
-        secret: source @ SecretSource::SecretsManager { .. },
-    } = &config.phone_hint
-    {
-        let secret = resolve(source, "PHONE_HINT_SECRET").await?;
-        if secret.expose().len() < 32 {
-            return Err(Error::config(
-                "PHONE_HINT_SECRET_ARN",
-                "the secret must be at least 32 characters",
-            ));
-        }
-        config.phone_hint = crate::config::PhoneHint::LastFour {
-            secret: SecretSource::Value(secret),
-        };
-    }
-    if let Some(source @ SecretSource::SecretsManager { .. }) = &config.migration_client_ids {
-        let list = resolve(source, "MIGRATION_CLIENT_IDS").await?;
-        config.migration_client_ids = Some(SecretSource::Value(list));
-    }
-    Ok(())
-}
-
 /// The secret in a `SecretString`: the `key` of a JSON object, or the whole text otherwise.
 fn select(text: &str, key: &str) -> Option<Secret> {
     match serde_json::from_str::<serde_json::Value>(text) {

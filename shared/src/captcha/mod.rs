@@ -10,6 +10,8 @@
 //!   and [`judge`]s the answer. A failed or slow provider is a wrong answer, never an open door.
 
 pub mod image;
+#[cfg(feature = "http")]
+mod siteverify;
 
 use std::fmt;
 use std::future::Future;
@@ -20,7 +22,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
+#[cfg(feature = "http")]
+pub use siteverify::HttpSiteVerifier;
+
 use crate::Error;
+use crate::env::Environment;
 use crate::random::random_bytes;
 use crate::seal::{Seal, SealBinding, SealKey};
 use crate::secret::SecretSource;
@@ -116,6 +122,62 @@ pub struct CaptchaConfig {
     pub ttl_seconds: u64,
     /// `CAPTCHA_TIMEOUT_MS`: the most one `siteverify` call may take (default 3000).
     pub timeout: Duration,
+}
+
+impl CaptchaConfig {
+    /// The `CAPTCHA_*` variables; with `required` (the flow has a CAPTCHA step), a widget
+    /// provider must have its site key.
+    pub fn from_env(env: &Environment<'_>, required: bool) -> Result<Self, Error> {
+        let defaults = Self::default();
+        let provider = match env.get("CAPTCHA_PROVIDER") {
+            None => defaults.provider,
+            Some(name) => CaptchaProvider::from_name(&name).ok_or_else(|| {
+                Error::config(
+                    "CAPTCHA_PROVIDER",
+                    "must be image, recaptcha, hcaptcha or turnstile",
+                )
+            })?,
+        };
+        let secret = env.secret("CAPTCHA_SECRET", "CAPTCHA_SECRET_ARN")?;
+        let site_key = env.get("CAPTCHA_SITE_KEY");
+        let widget = provider.default_verify_url().is_some();
+        if required && widget && site_key.is_none() {
+            return Err(Error::config(
+                "CAPTCHA_SITE_KEY",
+                format!("is required when CAPTCHA_PROVIDER={provider}"),
+            ));
+        }
+        if provider == CaptchaProvider::Hcaptcha && env.get("CAPTCHA_EXPECTED_ACTION").is_some() {
+            return Err(Error::config(
+                "CAPTCHA_EXPECTED_ACTION",
+                "hCaptcha reports no action: leave it unset with CAPTCHA_PROVIDER=hcaptcha",
+            ));
+        }
+        let verify_url = env.safe_url("CAPTCHA_VERIFY_URL")?;
+        let min_score = match env.get("CAPTCHA_MIN_SCORE") {
+            None => defaults.expectations.min_score,
+            Some(text) => text
+                .parse::<f64>()
+                .ok()
+                .filter(|score| (0.0..=1.0).contains(score))
+                .ok_or_else(|| {
+                    Error::config("CAPTCHA_MIN_SCORE", "must be a number from 0.0 to 1.0")
+                })?,
+        };
+        Ok(Self {
+            provider,
+            site_key,
+            secret,
+            verify_url,
+            expectations: Expectations {
+                hostnames: env.list("CAPTCHA_EXPECTED_HOSTNAMES").unwrap_or_default(),
+                action: env.get("CAPTCHA_EXPECTED_ACTION"),
+                min_score,
+            },
+            ttl_seconds: env.number("CAPTCHA_TTL_SECONDS", defaults.ttl_seconds, 30..=900)?,
+            timeout: Duration::from_millis(env.number("CAPTCHA_TIMEOUT_MS", 3_000, 500..=3_500)?),
+        })
+    }
 }
 
 impl Default for CaptchaConfig {
@@ -393,7 +455,7 @@ pub type VerifyFuture<'a> =
     Pin<Box<dyn Future<Output = Result<SiteVerifyResponse, Rejection>> + Send + 'a>>;
 
 /// Asks a widget provider's `siteverify` endpoint about a token. The HTTP implementation is
-/// [`crate::http::HttpSiteVerifier`]; tests may use their own.
+/// [`HttpSiteVerifier`]; tests may use their own.
 pub trait SiteVerify: Send + Sync + fmt::Debug {
     /// Posts `token` (with the configured secret) and returns the provider's answer, or
     /// [`Rejection::ProviderFailed`] when there is none in time.
@@ -404,13 +466,13 @@ pub trait SiteVerify: Send + Sync + fmt::Debug {
 /// Reads `CAPTCHA_SECRET_ARN` from Secrets Manager once (at cold start).
 #[cfg(all(feature = "http", feature = "aws-secrets"))]
 pub async fn build_site_verifier(
-    config: &crate::config::Config,
+    captcha: &CaptchaConfig,
+    flow: &crate::flow::AuthFlow,
 ) -> Result<Option<std::sync::Arc<dyn SiteVerify>>, Error> {
-    let captcha = &config.captcha;
     let Some(default_url) = captcha.provider.default_verify_url() else {
         return Ok(None);
     };
-    if !config.flow.contains(crate::flow::ChallengeStep::Captcha) {
+    if !flow.contains(crate::flow::ChallengeStep::Captcha) {
         return Ok(None);
     }
     let source = captcha.secret.as_ref().ok_or_else(|| {
@@ -425,15 +487,13 @@ pub async fn build_site_verifier(
         .verify_url
         .clone()
         .unwrap_or_else(|| default_url.to_owned());
-    Ok(Some(std::sync::Arc::new(
-        crate::http::HttpSiteVerifier::new(
-            client,
-            captcha.provider,
-            url,
-            secret,
-            captcha.site_key.clone(),
-        ),
-    )))
+    Ok(Some(std::sync::Arc::new(HttpSiteVerifier::new(
+        client,
+        captcha.provider,
+        url,
+        secret,
+        captcha.site_key.clone(),
+    ))))
 }
 
 #[cfg(test)]
@@ -596,7 +656,9 @@ mod tests {
                     .map(|(_, value)| (*value).to_owned())
             })
             .unwrap();
-            build_site_verifier(&config).await.unwrap()
+            build_site_verifier(&config.captcha, &config.flow)
+                .await
+                .unwrap()
         }
         let widget = [
             ("SMS_PROVIDER", "console"),

@@ -25,6 +25,7 @@ pub use http_source::HttpLegacySource;
 #[cfg(feature = "postgres")]
 pub use postgres_source::PostgresLegacySource;
 
+use crate::env::Environment;
 use crate::event::is_truthy;
 use crate::event::{Password, StringMap, UserMigrationResponse};
 use crate::phone::PhoneNumber;
@@ -110,6 +111,8 @@ pub enum LegacySourceConfig {
         /// The query: one parameter (`$1`, the user name), a `password_hash` column, and
         /// attribute columns.
         query: String,
+        /// `LEGACY_DATABASE_CA_FILE`: extra PEM root certificates for the database.
+        ca_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -132,6 +135,73 @@ pub struct MigrationConfig {
     pub dummy_hash: Option<String>,
 }
 
+impl MigrationConfig {
+    /// The `LEGACY_*` and `MIGRATION_*` variables; `None` without `LEGACY_SOURCE`.
+    pub fn from_env(env: &Environment<'_>) -> Result<Option<Self>, crate::Error> {
+        use crate::Error;
+        let Some(kind) = env.get("LEGACY_SOURCE") else {
+            return Ok(None);
+        };
+        let source = match kind.as_str() {
+            "http" => LegacySourceConfig::Http {
+                url: env.safe_url("LEGACY_HTTP_URL")?.ok_or_else(|| {
+                    Error::config("LEGACY_HTTP_URL", "is required when LEGACY_SOURCE=http")
+                })?,
+                token: env.secret("LEGACY_HTTP_TOKEN", "LEGACY_HTTP_TOKEN_ARN")?,
+            },
+            "postgres" => {
+                let url = env
+                    .secret("LEGACY_DATABASE_URL", "LEGACY_DATABASE_URL_ARN")?
+                    .ok_or_else(|| {
+                        Error::config(
+                            "LEGACY_DATABASE_URL",
+                            "LEGACY_DATABASE_URL or LEGACY_DATABASE_URL_ARN is required when LEGACY_SOURCE=postgres",
+                        )
+                    })?;
+                if let SecretSource::Value(value) = &url
+                    && !(value.expose().starts_with("postgres://")
+                        || value.expose().starts_with("postgresql://"))
+                {
+                    return Err(Error::config(
+                        "LEGACY_DATABASE_URL",
+                        "must start with postgres:// or postgresql://",
+                    ));
+                }
+                let query = env
+                    .get("LEGACY_USER_QUERY")
+                    .unwrap_or_else(|| DEFAULT_USER_QUERY.to_owned());
+                let lower = query.to_ascii_lowercase();
+                if !lower.trim_start().starts_with("select")
+                    || !query.contains("$1")
+                    || query.contains("$2")
+                    || query.contains(';')
+                {
+                    return Err(Error::config(
+                        "LEGACY_USER_QUERY",
+                        "must be one SELECT statement with one parameter, $1 (the user name)",
+                    ));
+                }
+                LegacySourceConfig::Postgres {
+                    url,
+                    query,
+                    ca_file: env
+                        .get("LEGACY_DATABASE_CA_FILE")
+                        .map(std::path::PathBuf::from),
+                }
+            }
+            _ => {
+                return Err(Error::config("LEGACY_SOURCE", "must be http or postgres"));
+            }
+        };
+        Ok(Some(Self {
+            source,
+            timeout: Duration::from_millis(env.number("LEGACY_TIMEOUT_MS", 3_000, 500..=4_000)?),
+            settings: MigrationSettings::from_env(env)?,
+            dummy_hash: env.get("LEGACY_DUMMY_HASH"),
+        }))
+    }
+}
+
 /// How a legacy record becomes a Cognito user.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MigrationSettings {
@@ -148,6 +218,48 @@ pub struct MigrationSettings {
     /// `MIGRATION_CUSTOM_ATTRIBUTES`: the `custom:` attributes a legacy record may carry over
     /// (none by default: a `role` or `tenant` column must not become a claim by accident).
     pub custom_attributes: Vec<String>,
+}
+
+impl MigrationSettings {
+    /// `MIGRATION_MARK_VERIFIED`, `MIGRATION_ENABLE_SMS_MFA`, `MIGRATION_FORGOT_PASSWORD` and
+    /// `MIGRATION_CUSTOM_ATTRIBUTES`.
+    pub fn from_env(env: &Environment<'_>) -> Result<Self, crate::Error> {
+        use crate::Error;
+        let mut settings = Self {
+            enable_sms_mfa: env.flag("MIGRATION_ENABLE_SMS_MFA")?,
+            forgot_password: env.flag("MIGRATION_FORGOT_PASSWORD")?,
+            ..Self::default()
+        };
+        for item in env.list("MIGRATION_MARK_VERIFIED").unwrap_or_default() {
+            match item.as_str() {
+                "none" => {}
+                "email" => settings.mark_email_verified = true,
+                "phone_number" => settings.mark_phone_verified = true,
+                _ => {
+                    return Err(Error::config(
+                        "MIGRATION_MARK_VERIFIED",
+                        "must list email and/or phone_number (or be none)",
+                    ));
+                }
+            }
+        }
+        let custom_attributes = env.list("MIGRATION_CUSTOM_ATTRIBUTES").unwrap_or_default();
+        if let Some(bad) = custom_attributes.iter().find(|name| {
+            name.len() <= "custom:".len()
+                || !name.starts_with("custom:")
+                || name.chars().any(|c| c.is_whitespace() || c.is_control())
+        }) {
+            return Err(Error::config(
+                "MIGRATION_CUSTOM_ATTRIBUTES",
+                format!(
+                    "lists `{}`: only custom: attribute names, comma-separated",
+                    bad.chars().take(40).collect::<String>()
+                ),
+            ));
+        }
+        settings.custom_attributes = custom_attributes;
+        Ok(settings)
+    }
 }
 
 /// Which migration Cognito asks for.
@@ -318,9 +430,9 @@ pub fn attribute_text(value: &serde_json::Value) -> Option<String> {
 /// to the database (once, at cold start).
 #[cfg(all(feature = "http", feature = "postgres", feature = "aws-secrets"))]
 pub async fn build_source(
-    config: &crate::config::Config,
+    migration: Option<&MigrationConfig>,
 ) -> Result<(MigrationConfig, std::sync::Arc<dyn LegacyUserSource>), crate::Error> {
-    let migration = config.migration.clone().ok_or_else(|| {
+    let migration = migration.cloned().ok_or_else(|| {
         crate::Error::config(
             "LEGACY_SOURCE",
             "is required for the user-migration function (http or postgres)",
@@ -338,13 +450,17 @@ pub async fn build_source(
                 token,
             ))
         }
-        LegacySourceConfig::Postgres { url, query } => {
+        LegacySourceConfig::Postgres {
+            url,
+            query,
+            ca_file,
+        } => {
             let url = crate::secrets::resolve(url, "LEGACY_DATABASE_URL").await?;
             let mut source = PostgresLegacySource::new(
                 url.expose(),
                 query.clone(),
                 migration.timeout,
-                config.legacy_database_ca_file.as_deref(),
+                ca_file.as_deref(),
             )?;
             if let Some(dummy) = &migration.dummy_hash {
                 source = source.with_dummy_hash(dummy).await?;

@@ -5,7 +5,7 @@ use aws_sdk_pinpointsmsvoicev2::types::MessageType;
 
 use super::{SendFuture, SmsMessage, SmsReceipt, SmsSender, aws};
 use crate::Error;
-use crate::config::{Config, SmsProvider};
+use crate::sms::{SmsProvider, SmsSettings};
 
 /// Sends with `SendTextMessage`: `TRANSACTIONAL`, `TimeToLive` set to the code's lifetime, and the
 /// origination identity, configuration set, protect configuration, keyword and price cap when
@@ -21,10 +21,10 @@ pub struct EndUserMessagingSender {
 }
 
 impl EndUserMessagingSender {
-    /// A sender with a client built from `sdk_config` and the settings of `config`.
-    pub fn new(sdk_config: &aws_config::SdkConfig, config: &Config) -> Self {
+    /// A sender with a client built from `sdk_config` and `settings`.
+    pub fn new(sdk_config: &aws_config::SdkConfig, settings: &SmsSettings) -> Self {
         let (origination_identity, configuration_set, protect_configuration_id, max_price) =
-            match &config.sms_provider {
+            match &settings.provider {
                 SmsProvider::EndUserMessaging {
                     origination_identity,
                     configuration_set,
@@ -44,7 +44,7 @@ impl EndUserMessagingSender {
             configuration_set,
             protect_configuration_id,
             max_price,
-            keyword: config.sms_keyword.clone(),
+            keyword: settings.keyword.clone(),
         }
     }
 }

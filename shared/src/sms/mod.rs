@@ -15,6 +15,7 @@ mod console;
 mod end_user_messaging;
 #[cfg(feature = "aws-sms")]
 mod pinpoint;
+mod settings;
 
 use std::fmt;
 use std::future::Future;
@@ -26,9 +27,12 @@ pub use console::{ConsoleSender, LINE_PREFIX as CONSOLE_LINE_PREFIX};
 pub use end_user_messaging::EndUserMessagingSender;
 #[cfg(feature = "aws-sms")]
 pub use pinpoint::PinpointSender;
+pub use settings::{
+    DEFAULT_MESSAGE_TEMPLATE, LOCAL_TOOL_MARKER, MAX_MESSAGE_LENGTH, MessageTemplate,
+    RUNTIME_VARIABLES, SmsProvider, SmsSettings,
+};
 
 use crate::Error;
-use crate::config::{Config, SmsProvider};
 use crate::phone::PhoneNumber;
 
 /// One text message to send.
@@ -74,17 +78,18 @@ pub trait SmsSender: Send + Sync + fmt::Debug {
     fn send<'a>(&'a self, message: &'a SmsMessage) -> SendFuture<'a>;
 }
 
-/// Builds the sender `config` names, with its SDK client (once per cold start).
-pub async fn build_sender(config: &Config) -> Result<Arc<dyn SmsSender>, Error> {
-    match &config.sms_provider {
+/// Builds the sender `settings` names, with its SDK client (once per cold start).
+pub async fn build_sender(settings: &SmsSettings) -> Result<Arc<dyn SmsSender>, Error> {
+    match &settings.provider {
         SmsProvider::Console => Ok(Arc::new(ConsoleSender::stdout())),
         #[cfg(feature = "aws-sms")]
         SmsProvider::EndUserMessaging { .. } | SmsProvider::Pinpoint { .. } => {
-            let sdk_config =
-                aws::load_sdk_config(aws::sdk_config_loader(config.sms_timeout)).await?;
-            Ok(match &config.sms_provider {
-                SmsProvider::Pinpoint { .. } => Arc::new(PinpointSender::new(&sdk_config, config)),
-                _ => Arc::new(EndUserMessagingSender::new(&sdk_config, config)),
+            let sdk_config = aws::load_sdk_config(aws::sdk_config_loader(settings.timeout)).await?;
+            Ok(match &settings.provider {
+                SmsProvider::Pinpoint { .. } => {
+                    Arc::new(PinpointSender::new(&sdk_config, settings))
+                }
+                _ => Arc::new(EndUserMessagingSender::new(&sdk_config, settings)),
             })
         }
         #[cfg(not(feature = "aws-sms"))]

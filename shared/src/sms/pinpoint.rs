@@ -10,8 +10,8 @@ use aws_sdk_pinpoint::types::{
 
 use super::{SendFuture, SmsMessage, SmsReceipt, SmsSender, aws};
 use crate::Error;
-use crate::config::{Config, SmsProvider};
 use crate::error::SmsFailure;
+use crate::sms::{SmsProvider, SmsSettings};
 
 /// Sends with Pinpoint `SendMessages` as a `TRANSACTIONAL` SMS.
 #[derive(Debug, Clone)]
@@ -23,9 +23,9 @@ pub struct PinpointSender {
 }
 
 impl PinpointSender {
-    /// A sender with a client built from `sdk_config` and the settings of `config`.
-    pub fn new(sdk_config: &aws_config::SdkConfig, config: &Config) -> Self {
-        let (application_id, origination_number) = match &config.sms_provider {
+    /// A sender with a client built from `sdk_config` and `settings`.
+    pub fn new(sdk_config: &aws_config::SdkConfig, settings: &SmsSettings) -> Self {
+        let (application_id, origination_number) = match &settings.provider {
             SmsProvider::Pinpoint {
                 application_id,
                 origination_number,
@@ -36,7 +36,7 @@ impl PinpointSender {
             client: Client::new(sdk_config),
             application_id,
             origination_number,
-            keyword: config.sms_keyword.clone(),
+            keyword: settings.keyword.clone(),
         }
     }
 

@@ -36,6 +36,7 @@ use std::sync::Mutex;
 pub use dynamodb::DynamoStore;
 
 use crate::abuse::{LockoutPolicy, SendLimit, SendLimits, check_send, prune_sends};
+use crate::env::Environment;
 use crate::event::StringMap;
 use crate::phone::PhoneNumber;
 use crate::seal::SealKey;
@@ -59,6 +60,56 @@ pub struct StateConfig {
     pub failure_mode: FailureMode,
     /// `STATE_TIMEOUT_MS`: the most all state calls of one invocation may take together.
     pub timeout: std::time::Duration,
+}
+
+impl StateConfig {
+    /// `STATE_TABLE` (`None` when unset: abuse protection is off), `STATE_FAILURE_MODE` and
+    /// `STATE_TIMEOUT_MS`. The budget and `sms_timeout` together must leave Create time to answer
+    /// inside Cognito's 5 seconds.
+    pub fn from_env(
+        env: &Environment<'_>,
+        sms_timeout: std::time::Duration,
+    ) -> Result<Option<Self>, crate::Error> {
+        use crate::Error;
+        let failure_mode = match env.get("STATE_FAILURE_MODE").as_deref() {
+            None | Some("closed") => FailureMode::Closed,
+            Some("open") => FailureMode::Open,
+            Some(_) => {
+                return Err(Error::config(
+                    "STATE_FAILURE_MODE",
+                    "must be closed or open",
+                ));
+            }
+        };
+        let timeout =
+            std::time::Duration::from_millis(env.number("STATE_TIMEOUT_MS", 800, 100..=1_500)?);
+        let Some(table) = env.get("STATE_TABLE") else {
+            return Ok(None);
+        };
+        let valid_name = (3..=255).contains(&table.len())
+            && table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !valid_name && !table.starts_with("arn:") {
+            return Err(Error::config(
+                "STATE_TABLE",
+                "must be a DynamoDB table name (3-255 of a-z, A-Z, 0-9, _ - .) or its ARN",
+            ));
+        }
+        // Create may spend the state budget, the send (plus 200 ms of margin) and a claim
+        // release (200 ms); the rest of Cognito's 5 seconds is for the function itself.
+        if timeout + sms_timeout > std::time::Duration::from_millis(4_100) {
+            return Err(Error::config(
+                "STATE_TIMEOUT_MS",
+                "together with SMS_TIMEOUT_MS must stay within 4100 ms (Cognito waits 5 s)",
+            ));
+        }
+        Ok(Some(Self {
+            table,
+            failure_mode,
+            timeout,
+        }))
+    }
 }
 
 /// A [`StateStore`] with the failure mode and time budget applied: every call either answers
@@ -175,10 +226,10 @@ impl<T> Outcome<T> {
     }
 }
 
-/// Builds the DynamoDB store `config` names (once per cold start); `None` without `STATE_TABLE`.
+/// Builds the DynamoDB store `state` names (once per cold start); `None` without `STATE_TABLE`.
 #[cfg(feature = "dynamodb")]
-pub async fn build_guard(config: &crate::config::Config) -> Result<Option<Guard>, crate::Error> {
-    let Some(state) = &config.state else {
+pub async fn build_guard(state: Option<&StateConfig>) -> Result<Option<Guard>, crate::Error> {
+    let Some(state) = state else {
         return Ok(None);
     };
     let sdk = crate::aws::load_sdk_config(crate::aws::sdk_config_loader(state.timeout)).await?;

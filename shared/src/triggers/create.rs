@@ -68,7 +68,7 @@ enum DecoyReason {
 
 impl CreateAuthChallenge {
     /// A handler for the configured flow, sending with `sender`. Secrets named by `…_ARN`
-    /// variables must have been read ([`crate::secrets::resolve_trigger_secrets`]).
+    /// variables must have been read ([`Config::resolve_secrets`]).
     pub fn new(config: &Config, sender: Arc<dyn SmsSender>) -> Result<Self, Error> {
         let phone_hint_secret = match &config.phone_hint {
             PhoneHint::None => None,
@@ -89,18 +89,18 @@ impl CreateAuthChallenge {
             attempts: config.attempts,
             otp: config.otp,
             captcha: config.captcha.clone(),
-            template: config.message_template.clone(),
-            app_name: config.app_name.clone(),
+            template: config.sms.template.clone(),
+            app_name: config.sms.app_name.clone(),
             phone_hint_secret,
             seal_key: config.seal_key()?,
             // The SDK enforces the timeout itself; this outer bound also covers any other sender.
-            send_budget: config.sms_timeout + Duration::from_millis(200),
+            send_budget: config.sms.timeout + Duration::from_millis(200),
             sender,
             send_timing: SendTiming::default(),
             guard: None,
-            send_limits: config.send_limits,
-            allowed_countries: config.allowed_countries.clone(),
-            allowed_number_types: config.allowed_number_types.clone(),
+            send_limits: config.abuse.send_limits,
+            allowed_countries: config.abuse.allowed_countries.clone(),
+            allowed_number_types: config.abuse.allowed_number_types.clone(),
         })
     }
 
@@ -114,9 +114,9 @@ impl CreateAuthChallenge {
     /// variables name, the SMS sender and the state table, set up once).
     #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
     pub async fn from_env() -> Result<Self, Error> {
-        let config = crate::secrets::config_from_env().await?;
-        let sender = crate::sms::build_sender(&config).await?;
-        let guard = crate::state::build_guard(&config).await?;
+        let config = Config::from_env_with_secrets().await?;
+        let sender = crate::sms::build_sender(&config.sms).await?;
+        let guard = crate::state::build_guard(config.state.as_ref()).await?;
         Ok(Self::new(&config, sender)?.with_guard(guard))
     }
 

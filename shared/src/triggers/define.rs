@@ -34,7 +34,7 @@ impl DefineAuthChallenge {
             flow: config.flow.clone(),
             attempts: config.attempts,
             guard: None,
-            lockout: config.lockout,
+            lockout: config.abuse.lockout,
         }
     }
 
@@ -48,7 +48,7 @@ impl DefineAuthChallenge {
     #[cfg(feature = "dynamodb")]
     pub async fn from_env() -> Result<Self, Error> {
         let config = Config::from_env()?;
-        let guard = crate::state::build_guard(&config).await?;
+        let guard = crate::state::build_guard(config.state.as_ref()).await?;
         Ok(Self::new(&config).with_guard(guard))
     }
 

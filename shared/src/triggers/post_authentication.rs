@@ -31,7 +31,7 @@ pub struct PostAuthentication {
 
 impl PostAuthentication {
     /// A handler with the configured migration-only clients. A `MIGRATION_CLIENT_IDS_ARN` must
-    /// have been read ([`crate::secrets::resolve_trigger_secrets`], at cold start).
+    /// have been read ([`Config::resolve_secrets`], at cold start).
     pub fn new(config: &Config) -> Result<Self, Error> {
         Ok(Self {
             migration_client_ids: config.migration_client_ids()?,
@@ -49,8 +49,8 @@ impl PostAuthentication {
     /// `MIGRATION_CLIENT_IDS_ARN` names, read and checked once).
     #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
     pub async fn from_env() -> Result<Self, Error> {
-        let config = crate::secrets::config_from_env().await?;
-        let guard = crate::state::build_guard(&config).await?;
+        let config = Config::from_env_with_secrets().await?;
+        let guard = crate::state::build_guard(config.state.as_ref()).await?;
         Ok(Self::new(&config)?.with_guard(guard))
     }
 

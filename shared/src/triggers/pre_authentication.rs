@@ -28,7 +28,7 @@ impl PreAuthentication {
         Self {
             policy: config.preauth.clone(),
             guard: None,
-            lockout: config.lockout,
+            lockout: config.abuse.lockout,
         }
     }
 
@@ -42,7 +42,7 @@ impl PreAuthentication {
     #[cfg(feature = "dynamodb")]
     pub async fn from_env() -> Result<Self, Error> {
         let config = Config::from_env()?;
-        let guard = crate::state::build_guard(&config).await?;
+        let guard = crate::state::build_guard(config.state.as_ref()).await?;
         Ok(Self::new(&config).with_guard(guard))
     }
 
@@ -162,9 +162,9 @@ mod tests {
         assert!(handler.handle(event.clone(), 1_000).await.is_ok());
         let owner = UserRef::from_event(&event.user_name, &event.request.user_attributes, false);
         let key = lock_key(&event.user_pool_id, &owner);
-        for at in 0..u64::from(config.lockout.threshold) {
+        for at in 0..u64::from(config.abuse.lockout.threshold) {
             store
-                .record_failure(&key, 900 + at, config.lockout)
+                .record_failure(&key, 900 + at, config.abuse.lockout)
                 .await
                 .unwrap();
         }

@@ -70,9 +70,9 @@ impl UserMigration {
         feature = "dynamodb"
     ))]
     pub async fn from_env() -> Result<Self, Error> {
-        let config = crate::secrets::config_from_env().await?;
-        let (migration, source) = crate::legacy::build_source(&config).await?;
-        let guard = crate::state::build_guard(&config).await?;
+        let config = crate::config::Config::from_env_with_secrets().await?;
+        let (migration, source) = crate::legacy::build_source(config.migration.as_ref()).await?;
+        let guard = crate::state::build_guard(config.state.as_ref()).await?;
         Ok(Self::new(&migration, source)
             .with_guard(guard)
             .with_allowed_clients(config.migration_client_ids()?))

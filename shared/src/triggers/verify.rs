@@ -89,9 +89,10 @@ impl VerifyAuthChallenge {
     /// variables name, the CAPTCHA provider's client and the state table, set up once).
     #[cfg(all(feature = "http", feature = "aws-secrets", feature = "dynamodb"))]
     pub async fn from_env() -> Result<Self, Error> {
-        let config = crate::secrets::config_from_env().await?;
-        let site_verifier = crate::captcha::build_site_verifier(&config).await?;
-        let guard = crate::state::build_guard(&config).await?;
+        let config = Config::from_env_with_secrets().await?;
+        let site_verifier =
+            crate::captcha::build_site_verifier(&config.captcha, &config.flow).await?;
+        let guard = crate::state::build_guard(config.state.as_ref()).await?;
         Ok(Self::new(&config, site_verifier)?.with_guard(guard))
     }
 
