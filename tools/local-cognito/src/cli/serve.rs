@@ -1,0 +1,88 @@
+//! `serve`: the Cognito-compatible endpoint on 127.0.0.1, wired to the local pool's triggers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use local_cognito::cognito::LocalPool;
+
+use super::Serve;
+use super::prepare::{Prepared, prepare};
+
+pub(super) async fn serve(args: Serve) -> Result<(), String> {
+    let Prepared {
+        flow,
+        triggers,
+        output,
+        settings,
+        users,
+        pre_authentication,
+        user_migration,
+        post_authentication,
+    } = prepare(&args.common).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let pool_id = settings.pool_id.clone();
+    let client_id = settings.client_id.clone();
+    let mut pool = LocalPool::new(settings, users, triggers.clone())
+        .with_pre_authentication(pre_authentication)
+        .with_post_authentication(post_authentication);
+    let migrating = user_migration.is_some();
+    if let Some(host) = user_migration {
+        pool = pool.with_user_migration(host);
+    }
+    let signer = local_cognito::serve::TokenSigner::generate()?;
+    let mut endpoint = local_cognito::serve::Endpoint::new(pool, signer, port, output);
+    let demo = args
+        .demo_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo"));
+    let demo_ready = demo.join("index.html").is_file();
+    if demo_ready {
+        endpoint = endpoint.with_demo(demo.clone());
+    }
+    let endpoint = Arc::new(endpoint);
+    println!("Cognito user-pool API on http://127.0.0.1:{port}/ (flow {flow})");
+    println!("  user pool {pool_id}, app client {client_id}");
+    println!(
+        "  tokens issued by {}; keys at {}/.well-known/jwks.json",
+        endpoint.issuer(),
+        endpoint.issuer()
+    );
+    println!("  SMS inbox: http://127.0.0.1:{port}/local/sms");
+    if demo_ready {
+        if !demo
+            .join("node_modules/amazon-cognito-identity-js")
+            .is_dir()
+        {
+            println!(
+                "  (run `npm ci` in {} for the demo page's client library)",
+                demo.display()
+            );
+        }
+        println!("  demo page: http://127.0.0.1:{port}/demo/");
+    }
+    println!(
+        "  triggers: Define, Create, Verify, PreAuthentication, PostAuthentication{}",
+        if migrating {
+            ", UserMigration (LEGACY_SOURCE)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  try: aws cognito-idp initiate-auth --endpoint-url http://127.0.0.1:{port} --region us-east-1 --no-sign-request --client-id {client_id} --auth-flow CUSTOM_AUTH --auth-parameters USERNAME=alice"
+    );
+    let app = endpoint.router();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string());
+    triggers.define.stop().await;
+    triggers.create.stop().await;
+    triggers.verify.stop().await;
+    served
+}

@@ -1,0 +1,378 @@
+//! A Cognito-compatible user-pool endpoint on 127.0.0.1, backed by the real trigger binaries: the
+//! JSON 1.1 protocol real clients speak (`POST /`, `X-Amz-Target:
+//! AWSCognitoIdentityProviderService.<Operation>`), RS256 tokens with Cognito's claims, and the
+//! public keys at `/<pool id>/.well-known/jwks.json`.
+//!
+//! Operations: `InitiateAuth` (`CUSTOM_AUTH`, `USER_PASSWORD_AUTH` — with the migration trigger
+//! for unknown users when wired — and `REFRESH_TOKEN_AUTH`), `RespondToAuthChallenge`
+//! (`CUSTOM_CHALLENGE`), and `AdminCreateUser`, `AdminGetUser`, `AdminDeleteUser`, `ListUsers`
+//! to set users up. PreAuthentication runs where Cognito runs it, when wired. Cognito's visible semantics are kept: a new opaque `Session` each round,
+//! single use, expiring after 3 minutes; `ChallengeParameters` are the public challenge
+//! parameters plus `USERNAME`; errors in Cognito's JSON shape (`__type`, `message`), so SDKs raise
+//! the right exception. `GET /local/sms` lists the console SMS messages (a local inbox).
+//!
+//! This module holds the endpoint, its routes, the operation dispatch and the local-only guard;
+//! the operations live by group: `auth` (sign-in), `admin` (users), `tokens` (JWTs and their
+//! key), `files` (JWKS, OpenID configuration, SMS inbox, demo page).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use crate::cognito::{AuthSession, CognitoError, LocalPool};
+use crate::lambda_host::OutputLog;
+
+/// How long a `Session` may be answered (Cognito's default `AuthSessionValidity`).
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(180);
+/// Lifetime of ID and access tokens, in seconds.
+pub const TOKEN_LIFETIME: u64 = 3_600;
+
+mod admin;
+mod auth;
+mod files;
+mod tokens;
+
+pub use tokens::TokenSigner;
+
+/// Open sessions: the id handed to the client → the sign-in, when it was handed out, to which app
+/// client.
+type Sessions = HashMap<String, (AuthSession, Instant, String)>;
+
+/// A user who passed: who, and when (for `auth_time` on refreshed tokens).
+#[derive(Debug, Clone)]
+struct SignedIn {
+    username: String,
+    attributes: Map<String, Value>,
+    auth_time: u64,
+    client_id: String,
+    /// Shared by the tokens of one sign-in and their refreshes.
+    origin_jti: String,
+}
+
+/// The endpoint's state.
+pub struct Endpoint {
+    pool: LocalPool,
+    signer: TokenSigner,
+    issuer: String,
+    output: Arc<OutputLog>,
+    sessions: Mutex<Sessions>,
+    refresh_tokens: Mutex<HashMap<String, SignedIn>>,
+    demo_dir: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Cognito's error: an HTTP status, a `__type` and a message.
+#[derive(Debug)]
+struct ApiError(StatusCode, &'static str, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"__type": self.1, "message": self.2}).to_string();
+        (
+            self.0,
+            [
+                (header::CONTENT_TYPE, "application/x-amz-json-1.1"),
+                (header::HeaderName::from_static("x-amzn-errortype"), self.1),
+            ],
+            body,
+        )
+            .into_response()
+    }
+}
+
+fn bad_request(kind: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, kind, message.into())
+}
+
+impl From<CognitoError> for ApiError {
+    fn from(error: CognitoError) -> Self {
+        match error {
+            CognitoError::NotAuthorized(message) => bad_request("NotAuthorizedException", message),
+            CognitoError::UserNotFound => {
+                bad_request("UserNotFoundException", "User does not exist.")
+            }
+            CognitoError::UserLambdaValidation(message) => {
+                bad_request("UserLambdaValidationException", message)
+            }
+            CognitoError::InvalidLambdaResponse(message) => {
+                bad_request("InvalidLambdaResponseException", message)
+            }
+            CognitoError::UnexpectedLambda(message) => {
+                bad_request("UnexpectedLambdaException", message)
+            }
+            CognitoError::UsernameExists => {
+                bad_request("UsernameExistsException", "User account already exists")
+            }
+            CognitoError::Local(message) => ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalErrorException",
+                message,
+            ),
+        }
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+fn random_token(bytes: usize) -> Result<String, ApiError> {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).map_err(|_| internal("the random number generator"))?;
+    Ok(URL_SAFE_NO_PAD.encode(buffer))
+}
+
+impl Endpoint {
+    /// An endpoint for `pool`, issuing tokens as `http://127.0.0.1:<port>/<pool id>`.
+    pub fn new(pool: LocalPool, signer: TokenSigner, port: u16, output: Arc<OutputLog>) -> Self {
+        let issuer = format!("http://127.0.0.1:{port}/{}", pool.settings().pool_id);
+        Self {
+            pool,
+            signer,
+            issuer,
+            output,
+            sessions: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
+            demo_dir: None,
+        }
+    }
+
+    /// Serves the static files of `dir` (the demo page) under `/demo/`.
+    pub fn with_demo(mut self, dir: std::path::PathBuf) -> Self {
+        self.demo_dir = Some(dir);
+        self
+    }
+
+    /// The token issuer (`iss`).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The routes: `POST /` (the API), the JWKS, the local SMS inbox and the demo page. Browsers
+    /// on other local origins may call it (CORS, as Cognito allows); requests must name this
+    /// machine in `Host`, so a web page cannot reach the admin calls through DNS rebinding.
+    pub fn router(self: Arc<Self>) -> Router {
+        let jwks_path = format!("/{}/.well-known/jwks.json", self.pool.settings().pool_id);
+        Router::new()
+            .route("/", post(api))
+            .route(&jwks_path, get(files::jwks))
+            .route("/local/sms", get(files::sms_inbox))
+            .route(
+                "/demo",
+                get(|| async { axum::response::Redirect::permanent("/demo/") }),
+            )
+            .route("/demo/", get(files::demo_index))
+            .route("/demo/{*path}", get(files::demo_file))
+            .route(
+                "/{pool}/.well-known/openid-configuration",
+                get(files::openid),
+            )
+            .route("/", axum::routing::options(preflight))
+            .layer(axum::middleware::from_fn(local_only_with_cors))
+            .with_state(self)
+    }
+
+    fn check_client(&self, body: &Value) -> Result<String, ApiError> {
+        let client = body.get("ClientId").and_then(Value::as_str).unwrap_or("");
+        if client != self.pool.settings().client_id {
+            return Err(bad_request(
+                "ResourceNotFoundException",
+                format!("User pool client {client} does not exist."),
+            ));
+        }
+        Ok(client.to_owned())
+    }
+
+    fn lock_sessions(&self) -> Result<std::sync::MutexGuard<'_, Sessions>, ApiError> {
+        self.sessions.lock().map_err(|_| internal("sessions"))
+    }
+}
+
+fn internal(what: &str) -> ApiError {
+    ApiError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalErrorException",
+        format!("{what} unavailable"),
+    )
+}
+
+async fn api(
+    State(endpoint): State<Arc<Endpoint>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let operation = target
+        .strip_prefix("AWSCognitoIdentityProviderService.")
+        .ok_or_else(|| {
+            bad_request(
+                "UnknownOperationException",
+                format!("unknown target {target:?}"),
+            )
+        })?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|_| bad_request("SerializationException", "the body is not JSON"))?;
+    let answer = match operation {
+        "InitiateAuth" => endpoint.initiate_auth(&body).await?,
+        "RespondToAuthChallenge" => endpoint.respond_to_auth_challenge(&body).await?,
+        "AdminCreateUser" => endpoint.admin_create_user(&body)?,
+        "AdminGetUser" => endpoint.admin_get_user(&body)?,
+        "AdminDeleteUser" => endpoint.admin_delete_user(&body)?,
+        "ListUsers" => endpoint.list_users(&body)?,
+        other => {
+            return Err(bad_request(
+                "UnknownOperationException",
+                format!("the local endpoint does not play {other}"),
+            ));
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
+        answer.to_string(),
+    )
+        .into_response())
+}
+
+/// The answer to a CORS preflight (the headers come from [`local_only_with_cors`]).
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// Whether a browser's `Origin` is a page served from this machine (`http(s)://127.0.0.1`,
+/// `localhost` or `[::1]`, any port). `null` (files, sandboxed frames) and every other site are
+/// not: a web page open in the developer's browser must not read the SMS inbox or call the admin
+/// operations.
+pub fn is_loopback_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = match rest.rsplit_once(':') {
+        Some((name, port))
+            if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
+        }
+        _ => rest,
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// Refuses requests whose `Host` is not this machine (DNS rebinding) and requests from browser
+/// pages of other sites (an `Origin` that is not on this machine), and adds the CORS headers
+/// Cognito's API sends — for local origins only — so browser apps on other local ports can call
+/// it.
+async fn local_only_with_cors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+        return (
+            StatusCode::FORBIDDEN,
+            "the local endpoint answers 127.0.0.1 only",
+        )
+            .into_response();
+    }
+    let origin = match request.headers().get(header::ORIGIN) {
+        None => None,
+        Some(value) => match value.to_str() {
+            Ok(origin) if is_loopback_origin(origin) => Some(value.clone()),
+            _ => {
+                return (
+                    StatusCode::FORBIDDEN,
+                    "the local endpoint answers pages served from this machine only",
+                )
+                    .into_response();
+            }
+        },
+    };
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, header::HeaderValue::from_static("origin"));
+    let Some(origin) = origin else {
+        // Not a browser page: no CORS headers needed.
+        return response;
+    };
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    for (name, value) in [
+        ("access-control-allow-methods", "POST, GET, OPTIONS"),
+        (
+            "access-control-allow-headers",
+            "content-type, x-amz-target, x-amz-user-agent, cache-control, authorization, x-amz-date, x-amz-security-token",
+        ),
+        (
+            "access-control-expose-headers",
+            "x-amzn-errortype, x-amzn-requestid",
+        ),
+        ("access-control-max-age", "600"),
+    ] {
+        headers.insert(
+            header::HeaderName::from_static(name),
+            header::HeaderValue::from_static(value),
+        );
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pages_from_this_machine_are_local_origins() {
+        for origin in [
+            "http://127.0.0.1:9229",
+            "http://localhost:5173",
+            "http://localhost",
+            "https://localhost:8443",
+            "http://[::1]:3000",
+        ] {
+            assert!(is_loopback_origin(origin), "{origin}");
+        }
+        for origin in [
+            "null",
+            "",
+            "https://evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example:80",
+            "http://evil.example/http://localhost",
+            "http://localhost:80@evil.example",
+            "file://",
+            "http://127.0.0.2:9229",
+            "http://localhost:",
+            "http://localhost:123456",
+        ] {
+            assert!(!is_loopback_origin(origin), "{origin}");
+        }
+    }
+}
