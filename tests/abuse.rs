@@ -92,17 +92,8 @@ impl CountingSender {
 /// largest state budget: the local server is slower than DynamoDB, the more so on a loaded CI
 /// machine, and these tests are about the rules, not the latency.
 fn config(vars: &[(&str, &str)]) -> Config {
-    Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| (*value).to_owned())
-            .or_else(|| match name {
-                "SMS_PROVIDER" => Some("console".to_owned()),
-                "STATE_TIMEOUT_MS" => Some("1100".to_owned()),
-                _ => None,
-            })
-    })
-    .unwrap()
+    let defaults = [("SMS_PROVIDER", "console"), ("STATE_TIMEOUT_MS", "1100")];
+    Config::from_pairs(&[&defaults[..], vars].concat()).unwrap()
 }
 
 /// A guard on a fresh table of the test server, or on `endpoint` when given.

@@ -47,6 +47,17 @@ fn binaries() -> BTreeSet<String> {
         .collect()
 }
 
+#[test]
+fn the_local_tool_runs_every_binary() {
+    // The one list of trigger binaries the local tool and the integration tests share.
+    let listed: BTreeSet<String> = local_cognito::binaries::ALL_TRIGGERS
+        .iter()
+        .map(|name| (*name).to_owned())
+        .collect();
+    assert_eq!(listed, binaries(), "ALL_TRIGGERS differs from functions/");
+    assert_eq!(listed.len(), local_cognito::binaries::ALL_TRIGGERS.len());
+}
+
 fn keys(value: &Value) -> BTreeSet<String> {
     value
         .as_mapping()

@@ -8,7 +8,6 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use integration_tests::{FakeEndpoint, Reply};
@@ -22,8 +21,7 @@ use shared::sms::{EndUserMessagingSender, PinpointSender, SmsMessage, SmsSender,
 const PHONE: &str = "+12065550100";
 
 fn config(vars: &[(&str, &str)]) -> Config {
-    let map: HashMap<&str, &str> = vars.iter().copied().collect();
-    Config::from_lookup(|name| map.get(name).map(|v| (*v).to_owned())).unwrap()
+    Config::from_pairs(vars).unwrap()
 }
 
 async fn sdk_config(endpoint: &FakeEndpoint, timeout: Duration) -> aws_config::SdkConfig {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 /// One criterion benchmark's median and its 95 % confidence interval, in nanoseconds.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Figure {
+pub(crate) struct Figure {
     /// The benchmark's name.
     pub name: String,
     /// Median estimate.
@@ -18,7 +18,7 @@ pub struct Figure {
 }
 
 /// Every benchmark under `dir`, by name; empty when criterion has not run.
-pub fn read(dir: &Path) -> Vec<Figure> {
+pub(crate) fn read(dir: &Path) -> Vec<Figure> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

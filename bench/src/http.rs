@@ -14,7 +14,7 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 
 /// One request as read off a connection.
 #[derive(Debug)]
-pub struct Request {
+pub(crate) struct Request {
     /// `GET`, `POST`, …
     pub method: String,
     /// The request target, e.g. `/2018-06-01/runtime/invocation/next`.
@@ -29,7 +29,7 @@ pub struct Request {
 
 impl Request {
     /// The first value of a header (`name` in lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(key, _)| key == name)
@@ -42,7 +42,7 @@ fn invalid(message: &str) -> io::Error {
 }
 
 /// Reads the next request; `None` when the peer closed the connection between requests.
-pub fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
+pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
     let mut line = String::new();
     // RFC 9112 §2.2: empty lines before a request line are ignored.
     loop {
@@ -135,7 +135,7 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
 }
 
 /// A whole response (status line, headers, body) in one buffer, so it leaves in one write.
-pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+pub(crate) fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let reason = match status {
         200 => "OK",
         202 => "Accepted",
@@ -159,7 +159,7 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 /// A loopback listener whose connections are each served by `serve` on their own thread, until
 /// the server is dropped.
 #[derive(Debug)]
-pub struct Server {
+pub(crate) struct Server {
     address: std::net::SocketAddr,
     stopping: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
@@ -167,7 +167,7 @@ pub struct Server {
 
 impl Server {
     /// Listens on a free loopback port.
-    pub fn start<F>(serve: F) -> io::Result<Self>
+    pub(crate) fn start<F>(serve: F) -> io::Result<Self>
     where
         F: Fn(TcpStream, &AtomicBool) + Send + Sync + 'static,
     {
@@ -206,7 +206,7 @@ impl Server {
     }
 
     /// `127.0.0.1:<port>`.
-    pub fn host_port(&self) -> String {
+    pub(crate) fn host_port(&self) -> String {
         self.address.to_string()
     }
 }
@@ -225,7 +225,7 @@ impl Drop for Server {
 }
 
 /// Writes `bytes` and flushes.
-pub fn send(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn send(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
     stream.write_all(bytes)?;
     stream.flush()
 }

@@ -12,7 +12,7 @@ use shared::triggers::{DefineAuthChallenge, Handler, VerifyAuthChallenge, unix_n
 use crate::subjects::{Implementation, Subject, Trigger};
 
 /// Times `count` invocations (after `warmup` untimed ones) of the Define or Verify handler.
-pub fn handler_latencies(
+pub(crate) fn handler_latencies(
     trigger: Trigger,
     warmup: usize,
     count: usize,

@@ -12,7 +12,7 @@ use crate::subjects::Subject;
 
 /// How much to measure.
 #[derive(Debug, Clone, Copy)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Processes started per subject.
     pub spawns: usize,
     /// Invocations after the first that are run but not recorded (JIT and caches settle).
@@ -43,7 +43,7 @@ fn await_first_next(
 
 /// Everything measured for one subject.
 #[derive(Debug, Default, Clone)]
-pub struct Series {
+pub(crate) struct Series {
     /// Start of the process → its first `GET …/next`, per process.
     pub init: Vec<Duration>,
     /// The first invocation over the Runtime API, per process.
@@ -56,7 +56,7 @@ pub struct Series {
 
 /// A measurement that could not be taken.
 #[derive(Debug, thiserror::Error)]
-pub enum MeasureError {
+pub(crate) enum MeasureError {
     /// The harness could not start something.
     #[error("{subject}: {what}: {source}")]
     Io {
@@ -82,7 +82,7 @@ pub enum MeasureError {
 /// Runs one subject's processes, one at a time, so that subjects can take turns (drift on the
 /// machine then lands on every subject alike, not on whichever ran last).
 #[derive(Debug)]
-pub struct Runner<'a> {
+pub(crate) struct Runner<'a> {
     subject: &'a Subject,
     stub: Option<Stub>,
     launch: crate::process::Launch,
@@ -91,7 +91,7 @@ pub struct Runner<'a> {
 
 impl<'a> Runner<'a> {
     /// Prepares `subject`, with its stub endpoint.
-    pub fn new(subject: &'a Subject) -> Result<Self, MeasureError> {
+    pub(crate) fn new(subject: &'a Subject) -> Result<Self, MeasureError> {
         let stub = subject
             .trigger
             .stub()
@@ -112,17 +112,17 @@ impl<'a> Runner<'a> {
     }
 
     /// The subject.
-    pub fn subject(&self) -> &'a Subject {
+    pub(crate) fn subject(&self) -> &'a Subject {
         self.subject
     }
 
     /// The figures so far.
-    pub fn series(&self) -> &Series {
+    pub(crate) fn series(&self) -> &Series {
         &self.series
     }
 
     /// Starts one process and measures it per `plan`.
-    pub fn spawn_once(&mut self, plan: Plan, events_dir: &Path) -> Result<(), MeasureError> {
+    pub(crate) fn spawn_once(&mut self, plan: Plan, events_dir: &Path) -> Result<(), MeasureError> {
         let subject = self.subject;
         let name = subject.name();
         let stub_before = self.stub.as_ref().map_or(0, Stub::requests);
@@ -197,7 +197,7 @@ fn check(subject: &Subject, answered: Result<Answered, NoAnswer>) -> Result<Dura
 
 /// How a function did against a provider that never answers.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct HangResult {
+pub(crate) struct HangResult {
     /// Time to the function's error, per process; `None` when it gave none within the limit.
     pub answered_after: Vec<Option<Duration>>,
     /// The limit the harness waited.
@@ -232,7 +232,7 @@ fn start(
 }
 
 /// Starts `subject` against a stub that never answers and times its first invocation.
-pub fn measure_hang(
+pub(crate) fn measure_hang(
     subject: &Subject,
     spawns: usize,
     limit: Duration,

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 /// How to start one function.
 #[derive(Debug, Clone)]
-pub struct Launch {
+pub(crate) struct Launch {
     /// The program (`bootstrap`, or `node`).
     pub program: PathBuf,
     /// Its arguments.
@@ -23,7 +23,7 @@ pub struct Launch {
 
 /// A started function process.
 #[derive(Debug)]
-pub struct Running {
+pub(crate) struct Running {
     child: Child,
     /// Taken just before the process was created.
     pub started_at: Instant,
@@ -34,7 +34,7 @@ const LOG_LINES: usize = 40;
 
 impl Launch {
     /// Starts the process with a Lambda-like environment pointing at `runtime_api`.
-    pub fn start(&self, function_name: &str, runtime_api: &str) -> std::io::Result<Running> {
+    pub(crate) fn start(&self, function_name: &str, runtime_api: &str) -> std::io::Result<Running> {
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
@@ -107,7 +107,7 @@ fn drain(stream: impl Read + Send + 'static, log: Arc<Mutex<VecDeque<String>>>) 
 
 impl Running {
     /// The process's peak resident set (`VmHWM`), in KiB.
-    pub fn peak_rss_kib(&self) -> Option<u64> {
+    pub(crate) fn peak_rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         status
             .lines()
@@ -116,12 +116,12 @@ impl Running {
     }
 
     /// Whether the process has ended.
-    pub fn exited(&mut self) -> bool {
+    pub(crate) fn exited(&mut self) -> bool {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Exit status if the process has ended, and the last lines it wrote.
-    pub fn describe(&mut self) -> String {
+    pub(crate) fn describe(&mut self) -> String {
         let status = match self.child.try_wait() {
             Ok(Some(status)) => format!("exited ({status})"),
             Ok(None) => "still running".to_owned(),
@@ -136,7 +136,7 @@ impl Running {
     }
 
     /// Stops the process.
-    pub fn stop(self) {
+    pub(crate) fn stop(self) {
         drop(self);
     }
 }

@@ -10,7 +10,7 @@ use crate::subjects::{Implementation, Trigger};
 
 /// One subject's figures.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct SubjectResult {
+pub(crate) struct SubjectResult {
     /// The trigger.
     pub trigger: Trigger,
     /// The implementation.
@@ -27,7 +27,7 @@ pub struct SubjectResult {
 
 /// In-process handling of one trigger.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct HandlerResult {
+pub(crate) struct HandlerResult {
     /// The trigger.
     pub trigger: Trigger,
     /// Per invocation, µs.
@@ -36,7 +36,7 @@ pub struct HandlerResult {
 
 /// One budget and whether it holds.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// What is budgeted.
     pub what: String,
     /// The measured figure, as text.
@@ -49,7 +49,7 @@ pub struct Budget {
 
 /// Everything one run produced.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Results {
+pub(crate) struct Results {
     /// `full` or `short`.
     pub mode: String,
     /// The command that produced this.
@@ -116,7 +116,7 @@ fn mb(bytes: u64) -> String {
 
 impl Results {
     /// The subject's figures, if measured.
-    pub fn subject(
+    pub(crate) fn subject(
         &self,
         trigger: Trigger,
         implementation: &Implementation,
@@ -127,7 +127,7 @@ impl Results {
     }
 
     /// The Markdown that goes between the markers in BENCHMARKS.md.
-    pub fn markdown(&self, plot: Option<&str>) -> String {
+    pub(crate) fn markdown(&self, plot: Option<&str>) -> String {
         let mut out = String::new();
         let (spawns, warmup, warm) = self.plan;
         let _ = writeln!(
@@ -371,7 +371,7 @@ impl Results {
     }
 
     /// The budgets of the issue, judged on the primary profile's figures.
-    pub fn judge(&mut self) {
+    pub(crate) fn judge(&mut self) {
         let primary = Implementation::Rust {
             profile: self.primary_profile.clone(),
         };
@@ -461,7 +461,7 @@ impl Results {
 
     /// An SVG plot: init proxy, warm p50 and peak RSS, Rust against Node.js, for the triggers
     /// that have both.
-    pub fn svg(&self) -> String {
+    pub(crate) fn svg(&self) -> String {
         let primary = Implementation::Rust {
             profile: self.primary_profile.clone(),
         };

@@ -16,7 +16,7 @@ const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
 
 /// What one invocation produced.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// `POST …/response`.
     Response(Vec<u8>),
     /// `POST …/error`.
@@ -25,7 +25,7 @@ pub enum Outcome {
 
 /// An answered invocation and how long it took over the Runtime API.
 #[derive(Debug)]
-pub struct Answered {
+pub(crate) struct Answered {
     /// The answer.
     pub outcome: Outcome,
     /// From the event's first byte leaving to the response's last byte arriving.
@@ -34,7 +34,7 @@ pub struct Answered {
 
 /// Why an invocation got no answer.
 #[derive(Debug, thiserror::Error)]
-pub enum NoAnswer {
+pub(crate) enum NoAnswer {
     /// Nothing within the time limit.
     #[error("no answer within {0:?}")]
     TimedOut(Duration),
@@ -73,14 +73,14 @@ impl Shared {
 
 /// The Runtime API of one function process.
 #[derive(Debug)]
-pub struct RuntimeApi {
+pub(crate) struct RuntimeApi {
     shared: Arc<Shared>,
     server: Server,
 }
 
 impl RuntimeApi {
     /// Serves the API on a free loopback port for a function called `function_name`.
-    pub fn start(function_name: &str) -> std::io::Result<Self> {
+    pub(crate) fn start(function_name: &str) -> std::io::Result<Self> {
         let shared = Arc::new(Shared::default());
         let for_connections = Arc::clone(&shared);
         let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function_name}");
@@ -91,13 +91,13 @@ impl RuntimeApi {
     }
 
     /// `127.0.0.1:<port>`, the form `AWS_LAMBDA_RUNTIME_API` takes.
-    pub fn host_port(&self) -> String {
+    pub(crate) fn host_port(&self) -> String {
         self.server.host_port()
     }
 
     /// When the process first asked for an event, waiting until `deadline` for it
     /// ([`NoAnswer::TimedOut`] when it has not asked by then).
-    pub fn first_next(&self, deadline: Instant) -> Result<Instant, NoAnswer> {
+    pub(crate) fn first_next(&self, deadline: Instant) -> Result<Instant, NoAnswer> {
         let mut state = self.shared.lock();
         loop {
             if let Some(at) = state.first_next {
@@ -120,7 +120,7 @@ impl RuntimeApi {
     }
 
     /// Hands `event` to the process and waits up to `limit` for its answer.
-    pub fn invoke(&self, event: &[u8], limit: Duration) -> Result<Answered, NoAnswer> {
+    pub(crate) fn invoke(&self, event: &[u8], limit: Duration) -> Result<Answered, NoAnswer> {
         let deadline = Instant::now() + limit;
         let mut state = self.shared.lock();
         state.sequence += 1;

@@ -6,7 +6,7 @@ use crate::subjects::Trigger;
 
 /// Where one build's outputs are.
 #[derive(Debug, Clone)]
-pub struct Build {
+pub(crate) struct Build {
     /// `aarch64` or `x86_64`.
     pub arch: String,
     /// The cargo profile.
@@ -19,7 +19,7 @@ pub struct Build {
 
 impl Build {
     /// Parses `<arch>:<profile>=<lambda_dir>:<bin_dir>`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let bad = || format!("--sizes {text}: expected <arch>:<profile>=<lambda_dir>:<bin_dir>");
         let (key, dirs) = text.split_once('=').ok_or_else(bad)?;
         let (arch, profile) = key.split_once(':').ok_or_else(bad)?;
@@ -35,7 +35,7 @@ impl Build {
 
 /// One function's sizes in one build.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Size {
+pub(crate) struct Size {
     /// The function.
     pub function: &'static str,
     /// `aarch64` or `x86_64`.
@@ -49,7 +49,7 @@ pub struct Size {
 }
 
 /// The sizes of every function in `build`.
-pub fn measure(build: &Build) -> Result<Vec<Size>, String> {
+pub(crate) fn measure(build: &Build) -> Result<Vec<Size>, String> {
     Trigger::ALL
         .iter()
         .map(|trigger| {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// A summary of one figure's samples.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// How many samples.
     pub count: usize,
     /// Smallest.
@@ -23,7 +23,7 @@ pub struct Summary {
 
 impl Summary {
     /// Summarises `values` (any unit); `None` when there are none.
-    pub fn of(values: &[f64]) -> Option<Self> {
+    pub(crate) fn of(values: &[f64]) -> Option<Self> {
         let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         if sorted.is_empty() {
             return None;
@@ -49,7 +49,7 @@ impl Summary {
     }
 
     /// Summarises durations in microseconds.
-    pub fn of_micros(values: &[Duration]) -> Option<Self> {
+    pub(crate) fn of_micros(values: &[Duration]) -> Option<Self> {
         Self::of(
             &values
                 .iter()

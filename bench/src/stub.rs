@@ -13,7 +13,7 @@ use crate::http::{self, Request, Server};
 /// What a stub insists a request looks like; anything else gets a 400 and is counted as
 /// rejected, so a function that stops speaking the protocol fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
+pub(crate) enum Expect {
     /// End User Messaging SMS `SendTextMessage` as the AWS SDK sends it: `POST /`, AWS JSON 1.0,
     /// the operation in `X-Amz-Target`, a SigV4 signature, the message fields in the body.
     SendTextMessage,
@@ -79,7 +79,7 @@ impl Expect {
 
 /// How a stub answers.
 #[derive(Debug, Clone)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// Every request gets this status, content type and body.
     Answer {
         /// HTTP status.
@@ -97,7 +97,7 @@ pub enum Reply {
 
 impl Reply {
     /// End User Messaging SMS's answer to `SendTextMessage`.
-    pub fn sms_sent() -> Self {
+    pub(crate) fn sms_sent() -> Self {
         Self::Answer {
             status: 200,
             content_type: "application/x-amz-json-1.0",
@@ -107,7 +107,7 @@ impl Reply {
     }
 
     /// The legacy user service vouching for a user.
-    pub fn legacy_user() -> Self {
+    pub(crate) fn legacy_user() -> Self {
         Self::Answer {
             status: 200,
             content_type: "application/json",
@@ -119,7 +119,7 @@ impl Reply {
 
 /// A running stub endpoint.
 #[derive(Debug)]
-pub struct Stub {
+pub(crate) struct Stub {
     server: Server,
     requests: Arc<AtomicU64>,
     rejected: Arc<Mutex<Vec<String>>>,
@@ -127,7 +127,7 @@ pub struct Stub {
 
 impl Stub {
     /// Starts a stub on a free loopback port.
-    pub fn start(reply: Reply) -> std::io::Result<Self> {
+    pub(crate) fn start(reply: Reply) -> std::io::Result<Self> {
         let requests = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&requests);
         let rejected = Arc::new(Mutex::new(Vec::new()));
@@ -191,17 +191,17 @@ impl Stub {
     }
 
     /// `http://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.server.host_port())
     }
 
     /// How many requests arrived so far.
-    pub fn requests(&self) -> u64 {
+    pub(crate) fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
     }
 
     /// Why requests were refused, if any were.
-    pub fn rejected(&self) -> Vec<String> {
+    pub(crate) fn rejected(&self) -> Vec<String> {
         self.rejected
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -13,7 +13,7 @@ use crate::stub::Reply;
 
 /// The five triggers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub enum Trigger {
+pub(crate) enum Trigger {
     /// DefineAuthChallenge.
     Define,
     /// CreateAuthChallenge (sends the SMS).
@@ -28,7 +28,7 @@ pub enum Trigger {
 
 impl Trigger {
     /// All five, in table order.
-    pub const ALL: [Self; 5] = [
+    pub(crate) const ALL: [Self; 5] = [
         Self::Define,
         Self::Create,
         Self::Verify,
@@ -37,7 +37,7 @@ impl Trigger {
     ];
 
     /// The binary's (and Lambda function's) name.
-    pub fn binary(self) -> &'static str {
+    pub(crate) fn binary(self) -> &'static str {
         match self {
             Self::Define => "define-auth-challenge",
             Self::Create => "create-auth-challenge",
@@ -48,7 +48,7 @@ impl Trigger {
     }
 
     /// The Node.js equivalent's module (`bench/node/<module>.mjs`), where there is one.
-    pub fn node_module(self) -> Option<&'static str> {
+    pub(crate) fn node_module(self) -> Option<&'static str> {
         match self {
             Self::Define => Some("define"),
             Self::Create => Some("create"),
@@ -58,7 +58,7 @@ impl Trigger {
     }
 
     /// What the stub endpoint the function calls answers, if it calls one.
-    pub fn stub(self) -> Option<Reply> {
+    pub(crate) fn stub(self) -> Option<Reply> {
         match self {
             Self::Create => Some(Reply::sms_sent()),
             Self::UserMigration => Some(Reply::legacy_user()),
@@ -69,7 +69,7 @@ impl Trigger {
 
 /// Which implementation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub enum Implementation {
+pub(crate) enum Implementation {
     /// This project's binary, built with a cargo profile.
     Rust {
         /// The cargo profile's name (`release`, `release-s`, …, or `debug` in short mode).
@@ -81,7 +81,7 @@ pub enum Implementation {
 
 impl Implementation {
     /// `Rust (release)`, `Node.js`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Self::Rust { profile } => format!("Rust ({profile})"),
             Self::Node => "Node.js".to_owned(),
@@ -91,7 +91,7 @@ impl Implementation {
 
 /// One trigger in one implementation, ready to run.
 #[derive(Debug, Clone)]
-pub struct Subject {
+pub(crate) struct Subject {
     /// The trigger.
     pub trigger: Trigger,
     /// The implementation.
@@ -102,7 +102,7 @@ pub struct Subject {
 
 impl Subject {
     /// The Rust binary in `bin_dir`.
-    pub fn rust(trigger: Trigger, profile: &str, bin_dir: &Path) -> Self {
+    pub(crate) fn rust(trigger: Trigger, profile: &str, bin_dir: &Path) -> Self {
         let binary = bin_dir.join(trigger.binary());
         Self {
             trigger,
@@ -121,7 +121,7 @@ impl Subject {
     /// The Node.js equivalent in `node_dir` (`bench/node`), if the trigger has one, started as
     /// Lambda's Node.js runtime starts it: V8's heap sized from the function's memory (128 MB,
     /// as the Rust functions get), then the runtime interface client with the handler.
-    pub fn node(trigger: Trigger, node_dir: &Path, node_major: &str) -> Option<Self> {
+    pub(crate) fn node(trigger: Trigger, node_dir: &Path, node_major: &str) -> Option<Self> {
         let module = trigger.node_module()?;
         let ric: PathBuf = node_dir.join("node_modules/aws-lambda-ric/bin/index.mjs");
         let handler = format!("{module}.handler");
@@ -155,7 +155,7 @@ impl Subject {
     }
 
     /// The launch with the stub's address in the variables the function reads.
-    pub fn launch_with_stub(&self, stub_url: Option<&str>) -> Launch {
+    pub(crate) fn launch_with_stub(&self, stub_url: Option<&str>) -> Launch {
         let mut launch = self.launch.clone();
         if let Some(url) = stub_url {
             match self.trigger {
@@ -172,7 +172,7 @@ impl Subject {
     }
 
     /// A `name` like `define-auth-challenge · Node.js`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!(
             "{} · {}",
             self.trigger.binary(),
@@ -181,7 +181,7 @@ impl Subject {
     }
 
     /// The event for one process's invocations (a fresh one-time code for Verify).
-    pub fn event(&self, events_dir: &Path) -> Result<Vec<u8>, String> {
+    pub(crate) fn event(&self, events_dir: &Path) -> Result<Vec<u8>, String> {
         let file = match self.trigger {
             Trigger::Define => "define-auth-challenge/after-wrong-code.json",
             Trigger::Create => "create-auth-challenge/first-round.json",
@@ -214,7 +214,7 @@ impl Subject {
     }
 
     /// Whether `response` (the whole returned event) is the right answer.
-    pub fn check(&self, returned: &Value) -> Result<(), String> {
+    pub(crate) fn check(&self, returned: &Value) -> Result<(), String> {
         let response = returned
             .get("response")
             .ok_or_else(|| format!("no response in {returned}"))?;
@@ -243,7 +243,7 @@ impl Subject {
     }
 
     /// How many stub requests one invocation makes.
-    pub fn stub_calls_per_invocation(&self) -> u64 {
+    pub(crate) fn stub_calls_per_invocation(&self) -> u64 {
         u64::from(self.trigger.stub().is_some())
     }
 }

@@ -202,6 +202,19 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// Reads configuration from `(name, value)` pairs alone (tests, benchmarks and tools that
+    /// configure a handler in code): a name given twice takes its last value; names not given
+    /// are unset.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, Error> {
+        Self::from_lookup(|name| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
     /// Reads configuration through `lookup` (the environment in production, a map in tests).
     /// Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
@@ -323,11 +336,7 @@ mod tests {
     use std::time::Duration;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, Error> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
+        Config::from_pairs(vars)
     }
 
     fn variable_of(result: Result<Config, Error>) -> &'static str {

@@ -240,13 +240,8 @@ async fn create_for_a_password_first_session_with_the_sms_only_flow_is_refused()
 }
 
 fn config_with(vars: &[(&str, &str)]) -> shared::config::Config {
-    shared::config::Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| (*value).to_owned())
-            .or_else(|| (name == "SMS_PROVIDER").then(|| "console".to_owned()))
-    })
-    .unwrap()
+    shared::config::Config::from_pairs(&[&[("SMS_PROVIDER", "console")][..], vars].concat())
+        .unwrap()
 }
 
 #[tokio::test]

@@ -12,6 +12,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
+pub mod events;
+pub use events::{events_dir, fixture};
+
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -47,17 +50,6 @@ pub fn binary_dir() -> PathBuf {
 /// The path of one binary.
 pub fn binary(name: &str) -> PathBuf {
     binary_dir().join(name)
-}
-
-/// A fixture from `events/`, e.g. `define-auth-challenge/first-call.json`.
-pub fn fixture(path: &str) -> Value {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../events")
-        .join(path);
-    serde_json::from_str(
-        &std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
-    )
-    .unwrap()
 }
 
 /// Variables every test process gets: static credentials and no instance metadata probing.

@@ -19,7 +19,7 @@ use crate::Error;
 use crate::event::Password;
 
 /// The column holding the stored hash.
-pub const HASH_COLUMN: &str = "password_hash";
+pub(super) const HASH_COLUMN: &str = "password_hash";
 
 struct Connection {
     client: Client,
@@ -112,7 +112,11 @@ impl PostgresLegacySource {
         match tokio::time::timeout(budget, self.connection()).await {
             Ok(Ok(_)) => {}
             Ok(Err(failure)) => {
-                warn!(source = "postgres", error = %failure, "cannot connect to the legacy database yet");
+                warn!(
+                    source = "postgres",
+                    error = display(&failure),
+                    "cannot connect to the legacy database yet"
+                );
             }
             Err(_) => {
                 warn!(
@@ -137,7 +141,11 @@ impl PostgresLegacySource {
                 })?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
-                warn!(source = "postgres", error = %crate::error::describe_chain(&error), "legacy database connection lost");
+                warn!(
+                    source = "postgres",
+                    error = display(&crate::error::describe_chain(&error)),
+                    "legacy database connection lost"
+                );
             }
         });
         let statement = client.prepare(&self.query).await.map_err(|error| {

@@ -165,6 +165,29 @@ impl Guard {
 }
 
 impl Guard {
+    /// [`Guard::run`], with an open-mode fallback logged for `(trigger, user)`: `without` says
+    /// what goes on without the store (for example "sending without the throttle check").
+    pub async fn run_logged<T>(
+        &self,
+        deadline: tokio::time::Instant,
+        call: StateFuture<'_, T>,
+        fallback: T,
+        (trigger, user): (&'static str, &str),
+        without: &str,
+    ) -> Result<Outcome<T>, crate::Error> {
+        let outcome = self.run(deadline, call, fallback).await?;
+        if let Some(failure) = outcome.failure() {
+            tracing::warn!(
+                trigger,
+                user,
+                state = "unavailable",
+                failure,
+                "{without} (STATE_FAILURE_MODE=open)"
+            );
+        }
+        Ok(outcome)
+    }
+
     /// Until when `key` is locked at `now` (`None`: not locked). In open mode a store failure
     /// counts as not locked, and is logged for `trigger`; in closed mode it is an error.
     pub async fn locked_until(
@@ -176,17 +199,14 @@ impl Guard {
         user: &str,
     ) -> Result<Option<u64>, crate::Error> {
         let failures = self
-            .run(self.deadline(), self.store().failures(key, now), Vec::new())
+            .run_logged(
+                self.deadline(),
+                self.store().failures(key, now),
+                Vec::new(),
+                (trigger, user),
+                "lockout not checked",
+            )
             .await?;
-        if let Some(failure) = failures.failure() {
-            tracing::warn!(
-                trigger,
-                user,
-                state = "unavailable",
-                failure,
-                "lockout not checked (STATE_FAILURE_MODE=open)"
-            );
-        }
         Ok(crate::abuse::locked_until(
             &failures.into_value(),
             now,

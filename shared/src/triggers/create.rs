@@ -104,12 +104,6 @@ impl CreateAuthChallenge {
         })
     }
 
-    /// Adds abuse protection: send claims and throttles kept by `guard` (see [`crate::state`]).
-    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
-        self.guard = guard;
-        self
-    }
-
     /// The handler as the deployment configures it (the environment, the secrets its `…_ARN`
     /// variables name, the SMS sender and the state table, set up once).
     #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
@@ -363,9 +357,25 @@ impl CreateAuthChallenge {
                     return Ok(DECOY.to_owned());
                 }
                 if *reason == DecoyReason::UnknownUser {
-                    info!(trigger = TRIGGER, user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "decoy challenge for an unknown user");
+                    info!(
+                        trigger = TRIGGER,
+                        user,
+                        step = tag,
+                        attempt = round.attempt,
+                        sms = "none",
+                        reason = debug(&reason),
+                        "decoy challenge for an unknown user"
+                    );
                 } else {
-                    warn!(trigger = TRIGGER, user, step = tag, attempt = round.attempt, sms = "none", reason = ?reason, "no SMS: no verified phone in an allowed country; the challenge cannot be passed");
+                    warn!(
+                        trigger = TRIGGER,
+                        user,
+                        step = tag,
+                        attempt = round.attempt,
+                        sms = "none",
+                        reason = debug(&reason),
+                        "no SMS: no verified phone in an allowed country; the challenge cannot be passed"
+                    );
                 }
                 tokio::time::sleep(self.send_timing.decoy_delay().min(self.send_budget)).await;
                 Ok(DECOY.to_owned())
@@ -397,20 +407,26 @@ impl CreateAuthChallenge {
             ttl_seconds: CLAIM_SECONDS,
         };
         let claimed = guard
-            .run(deadline, guard.store().claim_send(&claim), ClaimOutcome::Claimed)
+            .run_logged(
+                deadline,
+                guard.store().claim_send(&claim),
+                ClaimOutcome::Claimed,
+                (TRIGGER, user),
+                "sending without the duplicate check",
+            )
             .await
-            .inspect_err(|error| warn!(trigger = TRIGGER, user, sms = "refused", state = "unavailable", error = %error, "no SMS: the duplicate check failed (STATE_FAILURE_MODE=closed)"))?;
+            .inspect_err(|error| {
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    sms = "refused",
+                    state = "unavailable",
+                    error = display(&error),
+                    "no SMS: the duplicate check failed (STATE_FAILURE_MODE=closed)"
+                )
+            })?;
         // A claim that was not written (open mode fell back) is not ours to release later.
         let owned = claimed.failure().is_none();
-        if let Some(failure) = claimed.failure() {
-            warn!(
-                trigger = TRIGGER,
-                user,
-                state = "unavailable",
-                failure,
-                "sending without the duplicate check (STATE_FAILURE_MODE=open)"
-            );
-        }
         if let ClaimOutcome::Duplicate { seal } = claimed.into_value() {
             info!(
                 trigger = TRIGGER,
@@ -426,35 +442,42 @@ impl CreateAuthChallenge {
             keys.push(phone_key(&self.seal_key, phone));
         }
         let recorded = match guard
-            .run(
+            .run_logged(
                 deadline,
                 guard.store().record_send(&keys, now, self.send_limits),
                 Ok(()),
+                (TRIGGER, user),
+                "sending without the throttle check",
             )
             .await
         {
             Ok(recorded) => recorded,
             Err(error) => {
-                warn!(trigger = TRIGGER, user, sms = "refused", state = "unavailable", error = %error, "no SMS: the throttle check failed (STATE_FAILURE_MODE=closed)");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    sms = "refused",
+                    state = "unavailable",
+                    error = display(&error),
+                    "no SMS: the throttle check failed (STATE_FAILURE_MODE=closed)"
+                );
                 if owned {
                     release(guard, &claim).await;
                 }
                 return Err(error);
             }
         };
-        if let Some(failure) = recorded.failure() {
-            warn!(
-                trigger = TRIGGER,
-                user,
-                state = "unavailable",
-                failure,
-                "sending without the throttle check (STATE_FAILURE_MODE=open)"
-            );
-        }
         match recorded.into_value() {
             Ok(()) => Ok(Protection::Proceed(owned.then_some(claim))),
             Err(limit) => {
-                warn!(trigger = TRIGGER, user, sms = "throttled", limit = limit.kind(), to = %phone.map(PhoneNumber::masked).unwrap_or_default(), "no SMS: send limit reached");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    sms = "throttled",
+                    limit = limit.kind(),
+                    to = display(&phone.map(PhoneNumber::masked).unwrap_or_default()),
+                    "no SMS: send limit reached"
+                );
                 if owned {
                     release(guard, &claim).await;
                 }
@@ -479,11 +502,29 @@ impl CreateAuthChallenge {
         match outcome {
             Ok(receipt) => {
                 self.send_timing.record(elapsed);
-                info!(trigger = TRIGGER, user, step = SMS_OTP_TAG, sms = "sent", provider, to = %message.to, elapsed_ms = elapsed.as_millis() as u64, message_id = receipt.message_id.as_deref().unwrap_or(""));
+                info!(
+                    trigger = TRIGGER,
+                    user,
+                    step = SMS_OTP_TAG,
+                    sms = "sent",
+                    provider,
+                    to = display(&message.to),
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    message_id = receipt.message_id.as_deref().unwrap_or("")
+                );
                 Ok(())
             }
             Err(error) => {
-                warn!(trigger = TRIGGER, user, step = SMS_OTP_TAG, sms = "failed", provider, to = %message.to, elapsed_ms = elapsed.as_millis() as u64, error = %error);
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    step = SMS_OTP_TAG,
+                    sms = "failed",
+                    provider,
+                    to = display(&message.to),
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    error = display(&error)
+                );
                 Err(error)
             }
         }
@@ -500,6 +541,10 @@ impl Handler for CreateAuthChallenge {
     ) -> Result<CreateAuthChallengeEvent, Error> {
         self.create(event, now).await
     }
+
+    fn guard_slot(&mut self) -> &mut Option<Guard> {
+        &mut self.guard
+    }
 }
 
 /// How long a send claim holds: a call repeating a step within it (Cognito retrying a timed-out
@@ -507,7 +552,7 @@ impl Handler for CreateAuthChallenge {
 /// call's challenge and sends nothing. Kept short: sessions inside the window share one code
 /// (and its answer budget), so the window is also how long an attacker racing a sign-in has to
 /// join it.
-pub const CLAIM_SECONDS: u64 = 8;
+pub(super) const CLAIM_SECONDS: u64 = 8;
 
 /// What the state said about a first round.
 enum Protection {

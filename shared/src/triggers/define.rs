@@ -38,12 +38,6 @@ impl DefineAuthChallenge {
         }
     }
 
-    /// Adds the lockout kept by `guard` (see [`crate::state`]).
-    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
-        self.guard = guard;
-        self
-    }
-
     /// The handler as the deployment configures it (the environment, read and checked once).
     #[cfg(feature = "dynamodb")]
     pub async fn from_env() -> Result<Self, Error> {
@@ -66,26 +60,25 @@ impl DefineAuthChallenge {
         // The round Cognito just reported failed: one more failed attempt.
         if last_round.is_some_and(|round| !round.challenge_result) {
             let recorded = guard
-                .run(
+                .run_logged(
                     guard.deadline(),
                     guard.store().record_failure(key, now, self.lockout),
                     (),
+                    (TRIGGER, user),
+                    "a failed attempt could not be recorded for the lockout",
                 )
                 .await;
             match recorded {
-                Ok(outcome) => {
-                    if let Some(failure) = outcome.failure() {
-                        warn!(
-                            trigger = TRIGGER,
-                            user,
-                            state = "unavailable",
-                            failure,
-                            "a failed attempt could not be recorded for the lockout (STATE_FAILURE_MODE=open)"
-                        );
-                    }
-                }
+                Ok(_) => {}
                 Err(error) => {
-                    warn!(trigger = TRIGGER, user, decision = "fail", reason = "state_unavailable", error = %error, "sign-in refused: a failed attempt could not be recorded (STATE_FAILURE_MODE=closed)");
+                    warn!(
+                        trigger = TRIGGER,
+                        user,
+                        decision = "fail",
+                        reason = "state_unavailable",
+                        error = display(&error),
+                        "sign-in refused: a failed attempt could not be recorded (STATE_FAILURE_MODE=closed)"
+                    );
                     return FlowDecision::Fail(FailReason::LockedOut);
                 }
             }
@@ -113,7 +106,14 @@ impl DefineAuthChallenge {
                 FlowDecision::Fail(FailReason::LockedOut)
             }
             Err(error) => {
-                warn!(trigger = TRIGGER, user, decision = "fail", reason = "state_unavailable", error = %error, "sign-in refused: lockout could not be checked (STATE_FAILURE_MODE=closed)");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    decision = "fail",
+                    reason = "state_unavailable",
+                    error = display(&error),
+                    "sign-in refused: lockout could not be checked (STATE_FAILURE_MODE=closed)"
+                );
                 FlowDecision::Fail(FailReason::LockedOut)
             }
         }
@@ -148,7 +148,14 @@ impl DefineAuthChallenge {
         }
         event.response = match decision {
             FlowDecision::Challenge(next) => {
-                info!(trigger = TRIGGER, user, rounds, decision = "challenge", challenge = next.cognito_name(), detail = ?next);
+                info!(
+                    trigger = TRIGGER,
+                    user,
+                    rounds,
+                    decision = "challenge",
+                    challenge = next.cognito_name(),
+                    detail = debug(&next)
+                );
                 DefineAuthChallengeResponse {
                     challenge_name: Some(next.cognito_name().to_owned()),
                     issue_tokens: Some(false),
@@ -164,7 +171,13 @@ impl DefineAuthChallenge {
                 }
             }
             FlowDecision::Fail(reason) => {
-                info!(trigger = TRIGGER, user, rounds, decision = "fail", reason = %reason);
+                info!(
+                    trigger = TRIGGER,
+                    user,
+                    rounds,
+                    decision = "fail",
+                    reason = display(&reason)
+                );
                 DefineAuthChallengeResponse {
                     challenge_name: None,
                     issue_tokens: Some(false),
@@ -185,6 +198,10 @@ impl Handler for DefineAuthChallenge {
         now: u64,
     ) -> Result<DefineAuthChallengeEvent, Error> {
         Ok(self.decide(event, now).await)
+    }
+
+    fn guard_slot(&mut self) -> &mut Option<Guard> {
+        &mut self.guard
     }
 }
 

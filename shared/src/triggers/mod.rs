@@ -32,6 +32,7 @@ use tracing::warn;
 
 use crate::Error;
 use crate::event::Trigger;
+use crate::state::Guard;
 
 /// The contract of every trigger handler.
 pub trait Handler: Send + Sync {
@@ -46,6 +47,20 @@ pub trait Handler: Send + Sync {
         now: u64,
     ) -> impl Future<Output = Result<Self::Event, Error>> + Send;
 
+    /// Where the handler keeps its state table (abuse protection, and the migration's notes for
+    /// PostAuthentication): `None` until [`Handler::with_guard`].
+    fn guard_slot(&mut self) -> &mut Option<Guard>;
+
+    /// Adds the state table (built once per cold start by [`crate::state::build_guard`]; see
+    /// [`crate::state`]).
+    fn with_guard(mut self, guard: Option<Guard>) -> Self
+    where
+        Self: Sized,
+    {
+        *self.guard_slot() = guard;
+        self
+    }
+
     /// Parses a raw event and answers it at `now`; a refused event is logged under the
     /// trigger's name (without any value from the event).
     fn invoke(
@@ -58,7 +73,7 @@ pub trait Handler: Send + Sync {
                 warn!(
                     trigger = <Self::Event as Trigger>::NAME,
                     error_type = error.error_type(),
-                    error = %error,
+                    error = display(&error),
                     "request refused"
                 );
             })?;

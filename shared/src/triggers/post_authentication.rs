@@ -39,12 +39,6 @@ impl PostAuthentication {
         })
     }
 
-    /// Adds the state table, where the migration trigger leaves its notes.
-    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
-        self.guard = guard;
-        self
-    }
-
     /// The handler as the deployment configures it (the environment, and the secret that
     /// `MIGRATION_CLIENT_IDS_ARN` names, read and checked once).
     #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
@@ -137,6 +131,10 @@ impl Handler for PostAuthentication {
         now: u64,
     ) -> Result<PostAuthenticationEvent, Error> {
         self.answer(event, now).await
+    }
+
+    fn guard_slot(&mut self) -> &mut Option<Guard> {
+        &mut self.guard
     }
 }
 

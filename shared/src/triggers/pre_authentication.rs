@@ -32,12 +32,6 @@ impl PreAuthentication {
         }
     }
 
-    /// Adds the lockout kept by `guard` (see [`crate::state`]).
-    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
-        self.guard = guard;
-        self
-    }
-
     /// The handler as the deployment configures it (the environment, read and checked once).
     #[cfg(feature = "dynamodb")]
     pub async fn from_env() -> Result<Self, Error> {
@@ -65,7 +59,14 @@ impl PreAuthentication {
             .locked_until(&key, now, self.lockout, TRIGGER, user)
             .await
             .inspect_err(|error| {
-                warn!(trigger = TRIGGER, user, decision = "deny", reason = "state_unavailable", error = %error, "lockout could not be checked (STATE_FAILURE_MODE=closed)");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    decision = "deny",
+                    reason = "state_unavailable",
+                    error = display(&error),
+                    "lockout could not be checked (STATE_FAILURE_MODE=closed)"
+                );
             })?;
         match locked {
             Some(until) => {
@@ -109,7 +110,15 @@ impl PreAuthentication {
                 Ok(event)
             }
             Err(reason) => {
-                warn!(trigger = TRIGGER, user, decision = "deny", reason = reason.kind(), detail = %reason, client_id = client_id.unwrap_or(""), "sign-in denied");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    decision = "deny",
+                    reason = reason.kind(),
+                    detail = display(&reason),
+                    client_id = client_id.unwrap_or(""),
+                    "sign-in denied"
+                );
                 Err(Error::Denied {
                     message: self.policy.deny_message.clone(),
                     reason: reason.to_string(),
@@ -131,6 +140,10 @@ impl Handler for PreAuthentication {
         let event = self.apply_policies(event)?;
         self.check_lockout(&event, now).await?;
         Ok(event)
+    }
+
+    fn guard_slot(&mut self) -> &mut Option<Guard> {
+        &mut self.guard
     }
 }
 

@@ -54,13 +54,6 @@ impl UserMigration {
         self
     }
 
-    /// Adds the state table, where a sign-in migration leaves a short-lived note for
-    /// PostAuthentication (see `MIGRATION_CLIENT_IDS`).
-    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
-        self.guard = guard;
-        self
-    }
-
     /// The handler as the deployment configures it: the environment and the secrets its `…_ARN`
     /// variables name, read and checked once; the legacy store connected; the state table.
     #[cfg(all(
@@ -108,7 +101,14 @@ impl UserMigration {
         let source = self.source.name();
         if kind == MigrationKind::ForgotPassword && !self.settings.forgot_password {
             // The same answer as an unknown user, for every user alike (no store asked).
-            info!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "forgot_password_off", "not migrated: MIGRATION_FORGOT_PASSWORD is off");
+            info!(
+                trigger = TRIGGER,
+                user,
+                source,
+                kind = debug(&kind),
+                outcome = "forgot_password_off",
+                "not migrated: MIGRATION_FORGOT_PASSWORD is off"
+            );
             return Err(Error::NotMigrated("forgot_password_off".to_owned()));
         }
         if !self.clients.is_empty() {
@@ -118,7 +118,15 @@ impl UserMigration {
                 .and_then(|context| context.client_id.as_deref());
             if !client.is_some_and(|client| self.clients.iter().any(|allowed| allowed == client)) {
                 // The same answer as an unknown user, for every user alike (no store asked).
-                warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "client_not_allowed", client = client.unwrap_or(""), "not migrated: not a MIGRATION_CLIENT_IDS client");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    source,
+                    kind = debug(&kind),
+                    outcome = "client_not_allowed",
+                    client = client.unwrap_or(""),
+                    "not migrated: not a MIGRATION_CLIENT_IDS client"
+                );
                 return Err(Error::NotMigrated("client_not_allowed".to_owned()));
             }
         }
@@ -137,11 +145,27 @@ impl UserMigration {
         let lookup = match tokio::time::timeout(self.timeout, question).await {
             Ok(Ok(lookup)) => lookup,
             Ok(Err(failure)) => {
-                warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "source_failed", error = %failure, "legacy store failed");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    source,
+                    kind = debug(&kind),
+                    outcome = "source_failed",
+                    error = display(&failure),
+                    "legacy store failed"
+                );
                 return Err(Error::LegacySource(failure.to_string()));
             }
             Err(_) => {
-                warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "source_timeout", timeout_ms = self.timeout.as_millis() as u64, "legacy store did not answer in time");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    source,
+                    kind = debug(&kind),
+                    outcome = "source_timeout",
+                    timeout_ms = self.timeout.as_millis() as u64,
+                    "legacy store did not answer in time"
+                );
                 return Err(Error::LegacySource(format!(
                     "no answer within {} ms",
                     self.timeout.as_millis()
@@ -151,26 +175,55 @@ impl UserMigration {
         let record = match lookup {
             Lookup::Found(record) => record,
             Lookup::Unverifiable(reason) => {
-                warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "unverifiable", reason = %reason, "the stored password cannot be checked");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    source,
+                    kind = debug(&kind),
+                    outcome = "unverifiable",
+                    reason = display(&reason),
+                    "the stored password cannot be checked"
+                );
                 return Err(Error::NotMigrated(reason));
             }
             other => {
-                info!(trigger = TRIGGER, user, source, kind = ?kind, outcome = other.kind(), "not migrated");
+                info!(
+                    trigger = TRIGGER,
+                    user,
+                    source,
+                    kind = debug(&kind),
+                    outcome = other.kind(),
+                    "not migrated"
+                );
                 return Err(Error::NotMigrated(other.kind().to_owned()));
             }
         };
-        let (response, dropped) = migrated_user(&record, kind, &self.settings).map_err(|refusal| {
-            warn!(trigger = TRIGGER, user, source, kind = ?kind, outcome = "refused", reason = %refusal, "not migrated");
-            Error::NotMigrated(refusal.to_string())
-        })?;
+        let (response, dropped) =
+            migrated_user(&record, kind, &self.settings).map_err(|refusal| {
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    source,
+                    kind = debug(&kind),
+                    outcome = "refused",
+                    reason = display(&refusal),
+                    "not migrated"
+                );
+                Error::NotMigrated(refusal.to_string())
+            })?;
         info!(
             trigger = TRIGGER,
             user,
             source,
-            kind = ?kind,
+            kind = debug(&kind),
             outcome = "migrated",
-            attributes = ?response.user_attributes.as_ref().map(|attributes| attributes.keys().collect::<Vec<_>>()),
-            dropped = ?dropped,
+            attributes = debug(
+                response
+                    .user_attributes
+                    .as_ref()
+                    .map(|attributes| attributes.keys().collect::<Vec<_>>())
+            ),
+            dropped = debug(&dropped),
         );
         event.response = response;
         Ok(event)
@@ -192,6 +245,10 @@ impl Handler for UserMigration {
             self.note_migration(&event, now).await;
         }
         Ok(event)
+    }
+
+    fn guard_slot(&mut self) -> &mut Option<Guard> {
+        &mut self.guard
     }
 }
 

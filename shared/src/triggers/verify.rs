@@ -79,12 +79,6 @@ impl VerifyAuthChallenge {
         })
     }
 
-    /// Adds the per-code answer budget kept by `guard` (see [`crate::state`]).
-    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
-        self.guard = guard;
-        self
-    }
-
     /// The handler as the deployment configures it (the environment, the secrets its `…_ARN`
     /// variables name, the CAPTCHA provider's client and the state table, set up once).
     #[cfg(all(feature = "http", feature = "aws-secrets", feature = "dynamodb"))]
@@ -206,29 +200,26 @@ impl VerifyAuthChallenge {
             return Ok(AnswerBudget::Allowed);
         };
         let counted = guard
-            .run(
+            .run_logged(
                 guard.deadline(),
                 guard
                     .store()
                     .count_answer(key, self.max_answers, now, self.count_ttl()),
                 AnswerBudget::Allowed,
+                (TRIGGER, user),
+                "answer compared without the per-code budget",
             )
             .await;
         match counted {
-            Ok(outcome) => {
-                if let Some(failure) = outcome.failure() {
-                    warn!(
-                        trigger = TRIGGER,
-                        user,
-                        state = "unavailable",
-                        failure,
-                        "answer compared without the per-code budget (STATE_FAILURE_MODE=open)"
-                    );
-                }
-                Ok(outcome.into_value())
-            }
+            Ok(outcome) => Ok(outcome.into_value()),
             Err(error) => {
-                warn!(trigger = TRIGGER, user, state = "unavailable", error = %error, "answer refused: the per-code budget could not be checked (STATE_FAILURE_MODE=closed)");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    state = "unavailable",
+                    error = display(&error),
+                    "answer refused: the per-code budget could not be checked (STATE_FAILURE_MODE=closed)"
+                );
                 Err(())
             }
         }
@@ -246,27 +237,24 @@ impl VerifyAuthChallenge {
             return true;
         };
         match guard
-            .run(
+            .run_logged(
                 guard.deadline(),
                 guard.store().consume_code(key, now, self.count_ttl()),
                 true,
+                (TRIGGER, user),
+                "code passed without marking it used",
             )
             .await
         {
-            Ok(outcome) => {
-                if let Some(failure) = outcome.failure() {
-                    warn!(
-                        trigger = TRIGGER,
-                        user,
-                        state = "unavailable",
-                        failure,
-                        "code passed without marking it used (STATE_FAILURE_MODE=open)"
-                    );
-                }
-                outcome.into_value()
-            }
+            Ok(outcome) => outcome.into_value(),
             Err(error) => {
-                warn!(trigger = TRIGGER, user, state = "unavailable", error = %error, "right answer refused: the code could not be marked used (STATE_FAILURE_MODE=closed)");
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    state = "unavailable",
+                    error = display(&error),
+                    "right answer refused: the code could not be marked used (STATE_FAILURE_MODE=closed)"
+                );
                 false
             }
         }
@@ -318,7 +306,15 @@ impl VerifyAuthChallenge {
             match self.check_token(answer).await {
                 Ok(()) => Ok(()),
                 Err(rejection) => {
-                    warn!(trigger = TRIGGER, user, step = CAPTCHA_TAG, provider = provider.name(), outcome = rejection.kind(), reason = %rejection, "CAPTCHA token not accepted");
+                    warn!(
+                        trigger = TRIGGER,
+                        user,
+                        step = CAPTCHA_TAG,
+                        provider = provider.name(),
+                        outcome = rejection.kind(),
+                        reason = display(&rejection),
+                        "CAPTCHA token not accepted"
+                    );
                     Err(rejection.kind())
                 }
             }
@@ -365,6 +361,10 @@ impl Handler for VerifyAuthChallenge {
         now: u64,
     ) -> Result<VerifyAuthChallengeEvent, Error> {
         Ok(self.judge(event, now).await)
+    }
+
+    fn guard_slot(&mut self) -> &mut Option<Guard> {
+        &mut self.guard
     }
 }
 

@@ -3,15 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The custom-auth trigger binaries, as `functions/` names them.
-pub const CUSTOM_AUTH_TRIGGERS: [&str; 3] = [
-    "define-auth-challenge",
-    "create-auth-challenge",
-    "verify-auth-challenge",
-];
-
-/// Every trigger binary: the custom-auth three, then `pre-authentication`, `user-migration` and
-/// `post-authentication`.
+/// Every trigger binary, as `functions/` names them: the custom-auth three, then
+/// `pre-authentication`, `user-migration` and `post-authentication`. The one list the local tool
+/// and the integration tests share (`deploy_descriptors` holds it equal to `functions/`, which
+/// the scripts list themselves).
 pub const ALL_TRIGGERS: [&str; 6] = [
     "define-auth-challenge",
     "create-auth-challenge",
