@@ -426,6 +426,16 @@ mod tests {
         let flow = ("AUTH_FLOW", "captcha,sms_otp");
         let turnstile = ("CAPTCHA_PROVIDER", "turnstile");
         assert_eq!(variable_of(config(&[flow, turnstile])), "CAPTCHA_SITE_KEY");
+        // The message names the provider as CAPTCHA_PROVIDER spells it.
+        for name in ["recaptcha", "hcaptcha", "turnstile"] {
+            let error = config(&[flow, ("CAPTCHA_PROVIDER", name)]).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "invalid configuration: CAPTCHA_SITE_KEY: is required when CAPTCHA_PROVIDER={name}"
+                )
+            );
+        }
         let site_key = ("CAPTCHA_SITE_KEY", "0x4AAA");
         // The secret is the verify function's business only (checked at its cold start).
         assert!(config(&[flow, turnstile, site_key]).is_ok());
