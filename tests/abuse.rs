@@ -17,19 +17,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use cognito_passwordless::Error;
+use cognito_passwordless::config::Config;
+use cognito_passwordless::sms::{SendFuture, SmsMessage, SmsReceipt, SmsSender};
+use cognito_passwordless::state::{DynamoStore, Guard, StateConfig};
+use cognito_passwordless::triggers::{
+    CreateAuthChallenge, DefineAuthChallenge, Handler, PreAuthentication, VerifyAuthChallenge,
+};
 use integration_tests::{
     FakeEndpoint, Reply, create_state_table, dynamodb_client, dynamodb_url, fixture, host,
     response, run_cli,
 };
 use local_cognito::lambda_host::OutputLog;
 use serde_json::{Value, json};
-use shared::Error;
-use shared::config::Config;
-use shared::sms::{SendFuture, SmsMessage, SmsReceipt, SmsSender};
-use shared::state::{DynamoStore, Guard, StateConfig};
-use shared::triggers::{
-    CreateAuthChallenge, DefineAuthChallenge, Handler, PreAuthentication, VerifyAuthChallenge,
-};
 
 /// Counts the messages it is asked to send (and keeps their bodies), taking a little time like a
 /// real provider.
@@ -70,7 +70,7 @@ impl SmsSender for FlakySender {
                 self.failures.store(left - 1, Ordering::SeqCst);
                 return Err(Error::Sms {
                     provider: "flaky",
-                    failure: shared::error::SmsFailure::Unavailable,
+                    failure: cognito_passwordless::error::SmsFailure::Unavailable,
                     detail: "down".to_owned(),
                 });
             }
@@ -100,7 +100,7 @@ fn config(vars: &[(&str, &str)]) -> Config {
 async fn guard(config: &Config, endpoint: Option<&str>) -> Guard {
     let url = endpoint.map_or_else(dynamodb_url, str::to_owned);
     let state = config.state.as_ref().expect("STATE_TABLE set");
-    let sdk = shared::aws::sdk_config_loader(state.timeout)
+    let sdk = cognito_passwordless::aws::sdk_config_loader(state.timeout)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::from_keys(
             "AKIDTESTTESTTESTTEST",
@@ -127,7 +127,7 @@ async fn patient_guard(table: &str) -> Guard {
         timeout: Duration::from_secs(20),
         ..config.state.clone().unwrap()
     };
-    let sdk = shared::aws::sdk_config_loader(state.timeout)
+    let sdk = cognito_passwordless::aws::sdk_config_loader(state.timeout)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::from_keys(
             "AKIDTESTTESTTESTTEST",
@@ -205,7 +205,7 @@ where
     results
 }
 
-fn seal_of(event: &shared::event::CreateAuthChallengeEvent) -> String {
+fn seal_of(event: &cognito_passwordless::event::CreateAuthChallengeEvent) -> String {
     event.response.challenge_metadata.clone().unwrap()
 }
 
@@ -279,9 +279,9 @@ async fn a_code_claimed_for_one_user_never_reaches_another() {
         assert_eq!(answered.response.answer_correct, Some(false));
     }
     // A claim read back for another owner is refused by the store itself.
-    let (pk, sk) = shared::state::claim_key(
+    let (pk, sk) = cognito_passwordless::state::claim_key(
         "us-east-1_EXAMPLE1",
-        &shared::state::UserRef::from_event(
+        &cognito_passwordless::state::UserRef::from_event(
             "alice",
             &[("sub".to_owned(), "sub-alice".to_owned())].into(),
             false,
@@ -289,7 +289,7 @@ async fn a_code_claimed_for_one_user_never_reaches_another() {
         "SMS_OTP",
         0,
     );
-    let foreign = shared::state::SendClaim {
+    let foreign = cognito_passwordless::state::SendClaim {
         pk,
         sk,
         seal: "v2.x".to_owned(),
@@ -350,7 +350,7 @@ async fn answers_to_one_code_are_bounded_across_sessions() {
         .unwrap();
     assert_eq!(right.response.answer_correct, Some(false));
     // And the store's counter itself: of 40 concurrent answers at most three are judged.
-    let key = shared::state::CodeKey {
+    let key = cognito_passwordless::state::CodeKey {
         pk: "GUESS#pool#sub:x".to_owned(),
         sk: "seal-1".to_owned(),
     };
@@ -362,7 +362,7 @@ async fn answers_to_one_code_are_bounded_across_sessions() {
     .await;
     let allowed = budgets
         .iter()
-        .filter(|budget| **budget == shared::state::AnswerBudget::Allowed)
+        .filter(|budget| **budget == cognito_passwordless::state::AnswerBudget::Allowed)
         .count();
     assert_eq!(allowed, 3, "{budgets:?}");
 }
@@ -421,7 +421,7 @@ async fn send_throttles_hold_at_their_boundaries() {
     assert!(
         matches!(
             error,
-            Error::TooManyCodes(shared::abuse::SendLimit::MinInterval)
+            Error::TooManyCodes(cognito_passwordless::abuse::SendLimit::MinInterval)
         ),
         "{error}"
     );
@@ -441,7 +441,7 @@ async fn send_throttles_hold_at_their_boundaries() {
         assert!(
             matches!(
                 error,
-                Error::TooManyCodes(shared::abuse::SendLimit::PerHour)
+                Error::TooManyCodes(cognito_passwordless::abuse::SendLimit::PerHour)
             ),
             "+{at}: {error}"
         );
@@ -480,7 +480,10 @@ async fn the_daily_limit_holds_across_hours() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, Error::TooManyCodes(shared::abuse::SendLimit::PerDay)),
+        matches!(
+            error,
+            Error::TooManyCodes(cognito_passwordless::abuse::SendLimit::PerDay)
+        ),
         "{error}"
     );
     create
@@ -612,7 +615,7 @@ fn define_event(sample: &str, user: &str) -> Value {
     event
 }
 
-fn decision(event: &shared::event::DefineAuthChallengeEvent) -> &'static str {
+fn decision(event: &cognito_passwordless::event::DefineAuthChallengeEvent) -> &'static str {
     match (
         event.response.fail_authentication,
         event.response.challenge_name.as_deref(),
@@ -784,12 +787,12 @@ async fn concurrent_failures_all_count() {
     })
     .await;
     assert_eq!(decisions.len(), 30);
-    let owner = shared::state::UserRef::from_event(
+    let owner = cognito_passwordless::state::UserRef::from_event(
         "ivan",
         &[("sub".to_owned(), "sub-ivan".to_owned())].into(),
         false,
     );
-    let key = shared::state::lock_key("us-east-1_EXAMPLE1", &owner);
+    let key = cognito_passwordless::state::lock_key("us-east-1_EXAMPLE1", &owner);
     let failures = guard.store().failures(&key, t0).await.unwrap();
     assert_eq!(failures.len(), 30, "no failure lost");
     // So the thirtieth locked the account.
@@ -830,7 +833,7 @@ async fn a_send_that_failed_releases_its_claim_and_only_its_own() {
     assert_eq!(sender.sent.load(Ordering::SeqCst), 1);
     // Against the server itself: a release names its own seal, and another call's claim stays.
     let store = guard.store();
-    let claim = |seal: &str| shared::state::SendClaim {
+    let claim = |seal: &str| cognito_passwordless::state::SendClaim {
         pk: "CLAIM#p#sub:x".to_owned(),
         sk: "SMS_OTP#0".to_owned(),
         seal: seal.to_owned(),
@@ -840,7 +843,7 @@ async fn a_send_that_failed_releases_its_claim_and_only_its_own() {
     };
     assert_eq!(
         store.claim_send(&claim("seal-a")).await.unwrap(),
-        shared::state::ClaimOutcome::Claimed
+        cognito_passwordless::state::ClaimOutcome::Claimed
     );
     store
         .release_send("CLAIM#p#sub:x", "SMS_OTP#0", "seal-b")
@@ -848,7 +851,7 @@ async fn a_send_that_failed_releases_its_claim_and_only_its_own() {
         .unwrap();
     assert_eq!(
         store.claim_send(&claim("seal-b")).await.unwrap(),
-        shared::state::ClaimOutcome::Duplicate {
+        cognito_passwordless::state::ClaimOutcome::Duplicate {
             seal: "seal-a".to_owned()
         }
     );
@@ -858,7 +861,7 @@ async fn a_send_that_failed_releases_its_claim_and_only_its_own() {
         .unwrap();
     assert_eq!(
         store.claim_send(&claim("seal-b")).await.unwrap(),
-        shared::state::ClaimOutcome::Claimed
+        cognito_passwordless::state::ClaimOutcome::Claimed
     );
 }
 

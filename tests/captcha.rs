@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use cognito_passwordless::captcha::image::ALPHABET;
+use cognito_passwordless::captcha::{ImageChallenge, ImageCheck, check_image_answer};
+use cognito_passwordless::seal::{SealBinding, SealKey};
 use integration_tests::{FakeEndpoint, Recorded, Reply, fixture, host, log_text, response};
 use local_cognito::lambda_host::{Invocation, OutputLog};
 use serde_json::{Value, json};
-use shared::captcha::image::ALPHABET;
-use shared::captcha::{ImageChallenge, ImageCheck, check_image_answer};
-use shared::seal::{SealBinding, SealKey};
 
 /// What the fake provider answers for each test token.
 fn siteverify(request: &Recorded) -> Reply {
@@ -380,7 +380,7 @@ async fn verify_binary_refuses_an_expired_image_answer_and_a_wrong_one() {
 /// Every run of CAPTCHA-alphabet characters in `logs` (any case) that passes as the answer to
 /// the image CAPTCHA sealed in `seal`: the text leaked into the logs if there is one.
 fn leaked_captcha_texts(logs: &str, seal: &str, binding: SealBinding<'_>) -> Vec<String> {
-    let now = shared::triggers::unix_now();
+    let now = cognito_passwordless::triggers::unix_now();
     let upper = logs.to_ascii_uppercase();
     let bytes = upper.as_bytes();
     let mut leaked = Vec::new();
@@ -432,8 +432,12 @@ async fn trace_logs_hold_no_image_captcha_text_nor_answer() {
         Vec::<String>::new()
     );
     // The search would find a text that was there (checked with one whose text is known).
-    let known =
-        ImageChallenge::generate(&SealKey::none(), shared::triggers::unix_now(), binding).unwrap();
+    let known = ImageChallenge::generate(
+        &SealKey::none(),
+        cognito_passwordless::triggers::unix_now(),
+        binding,
+    )
+    .unwrap();
     let planted = format!(
         "{logs}\n{{\"text\":\"{}\"}}",
         known.expose_text().to_lowercase()
@@ -457,8 +461,12 @@ async fn trace_logs_hold_no_image_captcha_text_nor_answer() {
         pool_id: &pool,
         user: &user,
     };
-    let challenge =
-        ImageChallenge::generate(&SealKey::none(), shared::triggers::unix_now(), binding).unwrap();
+    let challenge = ImageChallenge::generate(
+        &SealKey::none(),
+        cognito_passwordless::triggers::unix_now(),
+        binding,
+    )
+    .unwrap();
     let text = challenge.expose_text().to_owned();
     // Another text of the alphabet, differing in every character.
     let wrong: String = text

@@ -1,6 +1,6 @@
 //! The deployment descriptors against the code: every binary in `functions/` is deployed by both
 //! `template.yaml` (SAM) and `serverless.yml`, wired to its Cognito trigger, with exactly the
-//! environment variables the code reads for that function (`shared::config::variables_for`) — so
+//! environment variables the code reads for that function (`cognito_passwordless::config::variables_for`) — so
 //! a new variable or trigger cannot silently miss one, and a secret cannot reach a function that
 //! does not need it.
 #![allow(
@@ -13,8 +13,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use cognito_passwordless::config::{VARIABLES, variables_for};
 use serde_yaml_ng::Value;
-use shared::config::{VARIABLES, variables_for};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -119,7 +119,7 @@ fn sam_template_deploys_every_binary_with_every_variable() {
         assert_eq!(
             env,
             variables(&binary),
-            "{logical_id}: environment differs from shared::config::variables_for({binary})"
+            "{logical_id}: environment differs from cognito_passwordless::config::variables_for({binary})"
         );
         assert!(
             resource["Properties"]["MemorySize"].as_u64().is_some(),
@@ -244,7 +244,7 @@ fn serverless_deploys_every_binary_with_every_variable() {
         assert_eq!(
             env,
             variables(binary),
-            "{name}: environment differs from shared::config::variables_for({binary})"
+            "{name}: environment differs from cognito_passwordless::config::variables_for({binary})"
         );
         let event = &function["events"][0]["cognitoUserPool"];
         assert_eq!(event["trigger"], trigger_of(binary), "{name}");
@@ -507,7 +507,10 @@ fn sam_lets_only_the_verify_function_read_the_captcha_secret() {
         .collect();
     assert_eq!(
         allowed,
-        shared::flow::AuthFlow::SUPPORTED.iter().copied().collect()
+        cognito_passwordless::flow::AuthFlow::SUPPORTED
+            .iter()
+            .copied()
+            .collect()
     );
 }
 

@@ -13,6 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cognito_passwordless::otp::wrong_answer_for;
 use integration_tests::{FakeEndpoint, Reply, host, run_cli};
 use local_cognito::cognito::{
     AuthSession, AuthStep, CognitoError, CustomAuthTriggers, LocalPool, PoolSettings,
@@ -20,7 +21,6 @@ use local_cognito::cognito::{
 use local_cognito::lambda_host::OutputLog;
 use local_cognito::users::UserDirectory;
 use serde_json::{Map, Value};
-use shared::otp::wrong_answer_for;
 
 struct Harness {
     pool: LocalPool,

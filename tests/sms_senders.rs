@@ -10,13 +10,15 @@
 
 use std::time::{Duration, Instant};
 
+use cognito_passwordless::Error;
+use cognito_passwordless::config::Config;
+use cognito_passwordless::error::SmsFailure;
+use cognito_passwordless::phone::PhoneNumber;
+use cognito_passwordless::sms::{
+    EndUserMessagingSender, PinpointSender, SmsMessage, SmsSender, aws,
+};
 use integration_tests::{FakeEndpoint, Reply};
 use serde_json::json;
-use shared::Error;
-use shared::config::Config;
-use shared::error::SmsFailure;
-use shared::phone::PhoneNumber;
-use shared::sms::{EndUserMessagingSender, PinpointSender, SmsMessage, SmsSender, aws};
 
 const PHONE: &str = "+12065550100";
 
@@ -58,7 +60,7 @@ async fn pinpoint(endpoint: &FakeEndpoint) -> PinpointSender {
     PinpointSender::new(&sdk_config(endpoint, config.sms.timeout).await, &config.sms)
 }
 
-fn failure(result: Result<shared::sms::SmsReceipt, Error>) -> (SmsFailure, String) {
+fn failure(result: Result<cognito_passwordless::sms::SmsReceipt, Error>) -> (SmsFailure, String) {
     match result {
         Err(Error::Sms {
             failure, detail, ..

@@ -155,7 +155,7 @@ async fn verified(env: &[(&str, &str)], seal: &str, answer: &str, sub: Option<&s
 async fn a_code_sealed_by_the_create_binary_passes_the_verify_binary_for_its_user_only() {
     let (seal, code) = sealed_through_create(&[]).await;
     assert_eq!(verified(&[], &seal, &code, None).await, json!(true));
-    let wrong = shared::otp::wrong_answer_for(&code);
+    let wrong = cognito_passwordless::otp::wrong_answer_for(&code);
     assert_eq!(verified(&[], &seal, &wrong, None).await, json!(false));
     assert_eq!(
         verified(&[], &seal, &code, Some("another-users-sub")).await,
@@ -467,7 +467,7 @@ async fn a_bad_configuration_stops_the_cold_start_naming_the_variable() {
         let output = Arc::new(OutputLog::default());
         let mut env = vec![
             ("SMS_PROVIDER", "console"),
-            (shared::config::LOCAL_TOOL_MARKER, ""),
+            (cognito_passwordless::config::LOCAL_TOOL_MARKER, ""),
         ];
         env.extend(extra);
         let create = host("create-auth-challenge", &env, output);

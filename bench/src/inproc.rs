@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use cognito_passwordless::config::Config;
+use cognito_passwordless::triggers::{DefineAuthChallenge, Handler, VerifyAuthChallenge, unix_now};
 use serde_json::Value;
-use shared::config::Config;
-use shared::triggers::{DefineAuthChallenge, Handler, VerifyAuthChallenge, unix_now};
 
 use crate::subjects::{Implementation, Subject, Trigger};
 

@@ -336,7 +336,7 @@ impl Results {
             );
             let _ = writeln!(
                 out,
-                "`cargo bench -p shared --bench triggers` (release profile), median and its 95 % confidence interval.\n"
+                "`cargo bench -p cognito-passwordless --bench triggers` (release profile), median and its 95 % confidence interval.\n"
             );
             let _ = writeln!(out, "| benchmark | median | 95 % interval |");
             let _ = writeln!(out, "|---|---|---|");

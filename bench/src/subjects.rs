@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use cognito_passwordless::otp::{OtpCode, OtpSeal};
+use cognito_passwordless::triggers::unix_now;
 use serde_json::{Value, json};
-use shared::otp::{OtpCode, OtpSeal};
-use shared::triggers::unix_now;
 
 use crate::process::Launch;
 use crate::stub::Reply;
@@ -255,7 +255,7 @@ fn fresh_seal(event: &Value) -> Result<(OtpCode, Value), String> {
         .and_then(Value::as_str)
         .ok_or("the Verify sample has no userPoolId")?;
     let user_name = event.get("userName").and_then(Value::as_str).unwrap_or("");
-    let attributes: shared::event::StringMap = event
+    let attributes: cognito_passwordless::event::StringMap = event
         .pointer("/request/userAttributes")
         .cloned()
         .map(serde_json::from_value)
@@ -263,14 +263,19 @@ fn fresh_seal(event: &Value) -> Result<(OtpCode, Value), String> {
         .map_err(|error| error.to_string())?
         .unwrap_or_default();
     // Sealed for the user the event is about, as Create seals it.
-    let owner = shared::state::UserRef::from_event(user_name, &attributes, false);
-    let binding = shared::seal::SealBinding {
+    let owner = cognito_passwordless::state::UserRef::from_event(user_name, &attributes, false);
+    let binding = cognito_passwordless::seal::SealBinding {
         pool_id: pool,
         user: owner.as_str(),
     };
     let code = OtpCode::generate(6).map_err(|error| error.to_string())?;
-    let seal = OtpSeal::new(&shared::seal::SealKey::none(), &code, unix_now(), binding)
-        .map_err(|error| error.to_string())?;
+    let seal = OtpSeal::new(
+        &cognito_passwordless::seal::SealKey::none(),
+        &code,
+        unix_now(),
+        binding,
+    )
+    .map_err(|error| error.to_string())?;
     let private = json!({"challenge": "SMS_OTP", "seal": seal.encode()});
     Ok((code, private))
 }

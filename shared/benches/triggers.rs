@@ -9,13 +9,15 @@ use common::{console_config, fixture};
 use std::hint::black_box;
 use std::sync::Arc;
 
+use cognito_passwordless::event::DefineAuthChallengeEvent;
+use cognito_passwordless::flow::{AuthFlow, SessionEntry, decide};
+use cognito_passwordless::otp::{OtpCode, OtpPolicy, OtpSeal};
+use cognito_passwordless::sms::ConsoleSender;
+use cognito_passwordless::triggers::{
+    CreateAuthChallenge, DefineAuthChallenge, Handler, VerifyAuthChallenge,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
-use shared::event::DefineAuthChallengeEvent;
-use shared::flow::{AuthFlow, SessionEntry, decide};
-use shared::otp::{OtpCode, OtpPolicy, OtpSeal};
-use shared::sms::ConsoleSender;
-use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, Handler, VerifyAuthChallenge};
 
 fn pure_parts(c: &mut Criterion) {
     let flow = AuthFlow::sms_otp();
@@ -29,11 +31,11 @@ fn pure_parts(c: &mut Criterion) {
     });
 
     let code = OtpCode::generate(6).unwrap();
-    let binding = shared::seal::SealBinding {
+    let binding = cognito_passwordless::seal::SealBinding {
         pool_id: "us-east-1_EXAMPLE1",
         user: "sub:bench",
     };
-    let key = shared::seal::SealKey::none();
+    let key = cognito_passwordless::seal::SealKey::none();
     let seal = OtpSeal::new(&key, &code, 1_000, binding).unwrap();
     let policy = OtpPolicy {
         length: 6,

@@ -13,13 +13,15 @@ use common::{console_config, events_dir, fixture};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
-use shared::event::{
+use cognito_passwordless::event::{
     CreateAuthChallengeEvent, DefineAuthChallengeEvent, PreAuthenticationEvent, UserMigrationEvent,
     VerifyAuthChallengeEvent,
 };
-use shared::sms::ConsoleSender;
-use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, Handler, VerifyAuthChallenge};
+use cognito_passwordless::sms::ConsoleSender;
+use cognito_passwordless::triggers::{
+    CreateAuthChallenge, DefineAuthChallenge, Handler, VerifyAuthChallenge,
+};
+use serde_json::{Value, json};
 
 /// When the sample seals were issued (2025-11-22T00:00:00Z).
 const SEALED_AT: u64 = 1_763_769_600;
@@ -46,7 +48,8 @@ fn every_sample_event_round_trips_exactly() {
                     serde_json::to_value(PreAuthenticationEvent::parse(raw.clone()).unwrap())
                 }
                 "PostAuthentication_Authentication" => serde_json::to_value(
-                    shared::event::PostAuthenticationEvent::parse(raw.clone()).unwrap(),
+                    cognito_passwordless::event::PostAuthenticationEvent::parse(raw.clone())
+                        .unwrap(),
                 ),
                 "UserMigration_Authentication" | "UserMigration_ForgotPassword" => {
                     serde_json::to_value(UserMigrationEvent::parse(raw.clone()).unwrap())
@@ -239,9 +242,11 @@ async fn create_for_a_password_first_session_with_the_sms_only_flow_is_refused()
     assert!(create.invoke(raw, SEALED_AT).await.is_err());
 }
 
-fn config_with(vars: &[(&str, &str)]) -> shared::config::Config {
-    shared::config::Config::from_pairs(&[&[("SMS_PROVIDER", "console")][..], vars].concat())
-        .unwrap()
+fn config_with(vars: &[(&str, &str)]) -> cognito_passwordless::config::Config {
+    cognito_passwordless::config::Config::from_pairs(
+        &[&[("SMS_PROVIDER", "console")][..], vars].concat(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -378,8 +383,8 @@ async fn pre_authentication_answers_every_sample_by_policy() {
         ("PREAUTH_REQUIRE_VERIFIED_PHONE", "true"),
         ("PREAUTH_REQUIRED_VALIDATION_KEYS", "deviceId"),
     ]);
-    let strict = shared::triggers::PreAuthentication::new(&strict);
-    let open = shared::triggers::PreAuthentication::new(&console_config());
+    let strict = cognito_passwordless::triggers::PreAuthentication::new(&strict);
+    let open = cognito_passwordless::triggers::PreAuthentication::new(&console_config());
     for (file, allowed_when_strict) in [
         ("allowed", true),
         ("blocked-user", false),
@@ -417,36 +422,38 @@ async fn pre_authentication_answers_every_sample_by_policy() {
 #[derive(Debug)]
 struct MemoryStore;
 
-impl shared::legacy::LegacyUserSource for MemoryStore {
+impl cognito_passwordless::legacy::LegacyUserSource for MemoryStore {
     fn name(&self) -> &'static str {
         "memory"
     }
     fn authenticate<'a>(
         &'a self,
         username: &'a str,
-        password: &'a shared::event::Password,
-    ) -> shared::legacy::LookupFuture<'a> {
+        password: &'a cognito_passwordless::event::Password,
+    ) -> cognito_passwordless::legacy::LookupFuture<'a> {
         Box::pin(async move {
             Ok(match (username, password.expose()) {
-                ("bcrypt2a", "legacy-bcrypt2a-pw") => shared::legacy::Lookup::Found(record()),
-                ("bcrypt2a", _) => shared::legacy::Lookup::WrongPassword,
-                _ => shared::legacy::Lookup::NotFound,
+                ("bcrypt2a", "legacy-bcrypt2a-pw") => {
+                    cognito_passwordless::legacy::Lookup::Found(record())
+                }
+                ("bcrypt2a", _) => cognito_passwordless::legacy::Lookup::WrongPassword,
+                _ => cognito_passwordless::legacy::Lookup::NotFound,
             })
         })
     }
-    fn find<'a>(&'a self, username: &'a str) -> shared::legacy::LookupFuture<'a> {
+    fn find<'a>(&'a self, username: &'a str) -> cognito_passwordless::legacy::LookupFuture<'a> {
         Box::pin(async move {
             Ok(if username == "bcrypt2a" {
-                shared::legacy::Lookup::Found(record())
+                cognito_passwordless::legacy::Lookup::Found(record())
             } else {
-                shared::legacy::Lookup::NotFound
+                cognito_passwordless::legacy::Lookup::NotFound
             })
         })
     }
 }
 
-fn record() -> shared::legacy::LegacyRecord {
-    shared::legacy::LegacyRecord {
+fn record() -> cognito_passwordless::legacy::LegacyRecord {
+    cognito_passwordless::legacy::LegacyRecord {
         attributes: [
             ("email", "bcrypt2a@example.com"),
             ("email_verified", "true"),
@@ -465,7 +472,7 @@ async fn user_migration_answers_every_sample() {
         ("LEGACY_HTTP_URL", "https://legacy.example.com/auth"),
         ("MIGRATION_FORGOT_PASSWORD", "true"),
     ]);
-    let migration = shared::triggers::UserMigration::new(
+    let migration = cognito_passwordless::triggers::UserMigration::new(
         config.migration.as_ref().unwrap(),
         Arc::new(MemoryStore),
     );
@@ -529,7 +536,7 @@ async fn user_migration_answers_every_sample() {
 
 /// A Create handler with the console sender, configured by `pairs` on top of it.
 fn create_with(pairs: &[(&str, &str)]) -> CreateAuthChallenge {
-    let config = shared::config::Config::from_lookup(|name| {
+    let config = cognito_passwordless::config::Config::from_lookup(|name| {
         if name == "SMS_PROVIDER" {
             return Some("console".to_owned());
         }

@@ -11,10 +11,12 @@ mod common;
 use common::fixture;
 use std::sync::Arc;
 
+use cognito_passwordless::sms::ConsoleSender;
+use cognito_passwordless::triggers::{
+    CreateAuthChallenge, DefineAuthChallenge, Handler, VerifyAuthChallenge,
+};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use shared::sms::ConsoleSender;
-use shared::triggers::{CreateAuthChallenge, DefineAuthChallenge, Handler, VerifyAuthChallenge};
 
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -125,11 +127,11 @@ const SAMPLES: &[&str] = &[
 ];
 
 /// Every flow, with the console sender.
-fn configs() -> Vec<(String, shared::config::Config)> {
-    shared::flow::AuthFlow::SUPPORTED
+fn configs() -> Vec<(String, cognito_passwordless::config::Config)> {
+    cognito_passwordless::flow::AuthFlow::SUPPORTED
         .iter()
         .map(|flow| {
-            let config = shared::config::Config::from_lookup(|name| match name {
+            let config = cognito_passwordless::config::Config::from_lookup(|name| match name {
                 "SMS_PROVIDER" => Some("console".to_owned()),
                 "AUTH_FLOW" => Some((*flow).to_owned()),
                 _ => None,
@@ -146,7 +148,7 @@ fn run_all(event: Value) {
     }
 }
 
-fn run_flow(flow: &str, config: &shared::config::Config, event: Value) {
+fn run_flow(flow: &str, config: &cognito_passwordless::config::Config, event: Value) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)

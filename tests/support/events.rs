@@ -1,5 +1,5 @@
 //! The sample events of `events/`, read by every test crate: the integration tests (through this
-//! crate) and the `shared` crate's own tests and benchmarks (which include this file by path, as
+//! crate) and the library's (`shared/`) own tests and benchmarks (which include this file by path, as
 //! they cannot depend on this crate). One copy, so a sample is read the same way everywhere.
 
 use std::path::PathBuf;

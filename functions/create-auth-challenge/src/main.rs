@@ -1,6 +1,8 @@
 //! CreateAuthChallenge trigger: creates the challenge for the current step and sends the SMS code.
 
+use cognito_passwordless::triggers::{CreateAuthChallenge, run};
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::triggers::run(shared::triggers::CreateAuthChallenge::from_env()).await
+    run(CreateAuthChallenge::from_env()).await
 }

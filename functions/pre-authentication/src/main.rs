@@ -1,7 +1,9 @@
 //! PreAuthentication trigger: allows or denies a sign-in by the configured policies and the
 //! lockout.
 
+use cognito_passwordless::triggers::{PreAuthentication, run};
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::triggers::run(shared::triggers::PreAuthentication::from_env()).await
+    run(PreAuthentication::from_env()).await
 }

@@ -1,6 +1,8 @@
 //! VerifyAuthChallengeResponse trigger: checks the user's answer (SMS code or CAPTCHA).
 
+use cognito_passwordless::triggers::{VerifyAuthChallenge, run};
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::triggers::run(shared::triggers::VerifyAuthChallenge::from_env()).await
+    run(VerifyAuthChallenge::from_env()).await
 }

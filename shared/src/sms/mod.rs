@@ -96,7 +96,7 @@ pub async fn build_sender(settings: &SmsSettings) -> Result<Arc<dyn SmsSender>, 
         other => Err(Error::config(
             "SMS_PROVIDER",
             format!(
-                "`{}` needs the aws-sms feature of the shared crate",
+                "`{}` needs the aws-sms feature of the cognito-passwordless crate",
                 other.name()
             ),
         )),

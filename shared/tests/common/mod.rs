@@ -1,4 +1,4 @@
-//! Helpers shared by the `shared` crate's integration tests and benchmarks.
+//! Helpers shared by the library's (`cognito-passwordless`, in `shared/`) integration tests and benchmarks.
 #![allow(
     dead_code,
     unused_imports,
@@ -7,7 +7,7 @@
     clippy::panic
 )]
 
-use shared::config::Config;
+use cognito_passwordless::config::Config;
 
 #[path = "../../../tests/support/events.rs"]
 mod events;

@@ -146,7 +146,7 @@ impl OutputLog {
 /// Reads a console sender line: `[console-sms] to=+*******0100 | <body>`.
 pub fn parse_console_sms(line: &str) -> Option<(String, String)> {
     let rest = line
-        .strip_prefix(shared::sms::CONSOLE_LINE_PREFIX)?
+        .strip_prefix(cognito_passwordless::sms::CONSOLE_LINE_PREFIX)?
         .trim_start();
     let rest = rest.strip_prefix("to=")?;
     let (to, body) = rest.split_once(" | ")?;
@@ -301,7 +301,7 @@ impl LambdaHost {
             .env_remove("AWS_EXECUTION_ENV")
             // The triggers refuse the console SMS sender where Lambda's variables are set; this
             // marker, set only here, tells them they run under the local tool.
-            .env(shared::config::LOCAL_TOOL_MARKER, "1")
+            .env(cognito_passwordless::config::LOCAL_TOOL_MARKER, "1")
             .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

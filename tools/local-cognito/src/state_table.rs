@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
 /// A DynamoDB client for `endpoint` (or the standard AWS configuration when `None`). Local
 /// endpoints get placeholder credentials when none are set.
 pub async fn client(endpoint: Option<&str>) -> Client {
-    let mut loader = shared::aws::sdk_config_loader(Duration::from_secs(5));
+    let mut loader = cognito_passwordless::aws::sdk_config_loader(Duration::from_secs(5));
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {

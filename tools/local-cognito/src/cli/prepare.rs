@@ -13,7 +13,7 @@ use super::Common;
 
 /// A local pool ready to run: its triggers, their output, its settings.
 pub(super) struct Prepared {
-    pub(super) flow: shared::flow::AuthFlow,
+    pub(super) flow: cognito_passwordless::flow::AuthFlow,
     pub(super) triggers: Arc<CustomAuthTriggers>,
     pub(super) output: Arc<OutputLog>,
     pub(super) settings: PoolSettings,
@@ -50,7 +50,7 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
         .clone()
         .or_else(|| std::env::var("AUTH_FLOW").ok())
         .unwrap_or_else(|| "sms_otp".to_owned());
-    let flow = shared::flow::AuthFlow::parse(&flow)
+    let flow = cognito_passwordless::flow::AuthFlow::parse(&flow)
         .map_err(|invalid| format!("flow `{flow}`: {invalid}"))?;
     let binaries = trigger_binaries(args.bin_dir.clone())?;
     let users = match &args.users {

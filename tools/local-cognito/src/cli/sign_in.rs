@@ -5,10 +5,10 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use cognito_passwordless::otp::wrong_answer_for;
 use local_cognito::cognito::{AuthStep, CognitoError, LocalPool, TriggerCall};
 use local_cognito::lambda_host::Invocation;
 use serde_json::Value;
-use shared::otp::wrong_answer_for;
 
 use super::SignIn;
 use super::prepare::{Prepared, prepare};
