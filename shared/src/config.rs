@@ -439,6 +439,14 @@ mod tests {
         let site_key = ("CAPTCHA_SITE_KEY", "0x4AAA");
         // The secret is the verify function's business only (checked at its cold start).
         assert!(config(&[flow, turnstile, site_key]).is_ok());
+        // Without a CAPTCHA step, a widget provider needs nothing; the image CAPTCHA never
+        // needs a site key.
+        assert!(config(&[turnstile]).is_ok());
+        assert!(config(&[flow]).is_ok());
+        // An expected action is refused for hCaptcha only (it reports none).
+        let action = ("CAPTCHA_EXPECTED_ACTION", "login");
+        assert!(config(&[flow, turnstile, site_key, action]).is_ok());
+        assert!(config(&[flow, ("CAPTCHA_PROVIDER", "hcaptcha"), site_key]).is_ok());
         assert_eq!(
             variable_of(config(&[
                 flow,
@@ -792,6 +800,23 @@ mod tests {
                 deny_message: "Ask support.".into(),
             }
         );
+        // The deny message: one line of at most 200 characters.
+        let longest = "x".repeat(200);
+        assert_eq!(
+            Config::from_pairs(&[("PREAUTH_DENY_MESSAGE", longest.as_str())])
+                .unwrap()
+                .preauth
+                .deny_message,
+            longest
+        );
+        let too_long = "x".repeat(201);
+        assert_eq!(
+            variable_of(Config::from_pairs(&[(
+                "PREAUTH_DENY_MESSAGE",
+                too_long.as_str()
+            )])),
+            "PREAUTH_DENY_MESSAGE"
+        );
         for (name, value) in [
             ("PREAUTH_REQUIRE_VERIFIED_PHONE", "sometimes"),
             ("PREAUTH_ALLOWED_CLIENT_IDS", " , "),
@@ -983,6 +1008,17 @@ mod tests {
         );
         assert!(
             config_with_table(&[("STATE_TIMEOUT_MS", "1100"), ("SMS_TIMEOUT_MS", "3000")]).is_ok()
+        );
+        // As many codes a day as an hour is allowed; fewer is not.
+        assert!(
+            Config::from_pairs(&[("SMS_MAX_PER_HOUR", "10"), ("SMS_MAX_PER_DAY", "10")]).is_ok()
+        );
+        assert_eq!(
+            variable_of(Config::from_pairs(&[
+                ("SMS_MAX_PER_HOUR", "10"),
+                ("SMS_MAX_PER_DAY", "9")
+            ])),
+            "SMS_MAX_PER_DAY"
         );
         assert_eq!(
             config_with_table(&[("STATE_FAILURE_MODE", "open")])

@@ -740,6 +740,25 @@ pub(crate) fn test_guard(store: Arc<dyn StateStore>, mode: FailureMode) -> Guard
 mod tests {
     use super::*;
 
+    #[cfg(feature = "dynamodb")]
+    #[tokio::test]
+    async fn a_guard_is_built_exactly_when_a_table_is_configured() {
+        assert!(build_guard(None).await.unwrap().is_none());
+        let state = StateConfig {
+            table: "cognito-state".to_owned(),
+            failure_mode: FailureMode::Closed,
+            timeout: std::time::Duration::from_millis(800),
+        };
+        // Building connects to nothing; without a region (none in this test's environment) it
+        // is a configuration error naming AWS_REGION, never a missing guard.
+        match build_guard(Some(&state)).await {
+            Ok(Some(_)) => {}
+            Err(crate::Error::Config { variable, .. }) => assert_eq!(variable, "AWS_REGION"),
+            Ok(None) => panic!("a configured table gave no guard"),
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+
     fn user(name: &str, sub: Option<&str>, not_found: bool) -> UserRef {
         let mut attributes = StringMap::new();
         if let Some(sub) = sub {
