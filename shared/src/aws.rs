@@ -6,18 +6,23 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
 
 use crate::Error;
 
 /// A loader with this project's HTTP client (rustls + ring), timeouts and retries: the whole
 /// send, retries included, ends within `operation_timeout`. Standard variables (`AWS_REGION`,
 /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, credentials) still apply; tests add an
-/// endpoint and static credentials on top.
+/// endpoint and static credentials on top. The trusted roots are [`crate::tls::roots`] (one
+/// bundle file, read once).
 pub fn sdk_config_loader(operation_timeout: Duration) -> ConfigLoader {
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    let trust = TrustStore::empty().with_pem_certificate(crate::tls::roots().pem());
+    let mut http_client =
+        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
+    if let Ok(context) = TlsContext::builder().with_trust_store(trust).build() {
+        http_client = http_client.tls_context(context);
+    }
+    let http_client = http_client.build_https();
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(800).min(operation_timeout / 2))
         .operation_attempt_timeout(operation_timeout.mul_f32(0.6))

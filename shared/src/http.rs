@@ -62,9 +62,20 @@ impl HttpClient {
     /// A client whose every call ends within `timeout`.
     pub fn new(timeout: Duration) -> Result<Self, Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let roots = crate::tls::roots();
+        if roots.certificates.is_empty() {
+            return Err(Error::Http(format!(
+                "no root certificates ({})",
+                roots.source
+            )));
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|error| Error::Http(format!("TLS set-up: {error}")))?
+            .with_root_certificates(roots.store())
+            .with_no_client_auth();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-            .map_err(|error| Error::Http(format!("cannot load root certificates: {error}")))?
+            .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
             .build();

@@ -37,6 +37,8 @@
 //!   Create/Verify round contract.
 //! - [`error`]: the crate's one error type, with user-safe messages for the edge.
 //! - [`telemetry`]: JSON logs for CloudWatch.
+//! - `tls` (with any feature that makes HTTPS or database connections): the trusted root
+//!   certificates, read once from one bundle file.
 
 pub mod abuse;
 #[cfg(feature = "aws-sdk")]
@@ -61,6 +63,8 @@ pub mod secrets;
 pub mod sms;
 pub mod state;
 pub mod telemetry;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod triggers;
 
 pub use error::Error;

@@ -381,10 +381,7 @@ fn is_local(config: &tokio_postgres::Config) -> bool {
 fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, Error> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject as _;
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(certificate);
-    }
+    let mut roots = crate::tls::roots().store();
     if let Some(path) = ca_file {
         let certificates = CertificateDer::pem_file_iter(path).map_err(|error| {
             Error::config(

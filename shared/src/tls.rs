@@ -1,0 +1,218 @@
+//! The root certificates every HTTPS connection of a function trusts (the AWS SDK clients, the
+//! small HTTP client, the legacy database), read once per process from one bundle file.
+//!
+//! The default way (`rustls-native-certs`) reads the system bundle *and* every file of the
+//! certificate directory: on a Debian machine some 400 files for the same 146 roots, most of
+//! Create's cold start. Lambda's `provided.al2023` image keeps all its roots in one bundle,
+//! `/etc/pki/tls/certs/ca-bundle.crt`. So the roots come from, in order:
+//!
+//! 1. `SSL_CERT_FILE`, when set (the OpenSSL variable; it must hold certificates);
+//! 2. the default way, when `SSL_CERT_DIR` is set (a directory was asked for);
+//! 3. the first of [`BUNDLES`] that exists and holds certificates;
+//! 4. the default way.
+//!
+//! Only certificates rustls accepts as trust anchors are kept, so a malformed entry in a bundle
+//! is skipped, as the default way skips it.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+/// The one-file bundles tried, in order: Amazon Linux 2023 (Lambda's `provided.al2023`) and
+/// Fedora/RHEL, Debian and Ubuntu, Alpine and macOS.
+pub const BUNDLES: [&str; 3] = [
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/ssl/cert.pem",
+];
+
+/// The trusted roots and where they came from.
+#[derive(Debug, Clone)]
+pub struct RootCertificates {
+    /// The certificates (DER), each one rustls accepts as a trust anchor.
+    pub certificates: Vec<CertificateDer<'static>>,
+    /// Where they were read: a file's path, or `system` for the default way.
+    pub source: String,
+}
+
+impl RootCertificates {
+    /// A rustls store of the roots.
+    pub fn store(&self) -> RootCertStore {
+        let mut store = RootCertStore::empty();
+        store.add_parsable_certificates(self.certificates.iter().cloned());
+        store
+    }
+
+    /// The roots as one PEM text (what the AWS SDK's trust store takes).
+    pub fn pem(&self) -> Vec<u8> {
+        let mut pem = String::new();
+        for certificate in &self.certificates {
+            pem.push_str("-----BEGIN CERTIFICATE-----\n");
+            let encoded = STANDARD.encode(certificate.as_ref());
+            let mut rest = encoded.as_str();
+            while !rest.is_empty() {
+                let (line, tail) = rest.split_at(rest.len().min(64));
+                pem.push_str(line);
+                pem.push('\n');
+                rest = tail;
+            }
+            pem.push_str("-----END CERTIFICATE-----\n");
+        }
+        pem.into_bytes()
+    }
+}
+
+/// The roots of this process, read on first use (at cold start) and kept.
+pub fn roots() -> &'static RootCertificates {
+    static ROOTS: OnceLock<RootCertificates> = OnceLock::new();
+    ROOTS.get_or_init(|| load(|name| std::env::var(name).ok(), &BUNDLES))
+}
+
+/// Reads the roots as the module documentation says, with the variables from `lookup` and the
+/// bundles tried in `bundles` order.
+pub fn load(lookup: impl Fn(&str) -> Option<String>, bundles: &[&str]) -> RootCertificates {
+    let set = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    if let Some(file) = set("SSL_CERT_FILE") {
+        if let Some(certificates) = from_bundle(Path::new(&file)) {
+            return RootCertificates {
+                certificates,
+                source: file,
+            };
+        }
+        return system();
+    }
+    if set("SSL_CERT_DIR").is_some() {
+        return system();
+    }
+    for bundle in bundles {
+        if let Some(certificates) = from_bundle(Path::new(bundle)) {
+            return RootCertificates {
+                certificates,
+                source: (*bundle).to_owned(),
+            };
+        }
+    }
+    system()
+}
+
+/// The certificates rustls accepts from one PEM file; `None` when it cannot be read or holds
+/// none.
+pub fn from_bundle(path: &Path) -> Option<Vec<CertificateDer<'static>>> {
+    let text = std::fs::read(path).ok()?;
+    let certificates = usable(CertificateDer::pem_slice_iter(&text).filter_map(Result::ok));
+    (!certificates.is_empty()).then_some(certificates)
+}
+
+/// The system's roots the default way (`rustls-native-certs`).
+fn system() -> RootCertificates {
+    RootCertificates {
+        certificates: usable(rustls_native_certs::load_native_certs().certs),
+        source: "system".to_owned(),
+    }
+}
+
+/// The certificates that rustls accepts as trust anchors.
+fn usable(
+    certificates: impl IntoIterator<Item = CertificateDer<'static>>,
+) -> Vec<CertificateDer<'static>> {
+    certificates
+        .into_iter()
+        .filter(|certificate| RootCertStore::empty().add(certificate.clone()).is_ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A throw-away directory with `files` (name, contents).
+    fn directory(files: &[(&str, &[u8])]) -> std::path::PathBuf {
+        let mut name = [0u8; 8];
+        getrandom::fill(&mut name).unwrap();
+        let dir = std::env::temp_dir().join(format!("tls-roots-{}", hex(&name)));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, contents) in files {
+            std::fs::write(dir.join(file), contents).unwrap();
+        }
+        dir
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Some real roots: the system's, the default way.
+    fn some_roots() -> RootCertificates {
+        let roots = system();
+        assert!(
+            roots.certificates.len() > 10,
+            "this machine has no system roots"
+        );
+        roots
+    }
+
+    #[test]
+    fn pem_round_trips_every_certificate() {
+        let roots = some_roots();
+        let pem = roots.pem();
+        let again: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(again, roots.certificates);
+        assert!(
+            pem.split(|b| *b == b'\n')
+                .all(|line| line.len() <= 64 || line.starts_with(b"-----"))
+        );
+        assert_eq!(roots.store().len(), roots.certificates.len());
+    }
+
+    #[test]
+    fn the_first_bundle_that_holds_certificates_is_read() {
+        let roots = some_roots();
+        let junk =
+            b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+        let mut mixed = junk.to_vec();
+        mixed.extend_from_slice(&roots.pem());
+        let dir = directory(&[
+            ("empty.pem", b""),
+            ("junk.pem", junk),
+            ("mixed.pem", &mixed),
+        ]);
+        let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let (missing, empty, only_junk, good) = (
+            path("missing.pem"),
+            path("empty.pem"),
+            path("junk.pem"),
+            path("mixed.pem"),
+        );
+        let bundles = [
+            missing.as_str(),
+            empty.as_str(),
+            only_junk.as_str(),
+            good.as_str(),
+        ];
+        let loaded = load(|_| None, &bundles);
+        assert_eq!(loaded.source, good);
+        // The malformed entry is skipped, every real root kept.
+        assert_eq!(loaded.certificates, roots.certificates);
+        // SSL_CERT_FILE comes first; SSL_CERT_DIR asks for the default way.
+        let file = load(
+            |name| (name == "SSL_CERT_FILE").then(|| good.clone()),
+            &[missing.as_str()],
+        );
+        assert_eq!(file.source, good);
+        let dir_asked = load(
+            |name| (name == "SSL_CERT_DIR").then(|| "/etc/ssl/certs".to_owned()),
+            &bundles,
+        );
+        assert_eq!(dir_asked.source, "system");
+        // Nothing usable anywhere: the default way.
+        assert_eq!(load(|_| None, &[missing.as_str()]).source, "system");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
