@@ -101,6 +101,7 @@ async fn guard(config: &Config, endpoint: Option<&str>) -> Guard {
     let url = endpoint.map_or_else(dynamodb_url, str::to_owned);
     let state = config.state.as_ref().expect("STATE_TABLE set");
     let sdk = cognito_passwordless::aws::sdk_config_loader(state.timeout)
+        .expect("TLS roots")
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::from_keys(
             "AKIDTESTTESTTESTTEST",
@@ -128,6 +129,7 @@ async fn patient_guard(table: &str) -> Guard {
         ..config.state.clone().unwrap()
     };
     let sdk = cognito_passwordless::aws::sdk_config_loader(state.timeout)
+        .expect("TLS roots")
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::from_keys(
             "AKIDTESTTESTTESTTEST",

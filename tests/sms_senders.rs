@@ -28,6 +28,7 @@ fn config(vars: &[(&str, &str)]) -> Config {
 
 async fn sdk_config(endpoint: &FakeEndpoint, timeout: Duration) -> aws_config::SdkConfig {
     aws::sdk_config_loader(timeout)
+        .expect("TLS roots")
         .endpoint_url(&endpoint.url)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::new(

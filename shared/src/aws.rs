@@ -14,24 +14,31 @@ use crate::Error;
 /// send, retries included, ends within `operation_timeout`. Standard variables (`AWS_REGION`,
 /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, credentials) still apply; tests add an
 /// endpoint and static credentials on top. The trusted roots are [`crate::tls::roots`] (one
-/// bundle file, read once).
-pub fn sdk_config_loader(operation_timeout: Duration) -> ConfigLoader {
-    let trust = TrustStore::empty().with_pem_certificate(crate::tls::roots().pem());
-    let mut http_client =
-        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
-    if let Ok(context) = TlsContext::builder().with_trust_store(trust).build() {
-        http_client = http_client.tls_context(context);
-    }
-    let http_client = http_client.build_https();
+/// bundle file, read once); with none, or a TLS set-up the SDK refuses, this is a configuration
+/// error at cold start.
+///
+/// The SDK parses the PEM it is given when the first request builds its connector and panics on
+/// a certificate it cannot parse: the PEM must hold only certificates rustls accepts, which
+/// [`crate::tls::RootCertificates`] guarantees (never pass it a file as read).
+pub fn sdk_config_loader(operation_timeout: Duration) -> Result<ConfigLoader, Error> {
+    let trust = TrustStore::empty().with_pem_certificate(crate::tls::required()?.pem());
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .map_err(|error| Error::config("SSL_CERT_FILE", format!("TLS set-up: {error}")))?;
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(context)
+        .build_https();
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(800).min(operation_timeout / 2))
         .operation_attempt_timeout(operation_timeout.mul_f32(0.6))
         .operation_timeout(operation_timeout)
         .build();
-    aws_config::defaults(BehaviorVersion::latest())
+    Ok(aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)
         .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .retry_config(RetryConfig::standard().with_max_attempts(2)))
 }
 
 /// Loads the SDK configuration; a missing region is a configuration error now, not a failed

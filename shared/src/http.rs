@@ -62,13 +62,7 @@ impl HttpClient {
     /// A client whose every call ends within `timeout`.
     pub fn new(timeout: Duration) -> Result<Self, Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = crate::tls::roots();
-        if roots.certificates.is_empty() {
-            return Err(Error::Http(format!(
-                "no root certificates ({})",
-                roots.source
-            )));
-        }
+        let roots = crate::tls::required()?;
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|error| Error::Http(format!("TLS set-up: {error}")))?

@@ -19,7 +19,7 @@ pub async fn resolve(source: &SecretSource, plain_variable: &'static str) -> Res
         SecretSource::Value(secret) => Ok(secret.clone()),
         SecretSource::SecretsManager { variable, arn } => {
             let config =
-                crate::aws::load_sdk_config(crate::aws::sdk_config_loader(READ_TIMEOUT)).await?;
+                crate::aws::load_sdk_config(crate::aws::sdk_config_loader(READ_TIMEOUT)?).await?;
             let client = aws_sdk_secretsmanager::Client::new(&config);
             let output = client
                 .get_secret_value()

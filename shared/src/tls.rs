@@ -12,7 +12,10 @@
 //! 4. the default way.
 //!
 //! Only certificates rustls accepts as trust anchors are kept, so a malformed entry in a bundle
-//! is skipped, as the default way skips it.
+//! is skipped, as the default way skips it. An `SSL_CERT_FILE` that cannot be read or holds no
+//! usable certificate falls back to the default way (step 4). Where the roots came from and how
+//! many were kept is logged once, when they are first read; with none at all, every client
+//! refuses to start ([`required`]) rather than fail each call later.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -70,7 +73,34 @@ impl RootCertificates {
 /// The roots of this process, read on first use (at cold start) and kept.
 pub fn roots() -> &'static RootCertificates {
     static ROOTS: OnceLock<RootCertificates> = OnceLock::new();
-    ROOTS.get_or_init(|| load(|name| std::env::var(name).ok(), &BUNDLES))
+    ROOTS.get_or_init(|| {
+        let roots = load(|name| std::env::var(name).ok(), &BUNDLES);
+        tracing::info!(
+            source = roots.source.as_str(),
+            certificates = roots.certificates.len(),
+            "TLS roots read"
+        );
+        roots
+    })
+}
+
+/// The roots of this process, or a configuration error when there are none: a client without
+/// roots would refuse every server, so it must not start.
+pub fn required() -> Result<&'static RootCertificates, crate::Error> {
+    non_empty(roots())
+}
+
+fn non_empty(roots: &RootCertificates) -> Result<&RootCertificates, crate::Error> {
+    if roots.certificates.is_empty() {
+        return Err(crate::Error::config(
+            "SSL_CERT_FILE",
+            format!(
+                "no usable root certificate was found (read from {}); point it at a PEM bundle",
+                roots.source
+            ),
+        ));
+    }
+    Ok(roots)
 }
 
 /// Reads the roots as the module documentation says, with the variables from `lookup` and the
@@ -213,6 +243,26 @@ mod tests {
         assert_eq!(dir_asked.source, "system");
         // Nothing usable anywhere: the default way.
         assert_eq!(load(|_| None, &[missing.as_str()]).source, "system");
+        // An SSL_CERT_FILE without certificates: the default way too.
+        let unusable = load(
+            |name| (name == "SSL_CERT_FILE").then(|| only_junk.clone()),
+            &bundles,
+        );
+        assert_eq!(unusable.source, "system");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn no_roots_at_all_is_a_configuration_error_naming_the_variable() {
+        let none = RootCertificates {
+            certificates: Vec::new(),
+            source: "system".to_owned(),
+        };
+        let error = non_empty(&none).unwrap_err().to_string();
+        assert!(error.contains("SSL_CERT_FILE"), "{error}");
+        assert!(error.contains("read from system"), "{error}");
+        let roots = some_roots();
+        assert!(non_empty(&roots).is_ok());
+        assert!(required().is_ok(), "this machine's roots are usable");
     }
 }

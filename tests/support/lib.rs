@@ -277,6 +277,7 @@ pub fn dynamodb_url() -> String {
 /// A DynamoDB client for `url` with the test credentials.
 pub async fn dynamodb_client(url: &str) -> aws_sdk_dynamodb::Client {
     let config = cognito_passwordless::aws::sdk_config_loader(Duration::from_secs(5))
+        .expect("TLS roots")
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::from_keys(
             "AKIDTESTTESTTESTTEST",

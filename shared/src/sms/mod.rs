@@ -84,7 +84,8 @@ pub async fn build_sender(settings: &SmsSettings) -> Result<Arc<dyn SmsSender>, 
         SmsProvider::Console => Ok(Arc::new(ConsoleSender::stdout())),
         #[cfg(feature = "aws-sms")]
         SmsProvider::EndUserMessaging { .. } | SmsProvider::Pinpoint { .. } => {
-            let sdk_config = aws::load_sdk_config(aws::sdk_config_loader(settings.timeout)).await?;
+            let sdk_config =
+                aws::load_sdk_config(aws::sdk_config_loader(settings.timeout)?).await?;
             Ok(match &settings.provider {
                 SmsProvider::Pinpoint { .. } => {
                     Arc::new(PinpointSender::new(&sdk_config, settings))

@@ -252,7 +252,7 @@ pub async fn build_guard(state: Option<&StateConfig>) -> Result<Option<Guard>, c
     let Some(state) = state else {
         return Ok(None);
     };
-    let sdk = crate::aws::load_sdk_config(crate::aws::sdk_config_loader(state.timeout)).await?;
+    let sdk = crate::aws::load_sdk_config(crate::aws::sdk_config_loader(state.timeout)?).await?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), state.table.clone());
     Ok(Some(Guard::new(std::sync::Arc::new(store), state)))
 }

@@ -48,7 +48,10 @@ pub trait Handler: Send + Sync {
     ) -> impl Future<Output = Result<Self::Event, Error>> + Send;
 
     /// Where the handler keeps its state table (abuse protection, and the migration's notes for
-    /// PostAuthentication): `None` until [`Handler::with_guard`].
+    /// PostAuthentication): `None` until [`Handler::with_guard`]. Only `with_guard` uses it;
+    /// each handler's tests with a guard in closed mode (which refuse when the store fails) show
+    /// that the slot is the one the handler reads.
+    #[doc(hidden)]
     fn guard_slot(&mut self) -> &mut Option<Guard>;
 
     /// Adds the state table (built once per cold start by [`crate::state::build_guard`]; see

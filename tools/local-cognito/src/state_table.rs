@@ -11,8 +11,9 @@ use aws_sdk_dynamodb::types::{
 
 /// A DynamoDB client for `endpoint` (or the standard AWS configuration when `None`). Local
 /// endpoints get placeholder credentials when none are set.
-pub async fn client(endpoint: Option<&str>) -> Client {
-    let mut loader = cognito_passwordless::aws::sdk_config_loader(Duration::from_secs(5));
+pub async fn client(endpoint: Option<&str>) -> Result<Client, String> {
+    let mut loader = cognito_passwordless::aws::sdk_config_loader(Duration::from_secs(5))
+        .map_err(|error| error.to_string())?;
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
@@ -25,7 +26,7 @@ pub async fn client(endpoint: Option<&str>) -> Client {
     {
         loader = loader.region(aws_sdk_dynamodb::config::Region::new("us-east-1"));
     }
-    Client::new(&loader.load().await)
+    Ok(Client::new(&loader.load().await))
 }
 
 /// Creates `table` unless it exists, and waits until it is active.

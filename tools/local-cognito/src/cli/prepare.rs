@@ -78,7 +78,7 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
             .dynamodb_endpoint
             .clone()
             .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok());
-        let client = local_cognito::state_table::client(endpoint.as_deref()).await;
+        let client = local_cognito::state_table::client(endpoint.as_deref()).await?;
         local_cognito::state_table::ensure(&client, table).await?;
         env.push(("STATE_TABLE".to_owned(), table.clone()));
         if let Some(endpoint) = endpoint {
