@@ -38,6 +38,11 @@ fn trigger_binaries(bin_dir: Option<PathBuf>) -> Result<Vec<PathBuf>, String> {
             std::env::var_os("CARGO_MANIFEST_DIR"),
         )
     {
+        eprintln!(
+            "local-cognito: building the {} trigger binaries into {} (the first build takes a few minutes on a small machine; later ones, seconds)",
+            ALL_TRIGGERS.len(),
+            dir.display()
+        );
         cargo_build(cargo.as_ref(), manifest_dir.as_ref(), &dir, &ALL_TRIGGERS)
             .map_err(|e| e.to_string())?;
     }
