@@ -429,7 +429,7 @@ async fn send_throttles_hold_at_their_boundaries() {
     );
     assert_eq!(
         error.user_message(),
-        "Too many codes requested. Try again later."
+        "Too many codes requested. Try again later"
     );
     assert_eq!(sent(), 1);
     // Alice again at +30, +60, +90, +120: four more, five in the hour.
@@ -685,7 +685,7 @@ async fn lockout_starts_at_the_threshold_and_ends_when_the_window_passes() {
         assert_eq!(error.error_type(), "LockedOut");
         assert_eq!(
             error.user_message(),
-            "Too many failed sign-ins. Try again later."
+            "Too many failed sign-ins. Try again later"
         );
         // Locked until the window has passed since the third failure…
         assert_eq!(
@@ -991,7 +991,7 @@ async fn an_unreachable_or_hanging_table_follows_the_failure_mode_within_the_bud
             if mode == "closed" {
                 let error = created.unwrap_err();
                 assert_eq!(error.error_type(), "StateUnavailable", "{endpoint}");
-                assert_eq!(error.user_message(), "Sign-in is temporarily unavailable.");
+                assert_eq!(error.user_message(), "Sign-in is temporarily unavailable");
                 assert_eq!(sender.0.load(Ordering::SeqCst), 0);
                 assert_eq!(decision(&defined), "fail");
                 assert_eq!(allowed.unwrap_err().error_type(), "StateUnavailable");
@@ -1077,7 +1077,7 @@ async fn the_local_tool_shows_a_throttle_and_a_lockout() {
     let (status, text) = run("dave-work", "@sms", &[]);
     assert_eq!(status, 1, "{text}");
     assert!(
-        text.contains("Too many codes requested. Try again later."),
+        text.contains("Too many codes requested. Try again later"),
         "{text}"
     );
     assert!(text.contains("SMS messages sent: 0"), "{text}");

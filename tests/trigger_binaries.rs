@@ -231,8 +231,8 @@ async fn assert_survives_malformed_input(function: &LambdaHost, valid: Value) {
     for event in [no_request, wrong_types, wrong_trigger] {
         let (error_type, message) = function_error(function.invoke(event).await.unwrap());
         let expected = match error_type.as_str() {
-            "MalformedEvent" => "The sign-in request was not valid.",
-            "WrongTrigger" => "Sign-in is temporarily unavailable.",
+            "MalformedEvent" => "The sign-in request was not valid",
+            "WrongTrigger" => "Sign-in is temporarily unavailable",
             other => panic!("unexpected error type {other}"),
         };
         assert_eq!(message, expected);
@@ -288,7 +288,7 @@ async fn error_messages_are_safe_to_show_users() {
         json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": "secret-answer-text"}]);
     let (error_type, message) = function_error(define.invoke(event).await.unwrap());
     assert_eq!(error_type, "MalformedEvent");
-    assert_eq!(message, "The sign-in request was not valid.");
+    assert_eq!(message, "The sign-in request was not valid");
 }
 
 #[tokio::test]
@@ -386,7 +386,7 @@ async fn create_reports_provider_failures_in_words_users_may_see() {
             .unwrap(),
     );
     assert_eq!(error_type, "SmsDeliveryError");
-    assert_eq!(message, "Too many codes requested. Try again later.");
+    assert_eq!(message, "Too many codes requested. Try again later");
 
     let endpoint =
         FakeEndpoint::start(|_| Reply::aws_error(400, "ValidationException", "bad number")).await;
@@ -401,10 +401,7 @@ async fn create_reports_provider_failures_in_words_users_may_see() {
             .await
             .unwrap(),
     );
-    assert_eq!(
-        message,
-        "We could not send a sign-in code. Try again later."
-    );
+    assert_eq!(message, "We could not send a sign-in code. Try again later");
 }
 
 #[tokio::test]
@@ -427,10 +424,7 @@ async fn create_answers_within_cognitos_budget_when_the_provider_hangs() {
     let elapsed = started.elapsed();
     let (error_type, message) = function_error(outcome);
     assert_eq!(error_type, "SmsDeliveryError");
-    assert_eq!(
-        message,
-        "We could not send a sign-in code. Try again later."
-    );
+    assert_eq!(message, "We could not send a sign-in code. Try again later");
     // An error, not a Cognito timeout: well inside the 5-second limit.
     assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
 }

@@ -18,8 +18,8 @@ use crate::preauth::PreAuthPolicy;
 use crate::seal::SealKey;
 use crate::secret::SecretSource;
 pub use crate::sms::{
-    DEFAULT_MESSAGE_TEMPLATE, LOCAL_TOOL_MARKER, MAX_MESSAGE_LENGTH, MessageTemplate,
-    RUNTIME_VARIABLES, SmsProvider, SmsSettings,
+    DEFAULT_MESSAGE_TEMPLATE, DEFAULT_MESSAGE_TEMPLATE_WITHOUT_APP, LOCAL_TOOL_MARKER,
+    MAX_MESSAGE_LENGTH, MessageTemplate, RUNTIME_VARIABLES, SmsProvider, SmsSettings,
 };
 use crate::state::StateConfig;
 
@@ -370,8 +370,23 @@ mod tests {
                 .sms
                 .template
                 .render("123456", &config.sms.app_name, 5),
-            "123456 is your our app sign-in code. It expires in 5 minutes. Do not share it."
+            "123456 is your sign-in code. It expires in 5 minutes. Do not share it."
         );
+        // With APP_NAME, the default text names the app; a text that names it needs it.
+        let named = Config::from_pairs(&[("APP_NAME", "Example")]).unwrap();
+        assert_eq!(
+            named.sms.template.render("123456", &named.sms.app_name, 5),
+            "123456 is your Example sign-in code. It expires in 5 minutes. Do not share it."
+        );
+        assert_eq!(
+            variable_of(Config::from_pairs(&[(
+                "SMS_MESSAGE_TEMPLATE",
+                "{code} for {app}"
+            )])),
+            "SMS_MESSAGE_TEMPLATE"
+        );
+        let own = Config::from_pairs(&[("SMS_MESSAGE_TEMPLATE", "Code {code}")]).unwrap();
+        assert_eq!(own.sms.template.render("123456", "", 5), "Code 123456");
     }
 
     #[test]
@@ -797,7 +812,8 @@ mod tests {
                 blocked_attribute: Some("custom:blocked".into()),
                 require_verified_phone: true,
                 required_validation_keys: vec!["deviceId".into()],
-                deny_message: "Ask support.".into(),
+                // Cognito adds the full stop.
+                deny_message: "Ask support".into(),
             }
         );
         // The deny message: one line of at most 200 characters.
@@ -821,6 +837,7 @@ mod tests {
             ("PREAUTH_REQUIRE_VERIFIED_PHONE", "sometimes"),
             ("PREAUTH_ALLOWED_CLIENT_IDS", " , "),
             ("PREAUTH_DENY_MESSAGE", "two\nlines"),
+            ("PREAUTH_DENY_MESSAGE", " ..."),
         ] {
             assert_eq!(
                 variable_of(super::Config::from_lookup(

@@ -117,16 +117,16 @@ impl Error {
     pub fn user_message(&self) -> &str {
         match self {
             Self::Denied { message, .. } => message,
-            Self::NotMigrated(_) => "Incorrect username or password.",
+            Self::NotMigrated(_) => "Incorrect username or password",
             Self::Sms {
                 failure: SmsFailure::Throttled,
                 ..
             }
-            | Self::TooManyCodes(_) => "Too many codes requested. Try again later.",
-            Self::LockedOut { .. } => "Too many failed sign-ins. Try again later.",
-            Self::Sms { .. } => "We could not send a sign-in code. Try again later.",
+            | Self::TooManyCodes(_) => "Too many codes requested. Try again later",
+            Self::LockedOut { .. } => "Too many failed sign-ins. Try again later",
+            Self::Sms { .. } => "We could not send a sign-in code. Try again later",
             Self::MalformedEvent { .. } | Self::UnexpectedChallenge(_) => {
-                "The sign-in request was not valid."
+                "The sign-in request was not valid"
             }
             Self::Config { .. }
             | Self::WrongTrigger { .. }
@@ -134,7 +134,7 @@ impl Error {
             | Self::Captcha(_)
             | Self::Http(_)
             | Self::LegacySource(_)
-            | Self::StateUnavailable(_) => "Sign-in is temporarily unavailable.",
+            | Self::StateUnavailable(_) => "Sign-in is temporarily unavailable",
         }
     }
 
@@ -233,8 +233,55 @@ mod tests {
         assert!(!diagnostic.error_message.contains("+1206"));
         assert_eq!(
             diagnostic.error_message,
-            "We could not send a sign-in code. Try again later."
+            "We could not send a sign-in code. Try again later"
         );
+    }
+
+    #[test]
+    fn no_user_message_ends_with_a_full_stop() {
+        // Cognito shows `<Trigger> failed with error <message>.`: its own full stop ends it.
+        let sms = |failure| Error::Sms {
+            provider: "pinpoint",
+            failure,
+            detail: "x.".into(),
+        };
+        let every_kind = [
+            Error::config("X", "bad."),
+            Error::MalformedEvent {
+                trigger: "T",
+                detail: "x.".into(),
+            },
+            Error::WrongTrigger {
+                trigger: "T",
+                trigger_source: "x.".into(),
+            },
+            Error::UnexpectedChallenge("x.".into()),
+            sms(SmsFailure::Throttled),
+            sms(SmsFailure::Timeout),
+            sms(SmsFailure::Rejected),
+            sms(SmsFailure::OptedOut),
+            sms(SmsFailure::Unavailable),
+            Error::Http("x.".into()),
+            Error::Captcha("x.".into()),
+            Error::Denied {
+                message: crate::preauth::DEFAULT_DENY_MESSAGE.into(),
+                reason: "x.".into(),
+            },
+            Error::NotMigrated("x.".into()),
+            Error::LegacySource("x.".into()),
+            Error::TooManyCodes(SendLimit::MinInterval),
+            Error::LockedOut { until: 1 },
+            Error::StateUnavailable("x.".into()),
+            Error::Randomness("x.".into()),
+        ];
+        for error in every_kind {
+            let message = error.user_message();
+            assert!(
+                !message.is_empty() && !message.ends_with('.'),
+                "{error:?}: {message}"
+            );
+        }
+        assert!(!crate::triggers::MIGRATION_CLIENT_REFUSAL.ends_with('.'));
     }
 
     #[test]
@@ -246,7 +293,7 @@ mod tests {
         };
         assert_eq!(
             error.user_message(),
-            "Too many codes requested. Try again later."
+            "Too many codes requested. Try again later"
         );
     }
 }

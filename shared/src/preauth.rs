@@ -11,7 +11,7 @@ use crate::env::Environment;
 use crate::event::{StringMap, is_truthy};
 
 /// The default text a denied user sees (`PREAUTH_DENY_MESSAGE`).
-pub const DEFAULT_DENY_MESSAGE: &str = "Sign-in is not allowed for this account.";
+pub const DEFAULT_DENY_MESSAGE: &str = "Sign-in is not allowed for this account";
 
 /// The pre-authentication policies (`PREAUTH_*`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -41,13 +41,18 @@ impl PreAuthPolicy {
                 "lists no app client id",
             ));
         }
+        // Cognito ends the message with its own full stop: one in the text would show twice.
         let deny_message = env
             .get("PREAUTH_DENY_MESSAGE")
+            .map(|message| message.trim_end().trim_end_matches('.').to_owned())
             .unwrap_or_else(|| DEFAULT_DENY_MESSAGE.to_owned());
-        if deny_message.chars().count() > 200 || deny_message.chars().any(char::is_control) {
+        if deny_message.trim().is_empty()
+            || deny_message.chars().count() > 200
+            || deny_message.chars().any(char::is_control)
+        {
             return Err(Error::config(
                 "PREAUTH_DENY_MESSAGE",
-                "must be one line of at most 200 characters",
+                "must be one line of 1 to 200 characters",
             ));
         }
         Ok(Self {

@@ -236,7 +236,7 @@ async fn create_for_a_password_first_session_with_the_sms_only_flow_is_refused()
     raw["request"]["session"] =
         json!([{"challengeName": "SRP_A", "challengeResult": true, "challengeMetadata": null}]);
     let error = create.invoke(raw, SEALED_AT).await.unwrap_err();
-    assert_eq!(error.user_message(), "The sign-in request was not valid.");
+    assert_eq!(error.user_message(), "The sign-in request was not valid");
     let mut raw = fixture("create-auth-challenge/first-round.json");
     raw["request"]["challengeName"] = json!("PASSWORD_VERIFIER");
     assert!(create.invoke(raw, SEALED_AT).await.is_err());
@@ -410,7 +410,7 @@ async fn pre_authentication_answers_every_sample_by_policy() {
                 assert!(!allowed_when_strict, "{file} denied: {error}");
                 assert_eq!(
                     error.user_message(),
-                    "Sign-in is not allowed for this account."
+                    "Sign-in is not allowed for this account"
                 );
                 assert_eq!(error.error_type(), "SignInDenied");
             }
@@ -512,7 +512,7 @@ async fn user_migration_answers_every_sample() {
             .unwrap_err();
         assert_eq!(
             error.user_message(),
-            "Incorrect username or password.",
+            "Incorrect username or password",
             "{file}"
         );
         assert_eq!(error.error_type(), "NotMigrated", "{file}");

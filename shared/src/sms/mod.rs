@@ -28,8 +28,8 @@ pub use end_user_messaging::EndUserMessagingSender;
 #[cfg(feature = "aws-sms")]
 pub use pinpoint::PinpointSender;
 pub use settings::{
-    DEFAULT_MESSAGE_TEMPLATE, LOCAL_TOOL_MARKER, MAX_MESSAGE_LENGTH, MessageTemplate,
-    RUNTIME_VARIABLES, SmsProvider, SmsSettings,
+    DEFAULT_MESSAGE_TEMPLATE, DEFAULT_MESSAGE_TEMPLATE_WITHOUT_APP, LOCAL_TOOL_MARKER,
+    MAX_MESSAGE_LENGTH, MessageTemplate, RUNTIME_VARIABLES, SmsProvider, SmsSettings,
 };
 
 use crate::Error;

@@ -61,9 +61,13 @@ impl SmsProvider {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageTemplate(String);
 
-/// The default SMS text.
+/// The default SMS text when `APP_NAME` is set.
 pub const DEFAULT_MESSAGE_TEMPLATE: &str =
     "{code} is your {app} sign-in code. It expires in {minutes} minutes. Do not share it.";
+
+/// The default SMS text when `APP_NAME` is not set.
+pub const DEFAULT_MESSAGE_TEMPLATE_WITHOUT_APP: &str =
+    "{code} is your sign-in code. It expires in {minutes} minutes. Do not share it.";
 
 /// The longest SMS body End User Messaging accepts.
 pub const MAX_MESSAGE_LENGTH: usize = 1600;
@@ -96,6 +100,11 @@ impl MessageTemplate {
         Ok(Self(template.to_owned()))
     }
 
+    /// Whether the text names the app (`{app}`).
+    pub fn names_the_app(&self) -> bool {
+        self.0.contains("{app}")
+    }
+
     /// The message for one code.
     pub fn render(&self, code: &str, app: &str, minutes: u64) -> String {
         self.0
@@ -117,7 +126,8 @@ pub struct SmsSettings {
     pub timeout: Duration,
     /// `SMS_MESSAGE_TEMPLATE`.
     pub template: MessageTemplate,
-    /// `APP_NAME`: the `{app}` of the message (default `our app`).
+    /// `APP_NAME`: the `{app}` of the message (empty when unset: then the text does not name
+    /// the app).
     pub app_name: String,
 }
 
@@ -125,12 +135,20 @@ impl SmsSettings {
     /// Reads the SMS variables; the message must fit one send with the longest code `otp` allows.
     pub fn from_env(env: &Environment<'_>, otp: &OtpPolicy) -> Result<Self, Error> {
         let provider = SmsProvider::from_env(env)?;
-        let app_name = env.get("APP_NAME").unwrap_or_else(|| "our app".to_owned());
-        let template = match env.get("SMS_MESSAGE_TEMPLATE") {
-            Some(template) => MessageTemplate::parse(&template)
+        let app_name = env.get("APP_NAME");
+        let template = match (env.get("SMS_MESSAGE_TEMPLATE"), &app_name) {
+            (Some(template), _) => MessageTemplate::parse(&template)
                 .map_err(|reason| Error::config("SMS_MESSAGE_TEMPLATE", reason))?,
-            None => MessageTemplate(DEFAULT_MESSAGE_TEMPLATE.to_owned()),
+            (None, Some(_)) => MessageTemplate(DEFAULT_MESSAGE_TEMPLATE.to_owned()),
+            (None, None) => MessageTemplate(DEFAULT_MESSAGE_TEMPLATE_WITHOUT_APP.to_owned()),
         };
+        if template.names_the_app() && app_name.is_none() {
+            return Err(Error::config(
+                "SMS_MESSAGE_TEMPLATE",
+                "uses {app}, and APP_NAME is not set",
+            ));
+        }
+        let app_name = app_name.unwrap_or_default();
         let longest = template.render(
             &"0".repeat(usize::from(*LENGTH_RANGE.end())),
             &app_name,

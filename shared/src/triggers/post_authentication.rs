@@ -20,7 +20,7 @@ const TRIGGER: &str = PostAuthenticationEvent::NAME;
 
 /// What a refused user sees.
 pub const MIGRATION_CLIENT_REFUSAL: &str =
-    "This sign-in method is not available for this account. Sign in with a one-time code.";
+    "This sign-in method is not available for this account. Sign in with a one-time code";
 
 /// The PostAuthentication handler.
 #[derive(Debug, Clone)]
