@@ -456,6 +456,34 @@ fn the_cli_reads_a_users_file() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[test]
+fn a_bad_variable_ends_the_run_with_one_plain_message() {
+    let (status, text) = run_cli(
+        &["--username", "alice", "--code-from-sms"],
+        &[("OTP_LENGTH", "2")],
+    );
+    assert_eq!(status, 2, "a usage error: {text}");
+    assert_eq!(
+        text.trim(),
+        "local-cognito: invalid configuration: OTP_LENGTH: must be a whole number from 6 to 10 (fix the variable and run again)"
+    );
+}
+
+#[test]
+fn the_cli_refuses_unknown_answer_words_and_explains_a_missing_sms() {
+    let (status, text) = run_cli(&["--username", "alice", "--answers", "@right"], &[]);
+    assert_eq!(status, 2, "{text}");
+    assert!(text.contains("unknown word @right"), "{text}");
+    assert!(!text.contains("InitiateAuth"), "nothing ran: {text}");
+    // bob's phone is not verified: a decoy challenge, no SMS, and the tool says so.
+    let (status, text) = run_cli(&["--username", "bob", "--code-from-sms"], &[]);
+    assert_eq!(status, 2, "{text}");
+    assert!(
+        text.contains("bob has no verified phone number in the local pool"),
+        "{text}"
+    );
+}
+
 /// A `siteverify` stand-in: the token `human` passes, anything else is refused.
 async fn turnstile() -> FakeEndpoint {
     FakeEndpoint::start(|request| {
@@ -683,20 +711,16 @@ fn the_cli_saves_each_image_captcha_and_a_new_one_comes_after_a_wrong_answer() {
     let paths: Vec<&str> = text
         .lines()
         .filter_map(|line| line.split("CAPTCHA image saved to ").nth(1))
+        .filter_map(|rest| rest.split(" (removed when the tool exits)").next())
         .collect();
     assert_eq!(paths.len(), 3, "{text}");
-    let images: Vec<Vec<u8>> = paths
-        .iter()
-        .map(|path| std::fs::read(path).unwrap())
-        .collect();
-    for image in &images {
-        assert!(image.starts_with(b"\x89PNG\r\n\x1a\n"));
-        assert!(image.len() <= 4096);
-    }
-    assert_ne!(images[0], images[1]);
-    assert_ne!(images[1], images[2]);
+    // One file per challenge, each gone once the tool has exited.
+    assert!(paths[0] != paths[1] && paths[1] != paths[2], "{text}");
     for path in paths {
-        std::fs::remove_file(path).unwrap();
+        assert!(
+            !std::path::Path::new(path).exists(),
+            "{path} was left behind"
+        );
     }
     // The data URL itself is not printed, only its size.
     assert!(!text.contains("base64,"), "{text}");

@@ -23,6 +23,8 @@ use integration_tests::{binary, binary_dir, printed};
 struct Server {
     child: std::process::Child,
     url: String,
+    /// What it printed after the banner, line by line.
+    output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -33,9 +35,15 @@ impl Drop for Server {
 }
 
 fn start(env: &[(&str, &str)]) -> Server {
+    start_with(&[], env)
+}
+
+/// `serve` with more arguments.
+fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(binary("local-cognito"))
         .args(["serve", "--port", "0", "--bin-dir"])
         .arg(binary_dir())
+        .args(args)
         .env_remove("CARGO")
         .env_remove("SMS_PROVIDER")
         .env_remove("AUTH_FLOW")
@@ -59,9 +67,15 @@ fn start(env: &[(&str, &str)]) -> Server {
                 .to_owned();
         }
     };
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, url }
+    // Keep reading its output so it never blocks on a full pipe.
+    let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = output.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    Server { child, url, output }
 }
 
 /// Runs `tests/clients/<script>` with `args`; returns everything it printed, or fails the test.
@@ -143,6 +157,33 @@ fn boto3_signs_in_and_the_id_token_verifies_against_the_served_keys() {
         &[&server.url, "localclient0000000000000000"],
     );
     assert!(text.contains("boto3 sign-in: OK"), "{text}");
+    // One line per request and per trigger call, and never a code.
+    let printed = server.output.lock().unwrap().join("\n");
+    assert!(printed.contains("▸ POST InitiateAuth → 200"), "{printed}");
+    assert!(printed.contains("▸ POST RespondToAuthChallenge → 200"), "{printed}");
+    assert!(
+        printed.contains("▸ POST RespondToAuthChallenge → 400 NotAuthorizedException"),
+        "{printed}"
+    );
+    assert!(printed.contains("▸ GET /local/sms → 200"), "{printed}");
+    assert!(printed.contains("λ DefineAuthChallenge"), "{printed}");
+    assert!(printed.contains("answerCorrect=true"), "{printed}");
+    let code_like = printed
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|run| run.len() == 6);
+    assert!(!code_like, "a six-digit code was printed: {printed}");
+}
+
+#[test]
+fn quiet_serve_prints_nothing_per_request() {
+    let server = start_with(&["--quiet"], &[]);
+    let text = client(
+        "boto3_sign_in.py",
+        &[&server.url, "localclient0000000000000000"],
+    );
+    assert!(text.contains("boto3 sign-in: OK"), "{text}");
+    let printed = server.output.lock().unwrap().join("\n");
+    assert!(!printed.contains('▸') && !printed.contains('λ'), "{printed}");
 }
 
 #[tokio::test]
@@ -160,12 +201,23 @@ async fn admin_calls_password_sign_in_migration_and_pre_authentication() {
     })
     .await;
     let url = format!("{}/legacy", legacy.url);
+    // With a state table, as deployed: the migration trigger's note admits a migrated user's
+    // first sign-in on the migration client (PostAuthentication refuses everyone else there).
+    let dynamodb = integration_tests::dynamodb_url();
+    let table = integration_tests::create_state_table(
+        &integration_tests::dynamodb_client(&dynamodb).await,
+        "serve-migration",
+    )
+    .await;
     let server = tokio::task::spawn_blocking(move || {
-        start(&[
-            ("LEGACY_SOURCE", "http"),
-            ("LEGACY_HTTP_URL", &url),
-            ("PREAUTH_BLOCKED_ATTRIBUTE", "custom:blocked"),
-        ])
+        start_with(
+            &["--state-table", &table, "--dynamodb-endpoint", &dynamodb],
+            &[
+                ("LEGACY_SOURCE", "http"),
+                ("LEGACY_HTTP_URL", &url),
+                ("PREAUTH_BLOCKED_ATTRIBUTE", "custom:blocked"),
+            ],
+        )
     })
     .await
     .unwrap();
@@ -177,6 +229,7 @@ async fn admin_calls_password_sign_in_migration_and_pre_authentication() {
                 &server_url,
                 "localclient0000000000000000",
                 "us-east-1_local",
+                "localmigration000000000000",
             ],
         )
     })

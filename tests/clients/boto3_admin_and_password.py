@@ -4,7 +4,11 @@ pre-authentication trigger, through boto3 against `local-cognito serve`, which r
 LEGACY_SOURCE=http (a legacy service that knows `ada` / `right password`) and
 PREAUTH_BLOCKED_ATTRIBUTE=custom:blocked.
 
-Usage: boto3_admin_and_password.py ENDPOINT_URL CLIENT_ID POOL_ID
+The endpoint mirrors the SAM template's two app clients: the passwordless one (CUSTOM_AUTH and
+refresh only) and the migration one (USER_PASSWORD_AUTH and refresh only), on which
+PostAuthentication refuses users who were already in the pool.
+
+Usage: boto3_admin_and_password.py ENDPOINT_URL CLIENT_ID POOL_ID MIGRATION_CLIENT_ID
 """
 import json
 import re
@@ -20,7 +24,7 @@ from botocore.exceptions import ClientError
 if not __debug__:
     sys.exit("run without -O / PYTHONOPTIMIZE: this script's checks are assert statements")
 
-ENDPOINT, CLIENT, POOL = sys.argv[1], sys.argv[2], sys.argv[3]
+ENDPOINT, CLIENT, POOL, MIGRATION = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 cognito = boto3.client(
     "cognito-idp",
     endpoint_url=ENDPOINT,
@@ -93,22 +97,35 @@ assert error(lambda: cognito.admin_create_user(
 ))[0] == "InvalidParameterException"
 assert error(lambda: cognito.admin_get_user(UserPoolId=POOL, Username="erin"))[0] == "UserNotFoundException"
 
-# USER_PASSWORD_AUTH: a pool user with the right and a wrong password.
-ok = cognito.initiate_auth(
+# Each client allows its own flows only.
+code, text = error(lambda: cognito.initiate_auth(
     ClientId=CLIENT,
     AuthFlow="USER_PASSWORD_AUTH",
     AuthParameters={"USERNAME": "alice", "PASSWORD": "alice-local-password"},
-)
-assert "IdToken" in ok["AuthenticationResult"]
+))
+assert (code, text) == ("InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client"), (code, text)
+code, text = error(lambda: cognito.initiate_auth(
+    ClientId=MIGRATION, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "alice"}
+))
+assert (code, text) == ("InvalidParameterException", "CUSTOM_AUTH flow not enabled for this client"), (code, text)
+
+# USER_PASSWORD_AUTH on the migration client: a user already in the pool is refused with the
+# right password (PostAuthentication: they sign in with a code), and a wrong one is wrong.
+code, text = error(lambda: cognito.initiate_auth(
+    ClientId=MIGRATION,
+    AuthFlow="USER_PASSWORD_AUTH",
+    AuthParameters={"USERNAME": "alice", "PASSWORD": "alice-local-password"},
+))
+assert code == "NotAuthorizedException" and "Sign in with a one-time code" in text, (code, text)
 assert error(lambda: cognito.initiate_auth(
-    ClientId=CLIENT,
+    ClientId=MIGRATION,
     AuthFlow="USER_PASSWORD_AUTH",
     AuthParameters={"USERNAME": "alice", "PASSWORD": "guess"},
 ))[0] == "NotAuthorizedException"
 
 # An unknown user migrates from the legacy service on the first sign-in, and is kept.
 migrated = cognito.initiate_auth(
-    ClientId=CLIENT,
+    ClientId=MIGRATION,
     AuthFlow="USER_PASSWORD_AUTH",
     AuthParameters={"USERNAME": "ada", "PASSWORD": "right password"},
 )
@@ -116,8 +133,15 @@ assert "IdToken" in migrated["AuthenticationResult"]
 ada = cognito.admin_get_user(UserPoolId=POOL, Username="ada")
 attributes = {a["Name"]: a["Value"] for a in ada["UserAttributes"]}
 assert attributes["email"] == "ada@example.com" and attributes["email_verified"] == "true", attributes
+# Now in the pool, ada is refused there like anyone else: from now on, a one-time code.
+code, text = error(lambda: cognito.initiate_auth(
+    ClientId=MIGRATION,
+    AuthFlow="USER_PASSWORD_AUTH",
+    AuthParameters={"USERNAME": "ada", "PASSWORD": "right password"},
+))
+assert code == "NotAuthorizedException" and "Sign in with a one-time code" in text, (code, text)
 assert error(lambda: cognito.initiate_auth(
-    ClientId=CLIENT,
+    ClientId=MIGRATION,
     AuthFlow="USER_PASSWORD_AUTH",
     AuthParameters={"USERNAME": "grace", "PASSWORD": "right password"},
 ))[0] == "NotAuthorizedException"
@@ -133,5 +157,5 @@ code, text = error(lambda: cognito.initiate_auth(
 ))
 assert code == "NotAuthorizedException", (code, text)
 # Cognito appends its own full stop to the trigger's message, as real pools do.
-assert text == "PreAuthentication failed with error Sign-in is not allowed for this account..", text
+assert text == "PreAuthentication failed with error Sign-in is not allowed for this account.", text
 print("boto3 admin and password: OK")

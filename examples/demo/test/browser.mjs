@@ -28,7 +28,20 @@ try {
     console.error(`page error: ${error.message}`);
     pageErrors.push(error.message);
   });
+  // So does a file of the page that is missing (its icon included) or a refused API call other
+  // than a wrong answer.
+  const missing = [];
+  page.on('response', (response) => {
+    if (response.request().method() === 'GET' && response.status() >= 400) {
+      missing.push(`${response.status()} ${response.url()}`);
+    }
+  });
   await page.goto(`${base}/demo/`);
+  const icon = await page.getAttribute('link[rel="icon"]', 'href');
+  const iconResponse = await page.request.get(new URL(icon, `${base}/demo/`).href);
+  if (!iconResponse.ok() || !iconResponse.headers()['content-type']?.startsWith('image/svg+xml')) {
+    await fail(`the page's icon ${icon} is not served (${iconResponse.status()})`);
+  }
   await page.fill('#username', 'alice');
   await page.click('#start');
   if (mode === 'captcha') {
@@ -64,6 +77,7 @@ try {
     console.log(`browser: ${welcome}; screenshot ${screenshot}`);
   }
   if (pageErrors.length > 0) await fail(`${pageErrors.length} page error(s): ${pageErrors.join('; ')}`);
+  if (missing.length > 0) await fail(`files not served: ${missing.join('; ')}`);
 } catch (error) {
   await fail(error.message);
 }

@@ -28,8 +28,12 @@ use crate::users::{LocalUser, UserDirectory};
 pub struct PoolSettings {
     /// The pool id, e.g. `us-east-1_local`.
     pub pool_id: String,
-    /// The app client id.
+    /// The passwordless app client: `CUSTOM_AUTH` and refresh tokens only, as the SAM template's
+    /// web client.
     pub client_id: String,
+    /// The migration client, when a legacy source is set: `USER_PASSWORD_AUTH` and refresh
+    /// tokens only, guarded by PostAuthentication (`MIGRATION_CLIENT_IDS`), as the template's.
+    pub migration_client_id: Option<String>,
     /// The region in events.
     pub region: String,
     /// Whether an unknown user gets a challenge (`userNotFound: true`) rather than an error,
@@ -42,6 +46,7 @@ impl Default for PoolSettings {
         Self {
             pool_id: "us-east-1_local".to_owned(),
             client_id: "localclient0000000000000000".to_owned(),
+            migration_client_id: None,
             region: "us-east-1".to_owned(),
             prevent_user_existence_errors: true,
         }
@@ -192,6 +197,7 @@ impl LocalPool {
     /// reports.
     async fn post_authenticate(
         &self,
+        client_id: &str,
         username: &str,
         attributes: &Map<String, Value>,
     ) -> Result<(), CognitoError> {
@@ -200,6 +206,7 @@ impl LocalPool {
         };
         let event = self.raw_event(
             "PostAuthentication_Authentication",
+            client_id,
             username,
             json!({"userAttributes": attributes, "newDeviceUsed": false}),
             json!({}),
@@ -268,6 +275,7 @@ impl LocalPool {
     /// Calls PreAuthentication (when wired) for `username`; a denial is what Cognito reports.
     async fn pre_authenticate(
         &self,
+        client_id: &str,
         username: &str,
         user: Option<&LocalUser>,
         client_metadata: Option<&Map<String, Value>>,
@@ -289,6 +297,7 @@ impl LocalPool {
         }
         let event = self.raw_event(
             "PreAuthentication_Authentication",
+            client_id,
             username,
             Value::Object(request),
             json!({}),
@@ -303,11 +312,12 @@ impl LocalPool {
         }
     }
 
-    /// `InitiateAuth` with `USER_PASSWORD_AUTH`: the password checked against the directory, or —
-    /// for a user the pool does not have — the UserMigration trigger asked, and the user it
-    /// returns kept.
+    /// `InitiateAuth` with `USER_PASSWORD_AUTH` on app client `client_id`: the password checked
+    /// against the directory, or — for a user the pool does not have — the UserMigration trigger
+    /// asked, and the user it returns kept.
     pub async fn password_auth(
         &self,
+        client_id: &str,
         username: &str,
         password: &str,
         client_metadata: Option<&Map<String, Value>>,
@@ -315,7 +325,7 @@ impl LocalPool {
         let refused = || CognitoError::NotAuthorized("Incorrect username or password.".to_owned());
         let user = match self.user(username) {
             Some(user) => {
-                self.pre_authenticate(username, Some(&user), client_metadata)
+                self.pre_authenticate(client_id, username, Some(&user), client_metadata)
                     .await?;
                 if user.password.as_deref() != Some(password) {
                     return Err(refused());
@@ -324,7 +334,7 @@ impl LocalPool {
             }
             None => {
                 let Some(host) = &self.user_migration else {
-                    self.pre_authenticate(username, None, client_metadata)
+                    self.pre_authenticate(client_id, username, None, client_metadata)
                         .await?;
                     return Err(if self.settings.prevent_user_existence_errors {
                         refused()
@@ -340,6 +350,7 @@ impl LocalPool {
                 );
                 let event = self.raw_event(
                     "UserMigration_Authentication",
+                    client_id,
                     username,
                     Value::Object(request),
                     json!({"userAttributes": null, "finalUserStatus": null, "messageAction": null, "desiredDeliveryMediums": null, "forceAliasCreation": null, "enableSMSMFA": null}),
@@ -365,13 +376,14 @@ impl LocalPool {
                     attributes,
                     password: Some(password.to_owned()),
                 })?;
-                self.pre_authenticate(username, Some(&user), client_metadata)
+                self.pre_authenticate(client_id, username, Some(&user), client_metadata)
                     .await?;
                 user
             }
         };
         let attributes = attributes_of(&user);
-        self.post_authenticate(&user.username, &attributes).await?;
+        self.post_authenticate(client_id, &user.username, &attributes)
+            .await?;
         Ok(AuthStep::Authenticated {
             username: user.username.clone(),
             attributes,
@@ -446,8 +458,13 @@ impl LocalPool {
         if user.is_none() && !self.settings.prevent_user_existence_errors {
             return Err(CognitoError::UserNotFound);
         }
-        self.pre_authenticate(username, user.as_ref(), client_metadata)
-            .await?;
+        self.pre_authenticate(
+            &self.settings.client_id,
+            username,
+            user.as_ref(),
+            client_metadata,
+        )
+        .await?;
         let (user_not_found, attributes) = match &user {
             Some(user) => (false, attributes_of(user)),
             None => (true, Map::new()),
@@ -534,8 +551,12 @@ impl LocalPool {
                     "Incorrect username or password.".to_owned(),
                 ));
             }
-            self.post_authenticate(&session.username, &session.attributes)
-                .await?;
+            self.post_authenticate(
+                &self.settings.client_id,
+                &session.username,
+                &session.attributes,
+            )
+            .await?;
             return Ok(AuthStep::Authenticated {
                 username: session.username,
                 attributes: session.attributes,
@@ -623,10 +644,23 @@ impl LocalPool {
         request: Map<String, Value>,
         response: Value,
     ) -> Value {
-        self.raw_event(source, &session.username, Value::Object(request), response)
+        self.raw_event(
+            source,
+            &self.settings.client_id,
+            &session.username,
+            Value::Object(request),
+            response,
+        )
     }
 
-    fn raw_event(&self, source: &str, username: &str, request: Value, response: Value) -> Value {
+    fn raw_event(
+        &self,
+        source: &str,
+        client_id: &str,
+        username: &str,
+        request: Value,
+        response: Value,
+    ) -> Value {
         json!({
             "version": "1",
             "region": self.settings.region,
@@ -634,7 +668,7 @@ impl LocalPool {
             "userName": username,
             "callerContext": {
                 "awsSdkVersion": "aws-sdk-unknown-unknown",
-                "clientId": self.settings.client_id,
+                "clientId": client_id,
             },
             "triggerSource": source,
             "request": request,

@@ -2,6 +2,7 @@
 //! commands set up; `sign_in`: the interactive terminal sign-in; `serve`: the endpoint).
 
 mod prepare;
+mod report;
 mod serve;
 mod sign_in;
 
@@ -89,6 +90,10 @@ struct Serve {
     /// repository, after `npm ci` there).
     #[arg(long)]
     demo_dir: Option<PathBuf>,
+    /// Print nothing per request (by default: one line per API request and per trigger call,
+    /// without codes or answers).
+    #[arg(long)]
+    quiet: bool,
     #[command(flatten)]
     common: Common,
 }

@@ -26,6 +26,32 @@ pub(super) struct Prepared {
     pub(super) post_authentication: LambdaHost,
 }
 
+/// The local pool's migration client (with `LEGACY_SOURCE`).
+pub(super) const MIGRATION_CLIENT_ID: &str = "localmigration000000000000";
+
+/// Checks the configuration the triggers will run with (this process's environment with the
+/// tool's own settings on top) before anything is built or started, so a bad value ends the run
+/// with the one message that names the variable, not a trigger's failed cold start.
+fn check_configuration(overrides: &[(String, String)]) -> Result<(), String> {
+    use cognito_passwordless::config::{Config, LOCAL_TOOL_MARKER};
+    Config::from_lookup(|name| {
+        // What the Lambda host sets and removes for every trigger.
+        match name {
+            LOCAL_TOOL_MARKER => return Some("1".to_owned()),
+            "AWS_EXECUTION_ENV" => return None,
+            _ => {}
+        }
+        overrides
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .or_else(|| std::env::var(name).ok())
+    })
+    .map(drop)
+    .map_err(|error| format!("{error} (fix the variable and run again)"))
+}
+
 /// Builds the binaries when run by cargo, then finds them.
 fn trigger_binaries(bin_dir: Option<PathBuf>) -> Result<Vec<PathBuf>, String> {
     let explicit = bin_dir.is_some();
@@ -57,7 +83,6 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
         .unwrap_or_else(|| "sms_otp".to_owned());
     let flow = cognito_passwordless::flow::AuthFlow::parse(&flow)
         .map_err(|invalid| format!("flow `{flow}`: {invalid}"))?;
-    let binaries = trigger_binaries(args.bin_dir.clone())?;
     let users = match &args.users {
         Some(path) => UserDirectory::load(path).map_err(|e| e.to_string())?,
         None => UserDirectory::sample(),
@@ -78,16 +103,14 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
     if let Some(flow) = &args.flow {
         env.push(("AUTH_FLOW".to_owned(), flow.clone()));
     }
+    let endpoint = args
+        .dynamodb_endpoint
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok());
     if let Some(table) = &args.state_table {
-        let endpoint = args
-            .dynamodb_endpoint
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok());
-        let client = local_cognito::state_table::client(endpoint.as_deref()).await?;
-        local_cognito::state_table::ensure(&client, table).await?;
         env.push(("STATE_TABLE".to_owned(), table.clone()));
-        if let Some(endpoint) = endpoint {
-            env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint));
+        if let Some(endpoint) = &endpoint {
+            env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint.clone()));
             for (name, value) in [
                 ("AWS_ACCESS_KEY_ID", "local"),
                 ("AWS_SECRET_ACCESS_KEY", "local"),
@@ -99,6 +122,27 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
                 }
             }
         }
+    }
+    let mut settings = PoolSettings {
+        prevent_user_existence_errors: !args.reveal_unknown_users,
+        ..PoolSettings::default()
+    };
+    let migrating = std::env::var("LEGACY_SOURCE").is_ok_and(|source| !source.trim().is_empty());
+    if migrating {
+        // As the SAM template: a separate migration client, which PostAuthentication guards.
+        let client = MIGRATION_CLIENT_ID.to_owned();
+        let guarded = match std::env::var("MIGRATION_CLIENT_IDS") {
+            Ok(listed) if !listed.trim().is_empty() => format!("{listed},{client}"),
+            _ => client.clone(),
+        };
+        env.push(("MIGRATION_CLIENT_IDS".to_owned(), guarded));
+        settings.migration_client_id = Some(client);
+    }
+    check_configuration(&env)?;
+    let binaries = trigger_binaries(args.bin_dir.clone())?;
+    if let Some(table) = &args.state_table {
+        let client = local_cognito::state_table::client(endpoint.as_deref()).await?;
+        local_cognito::state_table::ensure(&client, table).await?;
         println!("Abuse protection on: state table {table}");
     }
     let output = Arc::new(OutputLog::default());
@@ -124,18 +168,19 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
         create: host(1),
         verify: host(2),
     });
-    let settings = PoolSettings {
-        prevent_user_existence_errors: !args.reveal_unknown_users,
-        ..PoolSettings::default()
-    };
     println!(
-        "Local pool {} (client {}), flow {flow}, SMS provider {}",
+        "Local pool {} (passwordless client {}{}), flow {flow}, SMS provider {}",
         settings.pool_id,
         settings.client_id,
+        settings
+            .migration_client_id
+            .as_deref()
+            .map(|client| format!(", migration client {client}"))
+            .unwrap_or_default(),
         std::env::var("SMS_PROVIDER").unwrap_or_else(|_| "console".to_owned()),
     );
     let pre_authentication = host(3);
-    let user_migration = std::env::var_os("LEGACY_SOURCE").is_some().then(|| host(4));
+    let user_migration = migrating.then(|| host(4));
     let post_authentication = host(5);
     Ok(Prepared {
         flow,

@@ -7,6 +7,7 @@ use local_cognito::cognito::LocalPool;
 
 use super::Serve;
 use super::prepare::{Prepared, prepare};
+use super::report::print_call;
 
 pub(super) async fn serve(args: Serve) -> Result<(), String> {
     let Prepared {
@@ -25,6 +26,7 @@ pub(super) async fn serve(args: Serve) -> Result<(), String> {
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let pool_id = settings.pool_id.clone();
     let client_id = settings.client_id.clone();
+    let migration_client_id = settings.migration_client_id.clone();
     let mut pool = LocalPool::new(settings, users, triggers.clone())
         .with_pre_authentication(pre_authentication)
         .with_post_authentication(post_authentication);
@@ -32,19 +34,30 @@ pub(super) async fn serve(args: Serve) -> Result<(), String> {
     if let Some(host) = user_migration {
         pool = pool.with_user_migration(host);
     }
+    if !args.quiet {
+        pool = pool.with_observer(print_call);
+    }
     let signer = local_cognito::serve::TokenSigner::generate()?;
     let mut endpoint = local_cognito::serve::Endpoint::new(pool, signer, port, output);
     let demo = args
         .demo_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo"));
+    // A clean path in the banner (`…/examples/demo`, not `…/tools/local-cognito/../../…`).
+    let demo = std::fs::canonicalize(&demo).unwrap_or(demo);
     let demo_ready = demo.join("index.html").is_file();
     if demo_ready {
         endpoint = endpoint.with_demo(demo.clone());
     }
+    if !args.quiet {
+        endpoint = endpoint.with_request_log(|line| println!("▸ {line}"));
+    }
     let endpoint = Arc::new(endpoint);
     println!("Cognito user-pool API on http://127.0.0.1:{port}/ (flow {flow})");
-    println!("  user pool {pool_id}, app client {client_id}");
+    println!("  user pool {pool_id}, passwordless app client {client_id} (CUSTOM_AUTH, refresh)");
+    if let Some(migration) = &migration_client_id {
+        println!("  migration app client {migration} (USER_PASSWORD_AUTH, refresh; LEGACY_SOURCE)");
+    }
     println!(
         "  tokens issued by {}; keys at {}/.well-known/jwks.json",
         endpoint.issuer(),

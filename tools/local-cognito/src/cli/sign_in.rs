@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cognito_passwordless::otp::wrong_answer_for;
-use local_cognito::cognito::{AuthStep, CognitoError, LocalPool, TriggerCall};
-use local_cognito::lambda_host::Invocation;
+use local_cognito::cognito::{AuthStep, CognitoError, LocalPool};
 use serde_json::Value;
 
 use super::SignIn;
 use super::prepare::{Prepared, prepare};
+use super::report::{describe_parameters, print_call};
 
 pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
     let Prepared {
@@ -22,8 +22,10 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
         users,
         ..
     } = prepare(&args.common).await?;
+    let why_no_sms = why_no_sms(&users, &args.username);
     let pool = LocalPool::new(settings, users, triggers.clone()).with_observer(print_call);
 
+    check_answer_words(&args.answers)?;
     let mut answers: std::collections::VecDeque<String> = args.answers.into_iter().collect();
     if args.code_from_sms && answers.is_empty() {
         answers.push_back("@sms".to_owned());
@@ -44,7 +46,7 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
         );
         pool.initiate_custom_auth(&args.username).await
     };
-    let mut captcha_images = 0;
+    let mut captcha_images = SavedImages::default();
     let outcome = loop {
         let (challenge_name, parameters, session) = match step {
             Ok(AuthStep::Authenticated {
@@ -99,9 +101,12 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
         let answer_prompt = if step_name == "CAPTCHA" {
             match parameters.get("captchaImage").and_then(Value::as_str) {
                 Some(url) => {
-                    captcha_images += 1;
-                    let path = save_captcha_image(url, captcha_images)?;
-                    println!("  🖼  CAPTCHA image saved to {}", path.display());
+                    let path = save_captcha_image(url, captcha_images.0.len() + 1)?;
+                    println!(
+                        "  🖼  CAPTCHA image saved to {} (removed when the tool exits)",
+                        path.display()
+                    );
+                    captcha_images.0.push(path);
                     "CAPTCHA text: "
                 }
                 None => {
@@ -148,9 +153,9 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
                 break false;
             };
             match script.as_str() {
-                "@sms" => latest_code
-                    .clone()
-                    .ok_or("no console SMS arrived to take the code from")?,
+                "@sms" => latest_code.clone().ok_or_else(|| {
+                    format!("no console SMS arrived to take the code from: {why_no_sms}")
+                })?,
                 "@wrong" => latest_code
                     .as_deref()
                     .map_or_else(|| "0".repeat(code_length), wrong_answer_for),
@@ -178,21 +183,6 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
     Ok(outcome)
 }
 
-/// Challenge parameters as JSON, with an image CAPTCHA's data URL shortened.
-fn describe_parameters(parameters: &serde_json::Map<String, Value>) -> String {
-    let shown: serde_json::Map<String, Value> = parameters
-        .iter()
-        .map(|(key, value)| match (key.as_str(), value.as_str()) {
-            ("captchaImage", Some(url)) => (
-                key.clone(),
-                Value::String(format!("<PNG data URL, {} bytes>", url.len())),
-            ),
-            _ => (key.clone(), value.clone()),
-        })
-        .collect();
-    Value::Object(shown).to_string()
-}
-
 /// Asks on the terminal until a non-empty line comes (empty lines do not spend an attempt);
 /// `None` at end of input.
 fn prompt(text: &str) -> Result<Option<String>, String> {
@@ -211,6 +201,18 @@ fn prompt(text: &str) -> Result<Option<String>, String> {
         let answer = line.trim();
         if !answer.is_empty() {
             return Ok(Some(answer.to_owned()));
+        }
+    }
+}
+
+/// The CAPTCHA images this run saved, removed when it ends (however it ends, short of a kill).
+#[derive(Debug, Default)]
+struct SavedImages(Vec<PathBuf>);
+
+impl Drop for SavedImages {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -239,76 +241,69 @@ fn find_code(body: &str, length: usize) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn print_call(call: &TriggerCall) {
-    let request = call.event.get("request").cloned().unwrap_or(Value::Null);
-    let rounds: Vec<String> = request
-        .get("session")
-        .and_then(Value::as_array)
-        .map(|session| {
-            session
-                .iter()
-                .map(|round| {
-                    let name = round
-                        .get("challengeName")
-                        .and_then(Value::as_str)
-                        .unwrap_or("?");
-                    let passed = round
-                        .get("challengeResult")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
-                    format!("{name}:{}", if passed { "✓" } else { "✗" })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let not_found = if request.get("userNotFound").and_then(Value::as_bool) == Some(true) {
-        " userNotFound"
+/// The `@` words `--answers` knows.
+const ANSWER_WORDS: [&str; 2] = ["@sms", "@wrong"];
+
+/// Refuses an `@` word `--answers` does not know (a mistyped `@sms` would be sent as a literal
+/// answer and spend an attempt).
+fn check_answer_words(answers: &[String]) -> Result<(), String> {
+    match answers
+        .iter()
+        .find(|answer| answer.starts_with('@') && !ANSWER_WORDS.contains(&answer.as_str()))
+    {
+        Some(unknown) => Err(format!(
+            "--answers: unknown word {unknown}: use @sms (the code from the console SMS), @wrong (a well-formed code that is not it) or a literal answer"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Why an SMS step may have sent nothing, for the user signing in.
+fn why_no_sms(users: &local_cognito::users::UserDirectory, username: &str) -> String {
+    let verified_phone = users.get(username).is_some_and(|user| {
+        user.attributes.contains_key("phone_number")
+            && user
+                .attributes
+                .get("phone_number_verified")
+                .is_some_and(|verified| verified == "true")
+    });
+    if verified_phone {
+        "a send for this step was already claimed within the last seconds (a repeated or \
+         concurrent sign-in: Create sends one SMS per step, and the earlier SMS's code stands); \
+         wait a few seconds and sign in again"
+            .to_owned()
     } else {
-        ""
-    };
-    let summary = match &call.outcome {
-        Invocation::Response(response) => {
-            let answer = response.get("response").cloned().unwrap_or(Value::Null);
-            match call.trigger {
-                "DefineAuthChallenge" => {
-                    let flag =
-                        |name: &str| answer.get(name).and_then(Value::as_bool).unwrap_or(false);
-                    if flag("issueTokens") {
-                        "issueTokens".to_owned()
-                    } else if flag("failAuthentication") {
-                        "failAuthentication".to_owned()
-                    } else {
-                        answer
-                            .get("challengeName")
-                            .and_then(Value::as_str)
-                            .unwrap_or("?")
-                            .to_owned()
-                    }
-                }
-                "CreateAuthChallenge" => match answer.get("publicChallengeParameters") {
-                    Some(Value::Object(public)) => {
-                        format!("public {}", describe_parameters(public))
-                    }
-                    other => format!("public {}", other.cloned().unwrap_or(Value::Null)),
-                },
-                _ => format!(
-                    "answerCorrect={}",
-                    answer.get("answerCorrect").cloned().unwrap_or(Value::Null)
-                ),
-            }
-        }
-        Invocation::FunctionError {
-            error_type,
-            error_message,
-        } => format!("error {error_type}: {error_message}"),
-        Invocation::TimedOut => "timed out".to_owned(),
-        Invocation::ProcessExited { detail } => format!("process exited: {detail}"),
-    };
-    // Verify's events carry no session.
-    let session = if request.get("session").is_some() {
-        format!(" session=[{}]", rounds.join(", "))
-    } else {
-        String::new()
-    };
-    println!("  λ {:<28}{session}{not_found}  ⇒ {summary}", call.trigger);
+        format!(
+            "{username} has no verified phone number in the local pool, so Create sent no SMS \
+             (a decoy challenge: the person signing in cannot tell)"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_answer_words_are_refused_before_anything_runs() {
+        let answers = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        assert!(check_answer_words(&answers(&["@sms", "@wrong", "123456", "Xk4Pq"])).is_ok());
+        let refused = check_answer_words(&answers(&["123456", "@right"])).unwrap_err();
+        assert!(
+            refused.contains("@right") && refused.contains("@sms"),
+            "{refused}"
+        );
+        assert!(check_answer_words(&answers(&["@SMS"])).is_err());
+    }
+
+    #[test]
+    fn a_missing_sms_is_explained() {
+        let users = local_cognito::users::UserDirectory::sample();
+        // Built-in users: alice has a verified phone, bob an unverified one, carol none; nobody
+        // is unknown.
+        assert!(why_no_sms(&users, "alice").contains("already claimed"));
+        assert!(why_no_sms(&users, "bob").contains("no verified phone number"));
+        assert!(why_no_sms(&users, "carol").contains("no verified phone number"));
+        assert!(why_no_sms(&users, "nobody").contains("decoy"));
+    }
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     ApiError, Endpoint, SESSION_LIFETIME, SignedIn, bad_request, internal, now, random_token,
+    session_token,
 };
 use crate::cognito::AuthStep;
 
@@ -25,7 +26,7 @@ impl Endpoint {
                         "the local endpoint plays CUSTOM_AUTH without SRP; password-first flows run with `local-cognito sign-in`",
                     ));
                 }
-                let id = random_token(48)?;
+                let id = session_token()?;
                 let mut sessions = self.lock_sessions()?;
                 // Expired sessions go as new ones come.
                 sessions.retain(|_, (_, created, _)| created.elapsed() <= SESSION_LIFETIME);
@@ -77,7 +78,11 @@ impl Endpoint {
         let client_id = self.check_client(body)?;
         let parameters = body.get("AuthParameters").cloned().unwrap_or(Value::Null);
         let parameter = |name: &str| parameters.get(name).and_then(Value::as_str);
-        match body.get("AuthFlow").and_then(Value::as_str) {
+        let flow = body.get("AuthFlow").and_then(Value::as_str);
+        if let Some(flow) = flow {
+            self.check_flow(&client_id, flow)?;
+        }
+        match flow {
             Some("CUSTOM_AUTH") => {
                 let username = parameter("USERNAME").ok_or_else(|| {
                     bad_request(
@@ -110,7 +115,7 @@ impl Endpoint {
                 let metadata = body.get("ClientMetadata").and_then(Value::as_object);
                 let step = self
                     .pool
-                    .password_auth(username, password, metadata)
+                    .password_auth(&client_id, username, password, metadata)
                     .await?;
                 self.answer(step, &client_id)
             }

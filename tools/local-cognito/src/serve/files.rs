@@ -72,6 +72,7 @@ pub(super) async fn static_file(endpoint: &Endpoint, path: &str) -> Response {
         Some("js" | "mjs") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
         Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
         Some("json") => "application/json",
         _ => "application/octet-stream",
     };

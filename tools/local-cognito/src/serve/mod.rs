@@ -59,6 +59,9 @@ struct SignedIn {
     origin_jti: String,
 }
 
+/// Where the endpoint reports each request (one line, see [`Endpoint::with_request_log`]).
+type RequestLog = Box<dyn Fn(&str) + Send + Sync>;
+
 /// The endpoint's state.
 pub struct Endpoint {
     pool: LocalPool,
@@ -68,6 +71,7 @@ pub struct Endpoint {
     sessions: Mutex<Sessions>,
     refresh_tokens: Mutex<HashMap<String, SignedIn>>,
     demo_dir: Option<std::path::PathBuf>,
+    request_log: Option<RequestLog>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -135,6 +139,12 @@ fn now() -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
+/// A new `Session`: Cognito's shape (`AYABe` and URL-safe Base64, a few hundred characters), so
+/// it never starts with `-` and command lines take it as a value.
+fn session_token() -> Result<String, ApiError> {
+    Ok(format!("AYABe{}", random_token(192)?))
+}
+
 fn random_token(bytes: usize) -> Result<String, ApiError> {
     let mut buffer = vec![0u8; bytes];
     getrandom::fill(&mut buffer).map_err(|_| internal("the random number generator"))?;
@@ -153,12 +163,20 @@ impl Endpoint {
             sessions: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
             demo_dir: None,
+            request_log: None,
         }
     }
 
     /// Serves the static files of `dir` (the demo page) under `/demo/`.
     pub fn with_demo(mut self, dir: std::path::PathBuf) -> Self {
         self.demo_dir = Some(dir);
+        self
+    }
+
+    /// Reports every request to `log` as one line: the operation (or method and path), the
+    /// status and Cognito's error type; never a body (which holds answers and tokens).
+    pub fn with_request_log(mut self, log: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.request_log = Some(Box::new(log));
         self
     }
 
@@ -188,18 +206,45 @@ impl Endpoint {
             )
             .route("/", axum::routing::options(preflight))
             .layer(axum::middleware::from_fn(local_only_with_cors))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                log_request,
+            ))
             .with_state(self)
     }
 
+    /// The app client the request names: the passwordless client, or the migration client
+    /// when there is one.
     fn check_client(&self, body: &Value) -> Result<String, ApiError> {
         let client = body.get("ClientId").and_then(Value::as_str).unwrap_or("");
-        if client != self.pool.settings().client_id {
+        let settings = self.pool.settings();
+        if client != settings.client_id && settings.migration_client_id.as_deref() != Some(client) {
             return Err(bad_request(
                 "ResourceNotFoundException",
                 format!("User pool client {client} does not exist."),
             ));
         }
         Ok(client.to_owned())
+    }
+
+    /// Refuses `flow` on a client that does not allow it, as Cognito does: the passwordless
+    /// client allows `CUSTOM_AUTH`, the migration client `USER_PASSWORD_AUTH`, both refresh
+    /// tokens (the SAM template's `ExplicitAuthFlows`).
+    fn check_flow(&self, client_id: &str, flow: &str) -> Result<(), ApiError> {
+        let migration = self.pool.settings().migration_client_id.as_deref() == Some(client_id);
+        let allowed = match flow {
+            "CUSTOM_AUTH" => !migration,
+            "USER_PASSWORD_AUTH" => migration,
+            _ => true,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(bad_request(
+                "InvalidParameterException",
+                format!("{flow} flow not enabled for this client"),
+            ))
+        }
     }
 
     fn lock_sessions(&self) -> Result<std::sync::MutexGuard<'_, Sessions>, ApiError> {
@@ -253,6 +298,48 @@ async fn api(
         answer.to_string(),
     )
         .into_response())
+}
+
+/// One line per request for [`Endpoint::with_request_log`].
+async fn log_request(
+    State(endpoint): State<Arc<Endpoint>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(log) = &endpoint.request_log else {
+        return next.run(request).await;
+    };
+    let what = request_line(
+        request.method().as_str(),
+        request.uri().path(),
+        request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|value| value.to_str().ok()),
+    );
+    let response = next.run(request).await;
+    let error = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|value| value.to_str().ok())
+        .map(|kind| format!(" {kind}"))
+        .unwrap_or_default();
+    log(&format!("{what} → {}{error}", response.status().as_u16()));
+    response
+}
+
+/// What a request is, for the log: the API operation, or the method and path.
+fn request_line(method: &str, path: &str, target: Option<&str>) -> String {
+    match target.and_then(|target| target.strip_prefix("AWSCognitoIdentityProviderService.")) {
+        Some(operation) if method == "POST" && path == "/" => {
+            let operation: String = operation.chars().take(64).collect();
+            format!("{method} {operation}")
+        }
+        _ => {
+            let path: String = path.chars().take(128).collect();
+            format!("{method} {path}")
+        }
+    }
 }
 
 /// The answer to a CORS preflight (the headers come from [`local_only_with_cors`]).
@@ -347,6 +434,42 @@ async fn local_only_with_cors(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requests_are_logged_by_operation_or_path() {
+        assert_eq!(
+            request_line(
+                "POST",
+                "/",
+                Some("AWSCognitoIdentityProviderService.InitiateAuth")
+            ),
+            "POST InitiateAuth"
+        );
+        assert_eq!(request_line("GET", "/local/sms", None), "GET /local/sms");
+        assert_eq!(
+            request_line("POST", "/", Some("Other.Thing")),
+            "POST /",
+            "an unknown target is not echoed"
+        );
+        assert_eq!(request_line("GET", &"/x".repeat(200), None).len(), 4 + 128);
+    }
+
+    #[test]
+    fn sessions_have_cognitos_shape_and_never_start_with_a_dash() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..2_000 {
+            let session = session_token().unwrap();
+            assert!(session.starts_with("AYABe"), "{session}");
+            assert_eq!(session.len(), 5 + 256);
+            assert!(
+                session
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{session}"
+            );
+            assert!(seen.insert(session));
+        }
+    }
 
     #[test]
     fn only_pages_from_this_machine_are_local_origins() {
