@@ -18,6 +18,11 @@ def main() -> int:
     root = pathlib.Path(__file__).resolve().parent.parent
     binaries = sorted(p.name for p in (root / "functions").iterdir() if p.is_dir())
     problems = []
+    print(
+        "  sizes of the ci-package zips (the `ci-package` profile skips full LTO to build fast: "
+        "these check packaging and architecture; the --release zips you deploy are smaller, "
+        "BENCHMARKS.md gives their sizes)"
+    )
     for name in binaries:
         path = lambda_dir / name / "bootstrap.zip"
         if not path.is_file():
