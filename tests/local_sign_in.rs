@@ -732,3 +732,41 @@ fn the_cli_refuses_an_invalid_flow_before_starting() {
     assert_eq!(status, 2, "{text}");
     assert!(text.contains("before `sms_otp`"), "{text}");
 }
+
+#[test]
+fn captcha_samples_writes_images_and_their_answers() {
+    let dir = std::env::temp_dir().join(format!("captcha-samples-{}", std::process::id()));
+    let output = std::process::Command::new(integration_tests::binary("local-cognito"))
+        .args(["captcha-samples", "--count", "12", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        integration_tests::printed(&output)
+    );
+    let answers: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&std::fs::read(dir.join("answers.json")).unwrap()).unwrap();
+    assert_eq!(answers.len(), 12);
+    for (name, answer) in &answers {
+        let png = std::fs::read(dir.join(name)).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}");
+        assert_eq!(answer.len(), 6, "{name}");
+        assert!(
+            answer
+                .bytes()
+                .all(|c| cognito_passwordless::captcha::image::ALPHABET.contains(&c)),
+            "{name}: {answer}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 13);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A count of none is refused.
+    let refused = std::process::Command::new(integration_tests::binary("local-cognito"))
+        .args(["captcha-samples", "--count", "0", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+}

@@ -305,7 +305,8 @@ pub enum ImageCheck {
     Unreadable,
 }
 
-/// Checks an untrusted answer against the sealed text, case-insensitively, at `now`, for
+/// Checks an untrusted answer against the sealed text, case-insensitively, spaces ignored and
+/// look-alikes read as the alphabet character they stand for ([`image::read_as`]), at `now`, for
 /// `binding` (a CAPTCHA made for another pool or user never passes).
 pub fn check_image_answer(
     key: &SealKey,
@@ -327,7 +328,7 @@ pub fn check_image_answer(
     let normalized: String = answer
         .chars()
         .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
+        .map(image::read_as)
         .collect();
     if seal.matches(key, IMAGE_DOMAIN, binding, normalized.as_bytes()) {
         ImageCheck::Correct
@@ -759,6 +760,28 @@ mod tests {
             check_image_answer(&SealKey::none(), &seal, &text, 300, 1_000, OTHER_USER),
             ImageCheck::Wrong
         );
+    }
+
+    #[test]
+    fn a_look_alike_of_a_left_out_letter_is_read_as_the_one_it_stands_for() {
+        let challenge =
+            ImageChallenge::for_text(&SealKey::none(), "X4TCEH".to_owned(), 1_000, POOL).unwrap();
+        let seal = challenge.seal.encode();
+        for answer in ["X4TCEH", "ka7gfn", "YA7GFM", "x4tcew"] {
+            assert_eq!(
+                check_image_answer(&SealKey::none(), &seal, answer, 300, 1_000, POOL),
+                ImageCheck::Correct,
+                "{answer}"
+            );
+        }
+        // Only look-alikes: another character is still wrong (`G` stands for `C`, not `6`).
+        for answer in ["Z4TCEH", "XATCE", "X4TCEHH", "X4LCEH", "X4T6EH"] {
+            assert_eq!(
+                check_image_answer(&SealKey::none(), &seal, answer, 300, 1_000, POOL),
+                ImageCheck::Wrong,
+                "{answer}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The command line: its arguments, and the commands by concern (`prepare`: the local pool both
 //! commands set up; `sign_in`: the interactive terminal sign-in; `serve`: the endpoint).
 
+mod captcha_samples;
 mod prepare;
 mod report;
 mod serve;
@@ -25,6 +26,19 @@ enum Commands {
     /// Serves the Cognito user-pool API (JSON 1.1) on 127.0.0.1 for real clients (AWS CLI,
     /// SDKs, amazon-cognito-identity-js), backed by the trigger binaries.
     Serve(Serve),
+    /// Writes image CAPTCHAs as CreateAuthChallenge makes them, and a JSON file of their answers
+    /// (to measure how well people and OCR read them).
+    CaptchaSamples(CaptchaSamples),
+}
+
+#[derive(Debug, clap::Args)]
+struct CaptchaSamples {
+    /// How many images.
+    #[arg(long, default_value_t = 30)]
+    count: usize,
+    /// Where to write them (created if missing): captcha-NN.png and answers.json.
+    #[arg(long)]
+    dir: PathBuf,
 }
 
 /// What both commands set up: users, flow, trigger binaries, abuse protection.
@@ -103,6 +117,13 @@ struct Serve {
 pub(crate) async fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Commands::CaptchaSamples(args) => match captcha_samples::captcha_samples(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("local-cognito: {message}");
+                ExitCode::from(2)
+            }
+        },
         Commands::Serve(args) => match serve::serve(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
