@@ -160,7 +160,10 @@ fn boto3_signs_in_and_the_id_token_verifies_against_the_served_keys() {
     // One line per request and per trigger call, and never a code.
     let printed = server.output.lock().unwrap().join("\n");
     assert!(printed.contains("▸ POST InitiateAuth → 200"), "{printed}");
-    assert!(printed.contains("▸ POST RespondToAuthChallenge → 200"), "{printed}");
+    assert!(
+        printed.contains("▸ POST RespondToAuthChallenge → 200"),
+        "{printed}"
+    );
     assert!(
         printed.contains("▸ POST RespondToAuthChallenge → 400 NotAuthorizedException"),
         "{printed}"
@@ -183,7 +186,10 @@ fn quiet_serve_prints_nothing_per_request() {
     );
     assert!(text.contains("boto3 sign-in: OK"), "{text}");
     let printed = server.output.lock().unwrap().join("\n");
-    assert!(!printed.contains('▸') && !printed.contains('λ'), "{printed}");
+    assert!(
+        !printed.contains('▸') && !printed.contains('λ'),
+        "{printed}"
+    );
 }
 
 #[tokio::test]
