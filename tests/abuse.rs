@@ -100,18 +100,8 @@ fn config(vars: &[(&str, &str)]) -> Config {
 async fn guard(config: &Config, endpoint: Option<&str>) -> Guard {
     let url = endpoint.map_or_else(dynamodb_url, str::to_owned);
     let state = config.state.as_ref().expect("STATE_TABLE set");
-    let sdk = cognito_passwordless::aws::sdk_config_loader(state.timeout)
-        .expect("TLS roots")
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::from_keys(
-            "AKIDTESTTESTTESTTEST",
-            "test-secret-key",
-            None,
-        ))
-        .endpoint_url(&url)
-        .load()
-        .await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), state.table.clone());
+    let client = integration_tests::dynamodb_client_within(&url, state.timeout).await;
+    let store = DynamoStore::new(client, state.table.clone());
     Guard::new(Arc::new(store), state)
 }
 
@@ -128,18 +118,8 @@ async fn patient_guard(table: &str) -> Guard {
         timeout: Duration::from_secs(20),
         ..config.state.clone().unwrap()
     };
-    let sdk = cognito_passwordless::aws::sdk_config_loader(state.timeout)
-        .expect("TLS roots")
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::from_keys(
-            "AKIDTESTTESTTESTTEST",
-            "test-secret-key",
-            None,
-        ))
-        .endpoint_url(dynamodb_url())
-        .load()
-        .await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), state.table.clone());
+    let client = integration_tests::dynamodb_client_within(&dynamodb_url(), state.timeout).await;
+    let store = DynamoStore::new(client, state.table.clone());
     Guard::new(Arc::new(store), &state)
 }
 

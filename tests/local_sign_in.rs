@@ -716,12 +716,15 @@ fn the_cli_saves_each_image_captcha_and_a_new_one_comes_after_a_wrong_answer() {
     assert_eq!(paths.len(), 3, "{text}");
     // One file per challenge, each gone once the tool has exited.
     assert!(paths[0] != paths[1] && paths[1] != paths[2], "{text}");
-    for path in paths {
+    for path in &paths {
         assert!(
             !std::path::Path::new(path).exists(),
             "{path} was left behind"
         );
     }
+    // So is the run's own directory.
+    let dir = std::path::Path::new(paths[0]).parent().unwrap();
+    assert!(!dir.exists(), "{} was left behind", dir.display());
     // The data URL itself is not printed, only its size.
     assert!(!text.contains("base64,"), "{text}");
 }

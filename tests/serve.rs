@@ -117,6 +117,24 @@ fn raw_request(url: &str, method: &str, path: &str, origin: Option<&str>) -> (St
     (status, head)
 }
 
+/// The body of `GET path`.
+fn body_of(url: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap()
+}
+
 #[test]
 fn only_pages_served_from_this_machine_may_call_the_local_endpoint() {
     let server = start(&[]);
@@ -175,6 +193,20 @@ fn boto3_signs_in_and_the_id_token_verifies_against_the_served_keys() {
         .split(|c: char| !c.is_ascii_digit())
         .any(|run| run.len() == 6);
     assert!(!code_like, "a six-digit code was printed: {printed}");
+    // The codes the inbox holds, and alice's whole number, in particular.
+    let inbox: serde_json::Value =
+        serde_json::from_str(&body_of(&server.url, "/local/sms")).unwrap();
+    let messages = inbox["messages"].as_array().unwrap();
+    assert!(!messages.is_empty());
+    for message in messages {
+        let body = message["body"].as_str().unwrap();
+        let code = body
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|run| run.len() == 6)
+            .unwrap();
+        assert!(!printed.contains(code), "code {code} printed: {printed}");
+    }
+    assert!(!printed.contains("2065550100"), "{printed}");
 }
 
 #[test]

@@ -274,10 +274,16 @@ pub fn dynamodb_url() -> String {
     })
 }
 
-/// A DynamoDB client for `url` with the test credentials.
+/// A DynamoDB client for `url` with the test credentials, for set-up calls (not a trigger's: a
+/// loaded test machine gets more time than Cognito gives).
 pub async fn dynamodb_client(url: &str) -> aws_sdk_dynamodb::Client {
-    // Set-up calls, not a trigger's: a loaded test machine gets more time than Cognito gives.
-    let config = cognito_passwordless::aws::sdk_config_loader(Duration::from_secs(20))
+    dynamodb_client_within(url, Duration::from_secs(20)).await
+}
+
+/// A DynamoDB client for `url` with the test credentials, every call within `timeout` (the
+/// project's SDK set-up, as a trigger's store has it).
+pub async fn dynamodb_client_within(url: &str, timeout: Duration) -> aws_sdk_dynamodb::Client {
+    let config = cognito_passwordless::aws::sdk_config_loader(timeout)
         .expect("TLS roots")
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::from_keys(

@@ -204,8 +204,9 @@ pub const IMAGE_TEXT_LENGTH: usize = 6;
 /// Answers longer than this are refused without any work (widget tokens are about 2 KB at most).
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024;
 
-/// The seal domain of image CAPTCHA texts: the step they belong to.
-const IMAGE_DOMAIN: &[u8] = b"cognito-step/CAPTCHA/image/v2\0";
+/// The seal domain of image CAPTCHA texts: the step they belong to, and the alphabet's version
+/// (v3: 12 characters; a CAPTCHA drawn from another alphabet never passes).
+const IMAGE_DOMAIN: &[u8] = b"cognito-step/CAPTCHA/image/v3\0";
 
 /// A fresh image CAPTCHA: what the client sees and what Cognito keeps.
 #[derive(Clone)]

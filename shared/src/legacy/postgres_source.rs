@@ -76,9 +76,10 @@ impl PostgresLegacySource {
         if config.get_application_name().is_none() {
             config.application_name("cognito-user-migration");
         }
+        let tls = MakeRustlsConnect::new(tls_config(ca_file, requires_tls(&config))?);
         Ok(Self {
             config,
-            tls: MakeRustlsConnect::new(tls_config(ca_file)?),
+            tls,
             query,
             query_timeout: connect_timeout,
             connection: tokio::sync::Mutex::new(None),
@@ -378,10 +379,19 @@ fn is_local(config: &tokio_postgres::Config) -> bool {
         })
 }
 
-fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, Error> {
+/// The TLS set-up: the process's roots plus `ca_file`. When TLS is required and no CA file is
+/// given, the roots must not be empty: every connection would fail, so the cold start does.
+fn tls_config(
+    ca_file: Option<&std::path::Path>,
+    tls_required: bool,
+) -> Result<rustls::ClientConfig, Error> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject as _;
-    let mut roots = crate::tls::roots().store();
+    let mut roots = if tls_required && ca_file.is_none() {
+        crate::tls::required()?.store()
+    } else {
+        crate::tls::roots().store()
+    };
     if let Some(path) = ca_file {
         let certificates = CertificateDer::pem_file_iter(path).map_err(|error| {
             Error::config(

@@ -46,7 +46,7 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
         );
         pool.initiate_custom_auth(&args.username).await
     };
-    let mut captcha_images = SavedImages::default();
+    let mut captcha_images = SavedImages::new()?;
     let outcome = loop {
         let (challenge_name, parameters, session) = match step {
             Ok(AuthStep::Authenticated {
@@ -101,12 +101,11 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
         let answer_prompt = if step_name == "CAPTCHA" {
             match parameters.get("captchaImage").and_then(Value::as_str) {
                 Some(url) => {
-                    let path = save_captcha_image(url, captcha_images.0.len() + 1)?;
+                    let path = captcha_images.save(url)?;
                     println!(
                         "  🖼  CAPTCHA image saved to {} (removed when the tool exits)",
                         path.display()
                     );
-                    captcha_images.0.push(path);
                     "CAPTCHA text: "
                 }
                 None => {
@@ -205,33 +204,68 @@ fn prompt(text: &str) -> Result<Option<String>, String> {
     }
 }
 
-/// The CAPTCHA images this run saved, removed when it ends (however it ends, short of a kill).
-#[derive(Debug, Default)]
-struct SavedImages(Vec<PathBuf>);
+/// The CAPTCHA images this run saves, in a directory of its own (only this user may enter it),
+/// removed when the run ends: normally, on an error, or on Ctrl-C.
+#[derive(Debug)]
+struct SavedImages {
+    dir: PathBuf,
+    count: usize,
+}
 
-impl Drop for SavedImages {
-    fn drop(&mut self) {
-        for path in &self.0 {
-            let _ = std::fs::remove_file(path);
+impl SavedImages {
+    /// Chooses the directory (made on the first image) and removes it on Ctrl-C.
+    fn new() -> Result<Self, String> {
+        let mut suffix = [0u8; 8];
+        getrandom::fill(&mut suffix).map_err(|e| format!("random number generator: {e}"))?;
+        let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+        let dir =
+            std::env::temp_dir().join(format!("local-cognito-{}-{suffix}", std::process::id()));
+        let on_interrupt = dir.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = std::fs::remove_dir_all(&on_interrupt);
+                std::process::exit(130);
+            }
+        });
+        Ok(Self { dir, count: 0 })
+    }
+
+    /// Writes an image CAPTCHA's PNG (a data URL) to a new file; its path.
+    fn save(&mut self, data_url: &str) -> Result<PathBuf, String> {
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let encoded = data_url
+            .strip_prefix("data:image/png;base64,")
+            .ok_or("the CAPTCHA image is not a PNG data URL")?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| format!("the CAPTCHA image is not valid base64: {e}"))?;
+        if self.count == 0 {
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(&self.dir)
+                .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
         }
+        self.count += 1;
+        let path = self.dir.join(format!("captcha-{}.png", self.count));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(&png))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path)
     }
 }
 
-/// Writes an image CAPTCHA's PNG to a file in the temporary directory.
-fn save_captcha_image(data_url: &str, number: usize) -> Result<PathBuf, String> {
-    use base64::Engine as _;
-    let encoded = data_url
-        .strip_prefix("data:image/png;base64,")
-        .ok_or("the CAPTCHA image is not a PNG data URL")?;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .map_err(|e| format!("the CAPTCHA image is not valid base64: {e}"))?;
-    let path = std::env::temp_dir().join(format!(
-        "local-cognito-captcha-{}-{number}.png",
-        std::process::id()
-    ));
-    std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
+impl Drop for SavedImages {
+    fn drop(&mut self) {
+        if self.count > 0 {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 /// The code in an SMS body: the first run of exactly `length` digits.

@@ -328,17 +328,21 @@ async fn log_request(
     response
 }
 
-/// What a request is, for the log: the API operation, or the method and path.
+/// What a request is, for the log: the API operation, or the method and path, cut short and
+/// with anything but printable ASCII shown as `?` (a request cannot write control sequences to
+/// the terminal).
 fn request_line(method: &str, path: &str, target: Option<&str>) -> String {
+    let printable = |text: &str, most: usize| -> String {
+        text.chars()
+            .take(most)
+            .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+            .collect()
+    };
     match target.and_then(|target| target.strip_prefix("AWSCognitoIdentityProviderService.")) {
         Some(operation) if method == "POST" && path == "/" => {
-            let operation: String = operation.chars().take(64).collect();
-            format!("{method} {operation}")
+            format!("{method} {}", printable(operation, 64))
         }
-        _ => {
-            let path: String = path.chars().take(128).collect();
-            format!("{method} {path}")
-        }
+        _ => format!("{} {}", printable(method, 16), printable(path, 128)),
     }
 }
 
@@ -452,6 +456,19 @@ mod tests {
             "an unknown target is not echoed"
         );
         assert_eq!(request_line("GET", &"/x".repeat(200), None).len(), 4 + 128);
+        // No control sequence reaches the terminal, whatever the path or target holds.
+        assert_eq!(
+            request_line("GET", "/a\u{9b}31m\u{202e}b\u{1b}[2J", None),
+            "GET /a?31m?b?[2J"
+        );
+        assert_eq!(
+            request_line(
+                "POST",
+                "/",
+                Some("AWSCognitoIdentityProviderService.Init\u{1b}]0;x\u{7}")
+            ),
+            "POST Init?]0;x?"
+        );
     }
 
     #[test]
