@@ -718,8 +718,15 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert!(create.invoke(raw.clone(), 1_000).await.is_err());
         // The claim went back with the failed send: Cognito's retry of the same step sends.
-        assert!(create.invoke(raw, 1_002).await.is_ok());
+        let sent = create.invoke(raw.clone(), 1_002).await.unwrap();
         assert_eq!(sender.calls.load(Ordering::SeqCst), 2);
+        // That send holds its claim: one more retry gets the same challenge and no SMS.
+        let again = create.invoke(raw, 1_004).await.unwrap();
+        assert_eq!(sender.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            again.response.private_challenge_parameters,
+            sent.response.private_challenge_parameters
+        );
     }
 
     #[test]

@@ -428,6 +428,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_right_code_passes_once() {
+        // Two sessions answer the same code: the first passes and marks it used, the second is
+        // refused (a count of two answers is within the limit: only the mark refuses it).
+        let config = Config::from_lookup(|_| None).unwrap();
+        let verify = VerifyAuthChallenge::new(&config, None)
+            .unwrap()
+            .with_guard(Some(test_guard(
+                Arc::new(crate::state::MemoryStore::default()),
+                FailureMode::Closed,
+            )));
+        let answer = async || {
+            verify
+                .invoke(
+                    crate::event::sample("verify-auth-challenge/right-code.json"),
+                    FRESH,
+                )
+                .await
+                .unwrap()
+                .response
+                .answer_correct
+        };
+        assert_eq!(answer().await, Some(true));
+        assert_eq!(answer().await, Some(false));
+    }
+
+    #[tokio::test]
     async fn closed_mode_never_compares_an_answer_it_could_not_count() {
         // The count fails while the rest of the table answers (so marking the code used would
         // work): the answer is wrong without a comparison, on this check alone.
