@@ -97,17 +97,7 @@ fn client(script: &str, args: &[&str]) -> String {
 
 /// Sends one raw HTTP/1.1 request; returns the status line and the header lines, lower-cased.
 fn raw_request(url: &str, method: &str, path: &str, origin: Option<&str>) -> (String, String) {
-    use std::io::{Read, Write};
-    let address = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    let origin = origin.map_or(String::new(), |origin| format!("Origin: {origin}\r\n"));
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{origin}Content-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    let answer = exchange(url, method, path, origin);
     let head = answer
         .split("\r\n\r\n")
         .next()
@@ -119,20 +109,26 @@ fn raw_request(url: &str, method: &str, path: &str, origin: Option<&str>) -> (St
 
 /// The body of `GET path`.
 fn body_of(url: &str, path: &str) -> String {
+    exchange(url, "GET", path, None)
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap()
+}
+
+/// One HTTP/1.1 request, without a body; the whole answer as sent.
+fn exchange(url: &str, method: &str, path: &str, origin: Option<&str>) -> String {
     use std::io::{Read, Write};
     let address = url.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let origin = origin.map_or(String::new(), |origin| format!("Origin: {origin}\r\n"));
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{origin}Content-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap()
 }
 
 #[test]
