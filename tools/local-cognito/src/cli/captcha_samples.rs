@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use base64::Engine as _;
 use cognito_passwordless::captcha::ImageChallenge;
 use cognito_passwordless::seal::{SealBinding, SealKey};
 
@@ -44,13 +43,6 @@ pub(super) fn captcha_samples(args: &CaptchaSamples) -> Result<(), String> {
 }
 
 fn write_png(path: &Path, data_url: &str) -> Result<(), String> {
-    let png = data_url
-        .strip_prefix("data:image/png;base64,")
-        .and_then(|encoded| {
-            base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .ok()
-        })
-        .ok_or("the CAPTCHA is not a PNG data URL")?;
+    let png = super::report::captcha_png(data_url)?;
     std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

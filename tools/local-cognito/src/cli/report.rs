@@ -93,3 +93,14 @@ pub(super) fn print_call(call: &TriggerCall) {
     };
     println!("  λ {:<28}{session}{not_found}  ⇒ {summary}", call.trigger);
 }
+
+/// The PNG of an image CAPTCHA's `captchaImage` (a `data:image/png;base64,` URL).
+pub(super) fn captcha_png(data_url: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let encoded = data_url
+        .strip_prefix("data:image/png;base64,")
+        .ok_or("the CAPTCHA image is not a PNG data URL")?;
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| format!("the CAPTCHA image is not valid base64: {e}"))
+}

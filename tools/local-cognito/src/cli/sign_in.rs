@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::SignIn;
 use super::prepare::{Prepared, prepare};
-use super::report::{describe_parameters, print_call};
+use super::report::{captcha_png, describe_parameters, print_call};
 
 pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
     let Prepared {
@@ -232,14 +232,8 @@ impl SavedImages {
 
     /// Writes an image CAPTCHA's PNG (a data URL) to a new file; its path.
     fn save(&mut self, data_url: &str) -> Result<PathBuf, String> {
-        use base64::Engine as _;
         use std::io::Write as _;
-        let encoded = data_url
-            .strip_prefix("data:image/png;base64,")
-            .ok_or("the CAPTCHA image is not a PNG data URL")?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|e| format!("the CAPTCHA image is not valid base64: {e}"))?;
+        let png = captcha_png(data_url)?;
         if self.count == 0 {
             let mut builder = std::fs::DirBuilder::new();
             #[cfg(unix)]
