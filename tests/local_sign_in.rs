@@ -419,6 +419,123 @@ fn the_cli_signs_in_non_interactively() {
     assert!(text.contains("NotAuthorizedException"), "{text}");
 }
 
+fn resend() -> Map<String, Value> {
+    let mut metadata = Map::new();
+    metadata.insert("otpAction".to_owned(), Value::String("resend".to_owned()));
+    metadata
+}
+
+#[tokio::test]
+async fn a_resend_sends_a_new_code_and_only_the_new_code_signs_in() {
+    let harness = harness(&[]);
+    let (parameters, session) = harness.start("alice").await;
+    assert_eq!(parameters["resendsLeft"], "2");
+    let first = harness.latest_code().await;
+    // The right code sent with the request is not an answer: no tokens, a new code, no attempt
+    // used up.
+    let (parameters, session) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge_with_metadata(session, &first, Some(&resend()))
+            .await,
+    );
+    assert_eq!(parameters["attemptsLeft"], "3");
+    assert_eq!(parameters["resendsLeft"], "1");
+    let messages = harness.output.wait_for_sms(2, Duration::from_secs(2)).await;
+    assert_eq!(messages.len(), 2);
+    let second: String = messages[1]
+        .1
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let session = if first == second {
+        session
+    } else {
+        // The earlier code no longer works.
+        let (parameters, session) = harness.answer_again(session, &first).await;
+        assert_eq!(parameters["attemptsLeft"], "2");
+        session
+    };
+    let step = harness.answer(session, &second).await;
+    assert!(
+        matches!(step, Ok(AuthStep::Authenticated { .. })),
+        "{step:?}"
+    );
+    assert_eq!(harness.sms_count(), 2);
+}
+
+#[tokio::test]
+async fn resends_past_the_limit_are_refused_with_a_message_and_unknown_users_get_decoys() {
+    let harness = harness(&[("OTP_MAX_RESENDS", "1")]);
+    let (_, session) = harness.start("alice").await;
+    let (_, session) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge_with_metadata(session, "resend", Some(&resend()))
+            .await,
+    );
+    assert_eq!(
+        harness
+            .output
+            .wait_for_sms(2, Duration::from_secs(2))
+            .await
+            .len(),
+        2
+    );
+    let step = harness
+        .pool
+        .respond_to_custom_challenge_with_metadata(session, "resend", Some(&resend()))
+        .await;
+    assert!(
+        matches!(&step, Err(CognitoError::UserLambdaValidation(message)) if message.contains("No more codes can be sent for this sign-in")),
+        "{step:?}"
+    );
+    assert_eq!(harness.sms_count(), 2);
+
+    // An unknown user: the same shapes, no SMS, never tokens.
+    let (known, _) = harness.start("alice").await;
+    let (parameters, session) = harness.start("nobody").await;
+    let keys = |map: &Map<String, Value>| map.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&parameters), keys(&known));
+    let (parameters, _) = challenge(
+        harness
+            .pool
+            .respond_to_custom_challenge_with_metadata(session, "resend", Some(&resend()))
+            .await,
+    );
+    assert_eq!(parameters["resendsLeft"], "0");
+    assert_eq!(parameters["attemptsLeft"], "3");
+    assert_eq!(harness.sms_count(), 3, "only alice's new sign-in sent one");
+}
+
+#[test]
+fn the_cli_asks_for_a_new_code_with_resend() {
+    let (status, text) = run_cli(&["--username", "alice", "--answers", "@resend,@sms"], &[]);
+    assert_eq!(status, 0, "{text}");
+    assert!(
+        text.contains("ClientMetadata={\"otpAction\":\"resend\"}"),
+        "{text}"
+    );
+    assert!(text.contains("SMS messages sent: 2"), "{text}");
+    assert!(text.contains("✔ Signed in as alice"), "{text}");
+
+    let (status, text) = run_cli(
+        &[
+            "--username",
+            "alice",
+            "--answers",
+            "@resend,@resend,@resend",
+        ],
+        &[],
+    );
+    assert_eq!(status, 1, "{text}");
+    assert!(
+        text.contains("No more codes can be sent for this sign-in"),
+        "{text}"
+    );
+    assert!(text.contains("SMS messages sent: 3"), "{text}");
+}
+
 #[test]
 fn a_real_sms_provider_needs_an_explicit_flag() {
     // A copied environment naming a real provider must not send paid SMS from a laptop.

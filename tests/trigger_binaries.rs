@@ -24,6 +24,11 @@ async fn define_answers_every_sample_event() {
         ("after-wrong-code", Some("CUSTOM_CHALLENGE"), false, false),
         ("after-two-wrong-then-right", None, true, false),
         ("after-three-wrong-codes", None, false, true),
+        ("resend-requested", Some("CUSTOM_CHALLENGE"), false, false),
+        ("after-resent-code", None, true, false),
+        // Wrong, a request, wrong: two wrong answers, so a third try (read without the `;resent`
+        // flag it would be three wrong answers, and a failure).
+        ("wrong-resend-wrong", Some("CUSTOM_CHALLENGE"), false, false),
         ("user-not-found", Some("CUSTOM_CHALLENGE"), false, false),
         ("password-first", None, false, true),
         ("unknown-challenge-in-session", None, false, true),
@@ -60,7 +65,7 @@ async fn create_answers_every_sample_event_and_sends_one_sms_only_for_a_verified
     let created = &first["response"];
     assert_eq!(
         created["publicChallengeParameters"],
-        json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3"})
+        json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "sms", "resendsLeft": "2"})
     );
     assert_eq!(
         created["privateChallengeParameters"]["challenge"],
@@ -92,6 +97,28 @@ async fn create_answers_every_sample_event_and_sends_one_sms_only_for_a_verified
         "2"
     );
 
+    // A resend: a new code, sent, and the round marked.
+    let resent = response(
+        create
+            .invoke(fixture("create-auth-challenge/resend.json"))
+            .await
+            .unwrap(),
+    );
+    let metadata = resent["response"]["challengeMetadata"].as_str().unwrap();
+    assert!(
+        metadata.starts_with("SMS_OTP:v2.") && metadata.ends_with(";resent"),
+        "{metadata}"
+    );
+    assert_ne!(resent["response"]["challengeMetadata"], previous);
+    assert_eq!(
+        resent["response"]["publicChallengeParameters"]["resendsLeft"],
+        "1"
+    );
+    assert_eq!(
+        output.wait_for_sms(2, Duration::from_secs(2)).await.len(),
+        2
+    );
+
     for decoy in ["user-not-found", "unverified-phone"] {
         let answer = response(
             create
@@ -103,7 +130,7 @@ async fn create_answers_every_sample_event_and_sends_one_sms_only_for_a_verified
         // Looks the same from the client's side.
         assert_eq!(
             created["publicChallengeParameters"],
-            json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3"}),
+            json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "sms", "resendsLeft": "2"}),
             "{decoy}"
         );
         assert_eq!(created["challengeMetadata"], "SMS_OTP:decoy", "{decoy}");
@@ -111,8 +138,8 @@ async fn create_answers_every_sample_event_and_sends_one_sms_only_for_a_verified
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         output.sms_messages().len(),
-        1,
-        "only the verified first round sends an SMS"
+        2,
+        "only the verified first round and the resend send an SMS"
     );
 }
 
@@ -173,6 +200,24 @@ async fn a_code_sealed_by_the_create_binary_passes_the_verify_binary_for_its_use
 }
 
 #[tokio::test]
+async fn the_right_code_sent_with_a_resend_request_is_not_an_answer() {
+    let (seal, code) = sealed_through_create(&[]).await;
+    let verify = host("verify-auth-challenge", &[], Arc::default());
+    let mut event = fixture("verify-auth-challenge/resend-action.json");
+    event["request"]["privateChallengeParameters"]["seal"] = json!(seal);
+    event["request"]["challengeAnswer"] = json!(code);
+    let answer = response(verify.invoke(event.clone()).await.unwrap());
+    assert_eq!(answer["response"], json!({"answerCorrect": false}));
+    // The same answer without the action passes: it was the action that made it wrong.
+    event["request"]
+        .as_object_mut()
+        .unwrap()
+        .remove("clientMetadata");
+    let answer = response(verify.invoke(event).await.unwrap());
+    assert_eq!(answer["response"], json!({"answerCorrect": true}));
+}
+
+#[tokio::test]
 async fn verify_answers_every_sample_event() {
     let verify = host("verify-auth-challenge", &[], Arc::default());
     // The right-code sample was sealed in 2025: at today's time it has expired.
@@ -181,6 +226,7 @@ async fn verify_answers_every_sample_event() {
         ("wrong-code", false),
         ("malformed-answer", false),
         ("user-not-found", false),
+        ("resend-action", false),
     ] {
         let answer = response(
             verify

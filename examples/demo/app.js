@@ -1,5 +1,5 @@
 // A passwordless sign-in page with amazon-cognito-identity-js, the client library the AWS
-// custom-auth samples use: username → (CAPTCHA) → SMS code → signed in. It talks to the local
+// custom-auth samples use: username → (CAPTCHA) → SMS code (with "Send again") → signed in. It talks to the local
 // Cognito endpoint that served it; point `endpoint` at `https://cognito-idp.<region>.amazonaws.com/`
 // (and the pool and client ids at yours) for a real pool.
 /* global AmazonCognitoIdentity */
@@ -40,8 +40,11 @@ function challenge(parameters) {
   busy(false);
   status('');
   const left = Number(parameters.attemptsLeft);
+  const same = previous?.challenge === parameters.challenge;
   // The same step again, with fewer attempts left: the last answer was wrong.
-  const retry = previous?.challenge === parameters.challenge && left < Number(previous.attemptsLeft);
+  const retry = same && left < Number(previous.attemptsLeft);
+  // With fewer resends left: a new code was sent at our request.
+  const resent = same && Number(parameters.resendsLeft) < Number(previous.resendsLeft);
   previous = parameters;
   const note = retry ? ` ${left} attempt${left === 1 ? '' : 's'} left.` : '';
   if (parameters.challenge === 'CAPTCHA') {
@@ -60,15 +63,22 @@ function challenge(parameters) {
     $('code-prompt').textContent = `We sent a ${parameters.codeLength}-digit code by SMS${to}.`;
     $('code').value = '';
     $('code').maxLength = Number(parameters.codeLength) || 10;
+    // "Send again" while the sign-in may still ask for a new code.
+    $('resend').hidden = !(Number(parameters.resendsLeft) > 0);
     show('code-form');
     if (note) status(`That code was not right.${note}`);
+    if (resent && parameters.resendRefused) {
+      status('No new code was sent: wait a little before asking again. The last code still works.');
+    } else if (resent) {
+      status('We sent a new code. The earlier one no longer works.');
+    }
     $('code').focus();
   }
 }
 
 // One request at a time: a second submit would present a session already used.
 function busy(on) {
-  for (const button of document.querySelectorAll('button[type="submit"]')) button.disabled = on;
+  for (const button of document.querySelectorAll('form button')) button.disabled = on;
 }
 
 function signedIn(session) {
@@ -108,6 +118,14 @@ $('code-form').addEventListener('submit', (event) => {
   event.preventDefault();
   busy(true);
   user.sendCustomChallengeAnswer($('code').value.trim(), callbacks);
+});
+
+// Custom auth has no resend API: answer the round with ClientMetadata {otpAction: "resend"}
+// instead. The answer is never compared and uses up no attempt; the session goes on with a new code.
+$('resend').addEventListener('click', () => {
+  busy(true);
+  status('…');
+  user.sendCustomChallengeAnswer('resend', callbacks, { otpAction: 'resend' });
 });
 
 $('sign-out').addEventListener('click', () => {

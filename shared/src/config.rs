@@ -29,6 +29,7 @@ use crate::state::StateConfig;
 pub const VARIABLES: &[&str] = &[
     "AUTH_FLOW",
     "MAX_ATTEMPTS",
+    "OTP_MAX_RESENDS",
     "OTP_LENGTH",
     "OTP_TTL_SECONDS",
     "SMS_PROVIDER",
@@ -350,7 +351,13 @@ mod tests {
     fn defaults_are_the_documented_ones() {
         let config = config(&[]).unwrap();
         assert_eq!(config.flow, AuthFlow::sms_otp());
-        assert_eq!(config.attempts, AttemptLimits::from(3));
+        assert_eq!(
+            config.attempts,
+            AttemptLimits {
+                resends: 2,
+                ..AttemptLimits::from(3)
+            }
+        );
         assert_eq!(config.captcha, CaptchaConfig::default());
         assert_eq!(config.captcha.provider, CaptchaProvider::Image);
         assert_eq!(config.captcha.ttl_seconds, 300);
@@ -395,6 +402,8 @@ mod tests {
             ("AUTH_FLOW", "sms"),
             ("MAX_ATTEMPTS", "0"),
             ("MAX_ATTEMPTS", "three"),
+            ("OTP_MAX_RESENDS", "6"),
+            ("OTP_MAX_RESENDS", "-1"),
             ("OTP_LENGTH", "5"),
             ("OTP_LENGTH", "11"),
             ("OTP_TTL_SECONDS", "901"),
@@ -516,7 +525,8 @@ mod tests {
             config.attempts,
             AttemptLimits {
                 default: 3,
-                captcha: 5
+                captcha: 5,
+                resends: AttemptLimits::DEFAULT_RESENDS,
             }
         );
         // Without a CAPTCHA step, its settings are not required.
@@ -1070,7 +1080,13 @@ mod tests {
     #[test]
     fn empty_values_count_as_unset() {
         let config = config(&[("AUTH_FLOW", ""), ("MAX_ATTEMPTS", "  ")]).unwrap();
-        assert_eq!(config.attempts, AttemptLimits::from(3));
+        assert_eq!(
+            config.attempts,
+            AttemptLimits {
+                resends: 2,
+                ..AttemptLimits::from(3)
+            }
+        );
         assert_eq!(config.captcha, CaptchaConfig::default());
         assert_eq!(config.captcha.provider, CaptchaProvider::Image);
         assert_eq!(config.captcha.ttl_seconds, 300);

@@ -98,6 +98,12 @@ pub enum Error {
     /// A send limit (`SMS_MIN_INTERVAL_SECONDS`, `SMS_MAX_PER_HOUR`, `SMS_MAX_PER_DAY`) was reached.
     #[error("send limit reached: {0}")]
     TooManyCodes(SendLimit),
+    /// The client asked for the code again more often than `OTP_MAX_RESENDS` allows.
+    #[error("no more codes may be sent again in this sign-in (OTP_MAX_RESENDS={limit})")]
+    TooManyResends {
+        /// `OTP_MAX_RESENDS`.
+        limit: u8,
+    },
     /// The account is locked after too many failed sign-ins.
     #[error("locked out until {until}")]
     LockedOut {
@@ -124,6 +130,7 @@ impl Error {
             }
             | Self::TooManyCodes(_) => "Too many codes requested. Try again later",
             Self::LockedOut { .. } => "Too many failed sign-ins. Try again later",
+            Self::TooManyResends { .. } => "No more codes can be sent for this sign-in",
             Self::Sms { .. } => "We could not send a sign-in code. Try again later",
             Self::MalformedEvent { .. } | Self::UnexpectedChallenge(_) => {
                 "The sign-in request was not valid"
@@ -155,6 +162,7 @@ impl Error {
             Self::StateUnavailable(_) => "StateUnavailable",
             Self::TooManyCodes(_) => "TooManyCodes",
             Self::LockedOut { .. } => "LockedOut",
+            Self::TooManyResends { .. } => "TooManyResends",
         }
     }
 
@@ -271,6 +279,7 @@ mod tests {
             Error::LegacySource("x.".into()),
             Error::TooManyCodes(SendLimit::MinInterval),
             Error::LockedOut { until: 1 },
+            Error::TooManyResends { limit: 2 },
             Error::StateUnavailable("x.".into()),
             Error::Randomness("x.".into()),
         ];

@@ -18,6 +18,15 @@
 //!   `SMS_OTP:…`), so later calls never guess which step a round belonged to.
 //!
 //! Each custom step allows its own number of wrong answers ([`AttemptLimits`]).
+//!
+//! **Sending a code again.** A client that answers an SMS round with `ClientMetadata`
+//! `{"otpAction": "resend"}` ([`OtpAction`]) asks for a new code instead of answering: Verify never
+//! compares such an answer (it is wrong, but not a guess), Define lets the step go on without
+//! counting it as a wrong answer, and Create sends a new code in the next round and marks that
+//! round's metadata ([`RESENT_FLAG`]). Later calls tell an action from a wrong answer from the
+//! session alone — a failed round followed by a marked round of the same step was an action — and
+//! the current round's `ClientMetadata`. At most [`AttemptLimits::resends`] actions per sign-in;
+//! the wrong answers of a step are counted across all its codes.
 
 use std::fmt;
 
@@ -29,6 +38,44 @@ use crate::env::Environment;
 pub const SMS_OTP_TAG: &str = "SMS_OTP";
 /// The tag of the CAPTCHA step ([`ChallengeStep::tag`]).
 pub const CAPTCHA_TAG: &str = "CAPTCHA";
+
+/// The flag that ends the `challengeMetadata` of a round whose code was sent again at the
+/// client's request (`SMS_OTP:<seal>;resent`): the failed round before it was an action, not a
+/// wrong answer.
+pub const RESENT_FLAG: &str = "resent";
+
+/// The `ClientMetadata` key of RespondToAuthChallenge that carries an [`OtpAction`].
+pub const OTP_ACTION_KEY: &str = "otpAction";
+
+/// What a client asks for instead of answering a code round (`ClientMetadata` of
+/// RespondToAuthChallenge, which Cognito hands to Verify, Define and Create of that round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpAction {
+    /// `{"otpAction": "resend"}`: a new code to the same destination; the earlier one stops
+    /// working; no attempt is used up.
+    Resend,
+    /// Any other `otpAction` value: never compared (like every action), and counted as a wrong
+    /// answer, since it asks for nothing this release does.
+    Unsupported,
+}
+
+impl OtpAction {
+    /// The action in a round's `ClientMetadata`, if any (an absent or blank `otpAction` is
+    /// none).
+    pub fn from_client_metadata<'a>(
+        metadata: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Option<Self> {
+        let value = metadata
+            .into_iter()
+            .find(|(key, _)| key.as_str() == OTP_ACTION_KEY)
+            .map(|(_, value)| value.trim())?;
+        match value {
+            "" => None,
+            "resend" => Some(Self::Resend),
+            _ => Some(Self::Unsupported),
+        }
+    }
+}
 
 /// One step of a sign-in flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,6 +123,11 @@ impl ChallengeStep {
         matches!(self, Self::Password | Self::SmsOtp)
     }
 
+    /// Whether a round of this step may be answered with an [`OtpAction`] (a code step).
+    pub fn takes_actions(self) -> bool {
+        matches!(self, Self::SmsOtp)
+    }
+
     /// Every step, in the order a flow may hold them.
     pub const ALL: [Self; 3] = [Self::Password, Self::Captcha, Self::SmsOtp];
 
@@ -88,22 +140,30 @@ impl ChallengeStep {
 }
 
 /// How many wrong answers end the sign-in, per custom step (`MAX_ATTEMPTS`, and
-/// `CAPTCHA_MAX_ATTEMPTS` for the CAPTCHA). A plain number sets the same limit for every step.
+/// `CAPTCHA_MAX_ATTEMPTS` for the CAPTCHA), and how many times a code may be sent again
+/// (`OTP_MAX_RESENDS`). A plain number sets the same limit for every step and allows no resend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptLimits {
     /// The limit for every step without its own (at least 1).
     pub default: u8,
     /// The limit for the CAPTCHA step (at least 1).
     pub captcha: u8,
+    /// How many [`OtpAction::Resend`]s one sign-in may ask for.
+    pub resends: u8,
 }
 
 impl AttemptLimits {
-    /// `MAX_ATTEMPTS` (default 3, 1 to 10) and `CAPTCHA_MAX_ATTEMPTS` (default `MAX_ATTEMPTS`).
+    /// The default of `OTP_MAX_RESENDS`.
+    pub const DEFAULT_RESENDS: u8 = 2;
+
+    /// `MAX_ATTEMPTS` (default 3, 1 to 10), `CAPTCHA_MAX_ATTEMPTS` (default `MAX_ATTEMPTS`) and
+    /// `OTP_MAX_RESENDS` (default 2, 0 to 5).
     pub fn from_env(env: &Environment<'_>) -> Result<Self, Error> {
         let default = env.number("MAX_ATTEMPTS", 3, 1..=10)?;
         Ok(Self {
             default,
             captcha: env.number("CAPTCHA_MAX_ATTEMPTS", default, 1..=10)?,
+            resends: env.number("OTP_MAX_RESENDS", Self::DEFAULT_RESENDS, 0..=5)?,
         })
     }
 
@@ -122,6 +182,7 @@ impl From<u8> for AttemptLimits {
         Self {
             default: limit,
             captcha: limit,
+            resends: 0,
         }
     }
 }
@@ -287,11 +348,24 @@ pub struct SessionEntry {
     pub challenge: SessionChallenge,
     /// Whether it was passed.
     pub passed: bool,
+    /// Whether Create sent this round's code again at the client's request ([`RESENT_FLAG`]):
+    /// the round before it was an action, not an answer.
+    pub resent: bool,
 }
 
 impl SessionEntry {
+    /// An entry of a round that was not sent again.
+    pub const fn new(challenge: SessionChallenge, passed: bool) -> Self {
+        Self {
+            challenge,
+            passed,
+            resent: false,
+        }
+    }
+
     /// Reads a Cognito session entry: the challenge name and, for custom rounds, the step tag that
-    /// starts `challengeMetadata` (`SMS_OTP:…`).
+    /// starts `challengeMetadata` (`SMS_OTP:…`) and the flags, each after a `;`
+    /// (`SMS_OTP:…;resent`; seals and tags hold no `;`).
     pub fn from_cognito(challenge_name: &str, passed: bool, metadata: Option<&str>) -> Self {
         let challenge = match challenge_name {
             "SRP_A" => SessionChallenge::SrpA,
@@ -302,7 +376,15 @@ impl SessionEntry {
                 .map_or(SessionChallenge::UntaggedCustom, SessionChallenge::Custom),
             _ => SessionChallenge::Other,
         };
-        Self { challenge, passed }
+        let resent = matches!(challenge, SessionChallenge::Custom(_))
+            && metadata.is_some_and(|metadata| {
+                metadata.split(';').skip(1).any(|flag| flag == RESENT_FLAG)
+            });
+        Self {
+            challenge,
+            passed,
+            resent,
+        }
     }
 }
 
@@ -348,6 +430,8 @@ pub enum FailReason {
     UserNotFound,
     /// Too many failed sign-ins recently (decided outside the state machine, by the lockout).
     LockedOut,
+    /// The client asked for a code again more often than [`AttemptLimits::resends`] allows.
+    TooManyResends,
 }
 
 impl fmt::Display for FailReason {
@@ -363,6 +447,7 @@ impl fmt::Display for FailReason {
             }
             Self::UserNotFound => f.write_str("user not found"),
             Self::LockedOut => f.write_str("locked out after too many failed sign-ins"),
+            Self::TooManyResends => f.write_str("too many codes sent again"),
         }
     }
 }
@@ -383,14 +468,35 @@ pub enum FlowDecision {
 pub struct Round {
     /// The step the round belongs to.
     pub step: ChallengeStep,
-    /// Which try at this step it is (1 for the first).
+    /// Which try at this step it is (1 for the first; a code sent again keeps the number).
     pub attempt: u8,
     /// How many wrong answers this step still allows, this round included.
     pub attempts_left: u8,
-    /// Position in the session of the previous round of this step, if this is a retry: its
-    /// `challengeMetadata` holds what the first round created (an SMS code is re-used, not
-    /// re-sent; a CAPTCHA gets a new one).
-    pub previous_round: Option<usize>,
+    /// How many more times the client may ask for the code again in this sign-in.
+    pub resends_left: u8,
+    /// Where the round's secret comes from.
+    pub kind: RoundKind,
+}
+
+/// Where a round's secret comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundKind {
+    /// The step's first round: a new code (or CAPTCHA).
+    First,
+    /// A retry after a wrong answer. `previous` is the position in the session of the step's
+    /// latest round, whose `challengeMetadata` holds what it created: its code is re-used, not
+    /// re-sent (a CAPTCHA gets a new one).
+    Retry {
+        /// The latest earlier round of this step.
+        previous: usize,
+    },
+    /// The client answered the latest round (at `previous` in the session) with
+    /// [`OtpAction::Resend`]: a new code, sent, and the round marked [`RESENT_FLAG`]; the earlier
+    /// code stops working.
+    Resend {
+        /// The round answered with the request.
+        previous: usize,
+    },
 }
 
 /// Where a valid session stands.
@@ -399,29 +505,43 @@ struct Progress {
     step_index: usize,
     /// Within a password step: whether `SRP_A` passed already.
     srp_started: bool,
-    /// Wrong answers to the current step so far.
+    /// Wrong answers to the current step so far (across every code it sent).
     wrong_answers: u8,
     /// Position of the most recent round of the current custom step.
     last_round: Option<usize>,
+    /// Actions (codes sent again) so far in this sign-in.
+    resends: u8,
+    /// Whether the entry just read was an action: the next round must be a resent one.
+    after_action: bool,
 }
 
-/// Replays the session against the flow; `Err` when the session already means failure.
+/// Replays the session against the flow; `Err` when the session already means failure. `action`
+/// is what the client sent with the latest round's answer (its `ClientMetadata`): it decides
+/// whether the session's last entry was an action; every earlier entry is an action exactly when
+/// the round after it is marked resent.
 fn replay(
     flow: &AuthFlow,
     session: &[SessionEntry],
     limits: AttemptLimits,
+    action: Option<OtpAction>,
 ) -> Result<Progress, FailReason> {
     let mut progress = Progress {
         step_index: 0,
         srp_started: false,
         wrong_answers: 0,
         last_round: None,
+        resends: 0,
+        after_action: false,
     };
     for (position, entry) in session.iter().enumerate() {
         let Some(&step) = flow.steps().get(progress.step_index) else {
             // A round after the flow was complete.
             return Err(FailReason::UnexpectedEntry { position });
         };
+        // A resent round comes exactly after an action, and only there.
+        if entry.resent != std::mem::take(&mut progress.after_action) {
+            return Err(FailReason::UnexpectedEntry { position });
+        }
         let passed_step = match (step, entry.challenge) {
             (ChallengeStep::Password, SessionChallenge::SrpA) if !progress.srp_started => {
                 if !entry.passed {
@@ -442,8 +562,19 @@ fn replay(
                 if expected == tagged && expected.tag().is_some() =>
             {
                 progress.last_round = Some(position);
+                let was_action = || match session.get(position + 1) {
+                    Some(next) => next.resent && next.challenge == entry.challenge,
+                    None => action == Some(OtpAction::Resend),
+                };
                 if entry.passed {
                     true
+                } else if step.takes_actions() && was_action() {
+                    progress.resends = progress.resends.saturating_add(1);
+                    if progress.resends > limits.resends {
+                        return Err(FailReason::TooManyResends);
+                    }
+                    progress.after_action = true;
+                    false
                 } else {
                     progress.wrong_answers = progress.wrong_answers.saturating_add(1);
                     if progress.wrong_answers >= limits.for_step(step) {
@@ -460,21 +591,36 @@ fn replay(
                 srp_started: false,
                 wrong_answers: 0,
                 last_round: None,
+                resends: progress.resends,
+                after_action: false,
             };
         }
     }
     Ok(progress)
 }
 
-/// DefineAuthChallenge's decision. `limits` are the numbers of wrong answers that end the sign-in
-/// (a plain `u8` sets one limit for every step).
+/// DefineAuthChallenge's decision when the latest round came with no action (see
+/// [`decide_with_action`]).
 pub fn decide(
     flow: &AuthFlow,
     session: &[SessionEntry],
     user_not_found: bool,
     limits: impl Into<AttemptLimits>,
 ) -> FlowDecision {
-    let progress = match replay(flow, session, limits.into()) {
+    decide_with_action(flow, session, user_not_found, limits, None)
+}
+
+/// DefineAuthChallenge's decision. `limits` are the numbers of wrong answers that end the sign-in
+/// and of codes that may be sent again (a plain `u8` sets one limit for every step and allows no
+/// resend); `action` is what the client sent with the latest round's answer.
+pub fn decide_with_action(
+    flow: &AuthFlow,
+    session: &[SessionEntry],
+    user_not_found: bool,
+    limits: impl Into<AttemptLimits>,
+    action: Option<OtpAction>,
+) -> FlowDecision {
+    let progress = match replay(flow, session, limits.into(), action) {
         Ok(progress) => progress,
         Err(reason) => return FlowDecision::Fail(reason),
     };
@@ -492,21 +638,40 @@ pub fn decide(
     }
 }
 
-/// The round CreateAuthChallenge must create for this session, or why there is none (Create is
-/// only called after Define asked for a custom challenge, so `Err` means a confused caller).
+/// Whether the latest round was a request for the code again rather than an answer: Verify
+/// compared nothing (it never compares an answer that comes with an action to a code round), so
+/// the lockout does not count it as a failed guess. An action this release does not know counts,
+/// as it does against the step's attempts.
+pub fn answered_with_action(session: &[SessionEntry], action: Option<OtpAction>) -> bool {
+    action == Some(OtpAction::Resend)
+        && session.last().is_some_and(|entry| {
+            !entry.passed
+                && matches!(entry.challenge, SessionChallenge::Custom(step) if step.takes_actions())
+        })
+}
+
+/// The round CreateAuthChallenge must create for this session, given what the client sent with
+/// the latest round's answer, or why there is none (Create is only called after Define asked for
+/// a custom challenge, so `Err` means a confused caller).
 pub fn current_round(
     flow: &AuthFlow,
     session: &[SessionEntry],
     limits: impl Into<AttemptLimits>,
+    action: Option<OtpAction>,
 ) -> Result<Round, FailReason> {
     let limits = limits.into();
-    let progress = replay(flow, session, limits)?;
+    let progress = replay(flow, session, limits, action)?;
     match flow.steps().get(progress.step_index) {
         Some(&step) if step.tag().is_some() => Ok(Round {
             step,
             attempt: progress.wrong_answers + 1,
             attempts_left: limits.for_step(step).saturating_sub(progress.wrong_answers),
-            previous_round: progress.last_round,
+            resends_left: limits.resends.saturating_sub(progress.resends),
+            kind: match (progress.after_action, progress.last_round) {
+                (true, Some(previous)) => RoundKind::Resend { previous },
+                (false, Some(previous)) => RoundKind::Retry { previous },
+                (_, None) => RoundKind::First,
+            },
         }),
         _ => Err(FailReason::UnexpectedEntry {
             position: session.len(),
@@ -519,34 +684,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const SMS: SessionEntry = SessionEntry {
-        challenge: SessionChallenge::Custom(ChallengeStep::SmsOtp),
-        passed: true,
-    };
-    const SMS_WRONG: SessionEntry = SessionEntry {
-        challenge: SessionChallenge::Custom(ChallengeStep::SmsOtp),
-        passed: false,
-    };
-    const CAPTCHA: SessionEntry = SessionEntry {
-        challenge: SessionChallenge::Custom(ChallengeStep::Captcha),
-        passed: true,
-    };
-    const CAPTCHA_WRONG: SessionEntry = SessionEntry {
-        challenge: SessionChallenge::Custom(ChallengeStep::Captcha),
-        passed: false,
-    };
-    const SRP_A: SessionEntry = SessionEntry {
-        challenge: SessionChallenge::SrpA,
-        passed: true,
-    };
-    const VERIFIER: SessionEntry = SessionEntry {
-        challenge: SessionChallenge::PasswordVerifier,
-        passed: true,
-    };
-    const VERIFIER_FAILED: SessionEntry = SessionEntry {
-        challenge: SessionChallenge::PasswordVerifier,
-        passed: false,
-    };
+    const SMS: SessionEntry =
+        SessionEntry::new(SessionChallenge::Custom(ChallengeStep::SmsOtp), true);
+    const SMS_WRONG: SessionEntry =
+        SessionEntry::new(SessionChallenge::Custom(ChallengeStep::SmsOtp), false);
+    const CAPTCHA: SessionEntry =
+        SessionEntry::new(SessionChallenge::Custom(ChallengeStep::Captcha), true);
+    const CAPTCHA_WRONG: SessionEntry =
+        SessionEntry::new(SessionChallenge::Custom(ChallengeStep::Captcha), false);
+    const SRP_A: SessionEntry = SessionEntry::new(SessionChallenge::SrpA, true);
+    const VERIFIER: SessionEntry = SessionEntry::new(SessionChallenge::PasswordVerifier, true);
+    const VERIFIER_FAILED: SessionEntry =
+        SessionEntry::new(SessionChallenge::PasswordVerifier, false);
 
     fn sms_flow() -> AuthFlow {
         AuthFlow::sms_otp()
@@ -766,30 +915,32 @@ mod tests {
     fn current_round_points_at_the_first_round_of_a_retried_step() {
         let flow = sms_flow();
         assert_eq!(
-            current_round(&flow, &[], 3),
+            current_round(&flow, &[], 3, None),
             Ok(Round {
                 step: ChallengeStep::SmsOtp,
                 attempt: 1,
                 attempts_left: 3,
-                previous_round: None
+                resends_left: 0,
+                kind: RoundKind::First
             })
         );
         assert_eq!(
-            current_round(&flow, &[SMS_WRONG, SMS_WRONG], 3),
+            current_round(&flow, &[SMS_WRONG, SMS_WRONG], 3, None),
             Ok(Round {
                 step: ChallengeStep::SmsOtp,
                 attempt: 3,
                 attempts_left: 1,
-                previous_round: Some(1)
+                resends_left: 0,
+                kind: RoundKind::Retry { previous: 1 }
             })
         );
         let flow = password_sms_flow();
         assert_eq!(
-            current_round(&flow, &[SRP_A, VERIFIER], 3).map(|round| round.previous_round),
-            Ok(None)
+            current_round(&flow, &[SRP_A, VERIFIER], 3, None).map(|round| round.kind),
+            Ok(RoundKind::First)
         );
-        assert!(current_round(&flow, &[SRP_A], 3).is_err());
-        assert!(current_round(&sms_flow(), &[SMS], 3).is_err());
+        assert!(current_round(&flow, &[SRP_A], 3, None).is_err());
+        assert!(current_round(&sms_flow(), &[SMS], 3, None).is_err());
     }
 
     fn flow(value: &str) -> AuthFlow {
@@ -839,6 +990,7 @@ mod tests {
         let limits = AttemptLimits {
             default: 3,
             captcha: 5,
+            resends: 0,
         };
         let four_wrong = [CAPTCHA_WRONG; 4];
         assert_eq!(decide(&flow, &four_wrong, false, limits), captcha_round(5));
@@ -856,7 +1008,7 @@ mod tests {
             FlowDecision::Fail(FailReason::TooManyWrongAnswers(ChallengeStep::SmsOtp))
         );
         assert_eq!(
-            current_round(&flow, &four_wrong, limits).map(|round| round.attempts_left),
+            current_round(&flow, &four_wrong, limits, None).map(|round| round.attempts_left),
             Ok(1)
         );
     }
@@ -900,12 +1052,13 @@ mod tests {
         session.push(CAPTCHA);
         assert_eq!(decide(&flow, &session, false, 3), sms_round(1));
         assert_eq!(
-            current_round(&flow, &session, 3),
+            current_round(&flow, &session, 3, None),
             Ok(Round {
                 step: ChallengeStep::SmsOtp,
                 attempt: 1,
                 attempts_left: 3,
-                previous_round: None
+                resends_left: 0,
+                kind: RoundKind::First
             })
         );
         session.push(SMS);
@@ -995,7 +1148,7 @@ mod tests {
             Just(SessionChallenge::Other),
         ];
         (challenge, any::<bool>())
-            .prop_map(|(challenge, passed)| SessionEntry { challenge, passed })
+            .prop_map(|(challenge, passed)| SessionEntry::new(challenge, passed))
     }
 
     fn any_flow() -> impl Strategy<Value = AuthFlow> {
@@ -1003,7 +1156,65 @@ mod tests {
     }
 
     fn any_limits() -> impl Strategy<Value = AttemptLimits> {
-        (1u8..6, 1u8..6).prop_map(|(default, captcha)| AttemptLimits { default, captcha })
+        (1u8..=10, 1u8..=10, 0u8..=5).prop_map(|(default, captcha, resends)| AttemptLimits {
+            default,
+            captcha,
+            resends,
+        })
+    }
+
+    fn any_action() -> impl Strategy<Value = Option<OtpAction>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(OtpAction::Resend)),
+            Just(Some(OtpAction::Unsupported)),
+        ]
+    }
+
+    /// Any entry, sometimes marked resent.
+    fn any_entry_or_resent() -> impl Strategy<Value = SessionEntry> {
+        (any_entry(), 0u8..4).prop_map(|(entry, resent)| SessionEntry {
+            resent: resent == 0 && matches!(entry.challenge, SessionChallenge::Custom(_)),
+            ..entry
+        })
+    }
+
+    /// The same specification as [`earns_tokens`] for sessions with codes sent again, written
+    /// over positions: an entry is an action exactly when the next one is a resent round of the
+    /// same step; a resent round must follow an action; a step's wrong answers are its failed
+    /// rounds that were not actions; actions in all at most `limits.resends`.
+    fn earns_tokens_with_resends(
+        flow: &AuthFlow,
+        session: &[SessionEntry],
+        limits: AttemptLimits,
+    ) -> bool {
+        let is_action = |index: usize| {
+            let (Some(entry), Some(next)) = (session.get(index), session.get(index + 1)) else {
+                return false;
+            };
+            !entry.passed && next.resent && next.challenge == entry.challenge
+        };
+        let actions = (0..session.len()).filter(|&index| is_action(index)).count();
+        let resent_where_allowed = session.iter().enumerate().all(|(index, entry)| {
+            !entry.resent
+                || (index > 0
+                    && is_action(index - 1)
+                    && matches!(entry.challenge, SessionChallenge::Custom(step) if step.takes_actions()))
+        });
+        if actions > usize::from(limits.resends) || !resent_where_allowed {
+            return false;
+        }
+        // Without the actions, what is left must earn tokens the plain way.
+        let answers: Vec<SessionEntry> = session
+            .iter()
+            .enumerate()
+            .filter(|&(index, _)| !is_action(index))
+            .map(|(_, entry)| SessionEntry {
+                resent: false,
+                ..*entry
+            })
+            .collect();
+        earns_tokens(flow, &answers, limits)
     }
 
     /// The entries a well-behaved client produces when `step` passes.
@@ -1081,10 +1292,7 @@ mod tests {
                             .copied()
                             .unwrap_or(0)
                             .min(limits.for_step(step));
-                        let wrong = SessionEntry {
-                            challenge: SessionChallenge::Custom(step),
-                            passed: false,
-                        };
+                        let wrong = SessionEntry::new(SessionChallenge::Custom(step), false);
                         session.extend(std::iter::repeat_n(wrong, usize::from(count)));
                     }
                     session.extend(passing_entries(step));
@@ -1163,7 +1371,7 @@ mod tests {
             if step.tag().is_none() { return Ok(()) }
             // Every earlier step passed, then this one answered wrongly `limit` times.
             let mut session: Vec<SessionEntry> = flow.steps().iter().take(step_index).copied().flat_map(passing_entries).collect();
-            let wrong = SessionEntry { challenge: SessionChallenge::Custom(step), passed: false };
+            let wrong = SessionEntry::new(SessionChallenge::Custom(step), false);
             let limit = usize::from(limits.for_step(step));
             session.extend(std::iter::repeat_n(wrong, limit - 1));
             let asked = matches!(decide(&flow, &session, false, limits), FlowDecision::Challenge(NextChallenge::Custom { step: asked, .. }) if asked == step);
@@ -1199,7 +1407,7 @@ mod tests {
         ) {
             let challenge = if untagged { SessionChallenge::UntaggedCustom } else { SessionChallenge::Other };
             let mut session = before;
-            session.push(SessionEntry { challenge, passed });
+            session.push(SessionEntry::new(challenge, passed));
             session.extend(after);
             prop_assert!(matches!(decide(&flow, &session, false, 3), FlowDecision::Fail(_)));
         }
@@ -1227,15 +1435,444 @@ mod tests {
         ) {
             match decide(&flow, &session, false, limits) {
                 FlowDecision::Challenge(NextChallenge::Custom { step, attempt }) => {
-                    let round = current_round(&flow, &session, limits);
+                    let round = current_round(&flow, &session, limits, None);
                     prop_assert!(round.is_ok());
                     let round = round.unwrap();
                     prop_assert_eq!(round.step, step);
                     prop_assert_eq!(round.attempt, attempt);
                     prop_assert_eq!(round.attempts_left, limits.for_step(step) - (attempt - 1));
-                    prop_assert_eq!(round.previous_round.is_some(), attempt > 1);
+                    prop_assert_eq!(matches!(round.kind, RoundKind::Retry { .. }), attempt > 1);
                 }
-                _ => prop_assert!(current_round(&flow, &session, limits).is_err()),
+                _ => prop_assert!(current_round(&flow, &session, limits, None).is_err()),
+            }
+        }
+    }
+
+    // Codes sent again at the client's request.
+
+    const SMS_RESENT: SessionEntry = SessionEntry {
+        resent: true,
+        ..SMS
+    };
+    const SMS_RESENT_WRONG: SessionEntry = SessionEntry {
+        resent: true,
+        ..SMS_WRONG
+    };
+
+    fn with_resends(resends: u8) -> AttemptLimits {
+        AttemptLimits {
+            default: 3,
+            captcha: 3,
+            resends,
+        }
+    }
+
+    #[test]
+    fn an_action_is_read_from_the_client_metadata() {
+        let metadata = |value: &str| {
+            let mut map = std::collections::BTreeMap::new();
+            map.insert(OTP_ACTION_KEY.to_owned(), value.to_owned());
+            map
+        };
+        let read = |value: &str| OtpAction::from_client_metadata(&metadata(value));
+        assert_eq!(read("resend"), Some(OtpAction::Resend));
+        assert_eq!(read(" resend "), Some(OtpAction::Resend));
+        assert_eq!(read("RESEND"), Some(OtpAction::Unsupported));
+        assert_eq!(read("switch"), Some(OtpAction::Unsupported));
+        assert_eq!(read(""), None);
+        assert_eq!(read("  "), None);
+        let mut other = std::collections::BTreeMap::new();
+        other.insert("otp_action".to_owned(), "resend".to_owned());
+        assert_eq!(OtpAction::from_client_metadata(&other), None);
+    }
+
+    #[test]
+    fn the_resent_flag_is_read_from_a_custom_rounds_metadata_only() {
+        let read =
+            |name: &str, metadata: &str| SessionEntry::from_cognito(name, false, Some(metadata));
+        assert!(read("CUSTOM_CHALLENGE", "SMS_OTP:v2.1.a.b;resent").resent);
+        assert_eq!(
+            read("CUSTOM_CHALLENGE", "SMS_OTP:v2.1.a.b;resent").challenge,
+            SessionChallenge::Custom(ChallengeStep::SmsOtp)
+        );
+        assert!(!read("CUSTOM_CHALLENGE", "SMS_OTP:v2.1.a.b").resent);
+        assert!(!read("CUSTOM_CHALLENGE", "SMS_OTP:v2.1.a.b;resentx").resent);
+        assert!(!read("CUSTOM_CHALLENGE", "SMS_OTP:resent").resent);
+        assert!(!read("CUSTOM_CHALLENGE", "OTHER:x;resent").resent);
+        assert!(!read("SRP_A", "SMS_OTP:x;resent").resent);
+    }
+
+    #[test]
+    fn a_resend_asks_for_the_same_step_without_using_an_attempt() {
+        let flow = sms_flow();
+        let limits = with_resends(2);
+        let resend = Some(OtpAction::Resend);
+        assert_eq!(
+            decide_with_action(&flow, &[SMS_WRONG], false, limits, resend),
+            sms_round(1)
+        );
+        assert_eq!(
+            current_round(&flow, &[SMS_WRONG], limits, resend),
+            Ok(Round {
+                step: ChallengeStep::SmsOtp,
+                attempt: 1,
+                attempts_left: 3,
+                resends_left: 1,
+                kind: RoundKind::Resend { previous: 0 },
+            })
+        );
+        // The code sent again passes; a wrong answer to it counts, the action did not.
+        assert_eq!(
+            decide(&flow, &[SMS_WRONG, SMS_RESENT], false, limits),
+            FlowDecision::IssueTokens
+        );
+        assert_eq!(
+            decide(&flow, &[SMS_WRONG, SMS_RESENT_WRONG], false, limits),
+            sms_round(2)
+        );
+        // A retry after it re-uses the latest code.
+        assert_eq!(
+            current_round(&flow, &[SMS_WRONG, SMS_RESENT_WRONG], limits, None)
+                .map(|round| round.kind),
+            Ok(RoundKind::Retry { previous: 1 })
+        );
+        // An unknown user's resend goes on the same way (a decoy), and never earns tokens.
+        assert_eq!(
+            decide_with_action(&flow, &[SMS_WRONG], true, limits, resend),
+            sms_round(1)
+        );
+        assert_eq!(
+            decide(&flow, &[SMS_WRONG, SMS_RESENT], true, limits),
+            FlowDecision::Fail(FailReason::UserNotFound)
+        );
+    }
+
+    #[test]
+    fn wrong_answers_count_across_every_code_of_the_step() {
+        let flow = sms_flow();
+        let limits = with_resends(2);
+        // A wrong answer, then a request, then a wrong answer to the new code: two wrong so far.
+        let session = [SMS_WRONG, SMS_WRONG, SMS_RESENT_WRONG];
+        assert_eq!(decide(&flow, &session, false, limits), sms_round(3));
+        // A third wrong answer, to either code, ends the sign-in.
+        let third = [SMS_WRONG, SMS_WRONG, SMS_RESENT_WRONG, SMS_WRONG];
+        assert_eq!(
+            decide(&flow, &third, false, limits),
+            FlowDecision::Fail(FailReason::TooManyWrongAnswers(ChallengeStep::SmsOtp))
+        );
+        // So does a third round sent with an action Define does not know: it uses up an
+        // attempt like a wrong answer.
+        assert_eq!(
+            decide_with_action(&flow, &third, false, limits, Some(OtpAction::Unsupported)),
+            FlowDecision::Fail(FailReason::TooManyWrongAnswers(ChallengeStep::SmsOtp))
+        );
+        // A request for a new code instead of the third answer goes on.
+        assert_eq!(
+            decide_with_action(&flow, &third, false, limits, Some(OtpAction::Resend)),
+            sms_round(3)
+        );
+    }
+
+    #[test]
+    fn resends_past_the_limit_fail() {
+        let flow = sms_flow();
+        let resend = Some(OtpAction::Resend);
+        let two_resends = [SMS_WRONG, SMS_RESENT_WRONG, SMS_RESENT_WRONG];
+        assert_eq!(
+            decide(&flow, &two_resends, false, with_resends(2)),
+            sms_round(2)
+        );
+        assert_eq!(
+            decide_with_action(&flow, &two_resends, false, with_resends(2), resend),
+            FlowDecision::Fail(FailReason::TooManyResends)
+        );
+        // A third request, where three are allowed: no answer was wrong yet.
+        assert_eq!(
+            decide_with_action(&flow, &two_resends, false, with_resends(3), resend),
+            sms_round(1)
+        );
+        assert_eq!(
+            current_round(&flow, &two_resends, with_resends(3), resend)
+                .map(|round| round.resends_left),
+            Ok(0)
+        );
+        // A plain limit allows none.
+        assert_eq!(
+            decide_with_action(&flow, &[SMS_WRONG], false, 3, resend),
+            FlowDecision::Fail(FailReason::TooManyResends)
+        );
+        assert_eq!(
+            decide(&flow, &two_resends, false, with_resends(1)),
+            FlowDecision::Fail(FailReason::TooManyResends)
+        );
+    }
+
+    #[test]
+    fn a_resent_round_must_follow_an_action_on_a_code_step() {
+        let limits = with_resends(2);
+        let sms = sms_flow();
+        assert_eq!(
+            decide(&sms, &[SMS_RESENT], false, limits),
+            FlowDecision::Fail(FailReason::UnexpectedEntry { position: 0 })
+        );
+        // After a passed round (Verify never passes an action) it is out of place.
+        let password_sms = password_sms_flow();
+        assert_eq!(
+            decide(
+                &password_sms,
+                &[SRP_A, VERIFIER, SMS, SMS_RESENT],
+                false,
+                limits
+            ),
+            FlowDecision::Fail(FailReason::UnexpectedEntry { position: 3 })
+        );
+        // A CAPTCHA round takes no actions: the action is ignored and the answer was judged.
+        let captcha_sms = flow("captcha,sms_otp");
+        let captcha_resent = SessionEntry {
+            resent: true,
+            ..CAPTCHA
+        };
+        assert_eq!(
+            decide(
+                &captcha_sms,
+                &[CAPTCHA_WRONG, captcha_resent],
+                false,
+                limits
+            ),
+            FlowDecision::Fail(FailReason::UnexpectedEntry { position: 1 })
+        );
+        assert_eq!(
+            decide_with_action(
+                &captcha_sms,
+                &[CAPTCHA_WRONG],
+                false,
+                limits,
+                Some(OtpAction::Resend)
+            ),
+            captcha_round(2)
+        );
+        assert_eq!(
+            current_round(
+                &captcha_sms,
+                &[CAPTCHA_WRONG],
+                limits,
+                Some(OtpAction::Resend)
+            )
+            .map(|round| round.kind),
+            Ok(RoundKind::Retry { previous: 0 })
+        );
+        // Nor does a passed round: the next step's first round is a first round.
+        assert_eq!(
+            current_round(&captcha_sms, &[CAPTCHA], limits, Some(OtpAction::Resend))
+                .map(|round| round.kind),
+            Ok(RoundKind::First)
+        );
+    }
+
+    #[test]
+    fn an_unsupported_action_is_a_wrong_answer() {
+        let flow = sms_flow();
+        let unsupported = Some(OtpAction::Unsupported);
+        assert_eq!(
+            decide_with_action(&flow, &[SMS_WRONG], false, with_resends(2), unsupported),
+            sms_round(2)
+        );
+        assert_eq!(
+            current_round(&flow, &[SMS_WRONG], with_resends(2), unsupported)
+                .map(|round| round.kind),
+            Ok(RoundKind::Retry { previous: 0 })
+        );
+    }
+
+    #[test]
+    fn only_a_failed_code_round_with_an_action_was_not_a_guess() {
+        let resend = Some(OtpAction::Resend);
+        assert!(answered_with_action(&[SMS_WRONG], resend));
+        // An action this release does not know uses up an attempt and counts for the lockout.
+        assert!(!answered_with_action(
+            &[SMS_WRONG],
+            Some(OtpAction::Unsupported)
+        ));
+        assert!(answered_with_action(&[SMS_RESENT_WRONG], resend));
+        assert!(!answered_with_action(&[SMS_WRONG], None));
+        assert!(!answered_with_action(&[SMS], resend));
+        assert!(!answered_with_action(&[CAPTCHA_WRONG], resend));
+        assert!(!answered_with_action(&[SRP_A, VERIFIER_FAILED], resend));
+        assert!(!answered_with_action(&[], resend));
+    }
+
+    /// A session a client could produce on the way to tokens with codes sent again — wrong
+    /// answers and actions mixed before the right code — then changed in at most one place.
+    fn near_passing_with_resends()
+    -> impl Strategy<Value = (AuthFlow, AttemptLimits, Vec<SessionEntry>)> {
+        (
+            any_flow(),
+            any_limits(),
+            prop::collection::vec(prop::collection::vec(any::<bool>(), 0..6), 3),
+            0u8..6,
+            any::<usize>(),
+            any_entry_or_resent(),
+        )
+            .prop_map(|(flow, limits, rounds, mutation, index, entry)| {
+                let mut session = Vec::new();
+                for (position, &step) in flow.steps().iter().enumerate() {
+                    if step.tag().is_some() {
+                        let custom = SessionChallenge::Custom(step);
+                        // Each `true` is an action (the next round is resent), each `false` a
+                        // wrong answer; up to the limits and sometimes past them.
+                        let mut resent = false;
+                        for &action in rounds.get(position).map_or(&[][..], Vec::as_slice) {
+                            let action = action && step.takes_actions();
+                            session.push(SessionEntry {
+                                challenge: custom,
+                                passed: false,
+                                resent,
+                            });
+                            resent = action;
+                        }
+                        session.push(SessionEntry {
+                            challenge: custom,
+                            passed: true,
+                            resent,
+                        });
+                    } else {
+                        session.extend(passing_entries(step));
+                    }
+                }
+                let len = session.len();
+                match mutation {
+                    1 => session.insert(index % (len + 1), entry),
+                    2 if len > 0 => {
+                        session.remove(index % len);
+                    }
+                    3 if len > 0 => {
+                        if let Some(flipped) = session.get_mut(index % len) {
+                            flipped.passed = !flipped.passed;
+                        }
+                    }
+                    4 if len > 1 => session.swap(index % len, (index + 1) % len),
+                    5 if len > 0 => {
+                        if let Some(flipped) = session.get_mut(index % len) {
+                            flipped.resent = !flipped.resent;
+                        }
+                    }
+                    _ => {}
+                }
+                (flow, limits, session)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+        #[test]
+        fn with_resends_tokens_exactly_when_the_session_is_a_passing_one(
+            (flow, limits, session) in near_passing_with_resends(),
+            action in any_action(),
+        ) {
+            // Tokens follow from the session alone: an action sent with a passing round changes
+            // nothing (Verify never passes an answer that comes with one).
+            let decision = decide_with_action(&flow, &session, false, limits, action);
+            prop_assert_eq!(
+                decision == FlowDecision::IssueTokens,
+                earns_tokens_with_resends(&flow, &session, limits),
+                "{:?} {:?} -> {:?}", flow, session, decision
+            );
+            prop_assert_ne!(
+                decide_with_action(&flow, &session, true, limits, action),
+                FlowDecision::IssueTokens
+            );
+        }
+
+        #[test]
+        fn never_more_wrong_answers_or_resends_than_the_limits(
+            (flow, limits, session) in near_passing_with_resends(),
+            action in any_action(),
+        ) {
+            let decision = decide_with_action(&flow, &session, false, limits, action);
+            if matches!(decision, FlowDecision::Fail(_)) {
+                return Ok(());
+            }
+            let is_action = |index: usize| match (session.get(index), session.get(index + 1)) {
+                (Some(entry), Some(next)) => !entry.passed && next.resent && next.challenge == entry.challenge,
+                (Some(entry), None) => !entry.passed && action == Some(OtpAction::Resend)
+                    && matches!(entry.challenge, SessionChallenge::Custom(step) if step.takes_actions()),
+                _ => false,
+            };
+            // Codes sent again (including the one this round asks for) within the limit.
+            let actions = (0..session.len()).filter(|&index| is_action(index)).count();
+            prop_assert!(actions <= usize::from(limits.resends), "{:?} {:?}", session, action);
+            // Wrong answers to any custom step stay below its limit.
+            for &step in flow.steps().iter().filter(|step| step.tag().is_some()) {
+                let wrong = (0..session.len())
+                    .filter(|&index| session[index].challenge == SessionChallenge::Custom(step)
+                        && !session[index].passed && !is_action(index))
+                    .count();
+                prop_assert!(wrong < usize::from(limits.for_step(step)), "{:?} {:?}", session, action);
+            }
+        }
+
+        #[test]
+        fn create_counts_attempts_and_resends_as_the_session_shows_them(
+            (flow, limits, session) in near_passing_with_resends(),
+            cut in any::<usize>(),
+            action in any_action(),
+        ) {
+            // Cut a sign-in short, so the session often ends in a failed code round and the
+            // request to send it again is reached in most runs.
+            let session = &session[..cut % (session.len() + 1)];
+            let Ok(round) = current_round(&flow, session, limits, action) else { return Ok(()) };
+            // Counted independently: entries of this step; the requests among them (an entry
+            // followed by a resent one, or the last one with a resend request); the rest of its
+            // failures are wrong answers; resent entries anywhere are past requests.
+            let custom = SessionChallenge::Custom(round.step);
+            let this_step: Vec<usize> = (0..session.len()).filter(|&i| session[i].challenge == custom).collect();
+            let request_at = |i: usize| !session[i].passed && round.step.takes_actions() && match session.get(i + 1) {
+                Some(next) => next.resent && next.challenge == custom,
+                None => action == Some(OtpAction::Resend),
+            };
+            let requests = this_step.iter().filter(|&&i| request_at(i)).count();
+            let wrong = this_step.iter().filter(|&&i| !session[i].passed && !request_at(i)).count();
+            let earlier = session.iter().filter(|entry| entry.resent).count();
+            prop_assert_eq!(usize::from(round.attempts_left), usize::from(limits.for_step(round.step)) - wrong);
+            prop_assert_eq!(usize::from(round.attempt), wrong + 1);
+            let pending = usize::from(session.last().is_some_and(|_| request_at(session.len() - 1)));
+            prop_assert_eq!(usize::from(round.resends_left), usize::from(limits.resends) - earlier - pending);
+            prop_assert!(requests <= usize::from(limits.resends));
+            let expected = match this_step.last() {
+                None => RoundKind::First,
+                Some(&last) if request_at(last) => RoundKind::Resend { previous: last },
+                Some(&last) => RoundKind::Retry { previous: last },
+            };
+            prop_assert_eq!(round.kind, expected);
+        }
+
+        #[test]
+        fn create_and_define_agree_on_every_round_with_actions(
+            flow in any_flow(),
+            session in prop::collection::vec(any_entry_or_resent(), 0..10),
+            limits in any_limits(),
+            action in any_action(),
+        ) {
+            match decide_with_action(&flow, &session, false, limits, action) {
+                FlowDecision::Challenge(NextChallenge::Custom { step, attempt }) => {
+                    let round = current_round(&flow, &session, limits, action);
+                    prop_assert!(round.is_ok());
+                    let round = round.unwrap();
+                    prop_assert_eq!(round.step, step);
+                    prop_assert_eq!(round.attempt, attempt);
+                    let ran_before = session.iter().any(|entry| entry.challenge == SessionChallenge::Custom(step));
+                    prop_assert_eq!(round.kind == RoundKind::First, !ran_before);
+                    // A new code is sent only for a resend the limit allows.
+                    if let RoundKind::Resend { previous } = round.kind {
+                        prop_assert_eq!(Some(previous), session.len().checked_sub(1));
+                        prop_assert_eq!(action, Some(OtpAction::Resend));
+                        prop_assert!(step.takes_actions());
+                        let resent = session.iter().filter(|entry| entry.resent).count();
+                        prop_assert!(resent < usize::from(limits.resends));
+                    }
+                }
+                _ => prop_assert!(current_round(&flow, &session, limits, action).is_err()),
             }
         }
     }

@@ -173,6 +173,15 @@ async fn verify_treats_odd_private_parameters_as_wrong() {
 #[derive(Clone, Default)]
 struct Inbox(Arc<Mutex<Vec<u8>>>);
 
+impl Inbox {
+    /// How many SMS the console sender wrote (one line each).
+    fn count(&self) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .count()
+    }
+}
+
 impl Write for Inbox {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
@@ -595,4 +604,151 @@ async fn the_phone_hint_shows_an_unverified_phones_own_digits() {
         .unwrap();
     let public = created.response.public_challenge_parameters.unwrap();
     assert_eq!(public["maskedPhone"], "+*******0142");
+}
+
+#[tokio::test]
+async fn an_answer_that_comes_with_an_action_is_never_compared() {
+    // The right code, fresh: it passes alone, and is wrong when it comes with a request for a
+    // new code (asking is never a free guess).
+    let verify = VerifyAuthChallenge::new(&console_config(), None).unwrap();
+    let answer = async |event: Value| {
+        verify
+            .invoke(event, SEALED_AT + 10)
+            .await
+            .unwrap()
+            .response
+            .answer_correct
+    };
+    let right = fixture("verify-auth-challenge/right-code.json");
+    let with_action = fixture("verify-auth-challenge/resend-action.json");
+    assert_eq!(
+        with_action["request"]["challengeAnswer"],
+        right["request"]["challengeAnswer"]
+    );
+    assert_eq!(answer(right.clone()).await, Some(true));
+    assert_eq!(answer(with_action).await, Some(false));
+    // Any action value, not only the ones Define knows.
+    let mut other = right.clone();
+    other["request"]["clientMetadata"] = json!({"otpAction": "switch"});
+    assert_eq!(answer(other).await, Some(false));
+    // Other client metadata changes nothing.
+    let mut unrelated = right;
+    unrelated["request"]["clientMetadata"] = json!({"locale": "en-US", "otpAction": " "});
+    assert_eq!(answer(unrelated).await, Some(true));
+}
+
+#[tokio::test]
+async fn define_goes_on_after_a_resend_request_and_refuses_one_past_the_limit() {
+    let answer = async |pairs: &[(&str, &str)], file: &str| {
+        DefineAuthChallenge::new(&config_with(pairs))
+            .invoke(
+                fixture(&format!("define-auth-challenge/{file}.json")),
+                SEALED_AT,
+            )
+            .await
+            .map(|event| serde_json::to_value(event.response).unwrap())
+    };
+    assert_eq!(
+        answer(&[], "resend-requested").await.unwrap(),
+        json!({"challengeName": "CUSTOM_CHALLENGE", "issueTokens": false, "failAuthentication": false})
+    );
+    assert_eq!(
+        answer(&[], "after-resent-code").await.unwrap(),
+        json!({"challengeName": null, "issueTokens": true, "failAuthentication": false})
+    );
+    // Wrong, a request, wrong: two wrong answers, a third try. Read without the `;resent` flag,
+    // it would be three wrong answers and a failure.
+    assert_eq!(
+        answer(&[], "wrong-resend-wrong").await.unwrap(),
+        json!({"challengeName": "CUSTOM_CHALLENGE", "issueTokens": false, "failAuthentication": false})
+    );
+    let mut unflagged = fixture("define-auth-challenge/wrong-resend-wrong.json");
+    unflagged["request"]["session"][2]["challengeMetadata"] = json!(
+        unflagged["request"]["session"][2]["challengeMetadata"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches(";resent")
+    );
+    let failed = DefineAuthChallenge::new(&config_with(&[]))
+        .invoke(unflagged, SEALED_AT)
+        .await
+        .unwrap();
+    assert_eq!(failed.response.fail_authentication, Some(true));
+    let refused = answer(&[("OTP_MAX_RESENDS", "0")], "resend-requested")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.error_type(), "TooManyResends");
+    assert_eq!(
+        refused.user_message(),
+        "No more codes can be sent for this sign-in"
+    );
+    // Without the request, the same session is a wrong answer, whatever the limit.
+    assert_eq!(
+        answer(&[("OTP_MAX_RESENDS", "0")], "after-wrong-code")
+            .await
+            .unwrap()["challengeName"],
+        "CUSTOM_CHALLENGE"
+    );
+}
+
+#[tokio::test]
+async fn create_sends_a_new_code_for_a_resend_and_marks_the_round() {
+    let inbox = Inbox::default();
+    let config = config_with(&[]);
+    let create = CreateAuthChallenge::new(
+        &config,
+        Arc::new(ConsoleSender::new(Box::new(inbox.clone()))),
+    )
+    .unwrap();
+    let event = fixture("create-auth-challenge/resend.json");
+    let previous = event["request"]["session"][0]["challengeMetadata"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = create.invoke(event.clone(), SEALED_AT + 60).await.unwrap();
+    let metadata = created.response.challenge_metadata.clone().unwrap();
+    assert!(
+        metadata.starts_with("SMS_OTP:v2.") && metadata.ends_with(";resent"),
+        "{metadata}"
+    );
+    assert_ne!(metadata, format!("{previous};resent"), "a new code");
+    let private = created.response.private_challenge_parameters.unwrap();
+    assert_eq!(
+        Some(private["seal"].as_str()),
+        metadata
+            .strip_prefix("SMS_OTP:")
+            .and_then(|rest| rest.strip_suffix(";resent"))
+    );
+    let public = created.response.public_challenge_parameters.unwrap();
+    assert_eq!(
+        public["attemptsLeft"], "3",
+        "the request used up no attempt"
+    );
+    assert_eq!(public["resendsLeft"], "1");
+    assert_eq!(public["channel"], "sms");
+    assert_eq!(inbox.count(), 1, "one SMS for the resend");
+
+    // The same request without the action is a retry: the earlier code, no SMS.
+    let mut retry = event.clone();
+    retry["request"]
+        .as_object_mut()
+        .unwrap()
+        .remove("clientMetadata");
+    let created = create.invoke(retry, SEALED_AT + 60).await.unwrap();
+    assert_eq!(
+        created.response.challenge_metadata.as_deref(),
+        Some(previous.as_str())
+    );
+    assert_eq!(inbox.count(), 1);
+
+    // An unknown user's resend is a decoy, marked the same way, with no SMS.
+    let mut unknown = event;
+    unknown["request"]["userNotFound"] = json!(true);
+    unknown["request"]["session"][0]["challengeMetadata"] = json!("SMS_OTP:decoy");
+    let created = create.invoke(unknown, SEALED_AT + 60).await.unwrap();
+    assert_eq!(
+        created.response.challenge_metadata.as_deref(),
+        Some("SMS_OTP:decoy;resent")
+    );
+    assert_eq!(inbox.count(), 1);
 }

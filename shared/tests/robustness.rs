@@ -119,11 +119,16 @@ const SAMPLES: &[&str] = &[
     "define-auth-challenge/captcha-sms-after-captcha-and-code.json",
     "define-auth-challenge/password-captcha-after-captcha.json",
     "define-auth-challenge/password-captcha-sms-after-captcha.json",
+    "define-auth-challenge/resend-requested.json",
+    "define-auth-challenge/after-resent-code.json",
+    "define-auth-challenge/wrong-resend-wrong.json",
     "create-auth-challenge/retry-after-wrong-code.json",
+    "create-auth-challenge/resend.json",
     "create-auth-challenge/first-round.json",
     "create-auth-challenge/captcha-after-password.json",
     "verify-auth-challenge/right-code.json",
     "verify-auth-challenge/captcha-image-right.json",
+    "verify-auth-challenge/resend-action.json",
 ];
 
 /// Every flow, with the console sender.
@@ -184,6 +189,23 @@ fn run_flow(flow: &str, config: &cognito_passwordless::config::Config, event: Va
     if let Ok(answered) = runtime.block_on(verify.invoke(event.clone(), 1_763_769_610)) {
         if answered.response.answer_correct == Some(true) {
             assert_ne!(answered.request.user_not_found, Some(true));
+            // A code passes only as an answer, never with a request for another.
+            if answered
+                .request
+                .private_challenge_parameters
+                .get("challenge")
+                .map(String::as_str)
+                == Some("SMS_OTP")
+            {
+                assert!(
+                    answered
+                        .request
+                        .client_metadata
+                        .as_ref()
+                        .and_then(cognito_passwordless::flow::OtpAction::from_client_metadata)
+                        .is_none()
+                );
+            }
         }
         serde_json::to_vec(&answered).unwrap();
     }

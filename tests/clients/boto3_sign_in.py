@@ -91,6 +91,32 @@ signed_in = respond(again["Session"], code)
 result = signed_in["AuthenticationResult"]
 assert len(inbox()) == sent, "one SMS for the sign-in"
 
+# "Send again": answering with ClientMetadata {"otpAction": "resend"} brings a new code without
+# using an attempt; the earlier code stops working; the new one signs in.
+resend_start = cognito.initiate_auth(
+    ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "alice"}
+)
+assert resend_start["ChallengeParameters"]["resendsLeft"] == "2", resend_start
+first_code, sent = latest_code(sent)
+resent = cognito.respond_to_auth_challenge(
+    ClientId=CLIENT,
+    ChallengeName="CUSTOM_CHALLENGE",
+    Session=resend_start["Session"],
+    ChallengeResponses={"USERNAME": "alice", "ANSWER": first_code},
+    ClientMetadata={"otpAction": "resend"},
+)
+assert "AuthenticationResult" not in resent, "the right code sent with a request is no answer"
+assert resent["ChallengeParameters"]["attemptsLeft"] == "3", resent
+assert resent["ChallengeParameters"]["resendsLeft"] == "1", resent
+second_code, sent = latest_code(sent)
+resend_session = resent["Session"]
+if second_code != first_code:
+    refused = respond(resend_session, first_code)
+    assert refused["ChallengeParameters"]["attemptsLeft"] == "2", refused
+    resend_session = refused["Session"]
+assert "AuthenticationResult" in respond(resend_session, second_code)
+assert len(inbox()) == sent, "two SMS for the sign-in that asked again"
+
 # The ID token verifies against the served keys, with Cognito's claims.
 header_text, payload_text, signature_text = result["IdToken"].split(".")
 header, claims = json.loads(b64(header_text)), json.loads(b64(payload_text))

@@ -1,6 +1,7 @@
 // The demo page in headless Chromium (Debian's, driven by playwright-core; no browser download),
 // against `local-cognito serve`: user name → code from the page's own SMS inbox → signed in, with
-// the decoded ID token shown. A screenshot is kept as a test artifact. With a CAPTCHA flow, checks
+// the decoded ID token shown; on the way, "Send again" brings a second SMS whose code is the only
+// one that works. A screenshot is kept as a test artifact. With a CAPTCHA flow, checks
 // that the page shows the image CAPTCHA first.
 //
 // Usage: node test/browser.mjs ENDPOINT_URL SCREENSHOT_PATH [sms|captcha]
@@ -59,8 +60,20 @@ try {
     await page.waitForSelector('#code-form:not([hidden])', { timeout: 10_000 });
     // The page's own inbox shows the SMS: take the code from there, as a tester would.
     await page.waitForSelector('#inbox li:not(.empty)', { timeout: 10_000 });
-    const message = await page.textContent('#inbox li');
-    const code = message.match(/\b(\d{6})\b/)?.[1] ?? (await fail(`no code in ${message}`));
+    const codeIn = async (message) => message.match(/\b(\d{6})\b/)?.[1] ?? (await fail(`no code in ${message}`));
+    const first = await codeIn(await page.textContent('#inbox li'));
+    const sent = await page.$$eval('#inbox li', (items) => items.length);
+    // "Send again": a second SMS (newest first in the inbox), and the page says so.
+    await page.click('#resend');
+    await page.waitForFunction((count) => document.querySelectorAll('#inbox li').length > count, sent, { timeout: 10_000 });
+    await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('We sent a new code'), null, { timeout: 10_000 });
+    const code = await codeIn(await page.textContent('#inbox li'));
+    // The first code no longer works (unless the two happen to be equal, one time in a million).
+    if (first !== code) {
+      await page.fill('#code', first);
+      await page.click('#verify');
+      await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('That code was not right'), null, { timeout: 10_000 });
+    }
     await page.fill('#code', code);
     await page.click('#verify');
     await page.waitForSelector('#signed-in:not([hidden])', { timeout: 10_000 });

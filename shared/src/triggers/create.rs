@@ -1,6 +1,8 @@
 //! CreateAuthChallenge: works out the round from the session, then
-//! - for the SMS step, either re-uses the first round's sealed code (a retry after a wrong answer:
-//!   no new SMS) or draws a code, seals it and sends it. Unknown users and users without a verified
+//! - for the SMS step, either re-uses the latest round's sealed code (a retry after a wrong answer:
+//!   no new SMS) or draws a code, seals it and sends it — for the step's first round, and for a
+//!   round the client asked to have sent again (`ClientMetadata` `{"otpAction": "resend"}`, see
+//!   [`crate::flow::OtpAction`]; such a round is marked `;resent`). Unknown users and users without a verified
 //!   phone get a decoy that looks the same from outside — same parameters, about the same time —
 //!   and can never be passed;
 //! - for the CAPTCHA step, renders a new image (sealing its text) or hands out the widget's site
@@ -22,7 +24,8 @@ use crate::config::{Config, MessageTemplate, PhoneHint};
 use crate::error::SmsFailure;
 use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, StringMap, Trigger};
 use crate::flow::{
-    AttemptLimits, AuthFlow, CAPTCHA_TAG, ChallengeStep, Round, SMS_OTP_TAG, current_round,
+    AttemptLimits, AuthFlow, CAPTCHA_TAG, ChallengeStep, OtpAction, Round, RoundKind, SMS_OTP_TAG,
+    current_round,
 };
 use crate::otp::{OtpCode, OtpPolicy, OtpSeal};
 use crate::phone::{PhoneNumber, mask_with_digits};
@@ -130,10 +133,15 @@ impl CreateAuthChallenge {
                     .map(|name| name.chars().take(32).collect::<String>())
             )));
         }
+        let action = request
+            .client_metadata
+            .as_ref()
+            .and_then(OtpAction::from_client_metadata);
         let round = current_round(
             &self.flow,
             &session_entries(&request.session),
             self.attempts,
+            action,
         )
         .map_err(|reason| Error::UnexpectedChallenge(reason.to_string()))?;
         event.response = match round.step {
@@ -174,34 +182,61 @@ impl CreateAuthChallenge {
                     .map_err(|_| DecoyReason::NumberTypeNotAllowed)
             });
 
-        let seal = match round.previous_round {
-            Some(position) => {
-                // A retry: the first round's code stays valid; nothing is sent.
-                let seal = request
-                    .session
-                    .get(position)
-                    .and_then(|previous| previous.challenge_metadata.as_deref())
-                    .and_then(|metadata| seal_in_metadata(metadata, tag))
-                    .filter(|seal| *seal == DECOY || OtpSeal::decode(seal).is_some())
-                    .ok_or_else(|| {
-                        Error::UnexpectedChallenge(
-                            "the previous round's metadata is unreadable".to_owned(),
-                        )
-                    })?
-                    .to_owned();
+        // The seal an earlier round of this step kept: a retry re-uses the latest code.
+        let latest_seal = |position: usize| {
+            request
+                .session
+                .get(position)
+                .and_then(|previous| previous.challenge_metadata.as_deref())
+                .and_then(|metadata| seal_in_metadata(metadata, tag))
+                .filter(|seal| *seal == DECOY || OtpSeal::decode(seal).is_some())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    Error::UnexpectedChallenge(
+                        "the previous round's metadata is unreadable".to_owned(),
+                    )
+                })
+        };
+        let mut resend_refused = false;
+        let seal = match round.kind {
+            RoundKind::Retry { previous } => {
+                // A retry: the latest round's code stays valid; nothing is sent.
+                let seal = latest_seal(previous)?;
                 info!(
                     trigger = TRIGGER,
                     user,
                     step = tag,
                     attempt = round.attempt,
                     sms = "reused",
-                    "retry round re-uses the first code"
+                    "retry round re-uses the latest code"
                 );
                 seal
             }
-            None => {
+            RoundKind::First => {
                 self.first_round(event, round, &recipient, now, user)
                     .await?
+            }
+            RoundKind::Resend { previous } => {
+                info!(
+                    trigger = TRIGGER,
+                    user,
+                    step = tag,
+                    attempt = round.attempt,
+                    resends_left = round.resends_left,
+                    "a new code at the client's request; the earlier one stops working"
+                );
+                match self.first_round(event, round, &recipient, now, user).await {
+                    Ok(seal) => seal,
+                    // A send limit refuses the new code, but the sign-in keeps its place: the
+                    // latest code stands and the client is told that no SMS came (decoys are
+                    // throttled alike; which limit it was stays in the logs). The request still
+                    // counts against OTP_MAX_RESENDS.
+                    Err(Error::TooManyCodes(_)) => {
+                        resend_refused = true;
+                        latest_seal(previous)?
+                    }
+                    Err(error) => return Err(error),
+                }
             }
         };
 
@@ -209,6 +244,11 @@ impl CreateAuthChallenge {
         public.insert("challenge".to_owned(), tag.to_owned());
         public.insert("codeLength".to_owned(), self.otp.length.to_string());
         public.insert("attemptsLeft".to_owned(), round.attempts_left.to_string());
+        public.insert("channel".to_owned(), "sms".to_owned());
+        public.insert("resendsLeft".to_owned(), round.resends_left.to_string());
+        if resend_refused {
+            public.insert("resendRefused".to_owned(), "throttled".to_owned());
+        }
         if let Some(secret) = &self.phone_hint_secret {
             let masked = match (&recipient, phone_attribute(&request.user_attributes)) {
                 (Ok(phone), _) => phone.masked(),
@@ -221,7 +261,7 @@ impl CreateAuthChallenge {
             };
             public.insert("maskedPhone".to_owned(), masked);
         }
-        let record = RoundRecord::sms(tag, seal);
+        let record = RoundRecord::sms(tag, seal, matches!(round.kind, RoundKind::Resend { .. }));
         Ok(CreateAuthChallengeResponse {
             public_challenge_parameters: Some(public),
             private_challenge_parameters: Some(record.private_parameters()),
@@ -283,8 +323,9 @@ impl CreateAuthChallenge {
         })
     }
 
-    /// The first round of the SMS step: claim it (a retried or concurrent duplicate gets the
-    /// first call's seal and sends nothing), check the throttles, then send — or a decoy.
+    /// A round of the SMS step with a new code (the step's first, or one sent again): claim it (a
+    /// retried or concurrent duplicate gets the first call's seal and sends nothing), check the
+    /// throttles, then send — or a decoy.
     async fn first_round(
         &self,
         event: &CreateAuthChallengeEvent,
@@ -726,6 +767,76 @@ mod tests {
         assert_eq!(
             again.response.private_challenge_parameters,
             sent.response.private_challenge_parameters
+        );
+    }
+
+    /// A sender that counts its sends and always succeeds.
+    #[derive(Debug, Default)]
+    struct Counting {
+        calls: AtomicUsize,
+    }
+
+    impl SmsSender for Counting {
+        fn provider(&self) -> &'static str {
+            "counting"
+        }
+        fn send<'a>(&'a self, _: &'a SmsMessage) -> crate::sms::SendFuture<'a> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { Ok(crate::sms::SmsReceipt { message_id: None }) })
+        }
+    }
+
+    fn sample(name: &str) -> serde_json::Value {
+        let path = format!(
+            "{}/../events/create-auth-challenge/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_resend_too_soon_keeps_the_latest_code_and_says_why() {
+        // SMS_MIN_INTERVAL_SECONDS=30 (the default): the first code goes out at 1_000, a resend
+        // at 1_010 is refused by the throttle, one at 1_040 goes out.
+        let config = Config::from_lookup(|name| match name {
+            "SMS_PROVIDER" => Some("console".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        let sender = Arc::new(Counting::default());
+        let create = CreateAuthChallenge::new(&config, sender.clone())
+            .unwrap()
+            .with_guard(Some(test_guard(
+                Arc::new(MemoryStore::default()),
+                FailureMode::Closed,
+            )));
+        let first = create.invoke(sample("first-round"), 1_000).await.unwrap();
+        assert_eq!(sender.calls.load(Ordering::SeqCst), 1);
+        let first_metadata = first.response.challenge_metadata.unwrap();
+
+        let mut resend = sample("resend");
+        resend["request"]["session"][0]["challengeMetadata"] = serde_json::json!(first_metadata);
+        let refused = create.invoke(resend.clone(), 1_010).await.unwrap();
+        assert_eq!(sender.calls.load(Ordering::SeqCst), 1, "no SMS");
+        assert_eq!(
+            refused.response.challenge_metadata,
+            Some(format!("{first_metadata};resent")),
+            "the latest code stands, and the request counts"
+        );
+        let public = refused.response.public_challenge_parameters.unwrap();
+        assert_eq!(public["resendRefused"], "throttled");
+        assert_eq!(public["resendsLeft"], "1");
+
+        let sent = create.invoke(resend, 1_040).await.unwrap();
+        assert_eq!(sender.calls.load(Ordering::SeqCst), 2);
+        let metadata = sent.response.challenge_metadata.unwrap();
+        assert!(metadata.ends_with(";resent") && metadata != format!("{first_metadata};resent"));
+        assert!(
+            !sent
+                .response
+                .public_challenge_parameters
+                .unwrap()
+                .contains_key("resendRefused")
         );
     }
 

@@ -3,7 +3,9 @@
 //! recorded, and a locked account fails at its next decision — the next challenge **and** the
 //! tokens — whichever session the guesses came from, so parallel sessions cannot multiply them.
 //! In closed mode a failure that cannot be recorded, or a lock that cannot be checked, fails the
-//! sign-in.
+//! sign-in. A round answered with an action (a request for the code again, which Verify never
+//! compares) is not a failed attempt; one past `OTP_MAX_RESENDS` fails the invocation with a
+//! message for the user (the only time Define does).
 
 use tracing::{info, warn};
 
@@ -13,7 +15,10 @@ use crate::abuse::LockoutPolicy;
 use crate::config::Config;
 use crate::event::{ChallengeResult, Trigger};
 use crate::event::{DefineAuthChallengeEvent, DefineAuthChallengeResponse};
-use crate::flow::{AttemptLimits, AuthFlow, FailReason, FlowDecision, decide};
+use crate::flow::{
+    AttemptLimits, AuthFlow, FailReason, FlowDecision, OtpAction, answered_with_action,
+    decide_with_action,
+};
 use crate::state::{Guard, UserRef, lock_key};
 
 const TRIGGER: &str = DefineAuthChallengeEvent::NAME;
@@ -119,27 +124,50 @@ impl DefineAuthChallenge {
         }
     }
 
-    /// The decision for a parsed event at time `now` (Unix seconds): Define never fails the
-    /// invocation, it answers `failAuthentication` instead.
+    /// The decision for a parsed event at time `now` (Unix seconds): Define answers
+    /// `failAuthentication` rather than failing the invocation, but for one case the user must
+    /// be told about: a request for the code again past `OTP_MAX_RESENDS`.
     async fn decide(
         &self,
         mut event: DefineAuthChallengeEvent,
         now: u64,
-    ) -> DefineAuthChallengeEvent {
+    ) -> Result<DefineAuthChallengeEvent, Error> {
         let request = &event.request;
         let user_not_found = request.user_not_found.unwrap_or(false);
         let session = session_entries(&request.session);
-        let mut decision = decide(&self.flow, &session, user_not_found, self.attempts);
+        let action = request
+            .client_metadata
+            .as_ref()
+            .and_then(OtpAction::from_client_metadata);
+        let mut decision =
+            decide_with_action(&self.flow, &session, user_not_found, self.attempts, action);
         let user = log_user(&request.user_attributes, user_not_found);
         let rounds = request.session.len();
+        if decision == FlowDecision::Fail(FailReason::TooManyResends) {
+            info!(
+                trigger = TRIGGER,
+                user,
+                rounds,
+                decision = "refuse",
+                reason = display(&FailReason::TooManyResends)
+            );
+            return Err(Error::TooManyResends {
+                limit: self.attempts.resends,
+            });
+        }
         if let Some(guard) = &self.guard {
             let owner =
                 UserRef::from_event(&event.user_name, &request.user_attributes, user_not_found);
+            // A round answered with an action compared nothing: not a failed attempt.
+            let last_answer = request
+                .session
+                .last()
+                .filter(|_| !answered_with_action(&session, action));
             decision = self
                 .guarded(
                     guard,
                     &lock_key(&event.user_pool_id, &owner),
-                    request.session.last(),
+                    last_answer,
                     decision,
                     now,
                     user,
@@ -185,7 +213,7 @@ impl DefineAuthChallenge {
                 }
             }
         };
-        event
+        Ok(event)
     }
 }
 
@@ -197,7 +225,7 @@ impl Handler for DefineAuthChallenge {
         event: DefineAuthChallengeEvent,
         now: u64,
     ) -> Result<DefineAuthChallengeEvent, Error> {
-        Ok(self.decide(event, now).await)
+        self.decide(event, now).await
     }
 
     fn guard_slot(&mut self) -> &mut Option<Guard> {
@@ -237,5 +265,48 @@ mod tests {
                 "{mode:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_request_for_the_code_again_is_no_failed_attempt_but_other_actions_are() {
+        use crate::state::{MemoryStore, StateStore};
+        let now = 1_800_000_000;
+        let failures_after = async |flow: &str, file: &str, action: Option<&str>| {
+            let config = Config::from_lookup(|name| match name {
+                "AUTH_FLOW" => Some(flow.to_owned()),
+                _ => None,
+            })
+            .unwrap();
+            let store = Arc::new(MemoryStore::default());
+            let define = DefineAuthChallenge::new(&config)
+                .with_guard(Some(test_guard(store.clone(), FailureMode::Closed)));
+            let mut event = crate::event::sample(file);
+            event["request"]["clientMetadata"] = match action {
+                Some(action) => serde_json::json!({ "otpAction": action }),
+                None => serde_json::json!({}),
+            };
+            let answered = define.invoke(event, now).await.unwrap();
+            assert_eq!(answered.response.fail_authentication, Some(false), "{file}");
+            let owner = UserRef::from_event(
+                &answered.user_name,
+                &answered.request.user_attributes,
+                false,
+            );
+            store
+                .failures(&lock_key(&answered.user_pool_id, &owner), now)
+                .await
+                .unwrap()
+                .len()
+        };
+        let code = "define-auth-challenge/after-wrong-code.json";
+        assert_eq!(failures_after("sms_otp", code, Some("resend")).await, 0);
+        assert_eq!(failures_after("sms_otp", code, None).await, 1);
+        assert_eq!(failures_after("sms_otp", code, Some("switch")).await, 1);
+        // A CAPTCHA round's answer was judged whatever came with it: a failure.
+        let captcha = "define-auth-challenge/captcha-sms-after-wrong-captcha.json";
+        assert_eq!(
+            failures_after("captcha,sms_otp", captcha, Some("resend")).await,
+            1
+        );
     }
 }

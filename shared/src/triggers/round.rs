@@ -5,11 +5,14 @@
 //!
 //! - Private parameters: `challenge` (the step's tag, [`ChallengeStep::tag`]), `seal` (the sealed
 //!   code or CAPTCHA text, or [`DECOY`]) and, for a CAPTCHA, `provider`.
-//! - Metadata: `<tag>:<seal>` for an SMS round (a retry round re-uses that seal), `<tag>:<provider>`
-//!   for a CAPTCHA round. The state machine reads the tag before the `:` ([`crate::flow`]).
+//! - Metadata: `<tag>:<seal>` for an SMS round (a retry round re-uses that seal), with
+//!   `;resent` after it when the code was sent again at the client's request
+//!   ([`crate::flow::RESENT_FLAG`]); `<tag>:<provider>` for a CAPTCHA round. The state machine
+//!   reads the tag before the `:` and the flags after a `;` ([`crate::flow`]); seals and provider
+//!   names hold neither character.
 
 use crate::event::StringMap;
-use crate::flow::ChallengeStep;
+use crate::flow::{ChallengeStep, RESENT_FLAG};
 
 /// What a decoy round keeps instead of a seal: it can never be passed.
 pub(crate) const DECOY: &str = "decoy";
@@ -24,15 +27,18 @@ pub(crate) struct RoundRecord {
     tag: &'static str,
     seal: Option<String>,
     provider: Option<&'static str>,
+    resent: bool,
 }
 
 impl RoundRecord {
-    /// An SMS round: its code's seal (or [`DECOY`]).
-    pub(crate) fn sms(tag: &'static str, seal: String) -> Self {
+    /// An SMS round: its code's seal (or [`DECOY`]); `resent` when the code was sent again at
+    /// the client's request.
+    pub(crate) fn sms(tag: &'static str, seal: String, resent: bool) -> Self {
         Self {
             tag,
             seal: Some(seal),
             provider: None,
+            resent,
         }
     }
 
@@ -42,6 +48,7 @@ impl RoundRecord {
             tag,
             seal,
             provider: Some(provider),
+            resent: false,
         }
     }
 
@@ -64,7 +71,12 @@ impl RoundRecord {
             Some(provider) => provider,
             None => self.seal.as_deref().unwrap_or(""),
         };
-        format!("{}:{detail}", self.tag)
+        let flag = if self.resent {
+            format!(";{RESENT_FLAG}")
+        } else {
+            String::new()
+        };
+        format!("{}:{detail}{flag}", self.tag)
     }
 }
 
@@ -92,9 +104,14 @@ impl<'a> PrivateParameters<'a> {
     }
 }
 
-/// The seal an earlier SMS round of step `tag` kept in its metadata (`<tag>:<seal>`).
+/// The seal an earlier SMS round of step `tag` kept in its metadata (`<tag>:<seal>`, flags
+/// after a `;` left out).
 pub(crate) fn seal_in_metadata<'a>(metadata: &'a str, tag: &str) -> Option<&'a str> {
-    metadata.strip_prefix(tag)?.strip_prefix(':')
+    metadata
+        .strip_prefix(tag)?
+        .strip_prefix(':')?
+        .split(';')
+        .next()
 }
 
 #[cfg(test)]
@@ -104,7 +121,7 @@ mod tests {
 
     #[test]
     fn what_create_writes_verify_and_later_rounds_read() {
-        let sms = RoundRecord::sms(SMS_OTP_TAG, "v2.sealed".to_owned());
+        let sms = RoundRecord::sms(SMS_OTP_TAG, "v2.sealed".to_owned(), false);
         let private = sms.private_parameters();
         let read = PrivateParameters(&private);
         assert_eq!(read.step(), Some(ChallengeStep::SmsOtp));
@@ -117,6 +134,29 @@ mod tests {
         );
         assert_eq!(seal_in_metadata(&sms.metadata(), CAPTCHA_TAG), None);
         assert_eq!(seal_in_metadata("SMS_OTPv2.sealed", SMS_OTP_TAG), None);
+
+        // A code sent again: flagged, and its seal read without the flag.
+        let resent = RoundRecord::sms(SMS_OTP_TAG, "v2.sealed".to_owned(), true);
+        assert_eq!(resent.metadata(), "SMS_OTP:v2.sealed;resent");
+        assert_eq!(resent.private_parameters(), private);
+        assert_eq!(
+            seal_in_metadata(&resent.metadata(), SMS_OTP_TAG),
+            Some("v2.sealed")
+        );
+        let entry = crate::flow::SessionEntry::from_cognito(
+            "CUSTOM_CHALLENGE",
+            false,
+            Some(&resent.metadata()),
+        );
+        assert!(entry.resent);
+        assert!(
+            !crate::flow::SessionEntry::from_cognito(
+                "CUSTOM_CHALLENGE",
+                false,
+                Some(&sms.metadata())
+            )
+            .resent
+        );
 
         let image = RoundRecord::captcha(CAPTCHA_TAG, "image", Some("v2.text".to_owned()));
         let private = image.private_parameters();

@@ -9,6 +9,10 @@
 //! - Widget CAPTCHA: the token goes to the provider's `siteverify` ([`SiteVerify`]); the answer is
 //!   [`judge`]d against the expected host names, action and score.
 //!
+//! - An answer to a code round that comes with an action (`ClientMetadata` `otpAction`, see
+//!   [`crate::flow::OtpAction`]) is wrong without any comparison or count: asking for a new code
+//!   is never a free guess.
+//!
 //! Any doubt — unknown user, decoy, unreadable seal, expired code, malformed answer, a provider
 //! that fails or is slow — is a wrong answer, never an error and never a panic.
 
@@ -25,7 +29,7 @@ use crate::captcha::{
 };
 use crate::config::Config;
 use crate::event::{Trigger, VerifyAuthChallengeEvent, VerifyAuthChallengeResponse};
-use crate::flow::{CAPTCHA_TAG, ChallengeStep, SMS_OTP_TAG};
+use crate::flow::{CAPTCHA_TAG, ChallengeStep, OtpAction, SMS_OTP_TAG};
 use crate::otp::{OtpCheck, OtpPolicy, OtpSeal};
 use crate::seal::{SealBinding, SealKey};
 use crate::state::{AnswerBudget, Guard, UserRef, code_key};
@@ -122,6 +126,22 @@ impl VerifyAuthChallenge {
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = user_of(event);
         let answer = request.challenge_answer.as_deref().unwrap_or("");
+        if let Some(action) = request
+            .client_metadata
+            .as_ref()
+            .and_then(OtpAction::from_client_metadata)
+        {
+            // Not an answer: never compared, never counted against the code.
+            info!(
+                trigger = TRIGGER,
+                user,
+                step = SMS_OTP_TAG,
+                outcome = "action",
+                action = debug(&action),
+                answer_bytes = answer.len()
+            );
+            return false;
+        }
         let seal_text = PrivateParameters(&request.private_challenge_parameters).seal();
         let owner = UserRef::from_event(&event.user_name, &request.user_attributes, user_not_found);
         let binding = SealBinding {
@@ -475,5 +495,106 @@ mod tests {
                 .unwrap();
             assert_eq!(answered.response.answer_correct, Some(expected), "{mode:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_answer_with_an_action_uses_up_none_of_the_codes_answers() {
+        use crate::state::{MemoryStore, StateStore};
+        let config = Config::from_lookup(|_| None).unwrap();
+        let store = Arc::new(MemoryStore::default());
+        let verify = VerifyAuthChallenge::new(&config, None)
+            .unwrap()
+            .with_guard(Some(test_guard(store.clone(), FailureMode::Closed)));
+        let event = crate::event::sample("verify-auth-challenge/resend-action.json");
+        for _ in 0..5 {
+            let answered = verify.invoke(event.clone(), FRESH).await.unwrap();
+            assert_eq!(answered.response.answer_correct, Some(false));
+        }
+        // The code still admits all of its MAX_ATTEMPTS answers.
+        let parsed = crate::event::parse::<VerifyAuthChallengeEvent>(event).unwrap();
+        let seal =
+            OtpSeal::decode(PrivateParameters(&parsed.request.private_challenge_parameters).seal())
+                .unwrap();
+        let owner = UserRef::from_event(&parsed.user_name, &parsed.request.user_attributes, false);
+        let key = code_key(&parsed.user_pool_id, &owner, &seal.id());
+        for _ in 0..3 {
+            assert_eq!(
+                store.count_answer(&key, 3, FRESH, 600).await.unwrap(),
+                AnswerBudget::Allowed
+            );
+        }
+        assert_eq!(
+            store.count_answer(&key, 3, FRESH, 600).await.unwrap(),
+            AnswerBudget::Exhausted
+        );
+    }
+
+    /// A `siteverify` stand-in: answers `success` for `login.example.com` after `delay`, and
+    /// counts its calls.
+    #[derive(Debug)]
+    struct FakeSiteVerify {
+        success: bool,
+        delay: std::time::Duration,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl SiteVerify for FakeSiteVerify {
+        fn verify<'a>(&'a self, _: &'a str) -> crate::captcha::VerifyFuture<'a> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                tokio::time::sleep(self.delay).await;
+                serde_json::from_value(serde_json::json!({
+                    "success": self.success,
+                    "hostname": "login.example.com",
+                }))
+                .map_err(|error| Rejection::ProviderFailed(error.to_string()))
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_widget_token_passes_only_when_the_provider_accepts_it_within_the_deadline() {
+        let config = Config::from_lookup(|name| {
+            Some(
+                match name {
+                    "AUTH_FLOW" => "captcha,sms_otp",
+                    "CAPTCHA_PROVIDER" => "turnstile",
+                    "CAPTCHA_SITE_KEY" => "site-key",
+                    "CAPTCHA_SECRET" => "secret-of-the-site",
+                    "CAPTCHA_EXPECTED_HOSTNAMES" => "login.example.com",
+                    "CAPTCHA_TIMEOUT_MS" => "500",
+                    _ => return None,
+                }
+                .to_owned(),
+            )
+        })
+        .unwrap();
+        let verdict = async |success: bool, delay_ms: u64, token: &str| {
+            let provider = Arc::new(FakeSiteVerify {
+                success,
+                delay: std::time::Duration::from_millis(delay_ms),
+                calls: std::sync::atomic::AtomicUsize::new(0),
+            });
+            let verify = VerifyAuthChallenge::new(&config, Some(provider.clone())).unwrap();
+            let mut event = crate::event::sample("verify-auth-challenge/captcha-widget-token.json");
+            event["request"]["challengeAnswer"] = serde_json::json!(token);
+            let answered = verify.invoke(event, FRESH).await.unwrap();
+            (
+                answered.response.answer_correct,
+                provider.calls.load(std::sync::atomic::Ordering::SeqCst),
+            )
+        };
+        assert_eq!(verdict(true, 0, "0.token").await, (Some(true), 1));
+        assert_eq!(verdict(false, 0, "0.token").await, (Some(false), 1));
+        // Empty and oversized tokens never reach the provider; the largest allowed one does.
+        assert_eq!(verdict(true, 0, "  ").await, (Some(false), 0));
+        let largest = "t".repeat(MAX_ANSWER_BYTES);
+        assert_eq!(verdict(true, 0, &largest).await, (Some(true), 1));
+        let oversized = "t".repeat(MAX_ANSWER_BYTES + 1);
+        assert_eq!(verdict(true, 0, &oversized).await, (Some(false), 0));
+        // The outer deadline is CAPTCHA_TIMEOUT_MS plus 200 ms: an answer after 600 ms counts,
+        // one after 800 ms does not.
+        assert_eq!(verdict(true, 600, "0.token").await, (Some(true), 1));
+        assert_eq!(verdict(true, 800, "0.token").await, (Some(false), 1));
     }
 }

@@ -489,10 +489,26 @@ impl LocalPool {
     /// `RespondToAuthChallenge` with `ChallengeName: CUSTOM_CHALLENGE` and `ANSWER`.
     pub async fn respond_to_custom_challenge(
         &self,
-        mut session: AuthSession,
+        session: AuthSession,
         answer: &str,
     ) -> Result<AuthStep, CognitoError> {
+        self.respond_to_custom_challenge_with_metadata(session, answer, None)
+            .await
+    }
+
+    /// `RespondToAuthChallenge` with `ChallengeName: CUSTOM_CHALLENGE`, `ANSWER` and the client's
+    /// `ClientMetadata`, which reaches Verify, Define and Create of this round (e.g.
+    /// `{"otpAction": "resend"}`).
+    pub async fn respond_to_custom_challenge_with_metadata(
+        &self,
+        mut session: AuthSession,
+        answer: &str,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<AuthStep, CognitoError> {
         let mut request = self.request_base(&session);
+        if let Some(metadata) = client_metadata {
+            request.insert("clientMetadata".to_owned(), Value::Object(metadata.clone()));
+        }
         // Verify's request carries no session.
         request.remove("session");
         request.insert(
@@ -523,11 +539,28 @@ impl LocalPool {
             "challengeResult": correct,
             "challengeMetadata": session.challenge_metadata.clone(),
         }));
-        self.define_then_create(session).await
+        self.define_then_create_with_metadata(session, client_metadata)
+            .await
     }
 
-    async fn define_then_create(&self, mut session: AuthSession) -> Result<AuthStep, CognitoError> {
-        let request = self.request_base(&session);
+    async fn define_then_create(&self, session: AuthSession) -> Result<AuthStep, CognitoError> {
+        self.define_then_create_with_metadata(session, None).await
+    }
+
+    /// Define, then Create if it asks for a custom challenge; both get the `ClientMetadata` of
+    /// the RespondToAuthChallenge call that led here.
+    async fn define_then_create_with_metadata(
+        &self,
+        mut session: AuthSession,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<AuthStep, CognitoError> {
+        let with_metadata = |mut request: Map<String, Value>| {
+            if let Some(metadata) = client_metadata {
+                request.insert("clientMetadata".to_owned(), Value::Object(metadata.clone()));
+            }
+            request
+        };
+        let request = with_metadata(self.request_base(&session));
         let event = self.event(
             "DefineAuthChallenge_Authentication",
             &session,
@@ -586,7 +619,7 @@ impl LocalPool {
                 ));
             }
         }
-        let mut request = self.request_base(&session);
+        let mut request = with_metadata(self.request_base(&session));
         request.insert(
             "challengeName".to_owned(),
             Value::String("CUSTOM_CHALLENGE".to_owned()),

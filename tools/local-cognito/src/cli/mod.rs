@@ -81,7 +81,8 @@ struct SignIn {
     username: String,
     /// Answers to custom challenges (CAPTCHA, SMS code), comma-separated, instead of asking:
     /// `@sms` is the code from the console SMS, `@wrong` a well-formed code that is not it,
-    /// anything else is sent as it is.
+    /// `@resend` asks for a new code (`ClientMetadata` `{"otpAction": "resend"}`), anything else
+    /// is sent as it is.
     #[arg(long, value_delimiter = ',')]
     answers: Vec<String>,
     /// The password, for flows that start with one (default: ask). Built-in users have

@@ -124,7 +124,7 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
                 }
             }
         } else {
-            "Code: "
+            "Code (or @resend for a new one): "
         };
         // Show any SMS that arrived for this round.
         let messages = if step_name == "SMS_OTP" {
@@ -169,6 +169,24 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
                 }
             }
         };
+        if answer == RESEND && step_name != "SMS_OTP" {
+            // Sent as a literal answer it would spend an attempt.
+            return Err(format!(
+                "{RESEND} asks for a new code, but this round is a {step_name} challenge: answer it instead"
+            ));
+        }
+        if answer == RESEND {
+            // Asks for the code again instead of answering (what a "Send again" button does).
+            println!(
+                "\n→ RespondToAuthChallenge  ChallengeName=CUSTOM_CHALLENGE  ANSWER=resend  ClientMetadata={{\"otpAction\":\"resend\"}}"
+            );
+            let mut metadata = serde_json::Map::new();
+            metadata.insert("otpAction".to_owned(), Value::String("resend".to_owned()));
+            step = pool
+                .respond_to_custom_challenge_with_metadata(session, "resend", Some(&metadata))
+                .await;
+            continue;
+        }
         println!(
             "\n→ RespondToAuthChallenge  ChallengeName=CUSTOM_CHALLENGE  ANSWER={}",
             "*".repeat(answer.chars().count().min(12))
@@ -269,8 +287,12 @@ fn find_code(body: &str, length: usize) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The answer word that asks for the code again (`ClientMetadata` `{"otpAction": "resend"}`),
+/// on the command line and at the code prompt.
+const RESEND: &str = "@resend";
+
 /// The `@` words `--answers` knows.
-const ANSWER_WORDS: [&str; 2] = ["@sms", "@wrong"];
+const ANSWER_WORDS: [&str; 3] = ["@sms", "@wrong", RESEND];
 
 /// Refuses an `@` word `--answers` does not know (a mistyped `@sms` would be sent as a literal
 /// answer and spend an attempt).
@@ -280,7 +302,7 @@ fn check_answer_words(answers: &[String]) -> Result<(), String> {
         .find(|answer| answer.starts_with('@') && !ANSWER_WORDS.contains(&answer.as_str()))
     {
         Some(unknown) => Err(format!(
-            "--answers: unknown word {unknown}: use @sms (the code from the console SMS), @wrong (a well-formed code that is not it) or a literal answer"
+            "--answers: unknown word {unknown}: use @sms (the code from the console SMS), @wrong (a well-formed code that is not it), @resend (ask for a new code) or a literal answer"
         )),
         None => Ok(()),
     }
@@ -315,7 +337,9 @@ mod tests {
     #[test]
     fn unknown_answer_words_are_refused_before_anything_runs() {
         let answers = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
-        assert!(check_answer_words(&answers(&["@sms", "@wrong", "123456", "Xk4Pq"])).is_ok());
+        assert!(
+            check_answer_words(&answers(&["@sms", "@wrong", "@resend", "123456", "Xk4Pq"])).is_ok()
+        );
         let refused = check_answer_words(&answers(&["123456", "@right"])).unwrap_err();
         assert!(
             refused.contains("@right") && refused.contains("@sms"),

@@ -96,7 +96,7 @@ impl Endpoint {
                         "the local endpoint does not play SRP; password-first flows run with `local-cognito sign-in`",
                     ));
                 }
-                let metadata = body.get("ClientMetadata").and_then(Value::as_object);
+                let metadata = client_metadata(body)?;
                 let step = self
                     .pool
                     .initiate_custom_auth_with_metadata(username, metadata)
@@ -112,7 +112,7 @@ impl Endpoint {
                         "Missing required parameter USERNAME or PASSWORD",
                     ));
                 };
-                let metadata = body.get("ClientMetadata").and_then(Value::as_object);
+                let metadata = client_metadata(body)?;
                 let step = self
                     .pool
                     .password_auth(&client_id, username, password, metadata)
@@ -178,6 +178,7 @@ impl Endpoint {
                 "Missing required parameter ANSWER or USERNAME",
             ));
         };
+        let metadata = client_metadata(body)?;
         let id = body.get("Session").and_then(Value::as_str).unwrap_or("");
         // Single use: the session is gone once presented, whatever happens next.
         let entry = self.lock_sessions()?.remove(id);
@@ -201,8 +202,49 @@ impl Endpoint {
         }
         let step = self
             .pool
-            .respond_to_custom_challenge(session, answer)
+            .respond_to_custom_challenge_with_metadata(session, answer, metadata)
             .await?;
         self.answer(step, &client_id)
+    }
+}
+
+/// The request's `ClientMetadata`: a map of strings, as Cognito's API model has it (anything else
+/// is refused before a session is used up, as Cognito refuses it).
+fn client_metadata(body: &Value) -> Result<Option<&serde_json::Map<String, Value>>, ApiError> {
+    match body.get("ClientMetadata") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) if map.values().all(Value::is_string) => Ok(Some(map)),
+        Some(_) => Err(bad_request(
+            "InvalidParameterException",
+            "1 validation error detected: Value at 'clientMetadata' failed to satisfy constraint: Map value must be a string",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_metadata_is_a_map_of_strings_or_refused() {
+        assert!(client_metadata(&json!({})).unwrap().is_none());
+        assert!(
+            client_metadata(&json!({"ClientMetadata": null}))
+                .unwrap()
+                .is_none()
+        );
+        let body = json!({"ClientMetadata": {"otpAction": "resend"}});
+        assert_eq!(
+            client_metadata(&body).unwrap().unwrap()["otpAction"],
+            "resend"
+        );
+        for refused in [
+            json!({"ClientMetadata": {"otpAction": 1}}),
+            json!({"ClientMetadata": {"otpAction": {"nested": "x"}}}),
+            json!({"ClientMetadata": ["otpAction"]}),
+            json!({"ClientMetadata": "resend"}),
+        ] {
+            assert!(client_metadata(&refused).is_err(), "{refused}");
+        }
     }
 }
