@@ -32,7 +32,10 @@ COMMON = {
 }
 OWN = {
     "DefineAuthChallenge": set(),
-    "CreateAuthChallenge": {"PHONE_HINT_SECRET", "PHONE_HINT_SECRET_ARN", "SEAL_KEY", "SEAL_KEY_ARN"},
+    "CreateAuthChallenge": {
+        "PHONE_HINT_SECRET", "PHONE_HINT_SECRET_ARN", "SEAL_KEY", "SEAL_KEY_ARN", "OTP_MESSAGES",
+        "OTP_MESSAGES_FILE", "OTP_WEB_ORIGIN",
+    },
     "VerifyAuthChallenge": {"CAPTCHA_SECRET", "CAPTCHA_SECRET_ARN", "SEAL_KEY", "SEAL_KEY_ARN"},
     "PreAuthentication": {
         "PREAUTH_ALLOWED_CLIENT_IDS", "PREAUTH_BLOCKED_ATTRIBUTE", "PREAUTH_DENY_MESSAGE",

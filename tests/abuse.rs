@@ -848,6 +848,46 @@ async fn a_send_that_failed_releases_its_claim_and_only_its_own() {
 }
 
 #[tokio::test]
+async fn only_the_condition_reads_as_a_duplicate_claim_or_an_absent_one() {
+    // A write the server refuses for any other reason is an error: never taken for another
+    // call's claim (whose seal would then be handed back), and a failed release never passes
+    // for "not ours".
+    let table = fresh_table().await;
+    let client = dynamodb_client(&dynamodb_url()).await;
+    let store = DynamoStore::new(client.clone(), table);
+    use cognito_passwordless::state::{ClaimOutcome, SendClaim, StateStore};
+    let claim = |seal: String| SendClaim {
+        pk: "CLAIM#p#sub:y".to_owned(),
+        sk: "SMS_OTP#0".to_owned(),
+        seal,
+        owner: "sub:y".to_owned(),
+        now: 1_800_000_000,
+        ttl_seconds: 8,
+    };
+    assert_eq!(
+        store.claim_send(&claim("seal-a".to_owned())).await.unwrap(),
+        ClaimOutcome::Claimed
+    );
+    // An item over DynamoDB's 400 KB limit fails validation, not the condition.
+    let oversized = claim("s".repeat(500 * 1024));
+    assert!(store.claim_send(&oversized).await.is_err());
+    // A table that does not exist: both calls fail.
+    let missing = DynamoStore::new(client, "no-such-table".to_owned());
+    assert!(
+        missing
+            .claim_send(&claim("seal-a".to_owned()))
+            .await
+            .is_err()
+    );
+    assert!(
+        missing
+            .release_send("CLAIM#p#sub:y", "SMS_OTP#0", "seal-a")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
 async fn a_decoy_takes_about_as_long_as_a_real_send() {
     // No state table: timing alone tells decoys from real sends here. The provider takes
     // 300 ms; after a few sends, a decoy (an unknown user) must take comparable time. Robust

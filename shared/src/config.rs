@@ -41,6 +41,9 @@ pub const VARIABLES: &[&str] = &[
     "SMS_ORIGINATION_NUMBER",
     "SMS_KEYWORD",
     "SMS_MESSAGE_TEMPLATE",
+    "OTP_MESSAGES",
+    "OTP_MESSAGES_FILE",
+    "OTP_WEB_ORIGIN",
     "APP_NAME",
     "SMS_TIMEOUT_MS",
     "PHONE_HINT",
@@ -97,6 +100,9 @@ pub const VARIABLES: &[&str] = &[
 /// every function.
 pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("PHONE_HINT_SECRET", "create-auth-challenge"),
+    ("OTP_MESSAGES", "create-auth-challenge"),
+    ("OTP_MESSAGES_FILE", "create-auth-challenge"),
+    ("OTP_WEB_ORIGIN", "create-auth-challenge"),
     ("PHONE_HINT_SECRET_ARN", "create-auth-challenge"),
     ("CAPTCHA_SECRET", "verify-auth-challenge"),
     ("CAPTCHA_SECRET_ARN", "verify-auth-challenge"),

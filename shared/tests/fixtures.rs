@@ -752,3 +752,49 @@ async fn create_sends_a_new_code_for_a_resend_and_marks_the_round() {
     );
     assert_eq!(inbox.count(), 1);
 }
+
+#[tokio::test]
+async fn the_sms_is_in_the_users_language_and_bound_to_the_web_origin() {
+    let inbox = Inbox::default();
+    let config = config_with(&[("OTP_WEB_ORIGIN", "https://login.example.com")]);
+    let create = CreateAuthChallenge::new(
+        &config,
+        Arc::new(ConsoleSender::new(Box::new(inbox.clone()))),
+    )
+    .unwrap();
+    let sent = |inbox: &Inbox| String::from_utf8(inbox.0.lock().unwrap().clone()).unwrap();
+    let mut event = fixture("create-auth-challenge/first-round.json");
+    event["request"]["userAttributes"]["locale"] = json!("es-MX");
+    create.invoke(event.clone(), SEALED_AT).await.unwrap();
+    let spanish = sent(&inbox);
+    let code: String = spanish
+        .rsplit(" | ")
+        .next()
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(code.len(), 6, "{spanish}");
+    assert!(
+        spanish.contains(&format!("{code} es su clave de acceso.")),
+        "{spanish}"
+    );
+    // The console shows the body's line breaks escaped: the last line is the origin-bound one.
+    assert!(
+        spanish
+            .trim_end()
+            .ends_with(&format!("\\n\\n@login.example.com #{code}")),
+        "{spanish}"
+    );
+    // A locale without a text of its own: English.
+    event["request"]["userAttributes"]["locale"] = json!("sw");
+    create.invoke(event, SEALED_AT).await.unwrap();
+    let both = sent(&inbox);
+    assert!(
+        both.lines()
+            .nth(1)
+            .unwrap()
+            .contains(" is your sign-in code."),
+        "{both}"
+    );
+}

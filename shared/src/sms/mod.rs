@@ -16,6 +16,7 @@ mod end_user_messaging;
 #[cfg(feature = "aws-sms")]
 mod pinpoint;
 mod settings;
+mod texts;
 
 use std::fmt;
 use std::future::Future;
@@ -31,6 +32,7 @@ pub use settings::{
     DEFAULT_MESSAGE_TEMPLATE, DEFAULT_MESSAGE_TEMPLATE_WITHOUT_APP, LOCAL_TOOL_MARKER,
     MAX_MESSAGE_LENGTH, MessageTemplate, RUNTIME_VARIABLES, SmsProvider, SmsSettings,
 };
+pub use texts::{SmsEncoding, SmsSize, SmsTexts, language_tag, sms_size};
 
 use crate::Error;
 use crate::phone::PhoneNumber;

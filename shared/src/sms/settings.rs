@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::texts::SmsTexts;
 use crate::Error;
 use crate::env::Environment;
 use crate::otp::{LENGTH_RANGE, OtpPolicy};
@@ -129,6 +130,9 @@ pub struct SmsSettings {
     /// `APP_NAME`: the `{app}` of the message (empty when unset: then the text does not name
     /// the app).
     pub app_name: String,
+    /// The text in each language (built-in ones, `OTP_MESSAGES`), `template` for English, and
+    /// the `OTP_WEB_ORIGIN` line.
+    pub texts: SmsTexts,
 }
 
 impl SmsSettings {
@@ -136,6 +140,7 @@ impl SmsSettings {
     pub fn from_env(env: &Environment<'_>, otp: &OtpPolicy) -> Result<Self, Error> {
         let provider = SmsProvider::from_env(env)?;
         let app_name = env.get("APP_NAME");
+        let configured = env.get("SMS_MESSAGE_TEMPLATE").is_some();
         let template = match (env.get("SMS_MESSAGE_TEMPLATE"), &app_name) {
             (Some(template), _) => MessageTemplate::parse(&template)
                 .map_err(|reason| Error::config("SMS_MESSAGE_TEMPLATE", reason))?,
@@ -160,12 +165,21 @@ impl SmsSettings {
                 format!("renders longer than {MAX_MESSAGE_LENGTH} characters (with APP_NAME)"),
             ));
         }
+        let texts = SmsTexts::from_env(
+            env,
+            template.clone(),
+            configured,
+            &app_name,
+            usize::from(otp.length),
+            otp.ttl_seconds.div_ceil(60),
+        )?;
         Ok(Self {
             provider,
             keyword: env.get("SMS_KEYWORD"),
             timeout: Duration::from_millis(env.number("SMS_TIMEOUT_MS", 3_000, 500..=3_500)?),
             template,
             app_name,
+            texts,
         })
     }
 }

@@ -20,7 +20,7 @@ use super::{Handler, log_user, session_entries};
 use crate::Error;
 use crate::abuse::{CountryAllowList, NumberTypePolicy, SendLimits};
 use crate::captcha::{CaptchaConfig, CaptchaProvider, IMAGE_TEXT_LENGTH, ImageChallenge};
-use crate::config::{Config, MessageTemplate, PhoneHint};
+use crate::config::{Config, PhoneHint};
 use crate::error::SmsFailure;
 use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, StringMap, Trigger};
 use crate::flow::{
@@ -32,7 +32,7 @@ use crate::phone::{PhoneNumber, mask_with_digits};
 use crate::random::random_bytes;
 use crate::seal::{SealBinding, SealKey};
 use crate::secret::SecretSource;
-use crate::sms::{SmsMessage, SmsSender};
+use crate::sms::{SmsMessage, SmsSender, SmsTexts};
 use crate::state::{ClaimOutcome, Guard, SendClaim, UserRef, claim_key, phone_key, user_key};
 
 const TRIGGER: &str = CreateAuthChallengeEvent::NAME;
@@ -44,7 +44,7 @@ pub struct CreateAuthChallenge {
     attempts: AttemptLimits,
     otp: OtpPolicy,
     captcha: CaptchaConfig,
-    template: MessageTemplate,
+    texts: SmsTexts,
     app_name: String,
     /// `PHONE_HINT=last4`: the key of the stand-in digits.
     phone_hint_secret: Option<String>,
@@ -92,7 +92,7 @@ impl CreateAuthChallenge {
             attempts: config.attempts,
             otp: config.otp,
             captcha: config.captcha.clone(),
-            template: config.sms.template.clone(),
+            texts: config.sms.texts.clone(),
             app_name: config.sms.app_name.clone(),
             phone_hint_secret,
             seal_key: config.seal_key()?,
@@ -372,7 +372,12 @@ impl CreateAuthChallenge {
                 };
                 let message = SmsMessage {
                     to: phone.clone(),
-                    body: self.template.render(
+                    body: self.texts.render(
+                        event
+                            .request
+                            .user_attributes
+                            .get("locale")
+                            .map(String::as_str),
                         code.expose(),
                         &self.app_name,
                         self.otp.ttl_seconds.div_ceil(60),
