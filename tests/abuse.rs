@@ -887,6 +887,148 @@ async fn only_the_condition_reads_as_a_duplicate_claim_or_an_absent_one() {
     );
 }
 
+/// Every item under `pk`, as (sort key, its `expiresAt`).
+async fn expiries(client: &aws_sdk_dynamodb::Client, table: &str, pk: &str) -> Vec<(String, u64)> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let output = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    output
+        .items()
+        .iter()
+        .map(|item| {
+            (
+                item["sk"].as_s().unwrap().clone(),
+                item["expiresAt"].as_n().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_item_the_store_writes_expires_when_its_kind_says_and_conditions_read_right() {
+    use cognito_passwordless::abuse::{LockoutPolicy, SendLimits};
+    use cognito_passwordless::state::{AnswerBudget, CodeKey, StateStore};
+    let table = fresh_table().await;
+    let client = dynamodb_client(&dynamodb_url()).await;
+    let store = DynamoStore::new(client.clone(), table.clone());
+    let now = 1_800_000_000;
+    let limits = SendLimits {
+        min_interval_seconds: 0,
+        max_per_hour: 100,
+        max_per_day: 1_000,
+    };
+    // A send history lives a day.
+    store
+        .record_send(&["USER#p#sub:e".to_owned()], now, limits)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        expiries(&client, &table, "USER#p#sub:e").await,
+        [("SENDS".to_owned(), now + 86_400)]
+    );
+    // An answer count lives as long as it is given to.
+    let counted = CodeKey {
+        pk: "GUESS#p#sub:e".to_owned(),
+        sk: "seal-1".to_owned(),
+    };
+    assert_eq!(
+        store.count_answer(&counted, 3, now, 600).await.unwrap(),
+        AnswerBudget::Allowed
+    );
+    // A code used without a count first (open mode) gets the same lifetime; used once only.
+    let used = CodeKey {
+        pk: "GUESS#p#sub:e".to_owned(),
+        sk: "seal-2".to_owned(),
+    };
+    assert!(store.consume_code(&used, now, 700).await.unwrap());
+    assert!(!store.consume_code(&used, now + 1, 700).await.unwrap());
+    let mut guesses = expiries(&client, &table, "GUESS#p#sub:e").await;
+    guesses.sort();
+    assert_eq!(
+        guesses,
+        [
+            ("seal-1".to_owned(), now + 600),
+            ("seal-2".to_owned(), now + 700)
+        ]
+    );
+    // A failed attempt lives two lockout windows.
+    let policy = LockoutPolicy {
+        threshold: 10,
+        window_seconds: 900,
+    };
+    store
+        .record_failure("LOCK#p#sub:e", now, policy)
+        .await
+        .unwrap();
+    let failures = expiries(&client, &table, "LOCK#p#sub:e").await;
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].1, now + 1_800);
+    // A migration note lives a minute, and is taken once.
+    store.mark_migrated("MIGRATED#p#e", now).await.unwrap();
+    assert_eq!(
+        expiries(&client, &table, "MIGRATED#p#e").await,
+        [("MIGRATED".to_owned(), now + 60)]
+    );
+    assert!(store.take_migrated("MIGRATED#p#e", now + 1).await.unwrap());
+    assert!(!store.take_migrated("MIGRATED#p#e", now + 2).await.unwrap());
+    // A store whose table is gone answers with errors, never with "no note" or "used".
+    let missing = DynamoStore::new(client, "no-such-table".to_owned());
+    assert!(missing.take_migrated("MIGRATED#p#e", now).await.is_err());
+    assert!(missing.consume_code(&used, now, 700).await.is_err());
+}
+
+#[tokio::test]
+async fn concurrent_sends_for_one_history_all_count_after_retrying() {
+    // Sends racing on one history conflict in DynamoDB's transaction; each retries on the
+    // history as it then is, so all of them count (none fails, none is lost).
+    use cognito_passwordless::abuse::SendLimits;
+    use cognito_passwordless::state::StateStore;
+    let table = fresh_table().await;
+    let client = dynamodb_client(&dynamodb_url()).await;
+    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+    let limits = SendLimits {
+        min_interval_seconds: 0,
+        max_per_hour: 100,
+        max_per_day: 1_000,
+    };
+    let now = 1_800_000_000;
+    let results = together(3, |_| {
+        let store = store.clone();
+        async move {
+            store
+                .record_send(&["USER#p#sub:race".to_owned()], now, limits)
+                .await
+        }
+    })
+    .await;
+    for result in &results {
+        assert_eq!(result, &Ok(Ok(())), "{results:?}");
+    }
+    let counted = store
+        .record_send(
+            &["USER#p#sub:race".to_owned()],
+            now,
+            SendLimits {
+                max_per_hour: 3,
+                ..limits
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        counted.is_err(),
+        "three sends were recorded before this one"
+    );
+}
+
 #[tokio::test]
 async fn a_decoy_takes_about_as_long_as_a_real_send() {
     // No state table: timing alone tells decoys from real sends here. The provider takes
