@@ -22,6 +22,7 @@ const PLAIN = {
 // Secrets Manager's name characters (no IAM wildcard), and identity ids without wildcards.
 const SECRET_ARN = /^arn:[\w-]+:secretsmanager:[\w-]+:[0-9]{12}:secret:([A-Za-z0-9/_+=.@-]+)-[A-Za-z0-9]{6}$/;
 const IDENTITY_ARN = /^arn:[\w-]+:sms-voice:[\w-]+:[0-9]{12}:(phone-number|sender-id|pool)\/[A-Za-z0-9_-]+(\/[A-Z]{2})?$/;
+const EMAIL_IDENTITY_ARN = /^arn:[\w-]+:ses:[\w-]+:[0-9]{12}:identity\/[A-Za-z0-9._@+-]+$/;
 
 module.exports = async ({ resolveVariable }) => {
   const param = async (name) => String((await resolveVariable(`param:${name}`)) ?? "");
@@ -53,12 +54,24 @@ module.exports = async ({ resolveVariable }) => {
     }
   }
 
-  if ((await param("smsProvider")) === "end-user-messaging" && !IDENTITY_ARN.test(await param("smsOriginationIdentity"))) {
+  const steps = (await param("authFlow")).split(",").map((step) => step.trim());
+  if (steps.includes("sms_otp") && (await param("smsProvider")) === "end-user-messaging" && !IDENTITY_ARN.test(await param("smsOriginationIdentity"))) {
     problems.push(
       'smsOriginationIdentity must be the ARN of the phone number, sender ID or pool to send from ' +
         "(arn:aws:sms-voice:REGION:ACCOUNT:phone-number/ID, …/sender-id/ID/COUNTRY, …/pool/ID): " +
         "the create function may send from that identity only",
     );
+  }
+  if (steps.includes("email_otp")) {
+    if (!EMAIL_IDENTITY_ARN.test(await param("emailIdentityArn"))) {
+      problems.push(
+        "emailIdentityArn must be the ARN of the SES identity to send code e-mails from " +
+          "(arn:aws:ses:REGION:ACCOUNT:identity/example.com): the create function may send from it only",
+      );
+    }
+    if ((await param("emailFrom")) === "") {
+      problems.push("emailFrom is required when authFlow has email_otp: an address of that SES identity");
+    }
   }
   const migrationClients = (await param("migrationClientIds")).split(",").map((id) => id.trim()).filter((id) => id !== "");
   if ((await param("migration")) === "enabled" && migrationClients.length === 0) {

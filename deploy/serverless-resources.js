@@ -6,7 +6,8 @@
 //   its own log group; its kind of state-table items (dynamodb:LeadingKeys) with only the actions
 //   it uses (nothing may delete a LOCK# failed attempt or a GUESS# answer counter); the secrets
 //   it reads, each by ARN, and the secrets' KMS key through Secrets Manager only; for the create
-//   function, sending from the one origination identity.
+//   function, sending from the one origination identity (and, with email_otp, the one SES
+//   identity).
 // - An alarm on codes sent per hour (a metric filter on the create function's `"sms": "sent"`
 //   log line), and reserved concurrency on the create function when asked for.
 // - The framework's `existing: true` custom resource narrowed to what it does.
@@ -55,7 +56,9 @@ module.exports = async ({ resolveVariable }) => {
     : [];
 
   let send;
-  if ((await param("smsProvider")) === "pinpoint") {
+  if (!(await param("authFlow")).split(",").map((step) => step.trim()).includes("sms_otp")) {
+    send = null; // no SMS step: no SMS permission
+  } else if ((await param("smsProvider")) === "pinpoint") {
     send = policy("send-sign-in-codes-pinpoint", allow("mobiletargeting:SendMessages", arn("mobiletargeting", `apps/${await param("pinpointApplicationId")}/messages`)));
   } else {
     const configurationSet = await param("smsConfigurationSet");
@@ -71,6 +74,20 @@ module.exports = async ({ resolveVariable }) => {
     );
   }
 
+  // Codes by e-mail: from the one SES identity, in the configuration set named.
+  const emailConfigurationSet = await param("emailConfigurationSet");
+  const sendEmail = (await param("authFlow")).split(",").map((step) => step.trim()).includes("email_otp")
+    ? [
+        policy(
+          "send-sign-in-codes-by-email",
+          allow("ses:SendEmail", [
+            await param("emailIdentityArn"), // an ARN (deploy/serverless-guards.js)
+            ...(emailConfigurationSet ? [arn("ses", `configuration-set/${emailConfigurationSet}`)] : []),
+          ]),
+        ),
+      ]
+    : [];
+
   const Resources = {
     DefineAuthChallengeRole: role([
       logs("DefineAuthChallenge"),
@@ -82,10 +99,11 @@ module.exports = async ({ resolveVariable }) => {
       // Send claims and histories; only claims are deleted (a send that did not happen).
       policy(
         "abuse-protection-sends",
-        allow(["dynamodb:GetItem", "dynamodb:PutItem"], table, items("CLAIM#*", "USER#*", "PHONE#*")),
+        allow(["dynamodb:GetItem", "dynamodb:PutItem"], table, items("CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*")),
         allow("dynamodb:DeleteItem", table, items("CLAIM#*")),
       ),
-      send,
+      ...(send ? [send] : []),
+      ...sendEmail,
       ...readSecret("read-seal-key", await param("sealKeyArn")),
       ...readSecret("read-phone-hint-secret", await param("phoneHintSecretArn")),
       ...decrypt,

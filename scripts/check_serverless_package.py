@@ -34,7 +34,8 @@ OWN = {
     "DefineAuthChallenge": set(),
     "CreateAuthChallenge": {
         "PHONE_HINT_SECRET", "PHONE_HINT_SECRET_ARN", "SEAL_KEY", "SEAL_KEY_ARN", "OTP_MESSAGES",
-        "OTP_MESSAGES_FILE", "OTP_WEB_ORIGIN",
+        "OTP_MESSAGES_FILE", "OTP_WEB_ORIGIN", "EMAIL_PROVIDER", "EMAIL_FROM",
+        "EMAIL_CONFIGURATION_SET", "EMAIL_SUBJECT", "EMAIL_TEXT_TEMPLATE", "EMAIL_TIMEOUT_MS",
     },
     "VerifyAuthChallenge": {"CAPTCHA_SECRET", "CAPTCHA_SECRET_ARN", "SEAL_KEY", "SEAL_KEY_ARN"},
     "PreAuthentication": {
@@ -64,7 +65,7 @@ PLAIN_SECRETS = {"PHONE_HINT_SECRET", "SEAL_KEY", "CAPTCHA_SECRET", "LEGACY_HTTP
 STATE = {
     "DefineAuthChallenge": [({"dynamodb:PutItem", "dynamodb:Query"}, {"LOCK#*"})],
     "CreateAuthChallenge": [
-        ({"dynamodb:GetItem", "dynamodb:PutItem"}, {"CLAIM#*", "USER#*", "PHONE#*"}),
+        ({"dynamodb:GetItem", "dynamodb:PutItem"}, {"CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*"}),
         ({"dynamodb:DeleteItem"}, {"CLAIM#*"}),
     ],
     "VerifyAuthChallenge": [({"dynamodb:UpdateItem"}, {"GUESS#*"})],
@@ -191,7 +192,7 @@ def check(template, migration):
                 state.append((actions, set(keys or ["<any item>"])))
             elif actions == {"secretsmanager:GetSecretValue"}:
                 secrets |= as_set(statement["Resource"])
-            elif actions <= {"sms-voice:SendTextMessage", "mobiletargeting:SendMessages"}:
+            elif actions <= {"sms-voice:SendTextMessage", "mobiletargeting:SendMessages", "ses:SendEmail"}:
                 sends.append(statement)
             elif actions == {"logs:CreateLogStream", "logs:PutLogEvents"}:
                 logs.append(statement["Resource"])
@@ -212,12 +213,14 @@ def check(template, migration):
         given = {env_of.get(name, {}).get(variable) for variable in SECRET_READERS if name in SECRET_READERS[variable]} - {None, ""}
         if secrets != given or not secrets <= allowed:
             problems.append(f"{name}Role: reads secrets {sorted(secrets)}, expected exactly {sorted(given)}")
-        if (name == "CreateAuthChallenge") != bool(sends):
+        if (name == "CreateAuthChallenge" and env_of[name].get("AUTH_FLOW", "sms_otp") not in ("", "password,captcha")) != bool(sends):
             problems.append(f"{name}Role: send statements {sends}")
         for statement in sends:
             for resource in as_set(statement["Resource"]):
                 if resource == "*" or (isinstance(resource, str) and resource.endswith(":*")):
                     problems.append(f"{name}Role: sends with resource {resource}")
+            if statement["Action"] == "ses:SendEmail" and "email_otp" not in env_of[name].get("AUTH_FLOW", ""):
+                problems.append(f"{name}Role: may send e-mail, and AUTH_FLOW has no email_otp")
             if statement["Action"] == "sms-voice:SendTextMessage":
                 identity = env_of[name].get("SMS_ORIGINATION_IDENTITY")
                 if identity not in as_set(statement["Resource"]):

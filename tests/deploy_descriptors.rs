@@ -554,7 +554,7 @@ fn sam_gives_each_function_only_its_share_of_the_state_table() {
             "CreateStatePolicy",
             "CreateAuthChallengeFunctionRole",
             vec!["dynamodb:GetItem", "dynamodb:PutItem"],
-            vec!["CLAIM#*", "USER#*", "PHONE#*"],
+            vec!["CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*"],
         ),
         (
             "DefineStatePolicy",
@@ -710,4 +710,47 @@ fn sam_guards_its_own_migration_client_from_the_first_deploy() {
     let client = &resources["MigrationUserPoolClient"]["Properties"];
     assert_eq!(client["RefreshTokenValidity"], 60);
     assert_eq!(client["TokenValidityUnits"]["RefreshToken"], "minutes");
+}
+
+#[test]
+fn sam_sends_email_only_from_the_named_ses_identity_and_only_for_email_flows() {
+    let template = yaml("template.yaml");
+    let policy = &template["Resources"]["SendEmailPolicy"];
+    assert_eq!(policy["Condition"], "SendsEmail");
+    let statement = &policy["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Action"], "ses:SendEmail");
+    let resources = statement["Resource"].as_sequence().unwrap();
+    assert_eq!(
+        resources.len(),
+        2,
+        "the identity and, when named, the configuration set"
+    );
+    let first = format!("{:?}", resources[0]);
+    assert!(first.contains("EmailIdentityArn"), "{first}");
+    assert!(!format!("{resources:?}").contains("\"*\""));
+    // Every flow with email_otp, and no other, sends e-mail; each needs the identity.
+    let flows: Vec<String> = template["Parameters"]["AuthFlow"]["AllowedValues"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|flow| flow.as_str().unwrap().to_owned())
+        .collect();
+    let email_flows: Vec<&String> = flows
+        .iter()
+        .filter(|flow| flow.contains("email_otp"))
+        .collect();
+    assert_eq!(email_flows.len(), 4);
+    let condition = format!("{:?}", template["Conditions"]["SendsEmail"]);
+    let rule = format!(
+        "{:?}",
+        template["Rules"]["EmailFromANamedIdentity"]["RuleCondition"]
+    );
+    for flow in email_flows {
+        assert!(condition.contains(flow.as_str()), "{flow}: {condition}");
+        assert!(rule.contains(flow.as_str()), "{flow}: {rule}");
+    }
+    let pattern = template["Parameters"]["EmailIdentityArn"]["AllowedPattern"]
+        .as_str()
+        .unwrap();
+    assert!(pattern.starts_with("^$|^arn:") && pattern.contains(":ses:") && !pattern.contains('*'));
 }

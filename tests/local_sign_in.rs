@@ -228,7 +228,7 @@ async fn users_without_a_verified_phone_get_no_sms_and_no_tokens() {
         .filter(|line| {
             line.stream == "stderr"
                 && line.text.contains("\"level\":\"WARN\"")
-                && line.text.contains("no verified phone")
+                && line.text.contains("no verified destination")
         })
         .count();
     assert_eq!(warnings, 2, "one warning per user's first round");
@@ -534,6 +534,39 @@ fn the_cli_asks_for_a_new_code_with_resend() {
         "{text}"
     );
     assert!(text.contains("SMS messages sent: 3"), "{text}");
+}
+
+#[test]
+fn the_cli_signs_in_with_a_code_by_email() {
+    let (status, text) = run_cli(
+        &["--username", "alice", "--code-from-sms"],
+        &[("AUTH_FLOW", "email_otp")],
+    );
+    assert_eq!(status, 0, "{text}");
+    assert!(text.contains("📧 E-mail to a***@example.com: "), "{text}");
+    assert!(text.contains("\"channel\":\"email\""), "{text}");
+    assert!(text.contains("✔ Signed in as alice"), "{text}");
+    assert!(!text.contains("alice@example.com"), "{text}");
+    // bob has no e-mail address: a decoy, and the tool says why no message came.
+    let (status, text) = run_cli(
+        &["--username", "bob", "--code-from-sms"],
+        &[("AUTH_FLOW", "email_otp")],
+    );
+    assert_eq!(status, 2, "{text}");
+    assert!(
+        text.contains(
+            "bob has no verified e-mail address in the local pool, so Create sent no e-mail"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("📧"), "{text}");
+    // A real e-mail provider needs the explicit flag, as a real SMS provider does.
+    let (status, text) = run_cli(
+        &["--username", "alice", "--code-from-sms"],
+        &[("AUTH_FLOW", "email_otp"), ("EMAIL_PROVIDER", "ses")],
+    );
+    assert_eq!(status, 2, "{text}");
+    assert!(text.contains("--real-sms"), "{text}");
 }
 
 #[test]

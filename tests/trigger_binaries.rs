@@ -395,6 +395,125 @@ async fn create_sends_through_end_user_messaging_configured_by_aws_endpoint_url(
     assert_eq!(matching, 1, "{}", integration_tests::log_text(&output));
 }
 
+#[tokio::test]
+async fn create_sends_the_code_by_email_through_ses_configured_by_aws_endpoint_url() {
+    let endpoint = FakeEndpoint::start(|_| Reply::ok(json!({"MessageId": "ses-1"}))).await;
+    let output = Arc::new(OutputLog::default());
+    let create = host(
+        "create-auth-challenge",
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("AUTH_FLOW", "email_otp"),
+            ("EMAIL_FROM", "Example <no-reply@example.com>"),
+            ("EMAIL_CONFIGURATION_SET", "sign-in-codes"),
+            ("APP_NAME", "Example"),
+        ],
+        output.clone(),
+    );
+    let answer = response(
+        create
+            .invoke(fixture("create-auth-challenge/first-round.json"))
+            .await
+            .unwrap(),
+    );
+    let created = &answer["response"];
+    assert!(
+        created["challengeMetadata"]
+            .as_str()
+            .unwrap()
+            .starts_with("EMAIL_OTP:v2.")
+    );
+    assert_eq!(
+        created["publicChallengeParameters"],
+        json!({"challenge": "EMAIL_OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "email", "resendsLeft": "2"})
+    );
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 1, "one e-mail, no SMS");
+    let sent = &requests[0];
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.uri.path(), "/v2/email/outbound-emails");
+    assert_eq!(
+        sent.json["FromEmailAddress"],
+        "Example <no-reply@example.com>"
+    );
+    assert_eq!(
+        sent.json["Destination"]["ToAddresses"],
+        json!(["alice@example.com"])
+    );
+    assert_eq!(sent.json["ConfigurationSetName"], "sign-in-codes");
+    let simple = &sent.json["Content"]["Simple"];
+    let subject = simple["Subject"]["Data"].as_str().unwrap();
+    let code: String = subject.chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(code.len(), 6, "{subject}");
+    assert_eq!(subject, format!("{code} is your sign-in code"));
+    let text = simple["Body"]["Text"]["Data"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!("{code} is your Example sign-in code.")),
+        "{text}"
+    );
+    assert!(
+        simple["Body"]["Html"]["Data"]
+            .as_str()
+            .unwrap()
+            .contains(&code)
+    );
+    // The code sealed in the challenge is the one in the e-mail, and nowhere in the logs; nor
+    // is the address.
+    let mut verify_event = fixture("verify-auth-challenge/right-code.json");
+    verify_event["request"]["privateChallengeParameters"] =
+        created["privateChallengeParameters"].clone();
+    verify_event["request"]["challengeAnswer"] = json!(code);
+    let verify = host(
+        "verify-auth-challenge",
+        &[("AUTH_FLOW", "email_otp")],
+        Arc::default(),
+    );
+    let verdict = response(verify.invoke(verify_event).await.unwrap());
+    assert_eq!(verdict["response"], json!({"answerCorrect": true}));
+    let logs = integration_tests::log_text(&output);
+    assert!(
+        !logs.contains(&code) && !logs.contains("alice@example.com"),
+        "{logs}"
+    );
+    assert!(logs.contains("\"email\":\"sent\""), "{logs}");
+
+    // SES refusing the sender: an error users may see, the address masked in the logs.
+    let refusing = FakeEndpoint::start(|_| {
+        Reply::aws_error(
+            400,
+            "MessageRejected",
+            "Email address is not verified: alice@example.com",
+        )
+    })
+    .await;
+    let output = Arc::new(OutputLog::default());
+    let create = host(
+        "create-auth-challenge",
+        &[
+            ("AWS_ENDPOINT_URL", &refusing.url),
+            ("AUTH_FLOW", "email_otp"),
+            ("EMAIL_FROM", "no-reply@example.com"),
+        ],
+        output.clone(),
+    );
+    let (error_type, error_message) = function_error(
+        create
+            .invoke(fixture("create-auth-challenge/first-round.json"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(error_type, "EmailDeliveryError");
+    assert_eq!(
+        error_message,
+        "We could not send a sign-in code. Try again later"
+    );
+    let logs = integration_tests::log_text(&output);
+    assert!(
+        logs.contains("a***@example.com") && !logs.contains("alice@example.com"),
+        "{logs}"
+    );
+}
+
 /// CloudWatch's JSON filter `{ $.key = "value" }` as both descriptors write it for the send
 /// alarm (SmsSentMetricFilter), applied to one log line.
 fn sms_sent_filter_matches(line: &str) -> bool {

@@ -9,6 +9,7 @@
 use crate::Error;
 use crate::abuse::AbusePolicy;
 use crate::captcha::CaptchaConfig;
+use crate::email::EmailSettings;
 pub use crate::env::{Environment, is_safe_url};
 use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep};
 use crate::legacy::MigrationConfig;
@@ -45,6 +46,12 @@ pub const VARIABLES: &[&str] = &[
     "OTP_MESSAGES_FILE",
     "OTP_WEB_ORIGIN",
     "APP_NAME",
+    "EMAIL_PROVIDER",
+    "EMAIL_FROM",
+    "EMAIL_CONFIGURATION_SET",
+    "EMAIL_SUBJECT",
+    "EMAIL_TEXT_TEMPLATE",
+    "EMAIL_TIMEOUT_MS",
     "SMS_TIMEOUT_MS",
     "PHONE_HINT",
     "PHONE_HINT_SECRET",
@@ -103,6 +110,12 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("OTP_MESSAGES", "create-auth-challenge"),
     ("OTP_MESSAGES_FILE", "create-auth-challenge"),
     ("OTP_WEB_ORIGIN", "create-auth-challenge"),
+    ("EMAIL_PROVIDER", "create-auth-challenge"),
+    ("EMAIL_FROM", "create-auth-challenge"),
+    ("EMAIL_CONFIGURATION_SET", "create-auth-challenge"),
+    ("EMAIL_SUBJECT", "create-auth-challenge"),
+    ("EMAIL_TEXT_TEMPLATE", "create-auth-challenge"),
+    ("EMAIL_TIMEOUT_MS", "create-auth-challenge"),
     ("PHONE_HINT_SECRET_ARN", "create-auth-challenge"),
     ("CAPTCHA_SECRET", "verify-auth-challenge"),
     ("CAPTCHA_SECRET_ARN", "verify-auth-challenge"),
@@ -179,6 +192,9 @@ pub struct Config {
     pub otp: OtpPolicy,
     /// `SMS_*` (the provider, its identity, keyword, time budget and the message), `APP_NAME`.
     pub sms: SmsSettings,
+    /// `EMAIL_*`: the e-mail sender and message (checked only when `AUTH_FLOW` has
+    /// `email_otp`).
+    pub email: EmailSettings,
     /// `PHONE_HINT` and `PHONE_HINT_SECRET`.
     pub phone_hint: PhoneHint,
     /// `CAPTCHA_*`: the CAPTCHA step (checked only when `AUTH_FLOW` has `captcha`).
@@ -236,6 +252,7 @@ impl Config {
         Ok(Self {
             attempts: AttemptLimits::from_env(&env)?,
             phone_hint: PhoneHint::from_env(&env)?,
+            email: EmailSettings::from_env(&env)?,
             captcha: CaptchaConfig::from_env(&env, flow.contains(ChallengeStep::Captcha))?,
             preauth: PreAuthPolicy::from_env(&env)?,
             migration: MigrationConfig::from_env(&env)?,

@@ -74,6 +74,16 @@ pub enum Error {
         /// The provider's words (error code and message), never the message body.
         detail: String,
     },
+    /// The e-mail provider did not take the message.
+    #[error("e-mail via {provider} failed ({failure}): {detail}")]
+    Email {
+        /// Which provider was used.
+        provider: &'static str,
+        /// The kind of failure.
+        failure: SmsFailure,
+        /// The provider's words (address masked), never the message.
+        detail: String,
+    },
     /// An HTTP client could not be set up.
     #[error("HTTP client: {0}")]
     Http(String),
@@ -128,10 +138,16 @@ impl Error {
                 failure: SmsFailure::Throttled,
                 ..
             }
+            | Self::Email {
+                failure: SmsFailure::Throttled,
+                ..
+            }
             | Self::TooManyCodes(_) => "Too many codes requested. Try again later",
             Self::LockedOut { .. } => "Too many failed sign-ins. Try again later",
             Self::TooManyResends { .. } => "No more codes can be sent for this sign-in",
-            Self::Sms { .. } => "We could not send a sign-in code. Try again later",
+            Self::Sms { .. } | Self::Email { .. } => {
+                "We could not send a sign-in code. Try again later"
+            }
             Self::MalformedEvent { .. } | Self::UnexpectedChallenge(_) => {
                 "The sign-in request was not valid"
             }
@@ -153,6 +169,7 @@ impl Error {
             Self::WrongTrigger { .. } => "WrongTrigger",
             Self::UnexpectedChallenge(_) => "UnexpectedChallenge",
             Self::Sms { .. } => "SmsDeliveryError",
+            Self::Email { .. } => "EmailDeliveryError",
             Self::Randomness(_) => "RandomnessError",
             Self::Captcha(_) => "CaptchaError",
             Self::Http(_) => "HttpClientError",
@@ -269,6 +286,11 @@ mod tests {
             sms(SmsFailure::Rejected),
             sms(SmsFailure::OptedOut),
             sms(SmsFailure::Unavailable),
+            Error::Email {
+                provider: "ses",
+                failure: SmsFailure::Rejected,
+                detail: "x.".into(),
+            },
             Error::Http("x.".into()),
             Error::Captcha("x.".into()),
             Error::Denied {

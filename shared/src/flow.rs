@@ -36,6 +36,8 @@ use crate::env::Environment;
 /// The tag of the SMS step ([`ChallengeStep::tag`]): in `challengeMetadata`, the public
 /// `challenge` parameter and the logs.
 pub const SMS_OTP_TAG: &str = "SMS_OTP";
+/// The tag of the e-mail code step ([`ChallengeStep::tag`]).
+pub const EMAIL_OTP_TAG: &str = "EMAIL_OTP";
 /// The tag of the CAPTCHA step ([`ChallengeStep::tag`]).
 pub const CAPTCHA_TAG: &str = "CAPTCHA";
 
@@ -87,6 +89,8 @@ pub enum ChallengeStep {
     Captcha,
     /// A one-time code sent by SMS (a `CUSTOM_CHALLENGE` round).
     SmsOtp,
+    /// A one-time code sent by e-mail, to a verified address (a `CUSTOM_CHALLENGE` round).
+    EmailOtp,
 }
 
 impl ChallengeStep {
@@ -96,6 +100,7 @@ impl ChallengeStep {
             Self::Password => "password",
             Self::Captcha => "captcha",
             Self::SmsOtp => "sms_otp",
+            Self::EmailOtp => "email_otp",
         }
     }
 
@@ -106,6 +111,7 @@ impl ChallengeStep {
             Self::Password => None,
             Self::Captcha => Some(CAPTCHA_TAG),
             Self::SmsOtp => Some(SMS_OTP_TAG),
+            Self::EmailOtp => Some(EMAIL_OTP_TAG),
         }
     }
 
@@ -114,22 +120,28 @@ impl ChallengeStep {
         match tag {
             CAPTCHA_TAG => Some(Self::Captcha),
             SMS_OTP_TAG => Some(Self::SmsOtp),
+            EMAIL_OTP_TAG => Some(Self::EmailOtp),
             _ => None,
         }
     }
 
     /// Whether passing this step proves who the user is (a flow must end with such a step).
     pub fn authenticates(self) -> bool {
-        matches!(self, Self::Password | Self::SmsOtp)
+        matches!(self, Self::Password | Self::SmsOtp | Self::EmailOtp)
     }
 
     /// Whether a round of this step may be answered with an [`OtpAction`] (a code step).
     pub fn takes_actions(self) -> bool {
-        matches!(self, Self::SmsOtp)
+        self.sends_a_code()
+    }
+
+    /// Whether the step sends a one-time code (by SMS or e-mail).
+    pub fn sends_a_code(self) -> bool {
+        matches!(self, Self::SmsOtp | Self::EmailOtp)
     }
 
     /// Every step, in the order a flow may hold them.
-    pub const ALL: [Self; 3] = [Self::Password, Self::Captcha, Self::SmsOtp];
+    pub const ALL: [Self; 4] = [Self::Password, Self::Captcha, Self::SmsOtp, Self::EmailOtp];
 
     /// The step `AUTH_FLOW` names `name`.
     pub fn from_config_name(name: &str) -> Option<Self> {
@@ -171,7 +183,9 @@ impl AttemptLimits {
     pub fn for_step(self, step: ChallengeStep) -> u8 {
         match step {
             ChallengeStep::Captcha => self.captcha,
-            ChallengeStep::Password | ChallengeStep::SmsOtp => self.default,
+            ChallengeStep::Password | ChallengeStep::SmsOtp | ChallengeStep::EmailOtp => {
+                self.default
+            }
         }
         .max(1)
     }
@@ -226,6 +240,10 @@ impl AuthFlow {
         "password,captcha",
         "password,sms_otp",
         "password,captcha,sms_otp",
+        "email_otp",
+        "captcha,email_otp",
+        "password,email_otp",
+        "password,captcha,email_otp",
     ];
 
     /// Parses a comma-separated `AUTH_FLOW` value.
@@ -237,7 +255,7 @@ impl AuthFlow {
             }
             let step = ChallengeStep::from_config_name(name).ok_or_else(|| {
                 InvalidFlow(format!(
-                    "unknown step `{}` (known: password, captcha, sms_otp)",
+                    "unknown step `{}` (known: password, captcha, sms_otp, email_otp)",
                     name.chars().take(32).collect::<String>()
                 ))
             })?;
@@ -273,20 +291,25 @@ impl AuthFlow {
         }
         if !steps.iter().any(|step| step.authenticates()) {
             return Err(InvalidFlow(format!(
-                "a CAPTCHA alone does not prove who the user is: add password or sms_otp (supported: {})",
+                "a CAPTCHA alone does not prove who the user is: add password, sms_otp or email_otp (supported: {})",
                 Self::SUPPORTED.join("; ")
             )));
         }
-        let position = |wanted| steps.iter().position(|step| *step == wanted);
-        if let (Some(captcha), Some(sms)) = (
-            position(ChallengeStep::Captcha),
-            position(ChallengeStep::SmsOtp),
-        ) && captcha > sms
-        {
+        if steps.iter().filter(|step| step.sends_a_code()).count() > 1 {
             return Err(InvalidFlow(
-                "put `captcha` before `sms_otp`: after it, bots would already have made the pool send SMS"
-                    .to_owned(),
+                "one code step per flow: sms_otp or email_otp".to_owned(),
             ));
+        }
+        let position = |wanted: fn(&ChallengeStep) -> bool| steps.iter().position(wanted);
+        if let (Some(captcha), Some(code)) = (
+            position(|step| *step == ChallengeStep::Captcha),
+            position(|step| step.sends_a_code()),
+        ) && captcha > code
+        {
+            return Err(InvalidFlow(format!(
+                "put `captcha` before `{}`: after it, bots would already have made the pool send codes",
+                steps.get(code).map_or("sms_otp", |step| step.config_name())
+            )));
         }
         Ok(Self { steps })
     }
@@ -1086,6 +1109,9 @@ mod tests {
             "captcha",
             "sms_otp,captcha",
             "password,sms_otp,captcha",
+            "email_otp,captcha",
+            "sms_otp,email_otp",
+            "captcha,sms_otp,email_otp",
             "sms_otp,sms_otp",
             "captcha,captcha,sms_otp",
             "sms_otp,password",
@@ -1144,6 +1170,7 @@ mod tests {
             Just(SessionChallenge::PasswordVerifier),
             Just(SessionChallenge::Custom(ChallengeStep::Captcha)),
             Just(SessionChallenge::Custom(ChallengeStep::SmsOtp)),
+            Just(SessionChallenge::Custom(ChallengeStep::EmailOtp)),
             Just(SessionChallenge::UntaggedCustom),
             Just(SessionChallenge::Other),
         ];
@@ -1223,6 +1250,10 @@ mod tests {
             ChallengeStep::Password => vec![SRP_A, VERIFIER],
             ChallengeStep::Captcha => vec![CAPTCHA],
             ChallengeStep::SmsOtp => vec![SMS],
+            ChallengeStep::EmailOtp => vec![SessionEntry::new(
+                SessionChallenge::Custom(ChallengeStep::EmailOtp),
+                true,
+            )],
         }
     }
 

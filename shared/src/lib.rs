@@ -45,6 +45,7 @@ pub mod abuse;
 pub mod aws;
 pub mod captcha;
 pub mod config;
+pub mod email;
 pub mod env;
 pub mod error;
 pub mod event;

@@ -299,6 +299,11 @@ async fn define_answers_every_flow_sample() {
         ),
         ("password-sms-after-code", "password,captcha,sms_otp", fail),
         ("first-call", "password,captcha", fail),
+        ("first-call", "email_otp", custom),
+        ("after-email-code", "email_otp", tokens),
+        // An e-mail round under the SMS flow, and the other way round: out of place.
+        ("after-email-code", "sms_otp", fail),
+        ("after-right-code", "email_otp", fail),
     ] {
         let define = DefineAuthChallenge::new(&config_with(&[("AUTH_FLOW", flow)]));
         let answered = define
@@ -797,4 +802,93 @@ async fn the_sms_is_in_the_users_language_and_bound_to_the_web_origin() {
             .contains(" is your sign-in code."),
         "{both}"
     );
+}
+
+#[tokio::test]
+async fn the_email_step_sends_one_code_to_a_verified_address_and_only_that_code_passes() {
+    use cognito_passwordless::email::ConsoleEmailSender;
+    let inbox = Inbox::default();
+    let sms = Inbox::default();
+    let config = config_with(&[("AUTH_FLOW", "email_otp"), ("EMAIL_PROVIDER", "console")]);
+    let create =
+        CreateAuthChallenge::new(&config, Arc::new(ConsoleSender::new(Box::new(sms.clone()))))
+            .unwrap()
+            .with_email_sender(Arc::new(ConsoleEmailSender::new(Box::new(inbox.clone()))));
+    let verify = VerifyAuthChallenge::new(&config, None).unwrap();
+    let created = create
+        .invoke(fixture("create-auth-challenge/first-round.json"), SEALED_AT)
+        .await
+        .unwrap();
+    let metadata = created.response.challenge_metadata.clone().unwrap();
+    assert!(metadata.starts_with("EMAIL_OTP:v2."), "{metadata}");
+    let public = created
+        .response
+        .public_challenge_parameters
+        .clone()
+        .unwrap();
+    assert_eq!(public["challenge"], "EMAIL_OTP");
+    assert_eq!(public["channel"], "email");
+    assert!(!public.contains_key("maskedPhone"));
+    assert_eq!(sms.count(), 0, "no SMS");
+    assert_eq!(inbox.count(), 1, "one e-mail");
+    let sent = String::from_utf8(inbox.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        sent.starts_with("[console-email] to=a***@example.com | "),
+        "{sent}"
+    );
+    let code: String = sent
+        .rsplit(" | ")
+        .next()
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(code.len(), 6, "{sent}");
+    let mut answer = fixture("verify-auth-challenge/right-code.json");
+    answer["request"]["privateChallengeParameters"] =
+        serde_json::to_value(created.response.private_challenge_parameters.clone()).unwrap();
+    for (given, expected) in [
+        (cognito_passwordless::otp::wrong_answer_for(&code), false),
+        (code.clone(), true),
+    ] {
+        answer["request"]["challengeAnswer"] = json!(given);
+        let verdict = verify.invoke(answer.clone(), SEALED_AT + 5).await.unwrap();
+        assert_eq!(verdict.response.answer_correct, Some(expected));
+    }
+    // An address that is not verified, or none, or an unknown user: the same challenge, a
+    // decoy, no e-mail.
+    let decoys = [
+        fixture("create-auth-challenge/unverified-email.json"),
+        {
+            let mut none = fixture("create-auth-challenge/first-round.json");
+            none["request"]["userAttributes"]
+                .as_object_mut()
+                .unwrap()
+                .remove("email");
+            none
+        },
+        fixture("create-auth-challenge/user-not-found.json"),
+    ];
+    for event in decoys {
+        let created = create.invoke(event, SEALED_AT).await.unwrap();
+        assert_eq!(
+            created.response.challenge_metadata.as_deref(),
+            Some("EMAIL_OTP:decoy")
+        );
+        let shape = created.response.public_challenge_parameters.unwrap();
+        assert_eq!(
+            shape.keys().collect::<Vec<_>>(),
+            public.keys().collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(inbox.count(), 1, "still one e-mail");
+    // Without an e-mail sender, the e-mail flow cannot send: an error, never a silent decoy.
+    let unwired =
+        CreateAuthChallenge::new(&config, Arc::new(ConsoleSender::new(Box::new(sms.clone()))))
+            .unwrap();
+    let error = unwired
+        .invoke(fixture("create-auth-challenge/first-round.json"), SEALED_AT)
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_type(), "ConfigurationError");
 }

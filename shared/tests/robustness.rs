@@ -122,6 +122,7 @@ const SAMPLES: &[&str] = &[
     "define-auth-challenge/resend-requested.json",
     "define-auth-challenge/after-resent-code.json",
     "define-auth-challenge/wrong-resend-wrong.json",
+    "define-auth-challenge/after-email-code.json",
     "create-auth-challenge/retry-after-wrong-code.json",
     "create-auth-challenge/resend.json",
     "create-auth-challenge/first-round.json",
@@ -137,7 +138,7 @@ fn configs() -> Vec<(String, cognito_passwordless::config::Config)> {
         .iter()
         .map(|flow| {
             let config = cognito_passwordless::config::Config::from_lookup(|name| match name {
-                "SMS_PROVIDER" => Some("console".to_owned()),
+                "SMS_PROVIDER" | "EMAIL_PROVIDER" => Some("console".to_owned()),
                 "AUTH_FLOW" => Some((*flow).to_owned()),
                 _ => None,
             })
@@ -165,6 +166,8 @@ fn run_flow(flow: &str, config: &cognito_passwordless::config::Config, event: Va
             // Tokens only if the last round passed the flow's final step, tagged by this project.
             let final_tag = if flow.ends_with("sms_otp") {
                 "SMS_OTP:"
+            } else if flow.ends_with("email_otp") {
+                "EMAIL_OTP:"
             } else {
                 "CAPTCHA:"
             };
@@ -195,7 +198,7 @@ fn run_flow(flow: &str, config: &cognito_passwordless::config::Config, event: Va
                 .private_challenge_parameters
                 .get("challenge")
                 .map(String::as_str)
-                == Some("SMS_OTP")
+                .is_some_and(|step| step == "SMS_OTP" || step == "EMAIL_OTP")
             {
                 assert!(
                     answered
@@ -213,7 +216,10 @@ fn run_flow(flow: &str, config: &cognito_passwordless::config::Config, event: Va
         config,
         Arc::new(ConsoleSender::new(Box::new(std::io::sink()))),
     )
-    .unwrap();
+    .unwrap()
+    .with_email_sender(Arc::new(
+        cognito_passwordless::email::ConsoleEmailSender::new(Box::new(std::io::sink())),
+    ));
     if let Ok(answered) = runtime.block_on(create.invoke(event, 1_763_769_610)) {
         let public = serde_json::to_string(&answered.response.public_challenge_parameters).unwrap();
         assert!(

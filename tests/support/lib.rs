@@ -384,6 +384,7 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         .args(args)
         .env_remove("CARGO")
         .env_remove("SMS_PROVIDER")
+        .env_remove("EMAIL_PROVIDER")
         .env_remove("AUTH_FLOW")
         .envs(env.iter().copied())
         .output()

@@ -75,7 +75,8 @@ impl SmsSender for EndUserMessagingSender {
                 .send()
                 .await
                 .map_err(|error| {
-                    let (failure, detail) = aws::classify(&error, &message.to);
+                    let (failure, detail) =
+                        aws::classify(&error, &|text| super::scrub(text, &message.to));
                     Error::Sms {
                         provider: "end-user-messaging",
                         failure,

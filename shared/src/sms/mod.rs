@@ -106,20 +106,21 @@ pub async fn build_sender(settings: &SmsSettings) -> Result<Arc<dyn SmsSender>, 
     }
 }
 
-/// Shared AWS SDK set-up for both AWS senders.
-#[cfg(feature = "aws-sms")]
+/// Shared AWS SDK set-up for the AWS senders (SMS and e-mail).
+#[cfg(any(feature = "aws-sms", feature = "aws-email"))]
 pub mod aws {
     pub use crate::aws::{load_sdk_config, sdk_config_loader};
 
     use crate::error::SmsFailure;
 
-    /// Classifies an SDK error, with the provider's words (phone numbers masked) as the detail.
+    /// Classifies an SDK error, with the provider's words made safe by `scrub` (the recipient
+    /// masked) as the detail.
     pub(crate) fn classify<E>(
         error: &aws_smithy_runtime_api::client::result::SdkError<
             E,
             aws_smithy_runtime_api::client::orchestrator::HttpResponse,
         >,
-        phone: &crate::phone::PhoneNumber,
+        scrub: &dyn Fn(&str) -> String,
     ) -> (SmsFailure, String)
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error,
@@ -155,7 +156,7 @@ pub mod aws {
                     _ if service.raw().status().is_server_error() => SmsFailure::Unavailable,
                     _ => SmsFailure::Rejected,
                 };
-                (failure, super::scrub(&format!("{code}: {message}"), phone))
+                (failure, scrub(&format!("{code}: {message}")))
             }
             _ => (SmsFailure::Unavailable, "SDK error".to_owned()),
         }
@@ -165,7 +166,7 @@ pub mod aws {
 /// Provider text made safe to log: the number (with or without `+`) masked, and every run of six
 /// or more digits (a code, or a number in another form) replaced, since providers may quote the
 /// request's values in their errors.
-#[cfg(feature = "aws-sms")]
+#[cfg(any(feature = "aws-sms", test))]
 pub(crate) fn scrub(text: &str, phone: &PhoneNumber) -> String {
     let masked = phone.masked();
     let digits = phone.e164().trim_start_matches('+');

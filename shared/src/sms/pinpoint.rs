@@ -84,7 +84,8 @@ impl SmsSender for PinpointSender {
                 .send()
                 .await
                 .map_err(|error| {
-                    let (failure, detail) = aws::classify(&error, &message.to);
+                    let (failure, detail) =
+                        aws::classify(&error, &|text| super::scrub(text, &message.to));
                     Self::failure(failure, detail)
                 })?;
             let result = output

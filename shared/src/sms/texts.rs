@@ -21,7 +21,8 @@ use crate::env::Environment;
 ///
 /// Written for SMS and reviewed language by language (see docs/configuration.md); each fits one
 /// segment with a 10-digit code, 15 minutes and an 11-character app name (a test checks).
-/// Traditional Chinese serves `zh-TW` and, by alias, `zh-Hant`, `zh-HK` and `zh-MO`.
+/// Traditional Chinese serves `zh-TW`, and the same text is listed for `zh-Hant`, `zh-HK` and
+/// `zh-MO`. Arabic uses the plural دقائق, right for 3 to 10 minutes (the default is 5).
 const BUILT_IN: &[(&str, &str, &str)] = &[
     (
         "es",
@@ -85,8 +86,8 @@ const BUILT_IN: &[(&str, &str, &str)] = &[
     ),
     (
         "ar",
-        "{code} رمز الدخول إلى {app}، صالح لمدة {minutes} دقيقة. لا تشاركه.",
-        "{code} رمز تسجيل الدخول، صالح لمدة {minutes} دقيقة. لا تشاركه مع أحد.",
+        "{code} رمز الدخول إلى {app}، صالح لمدة {minutes} دقائق. لا تشاركه.",
+        "{code} رمز تسجيل الدخول، صالح لمدة {minutes} دقائق. لا تشاركه مع أحد.",
     ),
     (
         "zh-hant",

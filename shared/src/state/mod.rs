@@ -466,6 +466,17 @@ pub fn phone_key(key: &SealKey, phone: &PhoneNumber) -> String {
     format!("PHONE#{hex}")
 }
 
+/// The send-history key of an e-mail address: a digest, never the address (keyed with
+/// `SEAL_KEY` when set).
+pub fn email_key(key: &SealKey, email: &crate::email::EmailAddress) -> String {
+    let digest = key.digest(&[
+        b"email-address/v1",
+        email.as_str().to_lowercase().as_bytes(),
+    ]);
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("EMAIL#{hex}")
+}
+
 /// The failure-history key of a user.
 pub fn lock_key(pool_id: &str, user: &UserRef) -> String {
     format!("LOCK#{pool_id}#{}", user.as_str())
@@ -739,6 +750,21 @@ pub(crate) fn test_guard(store: Arc<dyn StateStore>, mode: FailureMode) -> Guard
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_keys_hide_the_address_and_are_keyed_with_the_seal_key() {
+        let email = crate::email::EmailAddress::parse("Alice@Example.com").unwrap();
+        let same = crate::email::EmailAddress::parse("alice@example.com").unwrap();
+        let unkeyed = email_key(&SealKey::none(), &email);
+        assert!(unkeyed.starts_with("EMAIL#") && unkeyed.len() == "EMAIL#".len() + 64);
+        assert!(!unkeyed.to_lowercase().contains("alice"));
+        assert_eq!(unkeyed, email_key(&SealKey::none(), &same));
+        let keyed = SealKey::new(&"k".repeat(32)).unwrap();
+        assert_ne!(email_key(&keyed, &email), unkeyed);
+        // Not the phone key of anything: another domain of digest.
+        let phone = crate::phone::PhoneNumber::parse("+12065550100").unwrap();
+        assert_ne!(phone_key(&SealKey::none(), &phone)[6..], unkeyed[6..]);
+    }
 
     #[cfg(feature = "dynamodb")]
     #[tokio::test]

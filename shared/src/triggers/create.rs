@@ -21,11 +21,12 @@ use crate::Error;
 use crate::abuse::{CountryAllowList, NumberTypePolicy, SendLimits};
 use crate::captcha::{CaptchaConfig, CaptchaProvider, IMAGE_TEXT_LENGTH, ImageChallenge};
 use crate::config::{Config, PhoneHint};
+use crate::email::{EmailAddress, EmailMessage, EmailSender, EmailSettings};
 use crate::error::SmsFailure;
 use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, StringMap, Trigger};
 use crate::flow::{
-    AttemptLimits, AuthFlow, CAPTCHA_TAG, ChallengeStep, OtpAction, Round, RoundKind, SMS_OTP_TAG,
-    current_round,
+    AttemptLimits, AuthFlow, CAPTCHA_TAG, ChallengeStep, EMAIL_OTP_TAG, OtpAction, Round,
+    RoundKind, SMS_OTP_TAG, current_round,
 };
 use crate::otp::{OtpCode, OtpPolicy, OtpSeal};
 use crate::phone::{PhoneNumber, mask_with_digits};
@@ -33,7 +34,9 @@ use crate::random::random_bytes;
 use crate::seal::{SealBinding, SealKey};
 use crate::secret::SecretSource;
 use crate::sms::{SmsMessage, SmsSender, SmsTexts};
-use crate::state::{ClaimOutcome, Guard, SendClaim, UserRef, claim_key, phone_key, user_key};
+use crate::state::{
+    ClaimOutcome, Guard, SendClaim, UserRef, claim_key, email_key, phone_key, user_key,
+};
 
 const TRIGGER: &str = CreateAuthChallengeEvent::NAME;
 
@@ -52,13 +55,18 @@ pub struct CreateAuthChallenge {
     send_budget: Duration,
     sender: Arc<dyn SmsSender>,
     send_timing: SendTiming,
+    email: EmailSettings,
+    /// The e-mail sender (a flow with `email_otp` needs one: [`CreateAuthChallenge::with_email_sender`]).
+    email_sender: Option<Arc<dyn EmailSender>>,
+    email_budget: Duration,
+    email_timing: SendTiming,
     guard: Option<Guard>,
     send_limits: SendLimits,
     allowed_countries: Option<CountryAllowList>,
     allowed_number_types: NumberTypePolicy,
 }
 
-/// Why no SMS goes out for a first round.
+/// Why no code goes out for a round that would send one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DecoyReason {
     UnknownUser,
@@ -67,12 +75,34 @@ enum DecoyReason {
     InvalidPhone,
     CountryNotAllowed,
     NumberTypeNotAllowed,
+    NoVerifiedEmail,
+    NoEmail,
+    InvalidEmail,
+}
+
+/// Where a code goes.
+#[derive(Debug, Clone)]
+enum Destination {
+    Phone(PhoneNumber),
+    Email(EmailAddress),
+}
+
+impl Destination {
+    fn masked(&self) -> String {
+        match self {
+            Self::Phone(phone) => phone.masked(),
+            Self::Email(email) => email.masked(),
+        }
+    }
 }
 
 impl CreateAuthChallenge {
     /// A handler for the configured flow, sending with `sender`. Secrets named by `…_ARN`
     /// variables must have been read ([`Config::resolve_secrets`]).
     pub fn new(config: &Config, sender: Arc<dyn SmsSender>) -> Result<Self, Error> {
+        if config.flow.contains(ChallengeStep::EmailOtp) {
+            config.email.check_sender()?;
+        }
         let phone_hint_secret = match &config.phone_hint {
             PhoneHint::None => None,
             PhoneHint::LastFour {
@@ -100,6 +130,10 @@ impl CreateAuthChallenge {
             send_budget: config.sms.timeout + Duration::from_millis(200),
             sender,
             send_timing: SendTiming::default(),
+            email: config.email.clone(),
+            email_sender: None,
+            email_budget: config.email.timeout + Duration::from_millis(200),
+            email_timing: SendTiming::default(),
             guard: None,
             send_limits: config.abuse.send_limits,
             allowed_countries: config.abuse.allowed_countries.clone(),
@@ -107,14 +141,26 @@ impl CreateAuthChallenge {
         })
     }
 
+    /// Sends codes by e-mail with `sender` (a flow with `email_otp` needs one).
+    pub fn with_email_sender(mut self, sender: Arc<dyn EmailSender>) -> Self {
+        self.email_sender = Some(sender);
+        self
+    }
+
     /// The handler as the deployment configures it (the environment, the secrets its `…_ARN`
-    /// variables name, the SMS sender and the state table, set up once).
+    /// variables name, the SMS sender, the e-mail sender when the flow sends codes by e-mail,
+    /// and the state table, set up once).
     #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
     pub async fn from_env() -> Result<Self, Error> {
         let config = Config::from_env_with_secrets().await?;
         let sender = crate::sms::build_sender(&config.sms).await?;
         let guard = crate::state::build_guard(config.state.as_ref()).await?;
-        Ok(Self::new(&config, sender)?.with_guard(guard))
+        let mut handler = Self::new(&config, sender)?.with_guard(guard);
+        if config.flow.contains(ChallengeStep::EmailOtp) {
+            handler =
+                handler.with_email_sender(crate::email::build_email_sender(&config.email).await?);
+        }
+        Ok(handler)
     }
 
     /// The challenge for a parsed event at time `now` (Unix seconds).
@@ -145,7 +191,9 @@ impl CreateAuthChallenge {
         )
         .map_err(|reason| Error::UnexpectedChallenge(reason.to_string()))?;
         event.response = match round.step {
-            ChallengeStep::SmsOtp => self.sms_round(&event, round, now).await?,
+            ChallengeStep::SmsOtp | ChallengeStep::EmailOtp => {
+                self.code_round(&event, round, now).await?
+            }
             ChallengeStep::Captcha => self.captcha_round(&event, round, now)?,
             ChallengeStep::Password => {
                 return Err(Error::UnexpectedChallenge(
@@ -156,7 +204,8 @@ impl CreateAuthChallenge {
         Ok(event)
     }
 
-    async fn sms_round(
+    /// A round of a code step (SMS or e-mail).
+    async fn code_round(
         &self,
         event: &CreateAuthChallengeEvent,
         round: Round,
@@ -165,22 +214,14 @@ impl CreateAuthChallenge {
         let request = &event.request;
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = log_user(&request.user_attributes, user_not_found);
-        let tag = SMS_OTP_TAG;
-        let recipient = recipient(&request.user_attributes, user_not_found)
-            .and_then(|phone| match &self.allowed_countries {
-                Some(allowed) => allowed
-                    .check(&phone)
-                    .map(|_| phone)
-                    .map_err(|_| DecoyReason::CountryNotAllowed),
-                None => Ok(phone),
-            })
-            .and_then(|phone| {
-                // Premium-rate and other non-personal ranges get no code, wherever they are.
-                self.allowed_number_types
-                    .check(&phone)
-                    .map(|_| phone)
-                    .map_err(|_| DecoyReason::NumberTypeNotAllowed)
-            });
+        let tag = round.step.tag().unwrap_or(SMS_OTP_TAG);
+        let by_email = round.step == ChallengeStep::EmailOtp;
+        let recipient = if by_email {
+            email_recipient(&request.user_attributes, user_not_found).map(Destination::Email)
+        } else {
+            self.phone_recipient(&request.user_attributes, user_not_found)
+                .map(Destination::Phone)
+        };
 
         // The seal an earlier round of this step kept: a retry re-uses the latest code.
         let latest_seal = |position: usize| {
@@ -244,14 +285,19 @@ impl CreateAuthChallenge {
         public.insert("challenge".to_owned(), tag.to_owned());
         public.insert("codeLength".to_owned(), self.otp.length.to_string());
         public.insert("attemptsLeft".to_owned(), round.attempts_left.to_string());
-        public.insert("channel".to_owned(), "sms".to_owned());
+        public.insert(
+            "channel".to_owned(),
+            if by_email { "email" } else { "sms" }.to_owned(),
+        );
         public.insert("resendsLeft".to_owned(), round.resends_left.to_string());
         if resend_refused {
             public.insert("resendRefused".to_owned(), "throttled".to_owned());
         }
-        if let Some(secret) = &self.phone_hint_secret {
+        if let Some(secret) = &self.phone_hint_secret
+            && !by_email
+        {
             let masked = match (&recipient, phone_attribute(&request.user_attributes)) {
-                (Ok(phone), _) => phone.masked(),
+                (Ok(destination), _) => destination.masked(),
                 (Err(_), Some(phone)) => phone.masked(),
                 (Err(_), None) => mask_with_digits(&stand_in_digits(
                     secret,
@@ -267,6 +313,30 @@ impl CreateAuthChallenge {
             private_challenge_parameters: Some(record.private_parameters()),
             challenge_metadata: Some(record.metadata()),
         })
+    }
+
+    /// The verified phone to send an SMS code to, in an allowed country and of an allowed kind,
+    /// or why there is none.
+    fn phone_recipient(
+        &self,
+        attributes: &StringMap,
+        user_not_found: bool,
+    ) -> Result<PhoneNumber, DecoyReason> {
+        recipient(attributes, user_not_found)
+            .and_then(|phone| match &self.allowed_countries {
+                Some(allowed) => allowed
+                    .check(&phone)
+                    .map(|_| phone)
+                    .map_err(|_| DecoyReason::CountryNotAllowed),
+                None => Ok(phone),
+            })
+            .and_then(|phone| {
+                // Premium-rate and other non-personal ranges get no code, wherever they are.
+                self.allowed_number_types
+                    .check(&phone)
+                    .map(|_| phone)
+                    .map_err(|_| DecoyReason::NumberTypeNotAllowed)
+            })
     }
 
     fn captcha_round(
@@ -330,11 +400,11 @@ impl CreateAuthChallenge {
         &self,
         event: &CreateAuthChallengeEvent,
         round: Round,
-        recipient: &Result<PhoneNumber, DecoyReason>,
+        recipient: &Result<Destination, DecoyReason>,
         now: u64,
         user: &str,
     ) -> Result<String, Error> {
-        let tag = SMS_OTP_TAG;
+        let tag = round.step.tag().unwrap_or(SMS_OTP_TAG);
         let position = event.request.session.len();
         let owner = UserRef::from_event(
             &event.user_name,
@@ -342,7 +412,7 @@ impl CreateAuthChallenge {
             event.request.user_not_found.unwrap_or(false),
         );
         match recipient {
-            Ok(phone) => {
+            Ok(destination) => {
                 let code = OtpCode::generate(self.otp.length)?;
                 let binding = SealBinding {
                     pool_id: &event.user_pool_id,
@@ -356,8 +426,8 @@ impl CreateAuthChallenge {
                                 guard,
                                 event,
                                 &owner,
-                                Some(phone),
-                                &seal,
+                                Some(destination),
+                                (tag, &seal),
                                 position,
                                 now,
                                 user,
@@ -370,21 +440,31 @@ impl CreateAuthChallenge {
                     }
                     None => None,
                 };
-                let message = SmsMessage {
-                    to: phone.clone(),
-                    body: self.texts.render(
-                        event
-                            .request
-                            .user_attributes
-                            .get("locale")
-                            .map(String::as_str),
-                        code.expose(),
-                        &self.app_name,
-                        self.otp.ttl_seconds.div_ceil(60),
-                    ),
-                    time_to_live_seconds: self.otp.ttl_seconds,
+                let minutes = self.otp.ttl_seconds.div_ceil(60);
+                let sent = match destination {
+                    Destination::Phone(phone) => {
+                        let message = SmsMessage {
+                            to: phone.clone(),
+                            body: self.texts.render(
+                                event
+                                    .request
+                                    .user_attributes
+                                    .get("locale")
+                                    .map(String::as_str),
+                                code.expose(),
+                                &self.app_name,
+                                minutes,
+                            ),
+                            time_to_live_seconds: self.otp.ttl_seconds,
+                        };
+                        self.send(&message, user).await
+                    }
+                    Destination::Email(email) => {
+                        let message = self.email.message(email.clone(), code.expose(), minutes);
+                        self.send_email(&message, user).await
+                    }
                 };
-                if let Err(error) = self.send(&message, user).await {
+                if let Err(error) = sent {
                     if let (Some(guard), Some(claim)) = (&self.guard, &claim) {
                         release(guard, claim).await;
                     }
@@ -397,7 +477,16 @@ impl CreateAuthChallenge {
                 // unknown users from known ones.
                 if let Some(guard) = &self.guard
                     && let Protection::Duplicate(_) = self
-                        .protect(guard, event, &owner, None, DECOY, position, now, user)
+                        .protect(
+                            guard,
+                            event,
+                            &owner,
+                            None,
+                            (tag, DECOY),
+                            position,
+                            now,
+                            user,
+                        )
                         .await?
                 {
                     return Ok(DECOY.to_owned());
@@ -420,10 +509,15 @@ impl CreateAuthChallenge {
                         attempt = round.attempt,
                         sms = "none",
                         reason = debug(&reason),
-                        "no SMS: no verified phone in an allowed country; the challenge cannot be passed"
+                        "no code sent: no verified destination (for SMS, in an allowed country and of an allowed kind); the challenge cannot be passed"
                     );
                 }
-                tokio::time::sleep(self.send_timing.decoy_delay().min(self.send_budget)).await;
+                let (timing, budget) = if round.step == ChallengeStep::EmailOtp {
+                    (&self.email_timing, self.email_budget)
+                } else {
+                    (&self.send_timing, self.send_budget)
+                };
+                tokio::time::sleep(timing.decoy_delay().min(budget)).await;
                 Ok(DECOY.to_owned())
             }
         }
@@ -436,14 +530,14 @@ impl CreateAuthChallenge {
         guard: &Guard,
         event: &CreateAuthChallengeEvent,
         owner: &UserRef,
-        phone: Option<&PhoneNumber>,
-        seal: &str,
+        destination: Option<&Destination>,
+        (tag, seal): (&'static str, &str),
         position: usize,
         now: u64,
         user: &str,
     ) -> Result<Protection, Error> {
         let deadline = guard.deadline();
-        let (pk, sk) = claim_key(&event.user_pool_id, owner, SMS_OTP_TAG, position);
+        let (pk, sk) = claim_key(&event.user_pool_id, owner, tag, position);
         let claim = SendClaim {
             pk,
             sk,
@@ -477,15 +571,17 @@ impl CreateAuthChallenge {
             info!(
                 trigger = TRIGGER,
                 user,
-                step = SMS_OTP_TAG,
+                step = tag,
                 sms = "duplicate",
                 "a repeated call for a step already handled: same challenge, no SMS"
             );
             return Ok(Protection::Duplicate(seal));
         }
         let mut keys = vec![user_key(&event.user_pool_id, owner)];
-        if let Some(phone) = phone {
-            keys.push(phone_key(&self.seal_key, phone));
+        match destination {
+            Some(Destination::Phone(phone)) => keys.push(phone_key(&self.seal_key, phone)),
+            Some(Destination::Email(email)) => keys.push(email_key(&self.seal_key, email)),
+            None => {}
         }
         let recorded = match guard
             .run_logged(
@@ -521,7 +617,7 @@ impl CreateAuthChallenge {
                     user,
                     sms = "throttled",
                     limit = limit.kind(),
-                    to = display(&phone.map(PhoneNumber::masked).unwrap_or_default()),
+                    to = display(&destination.map(Destination::masked).unwrap_or_default()),
                     "no SMS: send limit reached"
                 );
                 if owned {
@@ -566,6 +662,58 @@ impl CreateAuthChallenge {
                     user,
                     step = SMS_OTP_TAG,
                     sms = "failed",
+                    provider,
+                    to = display(&message.to),
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    error = display(&error)
+                );
+                Err(error)
+            }
+        }
+    }
+}
+
+impl CreateAuthChallenge {
+    async fn send_email(&self, message: &EmailMessage, user: &str) -> Result<(), Error> {
+        let Some(sender) = &self.email_sender else {
+            return Err(Error::config(
+                "EMAIL_PROVIDER",
+                "the flow sends codes by e-mail, and no e-mail sender was built",
+            ));
+        };
+        let provider = sender.provider();
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(self.email_budget, sender.send(message))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Email {
+                    provider,
+                    failure: SmsFailure::Timeout,
+                    detail: format!("no answer within {} ms", self.email_budget.as_millis()),
+                })
+            });
+        let elapsed = started.elapsed();
+        match outcome {
+            Ok(receipt) => {
+                self.email_timing.record(elapsed);
+                info!(
+                    trigger = TRIGGER,
+                    user,
+                    step = EMAIL_OTP_TAG,
+                    email = "sent",
+                    provider,
+                    to = display(&message.to),
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    message_id = receipt.message_id.as_deref().unwrap_or("")
+                );
+                Ok(())
+            }
+            Err(error) => {
+                warn!(
+                    trigger = TRIGGER,
+                    user,
+                    step = EMAIL_OTP_TAG,
+                    email = "failed",
                     provider,
                     to = display(&message.to),
                     elapsed_ms = elapsed.as_millis() as u64,
@@ -642,6 +790,22 @@ fn recipient(attributes: &StringMap, user_not_found: bool) -> Result<PhoneNumber
         return Err(DecoyReason::NoVerifiedPhone);
     }
     Ok(phone)
+}
+
+/// The verified e-mail address to send to, or why there is none.
+fn email_recipient(
+    attributes: &StringMap,
+    user_not_found: bool,
+) -> Result<EmailAddress, DecoyReason> {
+    if user_not_found {
+        return Err(DecoyReason::UnknownUser);
+    }
+    let address = attributes.get("email").ok_or(DecoyReason::NoEmail)?;
+    let email = EmailAddress::parse(address).ok_or(DecoyReason::InvalidEmail)?;
+    if attributes.get("email_verified").map(String::as_str) != Some("true") {
+        return Err(DecoyReason::NoVerifiedEmail);
+    }
+    Ok(email)
 }
 
 fn phone_attribute(attributes: &StringMap) -> Option<PhoneNumber> {

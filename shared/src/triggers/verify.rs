@@ -103,7 +103,9 @@ impl VerifyAuthChallenge {
     ) -> VerifyAuthChallengeEvent {
         let step = PrivateParameters(&event.request.private_challenge_parameters).step();
         let correct = match step {
-            Some(ChallengeStep::SmsOtp) => self.check_code(&event, now).await,
+            Some(ChallengeStep::SmsOtp | ChallengeStep::EmailOtp) => {
+                self.check_code(&event, now).await
+            }
             Some(ChallengeStep::Captcha) => self.check_captcha(&event, now).await,
             Some(ChallengeStep::Password) | None => {
                 warn!(
@@ -126,6 +128,10 @@ impl VerifyAuthChallenge {
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = user_of(event);
         let answer = request.challenge_answer.as_deref().unwrap_or("");
+        let tag = PrivateParameters(&request.private_challenge_parameters)
+            .step()
+            .and_then(ChallengeStep::tag)
+            .unwrap_or(SMS_OTP_TAG);
         if let Some(action) = request
             .client_metadata
             .as_ref()
@@ -135,7 +141,7 @@ impl VerifyAuthChallenge {
             info!(
                 trigger = TRIGGER,
                 user,
-                step = SMS_OTP_TAG,
+                step = tag,
                 outcome = "action",
                 action = debug(&action),
                 answer_bytes = answer.len()
@@ -200,7 +206,7 @@ impl VerifyAuthChallenge {
         info!(
             trigger = TRIGGER,
             user,
-            step = SMS_OTP_TAG,
+            step = tag,
             outcome,
             answer_bytes = answer.len()
         );

@@ -143,8 +143,19 @@ impl OutputLog {
     }
 }
 
-/// Reads a console sender line: `[console-sms] to=+*******0100 | <body>`.
+/// Reads a console sender line: `[console-sms] to=+*******0100 | <body>`, or an e-mail one,
+/// `[console-email] to=a***@example.com | <subject> | <text>` (read as its text).
 pub fn parse_console_sms(line: &str) -> Option<(String, String)> {
+    if let Some(rest) = line.strip_prefix(cognito_passwordless::email::CONSOLE_EMAIL_LINE_PREFIX) {
+        let (to, message) = rest.trim_start().strip_prefix("to=")?.split_once(" | ")?;
+        let (_, text) = message.split_once(" | ")?;
+        return Some((
+            to.to_owned(),
+            text.replace("\\n", "\n")
+                .replace("\\r", "\r")
+                .replace("\\\\", "\\"),
+        ));
+    }
     let rest = line
         .strip_prefix(cognito_passwordless::sms::CONSOLE_LINE_PREFIX)?
         .trim_start();

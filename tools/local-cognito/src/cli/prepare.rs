@@ -100,6 +100,18 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
         }
         Some(_) => {}
     }
+    match std::env::var("EMAIL_PROVIDER")
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+    {
+        None => env.push(("EMAIL_PROVIDER".to_owned(), "console".to_owned())),
+        Some(provider) if provider.trim() != "console" && !args.real_sms => {
+            return Err(format!(
+                "EMAIL_PROVIDER={provider} would send real e-mail from this machine: pass --real-sms to allow it, or unset EMAIL_PROVIDER for the console sender"
+            ));
+        }
+        Some(_) => {}
+    }
     if let Some(flow) = &args.flow {
         env.push(("AUTH_FLOW".to_owned(), flow.clone()));
     }

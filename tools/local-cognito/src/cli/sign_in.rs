@@ -22,7 +22,11 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
         users,
         ..
     } = prepare(&args.common).await?;
-    let why_no_sms = why_no_sms(&users, &args.username);
+    let why_no_sms = why_no_sms(
+        &users,
+        &args.username,
+        flow.contains(cognito_passwordless::flow::ChallengeStep::EmailOtp),
+    );
     let pool = LocalPool::new(settings, users, triggers.clone()).with_observer(print_call);
 
     check_answer_words(&args.answers)?;
@@ -127,7 +131,8 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
             "Code (or @resend for a new one): "
         };
         // Show any SMS that arrived for this round.
-        let messages = if step_name == "SMS_OTP" {
+        let code_step = step_name == "SMS_OTP" || step_name == "EMAIL_OTP";
+        let messages = if code_step {
             output
                 .wait_for_sms(sms_seen + 1, Duration::from_millis(300))
                 .await
@@ -135,7 +140,11 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
             output.sms_messages()
         };
         for (to, body) in messages.iter().skip(sms_seen) {
-            println!("  📱 SMS to {to}: {body}");
+            if to.contains('@') {
+                println!("  📧 E-mail to {to}: {}", body.replace('\n', " "));
+            } else {
+                println!("  📱 SMS to {to}: {body}");
+            }
         }
         sms_seen = messages.len();
         let code_length = parameters
@@ -169,7 +178,7 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
                 }
             }
         };
-        if answer == RESEND && step_name != "SMS_OTP" {
+        if answer == RESEND && !code_step {
             // Sent as a literal answer it would spend an attempt.
             return Err(format!(
                 "{RESEND} asks for a new code, but this round is a {step_name} challenge: answer it instead"
@@ -308,23 +317,39 @@ fn check_answer_words(answers: &[String]) -> Result<(), String> {
     }
 }
 
-/// Why an SMS step may have sent nothing, for the user signing in.
-fn why_no_sms(users: &local_cognito::users::UserDirectory, username: &str) -> String {
-    let verified_phone = users.get(username).is_some_and(|user| {
-        user.attributes.contains_key("phone_number")
+/// Why a code step (SMS, or e-mail with `by_email`) may have sent nothing, for the user signing
+/// in.
+fn why_no_sms(
+    users: &local_cognito::users::UserDirectory,
+    username: &str,
+    by_email: bool,
+) -> String {
+    let (attribute, verified, what, message) = if by_email {
+        ("email", "email_verified", "e-mail address", "e-mail")
+    } else {
+        (
+            "phone_number",
+            "phone_number_verified",
+            "phone number",
+            "SMS",
+        )
+    };
+    let verified_destination = users.get(username).is_some_and(|user| {
+        user.attributes.contains_key(attribute)
             && user
                 .attributes
-                .get("phone_number_verified")
+                .get(verified)
                 .is_some_and(|verified| verified == "true")
     });
-    if verified_phone {
-        "a send for this step was already claimed within the last seconds (a repeated or \
-         concurrent sign-in: Create sends one SMS per step, and the earlier SMS's code stands); \
-         wait a few seconds and sign in again"
-            .to_owned()
+    if verified_destination {
+        format!(
+            "a send for this step was already claimed within the last seconds (a repeated or \
+             concurrent sign-in: Create sends one {message} per step, and the earlier one's code \
+             stands); wait a few seconds and sign in again"
+        )
     } else {
         format!(
-            "{username} has no verified phone number in the local pool, so Create sent no SMS \
+            "{username} has no verified {what} in the local pool, so Create sent no {message} \
              (a decoy challenge: the person signing in cannot tell)"
         )
     }
@@ -353,9 +378,12 @@ mod tests {
         let users = local_cognito::users::UserDirectory::sample();
         // Built-in users: alice has a verified phone, bob an unverified one, carol none; nobody
         // is unknown.
-        assert!(why_no_sms(&users, "alice").contains("already claimed"));
-        assert!(why_no_sms(&users, "bob").contains("no verified phone number"));
-        assert!(why_no_sms(&users, "carol").contains("no verified phone number"));
-        assert!(why_no_sms(&users, "nobody").contains("decoy"));
+        assert!(why_no_sms(&users, "alice", false).contains("already claimed"));
+        assert!(why_no_sms(&users, "bob", false).contains("no verified phone number"));
+        assert!(why_no_sms(&users, "carol", false).contains("no verified phone number"));
+        assert!(why_no_sms(&users, "nobody", false).contains("decoy"));
+        // By e-mail: carol has a verified address, bob none.
+        assert!(why_no_sms(&users, "carol", true).contains("one e-mail per step"));
+        assert!(why_no_sms(&users, "bob", true).contains("no verified e-mail address"));
     }
 }
