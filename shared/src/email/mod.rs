@@ -24,7 +24,7 @@ pub use ses::SesSender;
 
 use crate::Error;
 use crate::env::Environment;
-use crate::sms::{LOCAL_TOOL_MARKER, MessageTemplate, RUNTIME_VARIABLES, SmsReceipt};
+use crate::sms::{MessageTemplate, SmsReceipt};
 
 /// An e-mail address as Cognito stores `email`: one `@`, a local part of 1 to 64 characters and
 /// a domain with a dot, no spaces or control characters, at most 254 characters. `Display` and
@@ -172,15 +172,7 @@ impl EmailSettings {
         let provider = match env.get("EMAIL_PROVIDER").as_deref() {
             None | Some("ses") => EmailProvider::Ses,
             Some("console") => {
-                let on_lambda = RUNTIME_VARIABLES
-                    .iter()
-                    .any(|variable| env.get(variable).is_some());
-                if on_lambda && env.get(LOCAL_TOOL_MARKER).as_deref() != Some("1") {
-                    return Err(Error::config(
-                        "EMAIL_PROVIDER",
-                        "`console` prints codes to the function's logs and is refused on AWS Lambda",
-                    ));
-                }
+                crate::sms::refuse_console_on_lambda(env, "EMAIL_PROVIDER")?;
                 EmailProvider::Console
             }
             Some(_) => return Err(Error::config("EMAIL_PROVIDER", "must be ses or console")),
@@ -304,25 +296,7 @@ pub async fn build_email_sender(settings: &EmailSettings) -> Result<Arc<dyn Emai
 
 /// Provider text made safe to log: the address masked, runs of six or more digits replaced.
 pub(crate) fn scrub(text: &str, to: &EmailAddress) -> String {
-    let text = text.replace(to.as_str(), &to.masked());
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    for c in text.chars().chain(std::iter::once('\0')) {
-        if c.is_ascii_digit() {
-            run.push(c);
-            continue;
-        }
-        if run.len() >= 6 {
-            out.push_str("<digits>");
-        } else {
-            out.push_str(&run);
-        }
-        run.clear();
-        if c != '\0' {
-            out.push(c);
-        }
-    }
-    out
+    crate::sms::mask_digit_runs(&text.replace(to.as_str(), &to.masked()))
 }
 
 #[cfg(test)]

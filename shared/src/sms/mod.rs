@@ -28,6 +28,7 @@ pub use console::{ConsoleSender, LINE_PREFIX as CONSOLE_LINE_PREFIX};
 pub use end_user_messaging::EndUserMessagingSender;
 #[cfg(feature = "aws-sms")]
 pub use pinpoint::PinpointSender;
+pub(crate) use settings::refuse_console_on_lambda;
 pub use settings::{
     DEFAULT_MESSAGE_TEMPLATE, DEFAULT_MESSAGE_TEMPLATE_WITHOUT_APP, LOCAL_TOOL_MARKER,
     MAX_MESSAGE_LENGTH, MessageTemplate, RUNTIME_VARIABLES, SmsProvider, SmsSettings,
@@ -170,7 +171,11 @@ pub mod aws {
 pub(crate) fn scrub(text: &str, phone: &PhoneNumber) -> String {
     let masked = phone.masked();
     let digits = phone.e164().trim_start_matches('+');
-    let text = text.replace(phone.e164(), &masked).replace(digits, &masked);
+    mask_digit_runs(&text.replace(phone.e164(), &masked).replace(digits, &masked))
+}
+
+/// `text` with every run of six or more digits (a code, or a number in some form) replaced.
+pub(crate) fn mask_digit_runs(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     for c in text.chars().chain(std::iter::once('\0')) {

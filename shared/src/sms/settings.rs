@@ -204,15 +204,7 @@ impl SmsProvider {
                 origination_number: env.get("SMS_ORIGINATION_NUMBER"),
             },
             Some("console") => {
-                let on_lambda = RUNTIME_VARIABLES
-                    .iter()
-                    .any(|variable| env.get(variable).is_some());
-                if on_lambda && env.get(LOCAL_TOOL_MARKER).as_deref() != Some("1") {
-                    return Err(Error::config(
-                        "SMS_PROVIDER",
-                        "`console` prints codes to the function's logs and is refused on AWS Lambda",
-                    ));
-                }
+                refuse_console_on_lambda(env, "SMS_PROVIDER")?;
                 Self::Console
             }
             Some(_) => {
@@ -223,6 +215,22 @@ impl SmsProvider {
             }
         })
     }
+}
+
+/// Refuses a console sender (`variable` names it) where Lambda's variables are set, unless the
+/// local tool runs the function: it would print codes to the function's logs.
+pub(crate) fn refuse_console_on_lambda(
+    env: &Environment<'_>,
+    variable: &'static str,
+) -> Result<(), Error> {
+    let on_lambda = RUNTIME_VARIABLES.iter().any(|name| env.get(name).is_some());
+    if on_lambda && env.get(LOCAL_TOOL_MARKER).as_deref() != Some("1") {
+        return Err(Error::config(
+            variable,
+            "`console` prints codes to the function's logs and is refused on AWS Lambda",
+        ));
+    }
+    Ok(())
 }
 
 /// `SMS_MAX_PRICE`, in the API's own pattern: up to two integer digits, a point, one to five

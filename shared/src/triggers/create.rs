@@ -630,50 +630,26 @@ impl CreateAuthChallenge {
 
     async fn send(&self, message: &SmsMessage, user: &str) -> Result<(), Error> {
         let provider = self.sender.provider();
-        let started = Instant::now();
-        let outcome = tokio::time::timeout(self.send_budget, self.sender.send(message))
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::Sms {
-                    provider,
-                    failure: SmsFailure::Timeout,
-                    detail: format!("no answer within {} ms", self.send_budget.as_millis()),
-                })
-            });
-        let elapsed = started.elapsed();
-        match outcome {
-            Ok(receipt) => {
-                self.send_timing.record(elapsed);
-                info!(
-                    trigger = TRIGGER,
-                    user,
-                    step = SMS_OTP_TAG,
-                    sms = "sent",
-                    provider,
-                    to = display(&message.to),
-                    elapsed_ms = elapsed.as_millis() as u64,
-                    message_id = receipt.message_id.as_deref().unwrap_or("")
-                );
-                Ok(())
+        let (outcome, elapsed) = within(self.send_budget, self.sender.send(message), |detail| {
+            Error::Sms {
+                provider,
+                failure: SmsFailure::Timeout,
+                detail,
             }
-            Err(error) => {
-                warn!(
-                    trigger = TRIGGER,
-                    user,
-                    step = SMS_OTP_TAG,
-                    sms = "failed",
-                    provider,
-                    to = display(&message.to),
-                    elapsed_ms = elapsed.as_millis() as u64,
-                    error = display(&error)
-                );
-                Err(error)
-            }
-        }
+        })
+        .await;
+        logged_send!(
+            sms,
+            SMS_OTP_TAG,
+            outcome,
+            elapsed,
+            &self.send_timing,
+            provider,
+            &message.to,
+            user
+        )
     }
-}
 
-impl CreateAuthChallenge {
     async fn send_email(&self, message: &EmailMessage, user: &str) -> Result<(), Error> {
         let Some(sender) = &self.email_sender else {
             return Err(Error::config(
@@ -682,28 +658,43 @@ impl CreateAuthChallenge {
             ));
         };
         let provider = sender.provider();
-        let started = Instant::now();
-        let outcome = tokio::time::timeout(self.email_budget, sender.send(message))
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::Email {
-                    provider,
-                    failure: SmsFailure::Timeout,
-                    detail: format!("no answer within {} ms", self.email_budget.as_millis()),
-                })
-            });
-        let elapsed = started.elapsed();
-        match outcome {
+        let (outcome, elapsed) = within(self.email_budget, sender.send(message), |detail| {
+            Error::Email {
+                provider,
+                failure: SmsFailure::Timeout,
+                detail,
+            }
+        })
+        .await;
+        logged_send!(
+            email,
+            EMAIL_OTP_TAG,
+            outcome,
+            elapsed,
+            &self.email_timing,
+            provider,
+            &message.to,
+            user
+        )
+    }
+}
+
+/// Logs a send's outcome under its channel's own field (`sms` or `email` = `sent` / `failed`:
+/// the descriptors' send alarm counts the `"sms":"sent"` lines), records a success's time for
+/// the decoys, and returns the outcome without the receipt.
+macro_rules! logged_send {
+    ($channel:ident, $step:expr, $outcome:expr, $elapsed:expr, $timing:expr, $provider:expr, $to:expr, $user:expr) => {
+        match $outcome {
             Ok(receipt) => {
-                self.email_timing.record(elapsed);
+                $timing.record($elapsed);
                 info!(
                     trigger = TRIGGER,
-                    user,
-                    step = EMAIL_OTP_TAG,
-                    email = "sent",
-                    provider,
-                    to = display(&message.to),
-                    elapsed_ms = elapsed.as_millis() as u64,
+                    user = $user,
+                    step = $step,
+                    $channel = "sent",
+                    provider = $provider,
+                    to = display($to),
+                    elapsed_ms = $elapsed.as_millis() as u64,
                     message_id = receipt.message_id.as_deref().unwrap_or("")
                 );
                 Ok(())
@@ -711,19 +702,20 @@ impl CreateAuthChallenge {
             Err(error) => {
                 warn!(
                     trigger = TRIGGER,
-                    user,
-                    step = EMAIL_OTP_TAG,
-                    email = "failed",
-                    provider,
-                    to = display(&message.to),
-                    elapsed_ms = elapsed.as_millis() as u64,
+                    user = $user,
+                    step = $step,
+                    $channel = "failed",
+                    provider = $provider,
+                    to = display($to),
+                    elapsed_ms = $elapsed.as_millis() as u64,
                     error = display(&error)
                 );
                 Err(error)
             }
         }
-    }
+    };
 }
+use logged_send;
 
 impl Handler for CreateAuthChallenge {
     type Event = CreateAuthChallengeEvent;
@@ -777,6 +769,25 @@ async fn release(guard: &Guard, claim: &SendClaim) {
             "a send claim could not be released; it expires by itself"
         );
     }
+}
+
+/// Runs one send within `budget`: the provider's answer, or the error `timed_out` makes of a
+/// description when none came in time; and how long it took.
+async fn within<T>(
+    budget: Duration,
+    send: impl std::future::Future<Output = Result<T, Error>>,
+    timed_out: impl FnOnce(String) -> Error,
+) -> (Result<T, Error>, Duration) {
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(budget, send)
+        .await
+        .unwrap_or_else(|_| {
+            Err(timed_out(format!(
+                "no answer within {} ms",
+                budget.as_millis()
+            )))
+        });
+    (outcome, started.elapsed())
 }
 
 /// The verified phone to send to, or why there is none.
