@@ -54,7 +54,7 @@ module.exports = async ({ resolveVariable }) => {
     }
   }
 
-  const steps = (await param("authFlow")).split(",").map((step) => step.trim());
+  const steps = ((await param("authFlow")) || "sms_otp").split(",").map((step) => step.trim());
   if (steps.includes("sms_otp") && (await param("smsProvider")) === "end-user-messaging" && !IDENTITY_ARN.test(await param("smsOriginationIdentity"))) {
     problems.push(
       'smsOriginationIdentity must be the ARN of the phone number, sender ID or pool to send from ' +

@@ -56,7 +56,9 @@ module.exports = async ({ resolveVariable }) => {
     : [];
 
   let send;
-  if (!(await param("authFlow")).split(",").map((step) => step.trim()).includes("sms_otp")) {
+  // The functions' default flow is sms_otp.
+  const steps = ((await param("authFlow")) || "sms_otp").split(",").map((step) => step.trim());
+  if (!steps.includes("sms_otp")) {
     send = null; // no SMS step: no SMS permission
   } else if ((await param("smsProvider")) === "pinpoint") {
     send = policy("send-sign-in-codes-pinpoint", allow("mobiletargeting:SendMessages", arn("mobiletargeting", `apps/${await param("pinpointApplicationId")}/messages`)));
@@ -76,7 +78,7 @@ module.exports = async ({ resolveVariable }) => {
 
   // Codes by e-mail: from the one SES identity, in the configuration set named.
   const emailConfigurationSet = await param("emailConfigurationSet");
-  const sendEmail = (await param("authFlow")).split(",").map((step) => step.trim()).includes("email_otp")
+  const sendEmail = steps.includes("email_otp")
     ? [
         policy(
           "send-sign-in-codes-by-email",

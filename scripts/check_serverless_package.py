@@ -213,14 +213,21 @@ def check(template, migration):
         given = {env_of.get(name, {}).get(variable) for variable in SECRET_READERS if name in SECRET_READERS[variable]} - {None, ""}
         if secrets != given or not secrets <= allowed:
             problems.append(f"{name}Role: reads secrets {sorted(secrets)}, expected exactly {sorted(given)}")
-        if (name == "CreateAuthChallenge" and env_of[name].get("AUTH_FLOW", "sms_otp") not in ("", "password,captcha")) != bool(sends):
+        steps = set((env_of.get(name, {}).get("AUTH_FLOW") or "sms_otp").split(","))
+        if (name == "CreateAuthChallenge" and bool(steps & {"sms_otp", "email_otp"})) != bool(sends):
             problems.append(f"{name}Role: send statements {sends}")
         for statement in sends:
             for resource in as_set(statement["Resource"]):
                 if resource == "*" or (isinstance(resource, str) and resource.endswith(":*")):
                     problems.append(f"{name}Role: sends with resource {resource}")
-            if statement["Action"] == "ses:SendEmail" and "email_otp" not in env_of[name].get("AUTH_FLOW", ""):
-                problems.append(f"{name}Role: may send e-mail, and AUTH_FLOW has no email_otp")
+            if statement["Action"] == "ses:SendEmail":
+                if "email_otp" not in steps:
+                    problems.append(f"{name}Role: may send e-mail, and AUTH_FLOW has no email_otp")
+                for resource in as_set(statement["Resource"]):
+                    if isinstance(resource, str) and ("*" in resource or ":identity/" not in resource and ":configuration-set/" not in resource):
+                        problems.append(f"{name}Role: sends e-mail with resource {resource}")
+            elif "sms_otp" not in steps:
+                problems.append(f"{name}Role: may send SMS, and AUTH_FLOW has no sms_otp")
             if statement["Action"] == "sms-voice:SendTextMessage":
                 identity = env_of[name].get("SMS_ORIGINATION_IDENTITY")
                 if identity not in as_set(statement["Resource"]):

@@ -735,19 +735,55 @@ fn sam_sends_email_only_from_the_named_ses_identity_and_only_for_email_flows() {
         .iter()
         .map(|flow| flow.as_str().unwrap().to_owned())
         .collect();
-    let email_flows: Vec<&String> = flows
-        .iter()
-        .filter(|flow| flow.contains("email_otp"))
-        .collect();
-    assert_eq!(email_flows.len(), 4);
-    let condition = format!("{:?}", template["Conditions"]["SendsEmail"]);
-    let rule = format!(
-        "{:?}",
-        template["Rules"]["EmailFromANamedIdentity"]["RuleCondition"]
+    let with = |step: &str| -> BTreeSet<String> {
+        flows
+            .iter()
+            .filter(|flow| flow.split(',').any(|part| part == step))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(with("email_otp").len(), 4);
+    // Exactly the flows with the step: each condition lists every one and nothing else.
+    let flows_named = |value: &Value| -> BTreeSet<String> {
+        fn walk(value: &Value, found: &mut BTreeSet<String>, known: &[String]) {
+            match value {
+                Value::String(text) if known.contains(text) => {
+                    found.insert(text.clone());
+                }
+                Value::Sequence(items) => items.iter().for_each(|item| walk(item, found, known)),
+                Value::Mapping(map) => map.values().for_each(|item| walk(item, found, known)),
+                Value::Tagged(tagged) => walk(&tagged.value, found, known),
+                _ => {}
+            }
+        }
+        let mut found = BTreeSet::new();
+        walk(value, &mut found, &flows);
+        found
+    };
+    assert_eq!(
+        flows_named(&template["Conditions"]["SendsEmail"]),
+        with("email_otp")
     );
-    for flow in email_flows {
-        assert!(condition.contains(flow.as_str()), "{flow}: {condition}");
-        assert!(rule.contains(flow.as_str()), "{flow}: {rule}");
+    assert_eq!(
+        flows_named(&template["Rules"]["EmailFromANamedIdentity"]["RuleCondition"]),
+        with("email_otp")
+    );
+    assert_eq!(
+        flows_named(&template["Conditions"]["SendsSms"]),
+        with("sms_otp")
+    );
+    assert_eq!(
+        flows_named(&template["Rules"]["SendingFromANamedIdentity"]["RuleCondition"]),
+        with("sms_otp")
+    );
+    // The SMS permissions follow the SMS flows, whichever provider.
+    for (policy, condition) in [
+        ("SendTextMessagePolicy", "SendsSmsThroughEndUserMessaging"),
+        ("PinpointSendMessagesPolicy", "SendsSmsThroughPinpoint"),
+    ] {
+        assert_eq!(template["Resources"][policy]["Condition"], condition);
+        let parts = format!("{:?}", template["Conditions"][condition]);
+        assert!(parts.contains("SendsSms"), "{condition}: {parts}");
     }
     let pattern = template["Parameters"]["EmailIdentityArn"]["AllowedPattern"]
         .as_str()

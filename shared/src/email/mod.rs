@@ -44,7 +44,10 @@ impl EmailAddress {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && value.chars().all(|c| {
-                !c.is_whitespace() && !c.is_control() && !matches!(c, '<' | '>' | ',' | ';' | '"')
+                !c.is_whitespace()
+                    && !c.is_control()
+                    && !is_invisible(c)
+                    && !matches!(c, '<' | '>' | ',' | ';' | '"')
             });
         valid.then(|| Self(format!("{local}@{}", domain.to_lowercase())))
     }
@@ -72,6 +75,20 @@ impl fmt::Debug for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EmailAddress({})", self.masked())
     }
+}
+
+/// Format characters that change how text shows without showing themselves (zero-width, bidi
+/// overrides, the byte-order mark): never part of an address, and a way to spoof log lines.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
 /// One message to send.
@@ -211,7 +228,14 @@ impl EmailSettings {
             Ok::<_, Error>(template)
         };
         let subject = template("EMAIL_SUBJECT", DEFAULT_SUBJECT, DEFAULT_SUBJECT)?;
-        if subject.render("0000000000", &app_name, 15).chars().count() > 200 {
+        let rendered = subject.render("0000000000", &app_name, 15);
+        if rendered.chars().any(|c| c.is_control() || is_invisible(c)) {
+            return Err(Error::config(
+                "EMAIL_SUBJECT",
+                "holds a control or invisible character (with APP_NAME): a subject is one line",
+            ));
+        }
+        if rendered.chars().count() > 200 {
             return Err(Error::config(
                 "EMAIL_SUBJECT",
                 "renders longer than 200 characters",
@@ -294,9 +318,25 @@ pub async fn build_email_sender(settings: &EmailSettings) -> Result<Arc<dyn Emai
     }
 }
 
-/// Provider text made safe to log: the address masked, runs of six or more digits replaced.
+/// Provider text made safe to log: every word with an `@` in it masked (the recipient in
+/// whatever case the provider quotes it, and any other address), runs of six or more digits
+/// replaced.
 pub(crate) fn scrub(text: &str, to: &EmailAddress) -> String {
-    crate::sms::mask_digit_runs(&text.replace(to.as_str(), &to.masked()))
+    let recipient = to.as_str().to_lowercase();
+    let masked: Vec<String> = text
+        .split(' ')
+        .map(|word| match word.split_once('@') {
+            Some((local, _)) if !local.is_empty() => {
+                if word.to_lowercase().contains(&recipient) {
+                    to.masked()
+                } else {
+                    "<address>".to_owned()
+                }
+            }
+            _ => word.to_owned(),
+        })
+        .collect();
+    crate::sms::mask_digit_runs(&masked.join(" "))
 }
 
 #[cfg(test)]
@@ -337,6 +377,8 @@ mod tests {
             "a@b@example.com",
             "alice@exa\nmple.com",
             "<alice@example.com>",
+            "ali\u{200b}ce@example.com",
+            "alice@exam\u{202e}ple.com",
         ] {
             assert!(EmailAddress::parse(bad).is_none(), "{bad:?}");
         }
@@ -362,6 +404,7 @@ mod tests {
             ),
             ("EMAIL_SUBJECT", "no code"),
             ("EMAIL_SUBJECT", "{code} {app}"),
+            ("EMAIL_SUBJECT", "{code}\r\nBcc: x@example.com"),
             ("EMAIL_TEXT_TEMPLATE", "{code} {name}"),
             ("EMAIL_TIMEOUT_MS", "100"),
         ] {
@@ -417,6 +460,11 @@ mod tests {
                 &to
             ),
             "Email address is not verified: a***@example.com (code <digits>, 42)"
+        );
+        // In another case, or another address altogether: masked too.
+        assert_eq!(
+            scrub("Rejected ALICE@EXAMPLE.COM and bob@example.org", &to),
+            "Rejected a***@example.com and <address>"
         );
     }
 }

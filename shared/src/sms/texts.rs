@@ -215,18 +215,26 @@ impl SmsTexts {
                 &sample_code,
             ))
         };
+        // Each built-in text naming the app if that fits one segment, else without the name;
+        // a language whose text fits neither way (a long OTP_WEB_ORIGIN host with a UCS-2
+        // text) falls back to English, which is GSM-7.
         for (tag, with_app, plain) in BUILT_IN {
-            let mut chosen =
-                MessageTemplate::parse(if app_name.is_empty() { plain } else { with_app })
-                    .map_err(|reason| {
-                        Error::config("OTP_MESSAGES", format!("built-in {tag}: {reason}"))
-                    })?;
-            if fits(&texts, &chosen).segments > 1 {
-                chosen = MessageTemplate::parse(plain).map_err(|reason| {
+            let parse = |text: &str| {
+                MessageTemplate::parse(text).map_err(|reason| {
                     Error::config("OTP_MESSAGES", format!("built-in {tag}: {reason}"))
-                })?;
+                })
+            };
+            let candidates = if app_name.is_empty() {
+                vec![parse(plain)?]
+            } else {
+                vec![parse(with_app)?, parse(plain)?]
+            };
+            if let Some(chosen) = candidates
+                .into_iter()
+                .find(|template| fits(&texts, template).segments == 1)
+            {
+                texts.by_language.insert((*tag).to_owned(), chosen);
             }
-            texts.by_language.insert((*tag).to_owned(), chosen);
         }
         let Some((variable, document)) = read_document(env)? else {
             return Ok(texts);
@@ -554,15 +562,23 @@ mod tests {
                 assert_eq!(sms_size(&body).segments, 1, "{tag}: {body}");
             }
         }
-        // So does each with the origin line and a short host.
+        // With the origin line, every text sent still fits one segment: a built-in one that
+        // would not falls back to English.
         let texts = texts(&[("OTP_WEB_ORIGIN", "https://login.example.com")], "App").unwrap();
-        for tag in texts.languages() {
+        for (tag, _, _) in BUILT_IN {
             let body = texts.render(Some(tag), "1234567890", "App", 15);
             assert!(
                 body.ends_with("\n\n@login.example.com #1234567890"),
                 "{body}"
             );
+            assert_eq!(sms_size(&body).segments, 1, "{tag}: {body}");
         }
+        assert!(texts.languages().contains(&"es") && texts.languages().contains(&"zh"));
+        let portuguese = texts.render(Some("pt-BR"), "1234567890", "App", 15);
+        assert!(
+            portuguese.starts_with("1234567890 is your App sign-in code."),
+            "{portuguese}"
+        );
     }
 
     #[test]

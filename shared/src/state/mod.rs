@@ -101,7 +101,7 @@ impl StateConfig {
         if timeout + sms_timeout > std::time::Duration::from_millis(4_100) {
             return Err(Error::config(
                 "STATE_TIMEOUT_MS",
-                "together with SMS_TIMEOUT_MS must stay within 4100 ms (Cognito waits 5 s)",
+                "together with the send timeout (SMS_TIMEOUT_MS, or EMAIL_TIMEOUT_MS for email_otp) must stay within 4100 ms (Cognito waits 5 s)",
             ));
         }
         Ok(Some(Self {

@@ -144,29 +144,40 @@ impl OutputLog {
 }
 
 /// Reads a console sender line: `[console-sms] to=+*******0100 | <body>`, or an e-mail one,
-/// `[console-email] to=a***@example.com | <subject> | <text>` (read as its text).
+/// `[console-email] to=a***@example.com | <subject> | <text>` (read as its text; a subject holds
+/// no ` | ` of its own only by convention, so the text is what follows the last one).
 pub fn parse_console_sms(line: &str) -> Option<(String, String)> {
     if let Some(rest) = line.strip_prefix(cognito_passwordless::email::CONSOLE_EMAIL_LINE_PREFIX) {
         let (to, message) = rest.trim_start().strip_prefix("to=")?.split_once(" | ")?;
-        let (_, text) = message.split_once(" | ")?;
-        return Some((
-            to.to_owned(),
-            text.replace("\\n", "\n")
-                .replace("\\r", "\r")
-                .replace("\\\\", "\\"),
-        ));
+        let (_, text) = message.rsplit_once(" | ")?;
+        return Some((to.to_owned(), unescape(text)));
     }
     let rest = line
         .strip_prefix(cognito_passwordless::sms::CONSOLE_LINE_PREFIX)?
         .trim_start();
     let rest = rest.strip_prefix("to=")?;
     let (to, body) = rest.split_once(" | ")?;
-    Some((
-        to.to_owned(),
-        body.replace("\\n", "\n")
-            .replace("\\r", "\r")
-            .replace("\\\\", "\\"),
-    ))
+    Some((to.to_owned(), unescape(body)))
+}
+
+/// Undoes the console senders' escapes (`\\`, `\n`, `\r`) in one pass, so an escaped
+/// backslash before an `n` stays a backslash and an `n`.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 struct Pending {
@@ -546,4 +557,38 @@ async fn post_error(
 async fn post_init_error(State(_state): State<Arc<RuntimeState>>) -> StatusCode {
     // The process exits next; `invoke` reports that with its last log lines.
     StatusCode::ACCEPTED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_lines_are_read_back_exactly() {
+        assert_eq!(
+            parse_console_sms(
+                r"[console-sms] to=+*******0100 | 123456 is your code\n\n@example.com #123456"
+            ),
+            Some((
+                "+*******0100".to_owned(),
+                "123456 is your code\n\n@example.com #123456".to_owned()
+            ))
+        );
+        // An escaped backslash before an `n` is a backslash and an `n`, not a line break.
+        assert_eq!(
+            parse_console_sms(r"[console-sms] to=+*******0100 | a\\nb\\\nc").map(|(_, body)| body),
+            Some("a\\nb\\\nc".to_owned())
+        );
+        assert_eq!(
+            parse_console_sms(
+                r"[console-email] to=a***@example.com | 123456 | your code | 123456 is your sign-in code.\n\nIt expires"
+            ),
+            Some((
+                "a***@example.com".to_owned(),
+                "123456 is your sign-in code.\n\nIt expires".to_owned()
+            ))
+        );
+        assert_eq!(parse_console_sms("[console-sms] no recipient"), None);
+        assert_eq!(parse_console_sms("plain output"), None);
+    }
 }
