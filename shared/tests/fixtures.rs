@@ -609,6 +609,13 @@ async fn the_phone_hint_shows_an_unverified_phones_own_digits() {
         .unwrap();
     let public = created.response.public_challenge_parameters.unwrap();
     assert_eq!(public["maskedPhone"], "+*******0142");
+    // And a verified one's, the number the code goes to.
+    let created = create
+        .invoke(fixture("create-auth-challenge/first-round.json"), SEALED_AT)
+        .await
+        .unwrap();
+    let public = created.response.public_challenge_parameters.unwrap();
+    assert_eq!(public["maskedPhone"], "+*******0100");
 }
 
 #[tokio::test]
