@@ -174,11 +174,25 @@ async fn verify_treats_odd_private_parameters_as_wrong() {
 struct Inbox(Arc<Mutex<Vec<u8>>>);
 
 impl Inbox {
-    /// How many SMS the console sender wrote (one line each).
+    /// How many messages the console sender wrote (one line each).
     fn count(&self) -> usize {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .count()
+        self.text().lines().count()
+    }
+
+    /// Everything written so far.
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// The digits that start the newest message's text (after its last ` | `).
+    fn latest_code(&self) -> String {
+        self.text()
+            .rsplit(" | ")
+            .next()
+            .unwrap()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect()
     }
 }
 
@@ -208,9 +222,12 @@ async fn create_then_verify_accepts_only_the_sent_code() {
         .invoke(fixture("create-auth-challenge/first-round.json"), now)
         .await
         .unwrap();
-    let sent = String::from_utf8(inbox.0.lock().unwrap().clone()).unwrap();
-    let code: String = sent.rsplit(" | ").next().unwrap().chars().take(6).collect();
-    assert!(code.bytes().all(|b| b.is_ascii_digit()), "{sent}");
+    let sent = inbox.text();
+    let code = inbox.latest_code();
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{sent}"
+    );
 
     let mut attempt = fixture("verify-auth-challenge/right-code.json");
     attempt["userPoolId"] = json!(created.user_pool_id);
@@ -774,18 +791,11 @@ async fn the_sms_is_in_the_users_language_and_bound_to_the_web_origin() {
         Arc::new(ConsoleSender::new(Box::new(inbox.clone()))),
     )
     .unwrap();
-    let sent = |inbox: &Inbox| String::from_utf8(inbox.0.lock().unwrap().clone()).unwrap();
     let mut event = fixture("create-auth-challenge/first-round.json");
     event["request"]["userAttributes"]["locale"] = json!("es-MX");
     create.invoke(event.clone(), SEALED_AT).await.unwrap();
-    let spanish = sent(&inbox);
-    let code: String = spanish
-        .rsplit(" | ")
-        .next()
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let spanish = inbox.text();
+    let code = inbox.latest_code();
     assert_eq!(code.len(), 6, "{spanish}");
     assert!(
         spanish.contains(&format!("{code} es su clave de acceso.")),
@@ -801,7 +811,7 @@ async fn the_sms_is_in_the_users_language_and_bound_to_the_web_origin() {
     // A locale without a text of its own: English.
     event["request"]["userAttributes"]["locale"] = json!("sw");
     create.invoke(event, SEALED_AT).await.unwrap();
-    let both = sent(&inbox);
+    let both = inbox.text();
     assert!(
         both.lines()
             .nth(1)
@@ -838,18 +848,12 @@ async fn the_email_step_sends_one_code_to_a_verified_address_and_only_that_code_
     assert!(!public.contains_key("maskedPhone"));
     assert_eq!(sms.count(), 0, "no SMS");
     assert_eq!(inbox.count(), 1, "one e-mail");
-    let sent = String::from_utf8(inbox.0.lock().unwrap().clone()).unwrap();
+    let sent = inbox.text();
     assert!(
         sent.starts_with("[console-email] to=a***@example.com | "),
         "{sent}"
     );
-    let code: String = sent
-        .rsplit(" | ")
-        .next()
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let code = inbox.latest_code();
     assert_eq!(code.len(), 6, "{sent}");
     let mut answer = fixture("verify-auth-challenge/right-code.json");
     answer["request"]["privateChallengeParameters"] =

@@ -103,8 +103,8 @@ impl VerifyAuthChallenge {
     ) -> VerifyAuthChallengeEvent {
         let step = PrivateParameters(&event.request.private_challenge_parameters).step();
         let correct = match step {
-            Some(ChallengeStep::SmsOtp | ChallengeStep::EmailOtp) => {
-                self.check_code(&event, now).await
+            Some(code_step @ (ChallengeStep::SmsOtp | ChallengeStep::EmailOtp)) => {
+                self.check_code(&event, code_step, now).await
             }
             Some(ChallengeStep::Captcha) => self.check_captcha(&event, now).await,
             Some(ChallengeStep::Password) | None => {
@@ -123,15 +123,17 @@ impl VerifyAuthChallenge {
         event
     }
 
-    async fn check_code(&self, event: &VerifyAuthChallengeEvent, now: u64) -> bool {
+    async fn check_code(
+        &self,
+        event: &VerifyAuthChallengeEvent,
+        step: ChallengeStep,
+        now: u64,
+    ) -> bool {
         let request = &event.request;
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = user_of(event);
         let answer = request.challenge_answer.as_deref().unwrap_or("");
-        let tag = PrivateParameters(&request.private_challenge_parameters)
-            .step()
-            .and_then(ChallengeStep::tag)
-            .unwrap_or(SMS_OTP_TAG);
+        let tag = step.tag().unwrap_or(SMS_OTP_TAG);
         if let Some(action) = request
             .client_metadata
             .as_ref()
