@@ -23,6 +23,7 @@ const PLAIN = {
 const SECRET_ARN = /^arn:[\w-]+:secretsmanager:[\w-]+:[0-9]{12}:secret:([A-Za-z0-9/_+=.@-]+)-[A-Za-z0-9]{6}$/;
 const IDENTITY_ARN = /^arn:[\w-]+:sms-voice:[\w-]+:[0-9]{12}:(phone-number|sender-id|pool)\/[A-Za-z0-9_-]+(\/[A-Z]{2})?$/;
 const EMAIL_IDENTITY_ARN = /^arn:[\w-]+:ses:[\w-]+:[0-9]{12}:identity\/[A-Za-z0-9._@+-]+$/;
+const VOICE_NUMBER_ARN = /^arn:[\w-]+:sms-voice:[\w-]+:[0-9]{12}:(phone-number|pool)\/[A-Za-z0-9_-]+$/;
 
 module.exports = async ({ resolveVariable }) => {
   const param = async (name) => String((await resolveVariable(`param:${name}`)) ?? "");
@@ -55,14 +56,27 @@ module.exports = async ({ resolveVariable }) => {
   }
 
   const steps = ((await param("authFlow")) || "sms_otp").split(",").map((step) => step.trim());
-  if (steps.includes("sms_otp") && (await param("smsProvider")) === "end-user-messaging" && !IDENTITY_ARN.test(await param("smsOriginationIdentity"))) {
+  const otpChannels = steps.includes("otp") ? ((await param("otpChannels")) || "sms,email").split(",").map((channel) => channel.trim()) : [];
+  const sendsBy = (channel, step) => steps.includes(step) || otpChannels.includes(channel);
+  if (otpChannels.includes("voice")) {
+    if ((await param("smsProvider")) !== "end-user-messaging") {
+      problems.push("otpChannels with voice needs smsProvider end-user-messaging (Pinpoint places no calls here)");
+    }
+    if (!VOICE_NUMBER_ARN.test(await param("voiceOriginationIdentity"))) {
+      problems.push(
+        "voiceOriginationIdentity must be the ARN of the voice-capable number (or pool) to call from " +
+          "(arn:aws:sms-voice:REGION:ACCOUNT:phone-number/ID or …/pool/ID): the create function may call from it only",
+      );
+    }
+  }
+  if (sendsBy("sms", "sms_otp") && (await param("smsProvider")) === "end-user-messaging" && !IDENTITY_ARN.test(await param("smsOriginationIdentity"))) {
     problems.push(
       'smsOriginationIdentity must be the ARN of the phone number, sender ID or pool to send from ' +
         "(arn:aws:sms-voice:REGION:ACCOUNT:phone-number/ID, …/sender-id/ID/COUNTRY, …/pool/ID): " +
         "the create function may send from that identity only",
     );
   }
-  if (steps.includes("email_otp")) {
+  if (sendsBy("email", "email_otp")) {
     if (!EMAIL_IDENTITY_ARN.test(await param("emailIdentityArn"))) {
       problems.push(
         "emailIdentityArn must be the ARN of the SES identity to send code e-mails from " +
@@ -70,7 +84,7 @@ module.exports = async ({ resolveVariable }) => {
       );
     }
     if ((await param("emailFrom")) === "") {
-      problems.push("emailFrom is required when authFlow has email_otp: an address of that SES identity");
+      problems.push("emailFrom is required when authFlow sends codes by e-mail (email_otp, or otp with email in otpChannels): an address of that SES identity");
     }
   }
   const migrationClients = (await param("migrationClientIds")).split(",").map((id) => id.trim()).filter((id) => id !== "");

@@ -56,9 +56,11 @@ module.exports = async ({ resolveVariable }) => {
     : [];
 
   let send;
-  // The functions' default flow is sms_otp.
+  // The functions' default flow is sms_otp; the otp step sends by the channels of otpChannels.
   const steps = ((await param("authFlow")) || "sms_otp").split(",").map((step) => step.trim());
-  if (!steps.includes("sms_otp")) {
+  const otpChannels = steps.includes("otp") ? ((await param("otpChannels")) || "sms,email").split(",").map((channel) => channel.trim()) : [];
+  const sendsBy = (channel, step) => steps.includes(step) || otpChannels.includes(channel);
+  if (!sendsBy("sms", "sms_otp")) {
     send = null; // no SMS step: no SMS permission
   } else if ((await param("smsProvider")) === "pinpoint") {
     send = policy("send-sign-in-codes-pinpoint", allow("mobiletargeting:SendMessages", arn("mobiletargeting", `apps/${await param("pinpointApplicationId")}/messages`)));
@@ -76,9 +78,27 @@ module.exports = async ({ resolveVariable }) => {
     );
   }
 
+  // Codes by voice call: from the one voice number, through the configuration set and protect
+  // configuration named (as for SMS).
+  const voiceConfigurationSet = await param("smsConfigurationSet");
+  const voiceProtect = await param("smsProtectConfigurationId");
+  const call = otpChannels.includes("voice")
+    ? [
+        policy(
+          "call-with-sign-in-codes",
+          allow("sms-voice:SendVoiceMessage", [
+            await param("voiceOriginationIdentity"), // an ARN (deploy/serverless-guards.js)
+            arn("sms-voice", "opt-out-list/*"),
+            ...(voiceConfigurationSet ? [smsResource(voiceConfigurationSet, "configuration-set")] : []),
+            ...(voiceProtect ? [smsResource(voiceProtect, "protect-configuration")] : []),
+          ]),
+        ),
+      ]
+    : [];
+
   // Codes by e-mail: from the one SES identity, in the configuration set named.
   const emailConfigurationSet = await param("emailConfigurationSet");
-  const sendEmail = steps.includes("email_otp")
+  const sendEmail = sendsBy("email", "email_otp")
     ? [
         policy(
           "send-sign-in-codes-by-email",
@@ -101,10 +121,11 @@ module.exports = async ({ resolveVariable }) => {
       // Send claims and histories; only claims are deleted (a send that did not happen).
       policy(
         "abuse-protection-sends",
-        allow(["dynamodb:GetItem", "dynamodb:PutItem"], table, items("CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*")),
+        allow(["dynamodb:GetItem", "dynamodb:PutItem"], table, items("CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*", "VOICE#*")),
         allow("dynamodb:DeleteItem", table, items("CLAIM#*")),
       ),
       ...(send ? [send] : []),
+      ...call,
       ...sendEmail,
       ...readSecret("read-seal-key", await param("sealKeyArn")),
       ...readSecret("read-phone-hint-secret", await param("phoneHintSecretArn")),

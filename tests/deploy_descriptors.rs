@@ -554,7 +554,7 @@ fn sam_gives_each_function_only_its_share_of_the_state_table() {
             "CreateStatePolicy",
             "CreateAuthChallengeFunctionRole",
             vec!["dynamodb:GetItem", "dynamodb:PutItem"],
-            vec!["CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*"],
+            vec!["CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*", "VOICE#*"],
         ),
         (
             "DefineStatePolicy",
@@ -760,22 +760,109 @@ fn sam_sends_email_only_from_the_named_ses_identity_and_only_for_email_flows() {
         walk(value, &mut found, &flows);
         found
     };
+    // The otp step sends by each channel its OtpChannels names.
+    assert_eq!(with("otp").len(), 4);
     assert_eq!(
-        flows_named(&template["Conditions"]["SendsEmail"]),
-        with("email_otp")
+        flows_named(&template["Conditions"]["HasOtpStep"]),
+        with("otp")
     );
+    let union = |a: BTreeSet<String>, b: BTreeSet<String>| -> BTreeSet<String> {
+        a.union(&b).cloned().collect()
+    };
+    // Every OtpChannels value the parameter's pattern allows that holds `channel`.
+    let lists_with = |channel: &str| -> BTreeSet<String> {
+        let names = ["sms", "email", "voice"];
+        let mut lists = BTreeSet::new();
+        for a in names {
+            lists.insert(a.to_owned());
+            for b in names.iter().filter(|b| **b != a) {
+                lists.insert(format!("{a},{b}"));
+                for c in names.iter().filter(|c| **c != a && *c != b) {
+                    lists.insert(format!("{a},{b},{c}"));
+                }
+            }
+        }
+        lists
+            .into_iter()
+            .filter(|list| list.split(',').any(|part| part == channel))
+            .collect()
+    };
+    let lists_named = |value: &Value| -> BTreeSet<String> {
+        let text = format!("{value:?}");
+        lists_with("sms")
+            .into_iter()
+            .chain(lists_with("email"))
+            .chain(lists_with("voice"))
+            .filter(|list| text.contains(&format!("String(\"{list}\")")))
+            .collect()
+    };
+    for (condition, rule, step, channel) in [
+        (
+            "SendsEmail",
+            "EmailFromANamedIdentity",
+            "email_otp",
+            "email",
+        ),
+        ("SendsSms", "SendingFromANamedIdentity", "sms_otp", "sms"),
+    ] {
+        let named = &template["Conditions"][condition];
+        assert_eq!(flows_named(named), with(step), "{condition}");
+        let text = format!("{named:?}");
+        let has = format!("OtpChannelsHave{}", &channel[..1].to_uppercase());
+        assert!(
+            text.contains("HasOtpStep") && text.contains(&has),
+            "{condition}: {text}"
+        );
+        let rule = &template["Rules"][rule]["RuleCondition"];
+        assert_eq!(
+            flows_named(rule),
+            union(with(step), with("otp")),
+            "{condition}"
+        );
+        assert_eq!(lists_named(rule), lists_with(channel), "{condition}");
+    }
+    // Each OtpChannelsHave… condition splits the list on its channel's name.
+    for (condition, channel) in [
+        ("OtpChannelsHaveSms", "sms"),
+        ("OtpChannelsHaveEmail", "email"),
+        ("OtpChannelsHaveVoice", "voice"),
+    ] {
+        let text = format!("{:?}", template["Conditions"][condition]);
+        assert!(
+            text.contains(&format!("String(\"{channel}\")")) && text.contains("OtpChannels"),
+            "{condition}: {text}"
+        );
+    }
+    // Calls: only with voice in OtpChannels, through End User Messaging, from the named number.
+    let voice_rule = &template["Rules"]["VoiceFromANamedNumber"];
+    assert_eq!(flows_named(&voice_rule["RuleCondition"]), with("otp"));
     assert_eq!(
-        flows_named(&template["Rules"]["EmailFromANamedIdentity"]["RuleCondition"]),
-        with("email_otp")
+        lists_named(&voice_rule["RuleCondition"]),
+        lists_with("voice")
     );
-    assert_eq!(
-        flows_named(&template["Conditions"]["SendsSms"]),
-        with("sms_otp")
+    let asserted = format!("{:?}", voice_rule["Assertions"]);
+    assert!(
+        asserted.contains("VoiceOriginationIdentity") && asserted.contains("end-user-messaging"),
+        "{asserted}"
     );
-    assert_eq!(
-        flows_named(&template["Rules"]["SendingFromANamedIdentity"]["RuleCondition"]),
-        with("sms_otp")
+    let call = &template["Resources"]["SendVoiceMessagePolicy"];
+    assert_eq!(call["Condition"], "CallsThroughEndUserMessaging");
+    let call_statement = &call["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(call_statement["Action"], "sms-voice:SendVoiceMessage");
+    let call_resources = format!("{:?}", call_statement["Resource"]);
+    assert!(
+        call_resources.contains("VoiceOriginationIdentity"),
+        "{call_resources}"
     );
+    assert!(!call_resources.contains("\"*\""), "{call_resources}");
+    assert!(
+        !format!("{:?}", template["Resources"]["SendTextMessagePolicy"])
+            .contains("SendVoiceMessage")
+    );
+    let voice_pattern = template["Parameters"]["VoiceOriginationIdentity"]["AllowedPattern"]
+        .as_str()
+        .unwrap();
+    assert!(voice_pattern.starts_with("^$|^arn:") && !voice_pattern.contains('*'));
     // The SMS permissions follow the SMS flows, whichever provider.
     for (policy, condition) in [
         ("SendTextMessagePolicy", "SendsSmsThroughEndUserMessaging"),

@@ -1,6 +1,6 @@
 //! Both AWS SDK senders against a local endpoint that checks the real wire request: End User
-//! Messaging `SendTextMessage` (JSON 1.0) and Pinpoint `SendMessages` (REST-JSON), including
-//! errors, throttling, opt-out and a provider slower than the timeout.
+//! Messaging `SendTextMessage` and `SendVoiceMessage` (JSON 1.0) and Pinpoint `SendMessages`
+//! (REST-JSON), including errors, throttling, opt-out and a provider slower than the timeout.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -68,6 +68,74 @@ fn failure(result: Result<cognito_passwordless::sms::SmsReceipt, Error>) -> (Sms
         }) => (failure, detail),
         other => panic!("expected an SMS failure, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn end_user_messaging_places_the_documented_voice_call() {
+    let endpoint = FakeEndpoint::start(|_| Reply::ok(json!({"MessageId": "call-1"}))).await;
+    let vars = [
+        ("SMS_CONFIGURATION_SET", "login-otp"),
+        ("SMS_PROTECT_CONFIGURATION_ID", "protect-abc"),
+        ("VOICE_ORIGINATION_IDENTITY", "+12065550198"),
+        ("APP_NAME", "Example"),
+    ];
+    let sender = eum(&endpoint, &vars).await;
+    let settings = config(&vars).sms.voice;
+    let call = settings.message(
+        PhoneNumber::parse(PHONE).unwrap(),
+        Some("de-DE"),
+        "123456",
+        "Example",
+        5,
+        300,
+    );
+    let receipt = sender.send_voice(&call).await.unwrap();
+    assert_eq!(receipt.message_id.as_deref(), Some("call-1"));
+
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.uri.path(), "/");
+    assert_eq!(request.header("content-type"), "application/x-amz-json-1.0");
+    assert_eq!(
+        request.header("x-amz-target"),
+        "PinpointSMSVoiceV2.SendVoiceMessage"
+    );
+    let body = request.json["MessageBody"].as_str().unwrap().to_owned();
+    assert_eq!(
+        request.json,
+        json!({
+            "DestinationPhoneNumber": PHONE,
+            "OriginationIdentity": "+12065550198",
+            "MessageBody": body,
+            "MessageBodyTextType": "SSML",
+            "VoiceId": "VICKI",
+            "ConfigurationSetName": "login-otp",
+            "TimeToLive": 300,
+            "Context": {"purpose": "sign-in-code"},
+            "ProtectConfigurationId": "protect-abc"
+        })
+    );
+    // German, the digits one by one, twice.
+    assert!(body.starts_with("<speak>Ihr Anmeldecode für Example lautet <prosody rate=\"slow\"><say-as interpret-as=\"digits\">1</say-as>"), "{body}");
+    assert_eq!(
+        body.matches("<say-as interpret-as=\"digits\">6</say-as>")
+            .count(),
+        2
+    );
+
+    // A refusal reads like an SMS one, the number masked.
+    let refusing = FakeEndpoint::start(|_| {
+        Reply::aws_error(
+            400,
+            "ValidationException",
+            "Destination +12065550100 cannot receive voice",
+        )
+    })
+    .await;
+    let (failure, detail) = failure(eum(&refusing, &vars).await.send_voice(&call).await);
+    assert_eq!(failure, SmsFailure::Rejected);
+    assert!(!detail.contains("2065550100"), "{detail}");
 }
 
 #[tokio::test]

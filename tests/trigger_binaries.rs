@@ -65,7 +65,7 @@ async fn create_answers_every_sample_event_and_sends_one_sms_only_for_a_verified
     let created = &first["response"];
     assert_eq!(
         created["publicChallengeParameters"],
-        json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "sms", "resendsLeft": "2"})
+        json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "sms", "channels": "", "destination": "+*******", "resendsLeft": "2"})
     );
     assert_eq!(
         created["privateChallengeParameters"]["challenge"],
@@ -130,7 +130,7 @@ async fn create_answers_every_sample_event_and_sends_one_sms_only_for_a_verified
         // Looks the same from the client's side.
         assert_eq!(
             created["publicChallengeParameters"],
-            json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "sms", "resendsLeft": "2"}),
+            json!({"challenge": "SMS_OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "sms", "channels": "", "destination": "+*******", "resendsLeft": "2"}),
             "{decoy}"
         );
         assert_eq!(created["challengeMetadata"], "SMS_OTP:decoy", "{decoy}");
@@ -425,7 +425,7 @@ async fn create_sends_the_code_by_email_through_ses_configured_by_aws_endpoint_u
     );
     assert_eq!(
         created["publicChallengeParameters"],
-        json!({"challenge": "EMAIL_OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "email", "resendsLeft": "2"})
+        json!({"challenge": "EMAIL_OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "email", "channels": "", "destination": "***@***", "resendsLeft": "2"})
     );
     let requests = endpoint.requests();
     assert_eq!(requests.len(), 1, "one e-mail, no SMS");
@@ -641,4 +641,167 @@ async fn a_bad_configuration_stops_the_cold_start_naming_the_variable() {
             other => panic!("expected a failed cold start, got {other:?}"),
         }
     }
+}
+
+/// The target of a recorded AWS request: the JSON 1.0 operation, or SES v2's path.
+fn operation(request: &integration_tests::Recorded) -> String {
+    match request.headers.get("x-amz-target") {
+        Some(target) => target.to_str().unwrap().to_owned(),
+        None => request.uri.path().to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_otp_step_switches_channels_on_request_each_code_sent_once_and_only_the_latest_valid() {
+    // SMS, voice and e-mail through one local endpoint: End User Messaging answers at `/`
+    // (JSON 1.0), SES at its REST path.
+    let endpoint = FakeEndpoint::start(|_| Reply::ok(json!({"MessageId": "m-1"}))).await;
+    let vars = [
+        ("AWS_ENDPOINT_URL", endpoint.url.as_str()),
+        ("AUTH_FLOW", "otp"),
+        ("OTP_CHANNELS", "sms,voice,email"),
+        ("VOICE_ORIGINATION_IDENTITY", "+12065550198"),
+        ("EMAIL_FROM", "no-reply@example.com"),
+    ];
+    let output = Arc::new(OutputLog::default());
+    let create = host("create-auth-challenge", &vars, output.clone());
+    let verify = host("verify-auth-challenge", &vars, Arc::default());
+    let define = host("define-auth-challenge", &vars, Arc::default());
+
+    // The first round goes by the first channel the user can receive: SMS.
+    let mut event = fixture("create-auth-challenge/first-round.json");
+    let first = response(create.invoke(event.clone()).await.unwrap());
+    let public = &first["response"]["publicChallengeParameters"];
+    assert_eq!(
+        public,
+        &json!({"challenge": "OTP", "codeLength": "6", "attemptsLeft": "3", "channel": "sms",
+                "channels": "voice,email", "destination": "+*******", "resendsLeft": "2"})
+    );
+    let metadata = first["response"]["challengeMetadata"].as_str().unwrap();
+    assert!(
+        metadata.starts_with("OTP:v2.") && metadata.ends_with(";via=sms"),
+        "{metadata}"
+    );
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        operation(&requests[0]),
+        "PinpointSMSVoiceV2.SendTextMessage"
+    );
+    let sms_code: String = requests[0].json["MessageBody"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+
+    // The client asks for a call instead: Verify compares nothing, Define goes on without
+    // counting it, Create calls.
+    let switch = |channel: &str| json!({"otpAction": "switch", "otpChannel": channel});
+    let mut answer = fixture("verify-auth-challenge/right-code.json");
+    answer["request"]["privateChallengeParameters"] =
+        first["response"]["privateChallengeParameters"].clone();
+    answer["request"]["challengeAnswer"] = json!(sms_code);
+    answer["request"]["clientMetadata"] = switch("voice");
+    let verdict = response(verify.invoke(answer.clone()).await.unwrap());
+    assert_eq!(verdict["response"]["answerCorrect"], false, "never a guess");
+    let mut session = vec![
+        json!({"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false,
+                                  "challengeMetadata": metadata}),
+    ];
+    let mut defined = fixture("define-auth-challenge/first-call.json");
+    defined["request"]["session"] = json!(session);
+    defined["request"]["clientMetadata"] = switch("voice");
+    let decision = response(define.invoke(defined.clone()).await.unwrap());
+    assert_eq!(
+        decision["response"]["challengeName"], "CUSTOM_CHALLENGE",
+        "{decision}"
+    );
+    event["request"]["session"] = json!(session);
+    event["request"]["clientMetadata"] = switch("voice");
+    let called = response(create.invoke(event.clone()).await.unwrap());
+    let public = &called["response"]["publicChallengeParameters"];
+    assert_eq!(public["channel"], "voice");
+    assert_eq!(public["channels"], "sms,email");
+    assert_eq!(public["attemptsLeft"], "3");
+    assert_eq!(public["resendsLeft"], "1");
+    let called_metadata = called["response"]["challengeMetadata"].as_str().unwrap();
+    assert!(
+        called_metadata.ends_with(";via=voice;resent"),
+        "{called_metadata}"
+    );
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 2, "one call, nothing else");
+    assert_eq!(
+        operation(&requests[1]),
+        "PinpointSMSVoiceV2.SendVoiceMessage"
+    );
+    assert_eq!(requests[1].json["VoiceId"], "JOANNA");
+    assert_eq!(requests[1].json["OriginationIdentity"], "+12065550198");
+
+    // Then by e-mail: the last switch the default OTP_MAX_RESENDS allows.
+    session.push(
+        json!({"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false,
+                        "challengeMetadata": called_metadata}),
+    );
+    event["request"]["session"] = json!(session);
+    event["request"]["clientMetadata"] = switch("email");
+    let mailed = response(create.invoke(event.clone()).await.unwrap());
+    assert_eq!(
+        mailed["response"]["publicChallengeParameters"]["channel"],
+        "email"
+    );
+    assert_eq!(
+        mailed["response"]["publicChallengeParameters"]["resendsLeft"],
+        "0"
+    );
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(operation(&requests[2]), "/v2/email/outbound-emails");
+    let subject = requests[2].json["Content"]["Simple"]["Subject"]["Data"]
+        .as_str()
+        .unwrap();
+    let email_code: String = subject.chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(email_code.len(), 6);
+
+    // Only the latest code passes: the SMS code is wrong now, the e-mailed one right.
+    answer["request"]["privateChallengeParameters"] =
+        mailed["response"]["privateChallengeParameters"].clone();
+    answer["request"]["clientMetadata"] = json!({});
+    if sms_code != email_code {
+        answer["request"]["challengeAnswer"] = json!(sms_code);
+        let verdict = response(verify.invoke(answer.clone()).await.unwrap());
+        assert_eq!(verdict["response"]["answerCorrect"], false);
+    }
+    answer["request"]["challengeAnswer"] = json!(email_code);
+    let verdict = response(verify.invoke(answer).await.unwrap());
+    assert_eq!(verdict["response"]["answerCorrect"], true);
+    let mailed_metadata = mailed["response"]["challengeMetadata"].as_str().unwrap();
+    session.push(
+        json!({"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true,
+                        "challengeMetadata": mailed_metadata}),
+    );
+    defined["request"]["session"] = json!(session);
+    defined["request"]["clientMetadata"] = json!({});
+    let decision = response(define.invoke(defined.clone()).await.unwrap());
+    assert_eq!(decision["response"]["issueTokens"], true, "{decision}");
+
+    // A fourth request is past OTP_MAX_RESENDS: the sign-in ends with a clear message.
+    if let Some(last) = session.last_mut() {
+        last["challengeResult"] = json!(false);
+    }
+    defined["request"]["session"] = json!(session);
+    defined["request"]["clientMetadata"] = switch("sms");
+    let refused = define.invoke(defined).await.unwrap();
+    assert!(
+        function_error(refused)
+            .1
+            .contains("No more codes can be sent for this sign-in"),
+        "past the limit"
+    );
+    let logs = integration_tests::log_text(&output);
+    for secret in [&sms_code, &email_code] {
+        assert!(!logs.contains(secret.as_str()), "{logs}");
+    }
+    assert!(logs.contains("\"voice\":\"sent\""), "{logs}");
 }

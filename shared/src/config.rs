@@ -11,7 +11,7 @@ use crate::abuse::AbusePolicy;
 use crate::captcha::CaptchaConfig;
 use crate::email::EmailSettings;
 pub use crate::env::{Environment, is_safe_url};
-use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep};
+use crate::flow::{AttemptLimits, AuthFlow, ChallengeStep, Channel};
 use crate::legacy::MigrationConfig;
 use crate::otp::OtpPolicy;
 pub use crate::phone::PhoneHint;
@@ -29,6 +29,8 @@ use crate::state::StateConfig;
 /// function (a test checks), so a new variable cannot silently miss one.
 pub const VARIABLES: &[&str] = &[
     "AUTH_FLOW",
+    "OTP_CHANNELS",
+    "OTP_PREFERRED_CHANNEL_ATTRIBUTE",
     "MAX_ATTEMPTS",
     "OTP_MAX_RESENDS",
     "OTP_LENGTH",
@@ -42,6 +44,8 @@ pub const VARIABLES: &[&str] = &[
     "SMS_ORIGINATION_NUMBER",
     "SMS_KEYWORD",
     "SMS_MESSAGE_TEMPLATE",
+    "VOICE_ORIGINATION_IDENTITY",
+    "VOICE_ID",
     "OTP_MESSAGES",
     "OTP_MESSAGES_FILE",
     "OTP_WEB_ORIGIN",
@@ -110,6 +114,9 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("OTP_MESSAGES", "create-auth-challenge"),
     ("OTP_MESSAGES_FILE", "create-auth-challenge"),
     ("OTP_WEB_ORIGIN", "create-auth-challenge"),
+    ("OTP_PREFERRED_CHANNEL_ATTRIBUTE", "create-auth-challenge"),
+    ("VOICE_ORIGINATION_IDENTITY", "create-auth-challenge"),
+    ("VOICE_ID", "create-auth-challenge"),
     ("EMAIL_PROVIDER", "create-auth-challenge"),
     ("EMAIL_FROM", "create-auth-challenge"),
     ("EMAIL_CONFIGURATION_SET", "create-auth-challenge"),
@@ -197,6 +204,9 @@ pub struct Config {
     pub email: EmailSettings,
     /// `PHONE_HINT` and `PHONE_HINT_SECRET`.
     pub phone_hint: PhoneHint,
+    /// `OTP_PREFERRED_CHANNEL_ATTRIBUTE`: the user attribute (such as `custom:otp_channel`)
+    /// whose value (`sms`, `email`, `voice`) picks the `otp` step's first channel.
+    pub preferred_channel_attribute: Option<String>,
     /// `CAPTCHA_*`: the CAPTCHA step (checked only when `AUTH_FLOW` has `captcha`).
     pub captcha: CaptchaConfig,
     /// `PREAUTH_*`: the pre-authentication policies (each off unless set).
@@ -217,6 +227,25 @@ pub struct Config {
     /// migration trigger moved that user in during this very sign-in, so a password alone never
     /// skips the configured steps.
     pub migration_client_ids: Option<SecretSource>,
+}
+
+/// `OTP_PREFERRED_CHANNEL_ATTRIBUTE`: a user attribute's name, as Cognito spells them (`custom:`
+/// and letters, digits, `_`, `-`; at most 64 characters).
+fn preferred_channel_attribute(env: &Environment<'_>) -> Result<Option<String>, Error> {
+    let Some(name) = env.get("OTP_PREFERRED_CHANNEL_ATTRIBUTE") else {
+        return Ok(None);
+    };
+    let valid = name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'));
+    if !valid {
+        return Err(Error::config(
+            "OTP_PREFERRED_CHANNEL_ATTRIBUTE",
+            "must be a user attribute's name, such as custom:otp_channel",
+        ));
+    }
+    Ok(Some(name))
 }
 
 impl Config {
@@ -247,10 +276,14 @@ impl Config {
         let sms = SmsSettings::from_env(&env, &otp)?;
         let email = EmailSettings::from_env(&env)?;
         // The send the flow's code step makes, inside the state budget's share of 5 seconds.
-        let send_timeout = if flow.contains(ChallengeStep::EmailOtp) {
-            email.timeout
-        } else {
-            sms.timeout
+        // (The longest of the channels the flow may send by.)
+        let send_timeout = match (
+            flow.may_send_by(Channel::Email),
+            flow.may_send_by(Channel::Sms) || flow.may_send_by(Channel::Voice),
+        ) {
+            (true, true) => email.timeout.max(sms.timeout),
+            (true, false) => email.timeout,
+            (false, _) => sms.timeout,
         };
         let seal_key = env.secret("SEAL_KEY", "SEAL_KEY_ARN")?;
         if let Some(SecretSource::Value(key)) = &seal_key {
@@ -259,6 +292,7 @@ impl Config {
         Ok(Self {
             attempts: AttemptLimits::from_env(&env)?,
             phone_hint: PhoneHint::from_env(&env)?,
+            preferred_channel_attribute: preferred_channel_attribute(&env)?,
             email,
             captcha: CaptchaConfig::from_env(&env, flow.contains(ChallengeStep::Captcha))?,
             preauth: PreAuthPolicy::from_env(&env)?,

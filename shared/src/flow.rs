@@ -38,6 +38,8 @@ use crate::env::Environment;
 pub const SMS_OTP_TAG: &str = "SMS_OTP";
 /// The tag of the e-mail code step ([`ChallengeStep::tag`]).
 pub const EMAIL_OTP_TAG: &str = "EMAIL_OTP";
+/// The tag of the code step whose channel follows the user ([`ChallengeStep::Otp`]).
+pub const OTP_TAG: &str = "OTP";
 /// The tag of the CAPTCHA step ([`ChallengeStep::tag`]).
 pub const CAPTCHA_TAG: &str = "CAPTCHA";
 
@@ -48,6 +50,68 @@ pub const RESENT_FLAG: &str = "resent";
 
 /// The `ClientMetadata` key of RespondToAuthChallenge that carries an [`OtpAction`].
 pub const OTP_ACTION_KEY: &str = "otpAction";
+/// The `ClientMetadata` key naming the channel of [`OtpAction::Switch`].
+pub const OTP_CHANNEL_KEY: &str = "otpChannel";
+
+/// How a code reaches the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Channel {
+    /// A text message (End User Messaging `SendTextMessage`, or Pinpoint).
+    Sms,
+    /// An e-mail (SES v2 `SendEmail`), to a verified address.
+    Email,
+    /// A phone call reading the code (End User Messaging `SendVoiceMessage`), to a verified phone.
+    Voice,
+}
+
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Self; 3] = [Self::Sms, Self::Email, Self::Voice];
+
+    /// The name used in `OTP_CHANNELS`, `otpChannel`, the public `channel` parameter and the
+    /// round's metadata.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+            Self::Voice => "voice",
+        }
+    }
+
+    /// The channel `name` names (exactly, lower case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|channel| channel.name() == name)
+    }
+
+    /// Whether the channel reaches a phone number (so the country and number-type rules apply).
+    pub fn uses_phone(self) -> bool {
+        matches!(self, Self::Sms | Self::Voice)
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Parses `OTP_CHANNELS`: comma-separated channel names, at least one, none twice.
+pub fn parse_channels(value: &str) -> Result<Vec<Channel>, String> {
+    let mut channels = Vec::new();
+    for name in value.split(',').map(str::trim) {
+        let channel = Channel::from_name(name).ok_or_else(|| {
+            format!(
+                "unknown channel `{}` (known: sms, email, voice)",
+                name.chars().take(20).collect::<String>()
+            )
+        })?;
+        if channels.contains(&channel) {
+            return Err(format!("channel `{channel}` appears twice"));
+        }
+        channels.push(channel);
+    }
+    Ok(channels)
+}
 
 /// What a client asks for instead of answering a code round (`ClientMetadata` of
 /// RespondToAuthChallenge, which Cognito hands to Verify, Define and Create of that round).
@@ -56,8 +120,13 @@ pub enum OtpAction {
     /// `{"otpAction": "resend"}`: a new code to the same destination; the earlier one stops
     /// working; no attempt is used up.
     Resend,
-    /// Any other `otpAction` value: never compared (like every action), and counted as a wrong
-    /// answer, since it asks for nothing this release does.
+    /// `{"otpAction": "switch", "otpChannel": "email"}`: the same, by another channel. A request
+    /// only where the step allows that channel ([`AuthFlow::channels`]); elsewhere it is
+    /// counted as a wrong answer, like [`OtpAction::Unsupported`].
+    Switch(Channel),
+    /// Any other `otpAction` value (or a switch without a known `otpChannel`): never compared
+    /// (like every action), and counted as a wrong answer, since it asks for nothing this
+    /// release does.
     Unsupported,
 }
 
@@ -65,17 +134,36 @@ impl OtpAction {
     /// The action in a round's `ClientMetadata`, if any (an absent or blank `otpAction` is
     /// none).
     pub fn from_client_metadata<'a>(
-        metadata: impl IntoIterator<Item = (&'a String, &'a String)>,
+        metadata: impl IntoIterator<Item = (&'a String, &'a String)> + Clone,
     ) -> Option<Self> {
-        let value = metadata
-            .into_iter()
-            .find(|(key, _)| key.as_str() == OTP_ACTION_KEY)
-            .map(|(_, value)| value.trim())?;
-        match value {
+        let find = |wanted: &str| {
+            metadata
+                .clone()
+                .into_iter()
+                .find(|(key, _)| key.as_str() == wanted)
+                .map(|(_, value)| value.trim())
+        };
+        match find(OTP_ACTION_KEY)? {
             "" => None,
             "resend" => Some(Self::Resend),
+            "switch" => Some(
+                find(OTP_CHANNEL_KEY)
+                    .and_then(Channel::from_name)
+                    .map_or(Self::Unsupported, Self::Switch),
+            ),
             _ => Some(Self::Unsupported),
         }
+    }
+
+    /// Whether this action asks `step` of `flow` for a new code (a resend, or a switch to a
+    /// channel the step allows): only such a request is not a wrong answer.
+    pub fn is_request_for(self, flow: &AuthFlow, step: ChallengeStep) -> bool {
+        step.takes_actions()
+            && match self {
+                Self::Resend => true,
+                Self::Switch(channel) => flow.channels(step).contains(&channel),
+                Self::Unsupported => false,
+            }
     }
 }
 
@@ -91,6 +179,9 @@ pub enum ChallengeStep {
     SmsOtp,
     /// A one-time code sent by e-mail, to a verified address (a `CUSTOM_CHALLENGE` round).
     EmailOtp,
+    /// A one-time code by the user's channel (`OTP_CHANNELS`: SMS, e-mail or voice), which the
+    /// client may switch (a `CUSTOM_CHALLENGE` round).
+    Otp,
 }
 
 impl ChallengeStep {
@@ -101,6 +192,7 @@ impl ChallengeStep {
             Self::Captcha => "captcha",
             Self::SmsOtp => "sms_otp",
             Self::EmailOtp => "email_otp",
+            Self::Otp => "otp",
         }
     }
 
@@ -112,6 +204,7 @@ impl ChallengeStep {
             Self::Captcha => Some(CAPTCHA_TAG),
             Self::SmsOtp => Some(SMS_OTP_TAG),
             Self::EmailOtp => Some(EMAIL_OTP_TAG),
+            Self::Otp => Some(OTP_TAG),
         }
     }
 
@@ -121,13 +214,17 @@ impl ChallengeStep {
             CAPTCHA_TAG => Some(Self::Captcha),
             SMS_OTP_TAG => Some(Self::SmsOtp),
             EMAIL_OTP_TAG => Some(Self::EmailOtp),
+            OTP_TAG => Some(Self::Otp),
             _ => None,
         }
     }
 
     /// Whether passing this step proves who the user is (a flow must end with such a step).
     pub fn authenticates(self) -> bool {
-        matches!(self, Self::Password | Self::SmsOtp | Self::EmailOtp)
+        matches!(
+            self,
+            Self::Password | Self::SmsOtp | Self::EmailOtp | Self::Otp
+        )
     }
 
     /// Whether a round of this step may be answered with an [`OtpAction`] (a code step).
@@ -135,13 +232,19 @@ impl ChallengeStep {
         self.sends_a_code()
     }
 
-    /// Whether the step sends a one-time code (by SMS or e-mail).
+    /// Whether the step sends a one-time code (by SMS, e-mail or voice).
     pub fn sends_a_code(self) -> bool {
-        matches!(self, Self::SmsOtp | Self::EmailOtp)
+        matches!(self, Self::SmsOtp | Self::EmailOtp | Self::Otp)
     }
 
     /// Every step, in the order a flow may hold them.
-    pub const ALL: [Self; 4] = [Self::Password, Self::Captcha, Self::SmsOtp, Self::EmailOtp];
+    pub const ALL: [Self; 5] = [
+        Self::Password,
+        Self::Captcha,
+        Self::SmsOtp,
+        Self::EmailOtp,
+        Self::Otp,
+    ];
 
     /// The step `AUTH_FLOW` names `name`.
     pub fn from_config_name(name: &str) -> Option<Self> {
@@ -183,9 +286,10 @@ impl AttemptLimits {
     pub fn for_step(self, step: ChallengeStep) -> u8 {
         match step {
             ChallengeStep::Captcha => self.captcha,
-            ChallengeStep::Password | ChallengeStep::SmsOtp | ChallengeStep::EmailOtp => {
-                self.default
-            }
+            ChallengeStep::Password
+            | ChallengeStep::SmsOtp
+            | ChallengeStep::EmailOtp
+            | ChallengeStep::Otp => self.default,
         }
         .max(1)
     }
@@ -217,20 +321,60 @@ impl fmt::Display for InvalidFlow {
     }
 }
 
-/// A validated sequence of steps, e.g. `sms_otp` or `password,sms_otp`.
+/// A validated sequence of steps, e.g. `sms_otp` or `password,sms_otp`, and the channels the
+/// `otp` step may use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthFlow {
     steps: Vec<ChallengeStep>,
+    /// `OTP_CHANNELS`, in order of preference (only the `otp` step reads it).
+    otp_channels: Vec<Channel>,
 }
 
+/// The default of `OTP_CHANNELS`.
+pub const DEFAULT_OTP_CHANNELS: [Channel; 2] = [Channel::Sms, Channel::Email];
+
 impl AuthFlow {
-    /// `AUTH_FLOW` (default `sms_otp`).
+    /// `AUTH_FLOW` (default `sms_otp`) and `OTP_CHANNELS` (default `sms,email`).
     pub fn from_env(env: &Environment<'_>) -> Result<Self, Error> {
-        match env.get("AUTH_FLOW") {
+        let flow = match env.get("AUTH_FLOW") {
             Some(value) => Self::parse(&value)
-                .map_err(|invalid| Error::config("AUTH_FLOW", invalid.to_string())),
-            None => Ok(Self::sms_otp()),
+                .map_err(|invalid| Error::config("AUTH_FLOW", invalid.to_string()))?,
+            None => Self::sms_otp(),
+        };
+        match env.get("OTP_CHANNELS") {
+            Some(value) => {
+                let channels = parse_channels(&value)
+                    .map_err(|reason| Error::config("OTP_CHANNELS", reason))?;
+                Ok(flow.with_otp_channels(channels))
+            }
+            None => Ok(flow),
         }
+    }
+
+    /// The flow with `channels` for its `otp` step (at least one; the order is the preference).
+    pub fn with_otp_channels(mut self, channels: Vec<Channel>) -> Self {
+        if !channels.is_empty() {
+            self.otp_channels = channels;
+        }
+        self
+    }
+
+    /// The channels a code step may use: its own for `sms_otp` and `email_otp`, `OTP_CHANNELS`
+    /// for `otp`, none for other steps.
+    pub fn channels(&self, step: ChallengeStep) -> &[Channel] {
+        match step {
+            ChallengeStep::SmsOtp => &[Channel::Sms],
+            ChallengeStep::EmailOtp => &[Channel::Email],
+            ChallengeStep::Otp => &self.otp_channels,
+            ChallengeStep::Password | ChallengeStep::Captcha => &[],
+        }
+    }
+
+    /// Whether any code step of the flow may send by `channel`.
+    pub fn may_send_by(&self, channel: Channel) -> bool {
+        self.steps
+            .iter()
+            .any(|step| self.channels(*step).contains(&channel))
     }
 
     /// The flows this release supports, as `AUTH_FLOW` spells them.
@@ -244,6 +388,10 @@ impl AuthFlow {
         "captcha,email_otp",
         "password,email_otp",
         "password,captcha,email_otp",
+        "otp",
+        "captcha,otp",
+        "password,otp",
+        "password,captcha,otp",
     ];
 
     /// Parses a comma-separated `AUTH_FLOW` value.
@@ -255,7 +403,7 @@ impl AuthFlow {
             }
             let step = ChallengeStep::from_config_name(name).ok_or_else(|| {
                 InvalidFlow(format!(
-                    "unknown step `{}` (known: password, captcha, sms_otp, email_otp)",
+                    "unknown step `{}` (known: password, captcha, sms_otp, email_otp, otp)",
                     name.chars().take(32).collect::<String>()
                 ))
             })?;
@@ -291,13 +439,13 @@ impl AuthFlow {
         }
         if !steps.iter().any(|step| step.authenticates()) {
             return Err(InvalidFlow(format!(
-                "a CAPTCHA alone does not prove who the user is: add password, sms_otp or email_otp (supported: {})",
+                "a CAPTCHA alone does not prove who the user is: add password, sms_otp, email_otp or otp (supported: {})",
                 Self::SUPPORTED.join("; ")
             )));
         }
         if steps.iter().filter(|step| step.sends_a_code()).count() > 1 {
             return Err(InvalidFlow(
-                "one code step per flow: sms_otp or email_otp".to_owned(),
+                "one code step per flow: sms_otp, email_otp or otp".to_owned(),
             ));
         }
         let position = |wanted: fn(&ChallengeStep) -> bool| steps.iter().position(wanted);
@@ -311,13 +459,17 @@ impl AuthFlow {
                 steps.get(code).map_or("sms_otp", |step| step.config_name())
             )));
         }
-        Ok(Self { steps })
+        Ok(Self {
+            steps,
+            otp_channels: DEFAULT_OTP_CHANNELS.to_vec(),
+        })
     }
 
     /// The default flow: a code by SMS, nothing else.
     pub fn sms_otp() -> Self {
         Self {
             steps: vec![ChallengeStep::SmsOtp],
+            otp_channels: DEFAULT_OTP_CHANNELS.to_vec(),
         }
     }
 
@@ -587,7 +739,7 @@ fn replay(
                 progress.last_round = Some(position);
                 let was_action = || match session.get(position + 1) {
                     Some(next) => next.resent && next.challenge == entry.challenge,
-                    None => action == Some(OtpAction::Resend),
+                    None => action.is_some_and(|action| action.is_request_for(flow, step)),
                 };
                 if entry.passed {
                     true
@@ -665,12 +817,16 @@ pub fn decide_with_action(
 /// compared nothing (it never compares an answer that comes with an action to a code round), so
 /// the lockout does not count it as a failed guess. An action this release does not know counts,
 /// as it does against the step's attempts.
-pub fn answered_with_action(session: &[SessionEntry], action: Option<OtpAction>) -> bool {
-    action == Some(OtpAction::Resend)
-        && session.last().is_some_and(|entry| {
-            !entry.passed
-                && matches!(entry.challenge, SessionChallenge::Custom(step) if step.takes_actions())
-        })
+pub fn answered_with_action(
+    flow: &AuthFlow,
+    session: &[SessionEntry],
+    action: Option<OtpAction>,
+) -> bool {
+    session.last().is_some_and(|entry| {
+        !entry.passed
+            && matches!(entry.challenge, SessionChallenge::Custom(step)
+                if action.is_some_and(|action| action.is_request_for(flow, step)))
+    })
 }
 
 /// The round CreateAuthChallenge must create for this session, given what the client sent with
@@ -1179,7 +1335,35 @@ mod tests {
     }
 
     fn any_flow() -> impl Strategy<Value = AuthFlow> {
-        prop::sample::select(AuthFlow::SUPPORTED).prop_map(flow)
+        (
+            prop::sample::select(AuthFlow::SUPPORTED),
+            prop::sample::subsequence(Channel::ALL.to_vec(), 1..=3),
+            any::<bool>(),
+        )
+            .prop_map(|(name, mut channels, reversed)| {
+                if reversed {
+                    channels.reverse();
+                }
+                flow(name).with_otp_channels(channels)
+            })
+    }
+
+    /// Whether `action` asks `step` for a new code, written out independently of
+    /// [`OtpAction::is_request_for`]: a resend on any code step; a switch to `sms` on the SMS
+    /// step, to `email` on the e-mail step, to one of `OTP_CHANNELS` on the `otp` step.
+    fn requests_a_code(flow: &AuthFlow, step: ChallengeStep, action: Option<OtpAction>) -> bool {
+        match (step, action) {
+            (
+                ChallengeStep::SmsOtp | ChallengeStep::EmailOtp | ChallengeStep::Otp,
+                Some(OtpAction::Resend),
+            ) => true,
+            (ChallengeStep::SmsOtp, Some(OtpAction::Switch(Channel::Sms))) => true,
+            (ChallengeStep::EmailOtp, Some(OtpAction::Switch(Channel::Email))) => true,
+            (ChallengeStep::Otp, Some(OtpAction::Switch(channel))) => {
+                flow.otp_channels.contains(&channel)
+            }
+            _ => false,
+        }
     }
 
     fn any_limits() -> impl Strategy<Value = AttemptLimits> {
@@ -1194,6 +1378,9 @@ mod tests {
         prop_oneof![
             Just(None),
             Just(Some(OtpAction::Resend)),
+            Just(Some(OtpAction::Switch(Channel::Sms))),
+            Just(Some(OtpAction::Switch(Channel::Email))),
+            Just(Some(OtpAction::Switch(Channel::Voice))),
             Just(Some(OtpAction::Unsupported)),
         ]
     }
@@ -1250,10 +1437,9 @@ mod tests {
             ChallengeStep::Password => vec![SRP_A, VERIFIER],
             ChallengeStep::Captcha => vec![CAPTCHA],
             ChallengeStep::SmsOtp => vec![SMS],
-            ChallengeStep::EmailOtp => vec![SessionEntry::new(
-                SessionChallenge::Custom(ChallengeStep::EmailOtp),
-                true,
-            )],
+            code @ (ChallengeStep::EmailOtp | ChallengeStep::Otp) => {
+                vec![SessionEntry::new(SessionChallenge::Custom(code), true)]
+            }
         }
     }
 
@@ -1510,6 +1696,16 @@ mod tests {
         assert_eq!(read(" resend "), Some(OtpAction::Resend));
         assert_eq!(read("RESEND"), Some(OtpAction::Unsupported));
         assert_eq!(read("switch"), Some(OtpAction::Unsupported));
+        let switch = |channel: &str| {
+            let mut map = metadata("switch");
+            map.insert(OTP_CHANNEL_KEY.to_owned(), channel.to_owned());
+            OtpAction::from_client_metadata(&map)
+        };
+        assert_eq!(switch("email"), Some(OtpAction::Switch(Channel::Email)));
+        assert_eq!(switch(" voice "), Some(OtpAction::Switch(Channel::Voice)));
+        assert_eq!(switch("sms"), Some(OtpAction::Switch(Channel::Sms)));
+        assert_eq!(switch("Email"), Some(OtpAction::Unsupported));
+        assert_eq!(switch("fax"), Some(OtpAction::Unsupported));
         assert_eq!(read(""), None);
         assert_eq!(read("  "), None);
         let mut other = std::collections::BTreeMap::new();
@@ -1716,20 +1912,150 @@ mod tests {
     }
 
     #[test]
+    fn otp_channels_are_parsed_in_order_without_repeats() {
+        assert_eq!(
+            parse_channels("email, sms,voice"),
+            Ok(vec![Channel::Email, Channel::Sms, Channel::Voice])
+        );
+        assert_eq!(parse_channels("voice"), Ok(vec![Channel::Voice]));
+        for bad in ["", "sms,", "sms,sms", "SMS", "fax", "sms email"] {
+            assert!(parse_channels(bad).is_err(), "{bad:?}");
+        }
+        let env_flow = |pairs: &'static [(&'static str, &'static str)]| {
+            let lookup = |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned())
+            };
+            AuthFlow::from_env(&Environment::new(&lookup))
+        };
+        let flow =
+            env_flow(&[("AUTH_FLOW", "captcha,otp"), ("OTP_CHANNELS", "voice,sms")]).unwrap();
+        assert_eq!(
+            flow.channels(ChallengeStep::Otp),
+            [Channel::Voice, Channel::Sms]
+        );
+        assert_eq!(flow.channels(ChallengeStep::Captcha), []);
+        assert!(flow.may_send_by(Channel::Voice) && !flow.may_send_by(Channel::Email));
+        let default = env_flow(&[("AUTH_FLOW", "otp")]).unwrap();
+        assert_eq!(
+            default.channels(ChallengeStep::Otp),
+            [Channel::Sms, Channel::Email]
+        );
+        // The fixed steps keep their one channel whatever OTP_CHANNELS says.
+        let sms = env_flow(&[("OTP_CHANNELS", "email")]).unwrap();
+        assert_eq!(sms.channels(ChallengeStep::SmsOtp), [Channel::Sms]);
+        assert!(!sms.may_send_by(Channel::Email));
+        let error = env_flow(&[("OTP_CHANNELS", "sms,fax")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("OTP_CHANNELS") && error.contains("fax"),
+            "{error}"
+        );
+        assert!(AuthFlow::parse("sms_otp,otp").is_err());
+        assert!(AuthFlow::parse("otp,captcha").is_err());
+    }
+
+    #[test]
+    fn a_switch_is_a_request_only_to_a_channel_the_step_offers() {
+        const OTP_WRONG: SessionEntry =
+            SessionEntry::new(SessionChallenge::Custom(ChallengeStep::Otp), false);
+        let otp = flow("otp").with_otp_channels(vec![Channel::Sms, Channel::Voice]);
+        let limits = with_resends(2);
+        let round = |step: ChallengeStep, attempt: u8| {
+            FlowDecision::Challenge(NextChallenge::Custom { step, attempt })
+        };
+        let switch = |channel| Some(OtpAction::Switch(channel));
+        // To voice: a request, no attempt used, a resend round.
+        assert_eq!(
+            decide_with_action(&otp, &[OTP_WRONG], false, limits, switch(Channel::Voice)),
+            round(ChallengeStep::Otp, 1)
+        );
+        assert_eq!(
+            current_round(&otp, &[OTP_WRONG], limits, switch(Channel::Voice)).map(|r| r.kind),
+            Ok(RoundKind::Resend { previous: 0 })
+        );
+        // To e-mail, which this flow does not offer: a wrong answer.
+        assert_eq!(
+            decide_with_action(&otp, &[OTP_WRONG], false, limits, switch(Channel::Email)),
+            round(ChallengeStep::Otp, 2)
+        );
+        assert_eq!(
+            current_round(&otp, &[OTP_WRONG], limits, switch(Channel::Email)).map(|r| r.kind),
+            Ok(RoundKind::Retry { previous: 0 })
+        );
+        assert!(!answered_with_action(
+            &otp,
+            &[OTP_WRONG],
+            switch(Channel::Email)
+        ));
+        assert!(answered_with_action(
+            &otp,
+            &[OTP_WRONG],
+            switch(Channel::Voice)
+        ));
+        // On the SMS step only `sms` is offered.
+        assert_eq!(
+            decide_with_action(
+                &sms_flow(),
+                &[SMS_WRONG],
+                false,
+                limits,
+                switch(Channel::Voice)
+            ),
+            sms_round(2)
+        );
+        // Switches and resends share one limit.
+        let resent = SessionEntry {
+            resent: true,
+            ..OTP_WRONG
+        };
+        assert_eq!(
+            decide_with_action(
+                &otp,
+                &[OTP_WRONG, resent, resent],
+                false,
+                limits,
+                switch(Channel::Sms)
+            ),
+            FlowDecision::Fail(FailReason::TooManyResends)
+        );
+    }
+
+    #[test]
     fn only_a_failed_code_round_with_an_action_was_not_a_guess() {
         let resend = Some(OtpAction::Resend);
-        assert!(answered_with_action(&[SMS_WRONG], resend));
+        let flow = sms_flow();
+        assert!(answered_with_action(&flow, &[SMS_WRONG], resend));
         // An action this release does not know uses up an attempt and counts for the lockout.
         assert!(!answered_with_action(
+            &flow,
             &[SMS_WRONG],
             Some(OtpAction::Unsupported)
         ));
-        assert!(answered_with_action(&[SMS_RESENT_WRONG], resend));
-        assert!(!answered_with_action(&[SMS_WRONG], None));
-        assert!(!answered_with_action(&[SMS], resend));
-        assert!(!answered_with_action(&[CAPTCHA_WRONG], resend));
-        assert!(!answered_with_action(&[SRP_A, VERIFIER_FAILED], resend));
-        assert!(!answered_with_action(&[], resend));
+        // So does a switch to a channel the step does not allow.
+        assert!(!answered_with_action(
+            &flow,
+            &[SMS_WRONG],
+            Some(OtpAction::Switch(Channel::Email))
+        ));
+        assert!(answered_with_action(
+            &flow,
+            &[SMS_WRONG],
+            Some(OtpAction::Switch(Channel::Sms))
+        ));
+        assert!(answered_with_action(&flow, &[SMS_RESENT_WRONG], resend));
+        assert!(!answered_with_action(&flow, &[SMS_WRONG], None));
+        assert!(!answered_with_action(&flow, &[SMS], resend));
+        assert!(!answered_with_action(&flow, &[CAPTCHA_WRONG], resend));
+        assert!(!answered_with_action(
+            &flow,
+            &[SRP_A, VERIFIER_FAILED],
+            resend
+        ));
+        assert!(!answered_with_action(&flow, &[], resend));
     }
 
     /// A session a client could produce on the way to tokens with codes sent again — wrong
@@ -1826,8 +2152,8 @@ mod tests {
             }
             let is_action = |index: usize| match (session.get(index), session.get(index + 1)) {
                 (Some(entry), Some(next)) => !entry.passed && next.resent && next.challenge == entry.challenge,
-                (Some(entry), None) => !entry.passed && action == Some(OtpAction::Resend)
-                    && matches!(entry.challenge, SessionChallenge::Custom(step) if step.takes_actions()),
+                (Some(entry), None) => !entry.passed
+                    && matches!(entry.challenge, SessionChallenge::Custom(step) if requests_a_code(&flow, step, action)),
                 _ => false,
             };
             // Codes sent again (including the one this round asks for) within the limit.
@@ -1860,7 +2186,7 @@ mod tests {
             let this_step: Vec<usize> = (0..session.len()).filter(|&i| session[i].challenge == custom).collect();
             let request_at = |i: usize| !session[i].passed && round.step.takes_actions() && match session.get(i + 1) {
                 Some(next) => next.resent && next.challenge == custom,
-                None => action == Some(OtpAction::Resend),
+                None => requests_a_code(&flow, round.step, action),
             };
             let requests = this_step.iter().filter(|&&i| request_at(i)).count();
             let wrong = this_step.iter().filter(|&&i| !session[i].passed && !request_at(i)).count();
@@ -1897,7 +2223,7 @@ mod tests {
                     // A new code is sent only for a resend the limit allows.
                     if let RoundKind::Resend { previous } = round.kind {
                         prop_assert_eq!(Some(previous), session.len().checked_sub(1));
-                        prop_assert_eq!(action, Some(OtpAction::Resend));
+                        prop_assert!(requests_a_code(&flow, step, action));
                         prop_assert!(step.takes_actions());
                         let resent = session.iter().filter(|entry| entry.resent).count();
                         prop_assert!(resent < usize::from(limits.resends));

@@ -198,7 +198,7 @@ fn run_flow(flow: &str, config: &cognito_passwordless::config::Config, event: Va
                 .private_challenge_parameters
                 .get("challenge")
                 .map(String::as_str)
-                .is_some_and(|step| step == "SMS_OTP" || step == "EMAIL_OTP")
+                .is_some_and(|step| step == "SMS_OTP" || step == "EMAIL_OTP" || step == "OTP")
             {
                 assert!(
                     answered

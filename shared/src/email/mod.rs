@@ -24,7 +24,7 @@ pub use ses::SesSender;
 
 use crate::Error;
 use crate::env::Environment;
-use crate::sms::{MessageTemplate, SmsReceipt};
+use crate::sms::{LanguageTexts, MessageTemplate, SmsReceipt, document_texts};
 
 /// An e-mail address as Cognito stores `email`: one `@`, a local part of 1 to 64 characters and
 /// a domain with a dot, no spaces or control characters, at most 254 characters. `Display` and
@@ -55,6 +55,20 @@ impl EmailAddress {
     /// The whole address, for the provider.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// What the sign-in page may show (`destination` with `PHONE_HINT=last4`): the first
+    /// character of the local part and of the domain (`a***@e***`), no more, so a user name
+    /// tells little of the address and an unknown user's stand-in looks alike.
+    pub fn hint(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", &self.0));
+        let first = |text: &str| {
+            text.chars()
+                .next()
+                .map(|c| c.to_lowercase().to_string())
+                .unwrap_or_default()
+        };
+        format!("{}***@{}***", first(local), first(domain))
     }
 
     /// The first character of the local part, then `***@` and the domain.
@@ -157,6 +171,10 @@ impl EmailProvider {
 
 /// The default subject (`EMAIL_SUBJECT`).
 pub const DEFAULT_SUBJECT: &str = "{code} is your sign-in code";
+/// The default subject with `APP_NAME`.
+pub const DEFAULT_SUBJECT_WITH_APP: &str = "{code} is your {app} sign-in code";
+/// The longest text part, rendered.
+const MAX_TEXT_CHARS: usize = 4_000;
 /// The default text part without `APP_NAME` (`EMAIL_TEXT_TEMPLATE`).
 pub const DEFAULT_TEXT: &str = "{code} is your sign-in code.\n\nIt expires in {minutes} min. If you did not try to sign in, ignore this e-mail. Never share this code: we will never ask you for it.";
 /// The default text part with `APP_NAME`.
@@ -171,11 +189,13 @@ pub struct EmailSettings {
     pub from: Option<String>,
     /// `EMAIL_CONFIGURATION_SET`: the SES configuration set (event destinations, suppression).
     pub configuration_set: Option<String>,
-    /// `EMAIL_SUBJECT`.
-    pub subject: MessageTemplate,
-    /// `EMAIL_TEXT_TEMPLATE`: the text part; the HTML part is the same text, escaped, with the
-    /// code in large type.
-    pub text: MessageTemplate,
+    /// The subject by language: `EMAIL_SUBJECT` (English), the built-in ones, and
+    /// `email_subject` of `OTP_MESSAGES`.
+    pub subject: LanguageTexts,
+    /// The text part by language: `EMAIL_TEXT_TEMPLATE` (English), the built-in ones, and
+    /// `email_text` of `OTP_MESSAGES`; the HTML part is the same text, escaped, with the code in
+    /// large type.
+    pub text: LanguageTexts,
     /// `EMAIL_TIMEOUT_MS`: the most one send may take (default 3000, 500 to 3500).
     pub timeout: Duration,
     /// `APP_NAME`.
@@ -208,8 +228,48 @@ impl EmailSettings {
             }
         }
         let app_name = env.get("APP_NAME").unwrap_or_default();
-        let template = |variable: &'static str, default: &str, with_app: &str| {
-            let text = env.get(variable).unwrap_or_else(|| {
+        let check = |variable: &'static str, label: &str, text: &str, subject: bool| {
+            let template = MessageTemplate::parse(text)
+                .map_err(|reason| Error::config(variable, format!("{label}{reason}")))?;
+            if template.names_the_app() && app_name.is_empty() {
+                return Err(Error::config(
+                    variable,
+                    format!("{label}uses {{app}}, and APP_NAME is not set"),
+                ));
+            }
+            let rendered = template.render("0000000000", &app_name, 15);
+            if subject {
+                if rendered.chars().any(|c| c.is_control() || is_invisible(c)) {
+                    return Err(Error::config(
+                        variable,
+                        format!(
+                            "{label}holds a control or invisible character (with APP_NAME): a subject is one line"
+                        ),
+                    ));
+                }
+                if rendered.chars().count() > 200 {
+                    return Err(Error::config(
+                        variable,
+                        format!("{label}renders longer than 200 characters"),
+                    ));
+                }
+            } else if rendered.chars().count() > MAX_TEXT_CHARS {
+                return Err(Error::config(
+                    variable,
+                    format!("{label}renders longer than {MAX_TEXT_CHARS} characters"),
+                ));
+            }
+            Ok::<_, Error>(template)
+        };
+        // English from its variable (or the defaults), then the built-in languages (with the
+        // app's name when set), then the operator's `OTP_MESSAGES` entries.
+        let texts = |variable: &'static str,
+                     default: &str,
+                     with_app: &str,
+                     built_in: &[(&str, &str, &str)],
+                     kind: &str,
+                     subject: bool| {
+            let english = env.get(variable).unwrap_or_else(|| {
                 if app_name.is_empty() {
                     default
                 } else {
@@ -217,36 +277,52 @@ impl EmailSettings {
                 }
                 .to_owned()
             });
-            let template =
-                MessageTemplate::parse(&text).map_err(|reason| Error::config(variable, reason))?;
-            if template.names_the_app() && app_name.is_empty() {
-                return Err(Error::config(
-                    variable,
-                    "uses {app}, and APP_NAME is not set",
-                ));
+            let configured = env.get(variable).is_some();
+            let mut texts = LanguageTexts::new(check(variable, "", &english, subject)?);
+            for (tag, named, plain) in built_in {
+                let text = if app_name.is_empty() { plain } else { named };
+                let label = format!("built-in {kind}.{tag} ");
+                texts.insert(
+                    (*tag).to_owned(),
+                    check("OTP_MESSAGES", &label, text, subject)?,
+                );
             }
-            Ok::<_, Error>(template)
+            if let Some((document, entries)) = document_texts(env, kind)? {
+                for (tag, text) in entries {
+                    if tag == "en" && configured {
+                        return Err(Error::config(
+                            document,
+                            format!("{kind}.en and {variable} both set the English text: keep one"),
+                        ));
+                    }
+                    let label = format!("{kind}.{tag} ");
+                    texts.insert(tag, check(document, &label, &text, subject)?);
+                }
+            }
+            Ok::<_, Error>(texts)
         };
-        let subject = template("EMAIL_SUBJECT", DEFAULT_SUBJECT, DEFAULT_SUBJECT)?;
-        let rendered = subject.render("0000000000", &app_name, 15);
-        if rendered.chars().any(|c| c.is_control() || is_invisible(c)) {
-            return Err(Error::config(
-                "EMAIL_SUBJECT",
-                "holds a control or invisible character (with APP_NAME): a subject is one line",
-            ));
-        }
-        if rendered.chars().count() > 200 {
-            return Err(Error::config(
-                "EMAIL_SUBJECT",
-                "renders longer than 200 characters",
-            ));
-        }
+        let subject = texts(
+            "EMAIL_SUBJECT",
+            DEFAULT_SUBJECT,
+            DEFAULT_SUBJECT_WITH_APP,
+            crate::sms::EMAIL_SUBJECTS,
+            "email_subject",
+            true,
+        )?;
+        let text = texts(
+            "EMAIL_TEXT_TEMPLATE",
+            DEFAULT_TEXT,
+            DEFAULT_TEXT_WITH_APP,
+            crate::sms::EMAIL_TEXTS,
+            "email_text",
+            false,
+        )?;
         Ok(Self {
             provider,
             from,
             configuration_set: env.get("EMAIL_CONFIGURATION_SET"),
             subject,
-            text: template("EMAIL_TEXT_TEMPLATE", DEFAULT_TEXT, DEFAULT_TEXT_WITH_APP)?,
+            text,
             timeout: Duration::from_millis(env.number("EMAIL_TIMEOUT_MS", 3_000, 500..=3_500)?),
             app_name,
         })
@@ -264,9 +340,19 @@ impl EmailSettings {
         Ok(())
     }
 
-    /// The message for one code.
-    pub fn message(&self, to: EmailAddress, code: &str, minutes: u64) -> EmailMessage {
-        let text = self.text.render(code, &self.app_name, minutes);
+    /// The message for one code, in the language of the user's `locale`.
+    pub fn message(
+        &self,
+        to: EmailAddress,
+        locale: Option<&str>,
+        code: &str,
+        minutes: u64,
+    ) -> EmailMessage {
+        let text = self
+            .text
+            .for_locale(locale)
+            .0
+            .render(code, &self.app_name, minutes);
         let escaped = escape_html(&text);
         let paragraphs: String = escaped
             .split("\n\n")
@@ -277,7 +363,11 @@ impl EmailSettings {
         );
         EmailMessage {
             to,
-            subject: self.subject.render(code, &self.app_name, minutes),
+            subject: self
+                .subject
+                .for_locale(locale)
+                .0
+                .render(code, &self.app_name, minutes),
             text,
             html,
         }
@@ -321,6 +411,7 @@ pub async fn build_email_sender(settings: &EmailSettings) -> Result<Arc<dyn Emai
 /// Provider text made safe to log: every word with an `@` in it masked (the recipient in
 /// whatever case the provider quotes it, and any other address), runs of six or more digits
 /// replaced.
+#[cfg(any(feature = "aws-email", test))]
 pub(crate) fn scrub(text: &str, to: &EmailAddress) -> String {
     let recipient = to.as_str().to_lowercase();
     let masked: Vec<String> = text
@@ -433,8 +524,8 @@ mod tests {
     fn the_message_holds_the_code_in_both_parts_and_escapes_the_app_name() {
         let settings = settings(&[("APP_NAME", "Tom & <Jerry>")], false).unwrap();
         let to = EmailAddress::parse("alice@example.com").unwrap();
-        let message = settings.message(to, "123456", 5);
-        assert_eq!(message.subject, "123456 is your sign-in code");
+        let message = settings.message(to.clone(), None, "123456", 5);
+        assert_eq!(message.subject, "123456 is your Tom & <Jerry> sign-in code");
         assert!(
             message
                 .text
@@ -448,6 +539,70 @@ mod tests {
         assert!(
             !debug.contains("123456") && !debug.contains("alice@"),
             "{debug}"
+        );
+        // In the user's language: the exact tag, then the language, then English.
+        let french = settings.message(to.clone(), Some("fr-CA"), "123456", 5);
+        assert_eq!(
+            french.subject,
+            "123456 est votre code de connexion à Tom & <Jerry>"
+        );
+        assert!(french.text.contains("5 min"));
+        assert!(french.html.contains("Tom &amp; &lt;Jerry&gt;"));
+        let taiwan = settings.message(to.clone(), Some("zh-Hant-HK"), "123456", 5);
+        assert!(taiwan.subject.contains("登入驗證碼"), "{}", taiwan.subject);
+        let unknown = settings.message(to, Some("sv-SE"), "123456", 5);
+        assert_eq!(unknown.subject, message.subject);
+    }
+
+    #[test]
+    fn every_language_has_its_own_email_and_operators_may_override_it() {
+        let plain = settings(&[], false).unwrap();
+        let to = EmailAddress::parse("alice@example.com").unwrap();
+        for locale in [
+            "es", "fr", "de", "it", "pt-BR", "pt-PT", "nl", "pl", "tr", "ja", "zh", "zh-TW", "ar",
+        ] {
+            let message = plain.message(to.clone(), Some(locale), "987654", 7);
+            assert_ne!(message.subject, "987654 is your sign-in code", "{locale}");
+            assert_eq!(message.subject.matches("987654").count(), 1, "{locale}");
+            assert!(message.text.starts_with("987654"), "{locale}");
+            assert!(message.text.contains('7'), "{locale}");
+            assert!(!message.text.contains('{'), "{locale}");
+        }
+        let document =
+            r#"{"email_subject": {"de": "Code {code}"}, "email_text": {"de": "Ihr Code: {code}"}}"#;
+        let custom = settings(&[("OTP_MESSAGES", document)], false).unwrap();
+        let german = custom.message(to, Some("de-AT"), "111111", 5);
+        assert_eq!(german.subject, "Code 111111");
+        assert_eq!(german.text, "Ihr Code: 111111");
+        let refused = |document: &str| {
+            settings(&[("OTP_MESSAGES", document)], false)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            refused(r#"{"email_subject": {"de": "{code}\nBcc: x"}}"#)
+                .contains("email_subject.de holds a control")
+        );
+        assert!(
+            refused(r#"{"email_text": {"de": "{app} {code}"}}"#)
+                .contains("email_text.de uses {app}")
+        );
+        assert!(
+            refused(r#"{"email_text": {"de": "kein Code"}}"#)
+                .contains("email_text.de must contain")
+        );
+        let both = settings(
+            &[
+                ("OTP_MESSAGES", r#"{"email_subject": {"en": "{code}"}}"#),
+                ("EMAIL_SUBJECT", "{code} code"),
+            ],
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            both.contains("email_subject.en and EMAIL_SUBJECT"),
+            "{both}"
         );
     }
 

@@ -4,12 +4,14 @@
 use std::io::Write;
 use std::sync::Mutex;
 
-use super::{SendFuture, SmsMessage, SmsReceipt, SmsSender};
+use super::{SendFuture, SmsMessage, SmsReceipt, SmsSender, VoiceMessage};
 use crate::Error;
 use crate::error::SmsFailure;
 
 /// What starts every console SMS line.
 pub const LINE_PREFIX: &str = "[console-sms]";
+/// What starts every console call line: `[console-voice] to=+*******0100 voice=JOANNA | <words>`.
+pub const VOICE_LINE_PREFIX: &str = "[console-voice]";
 
 /// Writes messages to a stream, one line each: `[console-sms] to=+*******0100 | <body>`.
 pub struct ConsoleSender {
@@ -35,9 +37,8 @@ impl ConsoleSender {
         }
     }
 
-    fn write_line(&self, message: &SmsMessage) -> std::io::Result<()> {
-        let body = message
-            .body
+    fn write_line(&self, head: &str, body: &str) -> std::io::Result<()> {
+        let body = body
             .replace('\\', "\\\\")
             .replace('\n', "\\n")
             .replace('\r', "\\r");
@@ -45,8 +46,17 @@ impl ConsoleSender {
             .out
             .lock()
             .map_err(|_| std::io::Error::other("console lock poisoned"))?;
-        writeln!(out, "{LINE_PREFIX} to={} | {body}", message.to.masked())?;
+        writeln!(out, "{head} | {body}")?;
         out.flush()
+    }
+
+    fn finish(result: std::io::Result<()>) -> Result<SmsReceipt, Error> {
+        result.map_err(|error| Error::Sms {
+            provider: "console",
+            failure: SmsFailure::Unavailable,
+            detail: error.to_string(),
+        })?;
+        Ok(SmsReceipt { message_id: None })
     }
 }
 
@@ -57,12 +67,24 @@ impl SmsSender for ConsoleSender {
 
     fn send<'a>(&'a self, message: &'a SmsMessage) -> SendFuture<'a> {
         Box::pin(async move {
-            self.write_line(message).map_err(|error| Error::Sms {
-                provider: "console",
-                failure: SmsFailure::Unavailable,
-                detail: error.to_string(),
-            })?;
-            Ok(SmsReceipt { message_id: None })
+            Self::finish(self.write_line(
+                &format!("{LINE_PREFIX} to={}", message.to.masked()),
+                &message.body,
+            ))
+        })
+    }
+
+    /// Writes the words of the call (the code as digits), not its SSML.
+    fn send_voice<'a>(&'a self, message: &'a VoiceMessage) -> SendFuture<'a> {
+        Box::pin(async move {
+            Self::finish(self.write_line(
+                &format!(
+                    "{VOICE_LINE_PREFIX} to={} voice={}",
+                    message.to.masked(),
+                    message.voice_id
+                ),
+                &message.transcript,
+            ))
         })
     }
 }

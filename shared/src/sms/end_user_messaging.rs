@@ -1,9 +1,9 @@
 //! AWS End User Messaging SMS (`pinpoint-sms-voice-v2`) `SendTextMessage`.
 
 use aws_sdk_pinpointsmsvoicev2::Client;
-use aws_sdk_pinpointsmsvoicev2::types::MessageType;
+use aws_sdk_pinpointsmsvoicev2::types::{MessageType, VoiceId, VoiceMessageBodyTextType};
 
-use super::{SendFuture, SmsMessage, SmsReceipt, SmsSender, aws};
+use super::{SendFuture, SmsMessage, SmsReceipt, SmsSender, VoiceMessage, aws};
 use crate::Error;
 use crate::sms::{SmsProvider, SmsSettings};
 
@@ -18,6 +18,7 @@ pub struct EndUserMessagingSender {
     protect_configuration_id: Option<String>,
     max_price: Option<String>,
     keyword: Option<String>,
+    voice_origination_identity: Option<String>,
 }
 
 impl EndUserMessagingSender {
@@ -45,6 +46,7 @@ impl EndUserMessagingSender {
             protect_configuration_id,
             max_price,
             keyword: settings.keyword.clone(),
+            voice_origination_identity: settings.voice.origination_identity.clone(),
         }
     }
 }
@@ -72,6 +74,40 @@ impl SmsSender for EndUserMessagingSender {
                 .set_protect_configuration_id(self.protect_configuration_id.clone())
                 .set_max_price(self.max_price.clone())
                 .set_keyword(self.keyword.clone())
+                .send()
+                .await
+                .map_err(|error| {
+                    let (failure, detail) =
+                        aws::classify(&error, &|text| super::scrub(text, &message.to));
+                    Error::Sms {
+                        provider: "end-user-messaging",
+                        failure,
+                        detail,
+                    }
+                })?;
+            Ok(SmsReceipt {
+                message_id: output.message_id().map(str::to_owned),
+            })
+        })
+    }
+
+    fn send_voice<'a>(&'a self, message: &'a VoiceMessage) -> SendFuture<'a> {
+        Box::pin(async move {
+            // The API accepts 30 seconds to 72 hours.
+            let time_to_live =
+                i32::try_from(message.time_to_live_seconds.clamp(30, 259_200)).unwrap_or(259_200);
+            let output = self
+                .client
+                .send_voice_message()
+                .destination_phone_number(message.to.e164())
+                .set_origination_identity(self.voice_origination_identity.clone())
+                .message_body(&message.ssml)
+                .message_body_text_type(VoiceMessageBodyTextType::Ssml)
+                .voice_id(VoiceId::from(message.voice_id))
+                .time_to_live(time_to_live)
+                .context("purpose", "sign-in-code")
+                .set_configuration_set_name(self.configuration_set.clone())
+                .set_protect_configuration_id(self.protect_configuration_id.clone())
                 .send()
                 .await
                 .map_err(|error| {

@@ -10,6 +10,7 @@
 //! inside Cognito's 5-second budget and at most two attempts. Provider error texts go to the logs
 //! with any phone number in them masked; users see [`crate::Error::user_message`].
 
+mod builtin;
 mod console;
 #[cfg(feature = "aws-sms")]
 mod end_user_messaging;
@@ -17,13 +18,18 @@ mod end_user_messaging;
 mod pinpoint;
 mod settings;
 mod texts;
+mod voice;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub use console::{ConsoleSender, LINE_PREFIX as CONSOLE_LINE_PREFIX};
+pub(crate) use builtin::{EMAIL_SUBJECTS, EMAIL_TEXTS};
+pub use console::{
+    ConsoleSender, LINE_PREFIX as CONSOLE_LINE_PREFIX,
+    VOICE_LINE_PREFIX as CONSOLE_VOICE_LINE_PREFIX,
+};
 #[cfg(feature = "aws-sms")]
 pub use end_user_messaging::EndUserMessagingSender;
 #[cfg(feature = "aws-sms")]
@@ -33,7 +39,14 @@ pub use settings::{
     DEFAULT_MESSAGE_TEMPLATE, DEFAULT_MESSAGE_TEMPLATE_WITHOUT_APP, LOCAL_TOOL_MARKER,
     MAX_MESSAGE_LENGTH, MessageTemplate, RUNTIME_VARIABLES, SmsProvider, SmsSettings,
 };
-pub use texts::{SmsEncoding, SmsSize, SmsTexts, language_tag, sms_size};
+pub(crate) use texts::document_texts;
+pub use texts::{
+    LanguageTexts, SmsEncoding, SmsSize, SmsTexts, TEXT_KINDS, language_tag, sms_size,
+};
+pub use voice::{
+    DEFAULT_VOICE_TEXT, DEFAULT_VOICE_TEXT_WITH_APP, VOICES, VoiceMessage, VoiceSettings,
+    default_voice,
+};
 
 use crate::Error;
 use crate::phone::PhoneNumber;
@@ -79,6 +92,20 @@ pub trait SmsSender: Send + Sync + fmt::Debug {
 
     /// Sends one message; returns when the provider took it or refused it.
     fn send<'a>(&'a self, message: &'a SmsMessage) -> SendFuture<'a>;
+
+    /// Places one call reading a code; returns when the provider took it or refused it. A
+    /// provider that cannot call refuses (the cold start refuses such a configuration first).
+    fn send_voice<'a>(&'a self, message: &'a VoiceMessage) -> SendFuture<'a> {
+        let _ = message;
+        let provider = self.provider();
+        Box::pin(async move {
+            Err(Error::Sms {
+                provider,
+                failure: crate::error::SmsFailure::Rejected,
+                detail: "this provider places no voice calls".to_owned(),
+            })
+        })
+    }
 }
 
 /// Builds the sender `settings` names, with its SDK client (once per cold start).
@@ -175,6 +202,7 @@ pub(crate) fn scrub(text: &str, phone: &PhoneNumber) -> String {
 }
 
 /// `text` with every run of six or more digits (a code, or a number in some form) replaced.
+#[cfg(any(feature = "aws-sms", feature = "aws-email", test))]
 pub(crate) fn mask_digit_runs(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();

@@ -47,6 +47,27 @@ pub enum SmsProvider {
     Console,
 }
 
+impl SmsSettings {
+    /// Whether this provider can place the calls a flow with `voice` in `OTP_CHANNELS` needs:
+    /// End User Messaging with `VOICE_ORIGINATION_IDENTITY`, or the console.
+    pub fn check_voice(&self) -> Result<(), Error> {
+        match &self.provider {
+            SmsProvider::Console => Ok(()),
+            SmsProvider::EndUserMessaging { .. } if self.voice.origination_identity.is_some() => {
+                Ok(())
+            }
+            SmsProvider::EndUserMessaging { .. } => Err(Error::config(
+                "VOICE_ORIGINATION_IDENTITY",
+                "is required when OTP_CHANNELS has voice: a voice-capable number (or its ARN) in End User Messaging",
+            )),
+            SmsProvider::Pinpoint { .. } => Err(Error::config(
+                "OTP_CHANNELS",
+                "voice needs SMS_PROVIDER=end-user-messaging (Pinpoint places no calls here)",
+            )),
+        }
+    }
+}
+
 impl SmsProvider {
     /// The name used in `SMS_PROVIDER`.
     pub fn name(&self) -> &'static str {
@@ -133,6 +154,8 @@ pub struct SmsSettings {
     /// The text in each language (built-in ones, `OTP_MESSAGES`), `template` for English, and
     /// the `OTP_WEB_ORIGIN` line.
     pub texts: SmsTexts,
+    /// `VOICE_*` and the voice texts: codes by phone call, through the same provider.
+    pub voice: super::VoiceSettings,
 }
 
 impl SmsSettings {
@@ -173,7 +196,14 @@ impl SmsSettings {
             usize::from(otp.length),
             otp.ttl_seconds.div_ceil(60),
         )?;
+        let voice = super::VoiceSettings::from_env(
+            env,
+            &app_name,
+            usize::from(*LENGTH_RANGE.end()),
+            otp.ttl_seconds.div_ceil(60),
+        )?;
         Ok(Self {
+            voice,
             provider,
             keyword: env.get("SMS_KEYWORD"),
             timeout: Duration::from_millis(env.number("SMS_TIMEOUT_MS", 3_000, 500..=3_500)?),

@@ -180,13 +180,65 @@ pub fn language_tag(locale: &str) -> Option<String> {
     valid.then_some(tag)
 }
 
-/// The SMS texts by language, and the origin-bound line.
+/// Texts by language: one for English (and any language without its own), others by
+/// [`language_tag`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmsTexts {
+pub struct LanguageTexts {
     /// English, and the text for any language without one of its own.
     fallback: MessageTemplate,
     /// Other languages, by [`language_tag`].
     by_language: BTreeMap<String, MessageTemplate>,
+}
+
+impl LanguageTexts {
+    /// Only `english`.
+    pub fn new(english: MessageTemplate) -> Self {
+        Self {
+            fallback: english,
+            by_language: BTreeMap::new(),
+        }
+    }
+
+    /// Sets the text of `tag` (a [`language_tag`]; `en` replaces the English one).
+    pub fn insert(&mut self, tag: String, template: MessageTemplate) {
+        if tag == "en" {
+            self.fallback = template;
+        } else {
+            self.by_language.insert(tag, template);
+        }
+    }
+
+    /// The text for a user's `locale` attribute (the exact tag, then shorter prefixes, then
+    /// English), with the tag it was found under (`en` for English).
+    pub fn for_locale(&self, locale: Option<&str>) -> (&MessageTemplate, &str) {
+        let Some(mut tag) = locale.and_then(language_tag) else {
+            return (&self.fallback, "en");
+        };
+        loop {
+            if let Some((found, template)) = self.by_language.get_key_value(&tag) {
+                return (template, found.as_str());
+            }
+            match tag.rfind('-') {
+                Some(cut) => tag.truncate(cut),
+                None => return (&self.fallback, "en"),
+            }
+        }
+    }
+
+    /// The languages with a text of their own, English included.
+    pub fn languages(&self) -> Vec<&str> {
+        let mut tags: Vec<&str> = self.by_language.keys().map(String::as_str).collect();
+        tags.push("en");
+        tags.sort_unstable();
+        tags
+    }
+}
+
+/// The SMS texts by language, and the origin-bound line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsTexts {
+    /// The texts.
+    texts: LanguageTexts,
     /// `OTP_WEB_ORIGIN`'s host, for the last line (`@host #code`).
     web_origin_host: Option<String>,
 }
@@ -204,8 +256,7 @@ impl SmsTexts {
         minutes: u64,
     ) -> Result<Self, Error> {
         let mut texts = Self {
-            fallback: english,
-            by_language: BTreeMap::new(),
+            texts: LanguageTexts::new(english),
             web_origin_host: web_origin_host(env)?,
         };
         let sample_code = "0".repeat(longest_code);
@@ -233,13 +284,13 @@ impl SmsTexts {
                 .into_iter()
                 .find(|template| fits(&texts, template).segments == 1)
             {
-                texts.by_language.insert((*tag).to_owned(), chosen);
+                texts.texts.insert((*tag).to_owned(), chosen);
             }
         }
-        let Some((variable, document)) = read_document(env)? else {
+        let Some((variable, entries)) = document_texts(env, "sms")? else {
             return Ok(texts);
         };
-        for (tag, text) in parse_document(variable, &document)? {
+        for (tag, text) in entries {
             let template = MessageTemplate::parse(&text)
                 .map_err(|reason| Error::config(variable, format!("sms.{tag} {reason}")))?;
             if template.names_the_app() && app_name.is_empty() {
@@ -270,17 +321,13 @@ impl SmsTexts {
                     ),
                 ));
             }
-            if tag == "en" {
-                if english_is_configured {
-                    return Err(Error::config(
-                        variable,
-                        "sms.en and SMS_MESSAGE_TEMPLATE both set the English text: keep one",
-                    ));
-                }
-                texts.fallback = template;
-            } else {
-                texts.by_language.insert(tag, template);
+            if tag == "en" && english_is_configured {
+                return Err(Error::config(
+                    variable,
+                    "sms.en and SMS_MESSAGE_TEMPLATE both set the English text: keep one",
+                ));
             }
+            texts.texts.insert(tag, template);
         }
         Ok(texts)
     }
@@ -288,8 +335,7 @@ impl SmsTexts {
     /// Only `english`, no origin line (tests and callers without an environment).
     pub fn english_only(english: MessageTemplate) -> Self {
         Self {
-            fallback: english,
-            by_language: BTreeMap::new(),
+            texts: LanguageTexts::new(english),
             web_origin_host: None,
         }
     }
@@ -297,18 +343,7 @@ impl SmsTexts {
     /// The template for a user's `locale` attribute (the exact tag, then shorter prefixes, then
     /// English).
     pub fn for_locale(&self, locale: Option<&str>) -> &MessageTemplate {
-        let Some(mut tag) = locale.and_then(language_tag) else {
-            return &self.fallback;
-        };
-        loop {
-            if let Some(template) = self.by_language.get(&tag) {
-                return template;
-            }
-            match tag.rfind('-') {
-                Some(cut) => tag.truncate(cut),
-                None => return &self.fallback,
-            }
-        }
+        self.texts.for_locale(locale).0
     }
 
     /// The message for one code, in the user's language, with the origin line when configured.
@@ -318,10 +353,7 @@ impl SmsTexts {
 
     /// The languages with a text of their own, English included.
     pub fn languages(&self) -> Vec<&str> {
-        let mut tags: Vec<&str> = self.by_language.keys().map(String::as_str).collect();
-        tags.push("en");
-        tags.sort_unstable();
-        tags
+        self.texts.languages()
     }
 
     fn finish(&self, body: String, code: &str) -> String {
@@ -391,9 +423,37 @@ fn read_document(env: &Environment<'_>) -> Result<Option<(&'static str, String)>
     }
 }
 
-/// The `sms` texts of a document `{"sms": {"<locale>": "<text>", …}}`, keyed by
-/// [`language_tag`].
-fn parse_document(variable: &'static str, document: &str) -> Result<Vec<(String, String)>, Error> {
+/// The variable a document came from (to name in errors), and its texts of one kind:
+/// `(language tag, text)`.
+pub(crate) type DocumentTexts = (&'static str, Vec<(String, String)>);
+
+/// The kinds of text an `OTP_MESSAGES` document may hold.
+pub const TEXT_KINDS: [&str; 4] = ["sms", "email_subject", "email_text", "voice"];
+
+/// The texts of one kind (`sms`, `email_subject`, `email_text` or `voice`) in `OTP_MESSAGES` /
+/// `OTP_MESSAGES_FILE`, with the variable to name in errors; `None` when neither is set. The
+/// whole document is checked each time (every kind known, every tag valid).
+pub(crate) fn document_texts(
+    env: &Environment<'_>,
+    kind: &str,
+) -> Result<Option<DocumentTexts>, Error> {
+    let Some((variable, document)) = read_document(env)? else {
+        return Ok(None);
+    };
+    let texts = parse_document(variable, &document)?
+        .into_iter()
+        .filter(|(found, _, _)| found == kind)
+        .map(|(_, tag, text)| (tag, text))
+        .collect();
+    Ok(Some((variable, texts)))
+}
+
+/// The texts of a document `{"sms": {"<locale>": "<text>", …}, "voice": {…}, …}`: (kind, tag
+/// by [`language_tag`], text).
+fn parse_document(
+    variable: &'static str,
+    document: &str,
+) -> Result<Vec<(String, String, String)>, Error> {
     if document.len() > MAX_DOCUMENT_BYTES {
         return Err(Error::config(
             variable,
@@ -418,19 +478,20 @@ fn parse_document(variable: &'static str, document: &str) -> Result<Vec<(String,
     };
     let mut texts = Vec::new();
     for (channel, entries) in channels {
-        if channel != "sms" {
+        if !TEXT_KINDS.contains(&channel.as_str()) {
             return Err(Error::config(
                 variable,
                 format!(
-                    "has texts for `{}`: this release sends codes by sms only",
-                    channel.chars().take(20).collect::<String>()
+                    "has texts for `{}` (known: {})",
+                    channel.chars().take(20).collect::<String>(),
+                    TEXT_KINDS.join(", ")
                 ),
             ));
         }
         let serde_json::Value::Object(entries) = entries else {
             return Err(Error::config(
                 variable,
-                "sms must be an object of locale to text",
+                format!("{channel} must be an object of locale to text"),
             ));
         };
         for (locale, text) in entries {
@@ -438,19 +499,25 @@ fn parse_document(variable: &'static str, document: &str) -> Result<Vec<(String,
             let tag = language_tag(&locale).ok_or_else(|| {
                 Error::config(
                     variable,
-                    format!("sms.{shown} is not a language tag such as pt-BR"),
+                    format!("{channel}.{shown} is not a language tag such as pt-BR"),
                 )
             })?;
             let serde_json::Value::String(text) = text else {
                 return Err(Error::config(
                     variable,
-                    format!("sms.{tag} must be a string"),
+                    format!("{channel}.{tag} must be a string"),
                 ));
             };
-            if texts.iter().any(|(seen, _)| *seen == tag) {
-                return Err(Error::config(variable, format!("sms.{tag} appears twice")));
+            if texts
+                .iter()
+                .any(|(kind, seen, _)| *kind == channel && *seen == tag)
+            {
+                return Err(Error::config(
+                    variable,
+                    format!("{channel}.{tag} appears twice"),
+                ));
             }
-            texts.push((tag, text));
+            texts.push((channel.clone(), tag, text));
         }
     }
     Ok(texts)
@@ -617,7 +684,10 @@ mod tests {
         assert!(refused(r#"{"sms": {"de": "kein Code"}}"#, "").contains("{code}"));
         assert!(refused(r#"{"sms": {"de": "{code} {name}"}}"#, "").contains("unknown placeholder"));
         assert!(refused(r#"{"sms": {"de": "{code} {app}"}}"#, "").contains("APP_NAME"));
-        assert!(refused(r#"{"email": {"de": "{code}"}}"#, "").contains("sms only"));
+        assert!(
+            refused(r#"{"fax": {"de": "{code}"}}"#, "")
+                .contains("has texts for `fax` (known: sms, email_subject, email_text, voice)")
+        );
         assert!(refused(r#"{"sms": {"not a tag": "{code}"}}"#, "").contains("language tag"));
         assert!(refused(r#"{"sms": {"de": 1}}"#, "").contains("must be a string"));
         assert!(refused(r#"{"sms": {"de": "{code}", "DE": "{code}"}}"#, "").contains("twice"));

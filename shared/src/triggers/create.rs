@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
-use super::round::{DECOY, RoundRecord, seal_in_metadata};
+use super::round::{DECOY, RoundRecord, channel_in_metadata, seal_in_metadata};
 use super::{Handler, log_user, session_entries};
 use crate::Error;
 use crate::abuse::{CountryAllowList, NumberTypePolicy, SendLimits};
@@ -25,17 +25,17 @@ use crate::email::{EmailAddress, EmailMessage, EmailSender, EmailSettings};
 use crate::error::SmsFailure;
 use crate::event::{CreateAuthChallengeEvent, CreateAuthChallengeResponse, StringMap, Trigger};
 use crate::flow::{
-    AttemptLimits, AuthFlow, CAPTCHA_TAG, ChallengeStep, EMAIL_OTP_TAG, OtpAction, Round,
-    RoundKind, SMS_OTP_TAG, current_round,
+    AttemptLimits, AuthFlow, CAPTCHA_TAG, ChallengeStep, Channel, OtpAction, Round, RoundKind,
+    SMS_OTP_TAG, current_round,
 };
 use crate::otp::{OtpCode, OtpPolicy, OtpSeal};
 use crate::phone::{PhoneNumber, mask_with_digits};
 use crate::random::random_bytes;
 use crate::seal::{SealBinding, SealKey};
 use crate::secret::SecretSource;
-use crate::sms::{SmsMessage, SmsSender, SmsTexts};
+use crate::sms::{SmsMessage, SmsSender, SmsTexts, VoiceMessage, VoiceSettings};
 use crate::state::{
-    ClaimOutcome, Guard, SendClaim, UserRef, claim_key, email_key, phone_key, user_key,
+    ClaimOutcome, Guard, SendClaim, UserRef, claim_key, email_key, phone_key, user_key, voice_key,
 };
 
 const TRIGGER: &str = CreateAuthChallengeEvent::NAME;
@@ -48,13 +48,17 @@ pub struct CreateAuthChallenge {
     otp: OtpPolicy,
     captcha: CaptchaConfig,
     texts: SmsTexts,
+    voice: VoiceSettings,
     app_name: String,
     /// `PHONE_HINT=last4`: the key of the stand-in digits.
     phone_hint_secret: Option<String>,
+    /// `OTP_PREFERRED_CHANNEL_ATTRIBUTE`: the user attribute naming the channel a user prefers.
+    preferred_channel_attribute: Option<String>,
     seal_key: SealKey,
     send_budget: Duration,
     sender: Arc<dyn SmsSender>,
     send_timing: SendTiming,
+    voice_timing: SendTiming,
     email: EmailSettings,
     /// The e-mail sender (a flow with `email_otp` needs one: [`CreateAuthChallenge::with_email_sender`]).
     email_sender: Option<Arc<dyn EmailSender>>,
@@ -80,7 +84,7 @@ enum DecoyReason {
     InvalidEmail,
 }
 
-/// Where a code goes.
+/// Where a code goes (a phone for SMS and voice).
 #[derive(Debug, Clone)]
 enum Destination {
     Phone(PhoneNumber),
@@ -96,12 +100,20 @@ impl Destination {
     }
 }
 
+/// The public `destination` without a hint (`PHONE_HINT=none`): the channel's shape, nothing of
+/// the user's.
+const PHONE_SHAPE: &str = "+*******";
+const EMAIL_SHAPE: &str = "***@***";
+
 impl CreateAuthChallenge {
     /// A handler for the configured flow, sending with `sender`. Secrets named by `…_ARN`
     /// variables must have been read ([`Config::resolve_secrets`]).
     pub fn new(config: &Config, sender: Arc<dyn SmsSender>) -> Result<Self, Error> {
-        if config.flow.contains(ChallengeStep::EmailOtp) {
+        if config.flow.may_send_by(Channel::Email) {
             config.email.check_sender()?;
+        }
+        if config.flow.may_send_by(Channel::Voice) {
+            config.sms.check_voice()?;
         }
         let phone_hint_secret = match &config.phone_hint {
             PhoneHint::None => None,
@@ -123,13 +135,16 @@ impl CreateAuthChallenge {
             otp: config.otp,
             captcha: config.captcha.clone(),
             texts: config.sms.texts.clone(),
+            voice: config.sms.voice.clone(),
             app_name: config.sms.app_name.clone(),
             phone_hint_secret,
+            preferred_channel_attribute: config.preferred_channel_attribute.clone(),
             seal_key: config.seal_key()?,
             // The SDK enforces the timeout itself; this outer bound also covers any other sender.
             send_budget: config.sms.timeout + Duration::from_millis(200),
             sender,
             send_timing: SendTiming::default(),
+            voice_timing: SendTiming::default(),
             email: config.email.clone(),
             email_sender: None,
             email_budget: config.email.timeout + Duration::from_millis(200),
@@ -156,7 +171,7 @@ impl CreateAuthChallenge {
         let sender = crate::sms::build_sender(&config.sms).await?;
         let guard = crate::state::build_guard(config.state.as_ref()).await?;
         let mut handler = Self::new(&config, sender)?.with_guard(guard);
-        if config.flow.contains(ChallengeStep::EmailOtp) {
+        if config.flow.may_send_by(Channel::Email) {
             handler =
                 handler.with_email_sender(crate::email::build_email_sender(&config.email).await?);
         }
@@ -191,8 +206,8 @@ impl CreateAuthChallenge {
         )
         .map_err(|reason| Error::UnexpectedChallenge(reason.to_string()))?;
         event.response = match round.step {
-            ChallengeStep::SmsOtp | ChallengeStep::EmailOtp => {
-                self.code_round(&event, round, now).await?
+            ChallengeStep::SmsOtp | ChallengeStep::EmailOtp | ChallengeStep::Otp => {
+                self.code_round(&event, round, action, now).await?
             }
             ChallengeStep::Captcha => self.captcha_round(&event, round, now)?,
             ChallengeStep::Password => {
@@ -204,34 +219,36 @@ impl CreateAuthChallenge {
         Ok(event)
     }
 
-    /// A round of a code step (SMS or e-mail).
+    /// A round of a code step (SMS, e-mail, voice, or the user's channel).
     async fn code_round(
         &self,
         event: &CreateAuthChallengeEvent,
         round: Round,
+        action: Option<OtpAction>,
         now: u64,
     ) -> Result<CreateAuthChallengeResponse, Error> {
         let request = &event.request;
         let user_not_found = request.user_not_found.unwrap_or(false);
         let user = log_user(&request.user_attributes, user_not_found);
         let tag = round.step.tag().unwrap_or(SMS_OTP_TAG);
-        let by_email = round.step == ChallengeStep::EmailOtp;
-        let recipient = if by_email {
-            email_recipient(&request.user_attributes, user_not_found).map(Destination::Email)
-        } else {
-            self.phone_recipient(&request.user_attributes, user_not_found)
-                .map(Destination::Phone)
-        };
+        let offered = self.flow.channels(round.step);
 
-        // The seal an earlier round of this step kept: a retry re-uses the latest code.
-        let latest_seal = |position: usize| {
+        // What an earlier round of this step kept: its seal (a retry re-uses the latest code)
+        // and, for the `otp` step, its channel.
+        let earlier = |position: usize| {
             request
                 .session
                 .get(position)
                 .and_then(|previous| previous.challenge_metadata.as_deref())
-                .and_then(|metadata| seal_in_metadata(metadata, tag))
-                .filter(|seal| *seal == DECOY || OtpSeal::decode(seal).is_some())
-                .map(str::to_owned)
+                .and_then(|metadata| {
+                    let seal = seal_in_metadata(metadata, tag)
+                        .filter(|seal| *seal == DECOY || OtpSeal::decode(seal).is_some())?;
+                    let channel = match offered {
+                        [only] => *only,
+                        _ => channel_in_metadata(metadata).filter(|c| offered.contains(c))?,
+                    };
+                    Some((seal.to_owned(), channel))
+                })
                 .ok_or_else(|| {
                     Error::UnexpectedChallenge(
                         "the previous round's metadata is unreadable".to_owned(),
@@ -239,42 +256,51 @@ impl CreateAuthChallenge {
                 })
         };
         let mut resend_refused = false;
-        let seal = match round.kind {
+        let (seal, channel) = match round.kind {
             RoundKind::Retry { previous } => {
                 // A retry: the latest round's code stays valid; nothing is sent.
-                let seal = latest_seal(previous)?;
+                let (seal, channel) = earlier(previous)?;
                 info!(
                     trigger = TRIGGER,
                     user,
                     step = tag,
                     attempt = round.attempt,
+                    channel = channel.name(),
                     sms = "reused",
                     "retry round re-uses the latest code"
                 );
-                seal
+                (seal, channel)
             }
             RoundKind::First => {
-                self.first_round(event, round, &recipient, now, user)
-                    .await?
+                let channel = self.first_channel(event, offered);
+                let seal = self.new_code(event, round, channel, now, user).await?;
+                (seal, channel)
             }
             RoundKind::Resend { previous } => {
+                let (latest, latest_channel) = earlier(previous)?;
+                // `current_round` made this a resend only for an action this step allows.
+                let channel = match action {
+                    Some(OtpAction::Switch(channel)) if offered.contains(&channel) => channel,
+                    _ => latest_channel,
+                };
                 info!(
                     trigger = TRIGGER,
                     user,
                     step = tag,
                     attempt = round.attempt,
                     resends_left = round.resends_left,
+                    channel = channel.name(),
                     "a new code at the client's request; the earlier one stops working"
                 );
-                match self.first_round(event, round, &recipient, now, user).await {
-                    Ok(seal) => seal,
+                match self.new_code(event, round, channel, now, user).await {
+                    Ok(seal) => (seal, channel),
                     // A send limit refuses the new code, but the sign-in keeps its place: the
-                    // latest code stands and the client is told that no SMS came (decoys are
-                    // throttled alike; which limit it was stays in the logs). The request still
-                    // counts against OTP_MAX_RESENDS.
+                    // latest code (and its channel) stands and the client is told that nothing
+                    // came (decoys are throttled alike; which limit it was stays in the logs).
+                    // The request still counts against OTP_MAX_RESENDS.
                     Err(Error::TooManyCodes(_)) => {
                         resend_refused = true;
-                        latest_seal(previous)?
+                        (latest, latest_channel)
                     }
                     Err(error) => return Err(error),
                 }
@@ -285,34 +311,120 @@ impl CreateAuthChallenge {
         public.insert("challenge".to_owned(), tag.to_owned());
         public.insert("codeLength".to_owned(), self.otp.length.to_string());
         public.insert("attemptsLeft".to_owned(), round.attempts_left.to_string());
-        public.insert(
-            "channel".to_owned(),
-            if by_email { "email" } else { "sms" }.to_owned(),
-        );
+        public.insert("channel".to_owned(), channel.name().to_owned());
+        // The other channels the step offers: the same list for every user, known or not.
+        let others: Vec<&str> = offered
+            .iter()
+            .filter(|other| **other != channel)
+            .map(|other| other.name())
+            .collect();
+        public.insert("channels".to_owned(), others.join(","));
         public.insert("resendsLeft".to_owned(), round.resends_left.to_string());
         if resend_refused {
             public.insert("resendRefused".to_owned(), "throttled".to_owned());
         }
-        if let Some(secret) = &self.phone_hint_secret
-            && !by_email
-        {
-            let masked = match (&recipient, phone_attribute(&request.user_attributes)) {
-                (Ok(destination), _) => destination.masked(),
-                (Err(_), Some(phone)) => phone.masked(),
-                (Err(_), None) => mask_with_digits(&stand_in_digits(
-                    secret,
-                    &event.user_pool_id,
-                    &event.user_name,
-                )),
-            };
-            public.insert("maskedPhone".to_owned(), masked);
+        let destination = self.destination_hint(event, channel);
+        if channel == Channel::Sms && self.phone_hint_secret.is_some() {
+            // The name this hint had before `destination` (kept for clients that read it).
+            public.insert("maskedPhone".to_owned(), destination.clone());
         }
-        let record = RoundRecord::sms(tag, seal, matches!(round.kind, RoundKind::Resend { .. }));
+        public.insert("destination".to_owned(), destination);
+        let mut record =
+            RoundRecord::sms(tag, seal, matches!(round.kind, RoundKind::Resend { .. }));
+        if offered.len() > 1 {
+            record = record.via(channel);
+        }
         Ok(CreateAuthChallengeResponse {
             public_challenge_parameters: Some(public),
             private_challenge_parameters: Some(record.private_parameters()),
             challenge_metadata: Some(record.metadata()),
         })
+    }
+
+    /// The channel of a step's first round: the one the user prefers
+    /// (`OTP_PREFERRED_CHANNEL_ATTRIBUTE`) if they can receive codes there, else the first of
+    /// `offered` they can receive codes on, else the first. An unknown user gets a stand-in,
+    /// stable for the name ([`stand_in_channel`]).
+    fn first_channel(&self, event: &CreateAuthChallengeEvent, offered: &[Channel]) -> Channel {
+        let Some(&first) = offered.first() else {
+            return Channel::Sms;
+        };
+        if offered.len() == 1 {
+            return first;
+        }
+        let request = &event.request;
+        if request.user_not_found.unwrap_or(false) {
+            return stand_in_channel(
+                &self.seal_key,
+                &event.user_pool_id,
+                &event.user_name,
+                offered,
+            );
+        }
+        let reachable = |channel: &Channel| {
+            self.recipient(*channel, &request.user_attributes, false)
+                .is_ok()
+        };
+        let preferred = self
+            .preferred_channel_attribute
+            .as_deref()
+            .and_then(|attribute| request.user_attributes.get(attribute))
+            .and_then(|value| Channel::from_name(value.trim()))
+            .filter(|channel| offered.contains(channel) && reachable(channel));
+        preferred
+            .or_else(|| offered.iter().copied().find(|channel| reachable(channel)))
+            .unwrap_or(first)
+    }
+
+    /// Where `channel` reaches the user, or why it does not (no code goes out then).
+    fn recipient(
+        &self,
+        channel: Channel,
+        attributes: &StringMap,
+        user_not_found: bool,
+    ) -> Result<Destination, DecoyReason> {
+        match channel {
+            Channel::Email => email_recipient(attributes, user_not_found).map(Destination::Email),
+            Channel::Sms | Channel::Voice => self
+                .phone_recipient(attributes, user_not_found)
+                .map(Destination::Phone),
+        }
+    }
+
+    /// The public `destination`: with `PHONE_HINT=last4`, the masked phone or address
+    /// (`+*******0100`, `a***@e***`) — for users without one on this channel and unknown users,
+    /// keyed stand-ins of the same shape; without a hint, only the channel's shape.
+    fn destination_hint(&self, event: &CreateAuthChallengeEvent, channel: Channel) -> String {
+        let request = &event.request;
+        let known = !request.user_not_found.unwrap_or(false);
+        let Some(secret) = &self.phone_hint_secret else {
+            return if channel.uses_phone() {
+                PHONE_SHAPE
+            } else {
+                EMAIL_SHAPE
+            }
+            .to_owned();
+        };
+        if channel.uses_phone() {
+            match phone_attribute(&request.user_attributes).filter(|_| known) {
+                Some(phone) => phone.masked(),
+                None => mask_with_digits(&stand_in_digits(
+                    secret,
+                    &event.user_pool_id,
+                    &event.user_name,
+                )),
+            }
+        } else {
+            match request
+                .user_attributes
+                .get("email")
+                .and_then(|address| EmailAddress::parse(address))
+                .filter(|_| known)
+            {
+                Some(email) => email.hint(),
+                None => stand_in_email_hint(secret, &event.user_pool_id, &event.user_name),
+            }
+        }
     }
 
     /// The verified phone to send an SMS code to, in an allowed country and of an allowed kind,
@@ -393,18 +505,23 @@ impl CreateAuthChallenge {
         })
     }
 
-    /// A round of the SMS step with a new code (the step's first, or one sent again): claim it (a
-    /// retried or concurrent duplicate gets the first call's seal and sends nothing), check the
-    /// throttles, then send — or a decoy.
-    async fn first_round(
+    /// A round of a code step with a new code by `channel` (the step's first, or one sent again):
+    /// claim it (a retried or concurrent duplicate gets the first call's seal and sends nothing),
+    /// check the throttles, then send — or a decoy.
+    async fn new_code(
         &self,
         event: &CreateAuthChallengeEvent,
         round: Round,
-        recipient: &Result<Destination, DecoyReason>,
+        channel: Channel,
         now: u64,
         user: &str,
     ) -> Result<String, Error> {
         let tag = round.step.tag().unwrap_or(SMS_OTP_TAG);
+        let recipient = &self.recipient(
+            channel,
+            &event.request.user_attributes,
+            event.request.user_not_found.unwrap_or(false),
+        );
         let position = event.request.session.len();
         let owner = UserRef::from_event(
             &event.user_name,
@@ -426,7 +543,7 @@ impl CreateAuthChallenge {
                                 guard,
                                 event,
                                 &owner,
-                                Some(destination),
+                                Some((channel, destination)),
                                 (tag, &seal),
                                 position,
                                 now,
@@ -441,27 +558,38 @@ impl CreateAuthChallenge {
                     None => None,
                 };
                 let minutes = self.otp.ttl_seconds.div_ceil(60);
-                let sent = match destination {
-                    Destination::Phone(phone) => {
+                let locale = event
+                    .request
+                    .user_attributes
+                    .get("locale")
+                    .map(String::as_str);
+                let sent = match (destination, channel) {
+                    (Destination::Phone(phone), Channel::Voice) => {
+                        let message = self.voice.message(
+                            phone.clone(),
+                            locale,
+                            code.expose(),
+                            &self.app_name,
+                            minutes,
+                            self.otp.ttl_seconds,
+                        );
+                        self.send_voice(&message, tag, user).await
+                    }
+                    (Destination::Phone(phone), _) => {
                         let message = SmsMessage {
                             to: phone.clone(),
-                            body: self.texts.render(
-                                event
-                                    .request
-                                    .user_attributes
-                                    .get("locale")
-                                    .map(String::as_str),
-                                code.expose(),
-                                &self.app_name,
-                                minutes,
-                            ),
+                            body: self
+                                .texts
+                                .render(locale, code.expose(), &self.app_name, minutes),
                             time_to_live_seconds: self.otp.ttl_seconds,
                         };
-                        self.send(&message, user).await
+                        self.send(&message, tag, user).await
                     }
-                    Destination::Email(email) => {
-                        let message = self.email.message(email.clone(), code.expose(), minutes);
-                        self.send_email(&message, user).await
+                    (Destination::Email(email), _) => {
+                        let message =
+                            self.email
+                                .message(email.clone(), locale, code.expose(), minutes);
+                        self.send_email(&message, tag, user).await
                     }
                 };
                 if let Err(error) = sent {
@@ -512,10 +640,10 @@ impl CreateAuthChallenge {
                         "no code sent: no verified destination (for SMS, in an allowed country and of an allowed kind); the challenge cannot be passed"
                     );
                 }
-                let (timing, budget) = if round.step == ChallengeStep::EmailOtp {
-                    (&self.email_timing, self.email_budget)
-                } else {
-                    (&self.send_timing, self.send_budget)
+                let (timing, budget) = match channel {
+                    Channel::Email => (&self.email_timing, self.email_budget),
+                    Channel::Voice => (&self.voice_timing, self.send_budget),
+                    Channel::Sms => (&self.send_timing, self.send_budget),
                 };
                 tokio::time::sleep(timing.decoy_delay().min(budget)).await;
                 Ok(DECOY.to_owned())
@@ -530,7 +658,7 @@ impl CreateAuthChallenge {
         guard: &Guard,
         event: &CreateAuthChallengeEvent,
         owner: &UserRef,
-        destination: Option<&Destination>,
+        destination: Option<(Channel, &Destination)>,
         (tag, seal): (&'static str, &str),
         position: usize,
         now: u64,
@@ -579,8 +707,11 @@ impl CreateAuthChallenge {
         }
         let mut keys = vec![user_key(&event.user_pool_id, owner)];
         match destination {
-            Some(Destination::Phone(phone)) => keys.push(phone_key(&self.seal_key, phone)),
-            Some(Destination::Email(email)) => keys.push(email_key(&self.seal_key, email)),
+            Some((Channel::Voice, Destination::Phone(phone))) => {
+                keys.push(voice_key(&self.seal_key, phone));
+            }
+            Some((_, Destination::Phone(phone))) => keys.push(phone_key(&self.seal_key, phone)),
+            Some((_, Destination::Email(email))) => keys.push(email_key(&self.seal_key, email)),
             None => {}
         }
         let recorded = match guard
@@ -617,7 +748,11 @@ impl CreateAuthChallenge {
                     user,
                     sms = "throttled",
                     limit = limit.kind(),
-                    to = display(&destination.map(Destination::masked).unwrap_or_default()),
+                    to = display(
+                        &destination
+                            .map(|(_, destination)| destination.masked())
+                            .unwrap_or_default()
+                    ),
                     "no SMS: send limit reached"
                 );
                 if owned {
@@ -628,7 +763,7 @@ impl CreateAuthChallenge {
         }
     }
 
-    async fn send(&self, message: &SmsMessage, user: &str) -> Result<(), Error> {
+    async fn send(&self, message: &SmsMessage, tag: &'static str, user: &str) -> Result<(), Error> {
         let provider = self.sender.provider();
         let (outcome, elapsed) = within(self.send_budget, self.sender.send(message), |detail| {
             Error::Sms {
@@ -640,7 +775,7 @@ impl CreateAuthChallenge {
         .await;
         logged_send!(
             sms,
-            SMS_OTP_TAG,
+            tag,
             outcome,
             elapsed,
             &self.send_timing,
@@ -650,7 +785,41 @@ impl CreateAuthChallenge {
         )
     }
 
-    async fn send_email(&self, message: &EmailMessage, user: &str) -> Result<(), Error> {
+    async fn send_voice(
+        &self,
+        message: &VoiceMessage,
+        tag: &'static str,
+        user: &str,
+    ) -> Result<(), Error> {
+        let provider = self.sender.provider();
+        let (outcome, elapsed) = within(
+            self.send_budget,
+            self.sender.send_voice(message),
+            |detail| Error::Sms {
+                provider,
+                failure: SmsFailure::Timeout,
+                detail,
+            },
+        )
+        .await;
+        logged_send!(
+            voice,
+            tag,
+            outcome,
+            elapsed,
+            &self.voice_timing,
+            provider,
+            &message.to,
+            user
+        )
+    }
+
+    async fn send_email(
+        &self,
+        message: &EmailMessage,
+        tag: &'static str,
+        user: &str,
+    ) -> Result<(), Error> {
         let Some(sender) = &self.email_sender else {
             return Err(Error::config(
                 "EMAIL_PROVIDER",
@@ -668,7 +837,7 @@ impl CreateAuthChallenge {
         .await;
         logged_send!(
             email,
-            EMAIL_OTP_TAG,
+            tag,
             outcome,
             elapsed,
             &self.email_timing,
@@ -841,6 +1010,38 @@ fn stand_in_digits(secret: &str, pool_id: &str, user_name: &str) -> String {
         .take(8)
         .fold(0u64, |acc, byte| (acc << 8) | u64::from(*byte));
     format!("{:04}", number % 10_000)
+}
+
+/// The channel an unknown user's first round shows: stable for the name (a keyed hash, as
+/// spellings a case-insensitive pool treats as one user get the same), the first of `offered`
+/// three times in four and another one otherwise, so a name shown a later channel is no proof
+/// that it exists.
+fn stand_in_channel(key: &SealKey, pool_id: &str, user_name: &str, offered: &[Channel]) -> Channel {
+    let user_name = user_name.trim().to_lowercase();
+    let digest = key.digest(&[
+        b"stand-in-channel/v1",
+        pool_id.as_bytes(),
+        user_name.as_bytes(),
+    ]);
+    let [draw, pick, ..] = digest;
+    let index = match offered.len() {
+        0 | 1 => 0,
+        _ if draw % 4 != 0 => 0,
+        n => 1 + usize::from(pick) % (n - 1),
+    };
+    offered.get(index).copied().unwrap_or(Channel::Sms)
+}
+
+/// An e-mail hint for a user without an address: two letters from a keyed hash of the user
+/// name, shaped like [`EmailAddress::hint`].
+fn stand_in_email_hint(secret: &str, pool_id: &str, user_name: &str) -> String {
+    let digits = stand_in_digits(secret, pool_id, &format!("email\u{0}{user_name}"));
+    let letter = |digits: &str| {
+        let value = digits.parse::<u32>().unwrap_or(0) % 26;
+        char::from_u32(u32::from(b'a') + value).unwrap_or('a')
+    };
+    let (first, second) = digits.split_at(2);
+    format!("{}***@{}***", letter(first), letter(second))
 }
 
 /// How long real sends take in this instance, so decoys take about as long.
@@ -1017,6 +1218,175 @@ mod tests {
                 .public_challenge_parameters
                 .unwrap()
                 .contains_key("resendRefused")
+        );
+    }
+
+    /// A Create for `AUTH_FLOW=otp` over every channel, the console senders writing nowhere.
+    fn otp_create(extra: &[(&str, &str)]) -> CreateAuthChallenge {
+        let mut pairs = vec![
+            ("AUTH_FLOW", "otp"),
+            ("OTP_CHANNELS", "sms,email,voice"),
+            ("SMS_PROVIDER", "console"),
+            ("EMAIL_PROVIDER", "console"),
+            ("OTP_PREFERRED_CHANNEL_ATTRIBUTE", "custom:otp_channel"),
+            ("SEAL_KEY", "0123456789abcdef0123456789abcdef"),
+        ];
+        pairs.extend_from_slice(extra);
+        let config = Config::from_pairs(&pairs).unwrap();
+        CreateAuthChallenge::new(
+            &config,
+            Arc::new(crate::sms::ConsoleSender::new(Box::new(std::io::sink()))),
+        )
+        .unwrap()
+        .with_email_sender(Arc::new(crate::email::ConsoleEmailSender::new(Box::new(
+            std::io::sink(),
+        ))))
+    }
+
+    fn public_of(create: &CreateAuthChallenge, event: serde_json::Value) -> StringMap {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(create.invoke(event, 1_000))
+            .unwrap()
+            .response
+            .public_challenge_parameters
+            .unwrap()
+    }
+
+    #[test]
+    fn the_otp_step_uses_the_preferred_channel_then_the_first_the_user_can_receive() {
+        let create = otp_create(&[]);
+        let with = |changes: &[(&str, Option<&str>)]| {
+            let mut event = sample("first-round");
+            for (name, value) in changes {
+                let attributes = &mut event["request"]["userAttributes"];
+                match value {
+                    Some(value) => attributes[*name] = serde_json::json!(value),
+                    None => {
+                        attributes.as_object_mut().unwrap().remove(*name);
+                    }
+                }
+            }
+            public_of(&create, event)
+        };
+        let both = with(&[]);
+        assert_eq!(both["channel"], "sms");
+        assert_eq!(both["channels"], "email,voice");
+        assert_eq!(both["destination"], "+*******");
+        assert_eq!(
+            with(&[("custom:otp_channel", Some("email"))])["channel"],
+            "email"
+        );
+        assert_eq!(
+            with(&[("custom:otp_channel", Some(" voice "))])["channel"],
+            "voice"
+        );
+        assert_eq!(
+            with(&[("custom:otp_channel", Some("fax"))])["channel"],
+            "sms"
+        );
+        // A preferred channel the user cannot receive codes on is passed over.
+        let no_email = with(&[
+            ("custom:otp_channel", Some("email")),
+            ("email_verified", Some("false")),
+        ]);
+        assert_eq!(no_email["channel"], "sms");
+        let email_only = with(&[("phone_number_verified", Some("false"))]);
+        assert_eq!(email_only["channel"], "email");
+        assert_eq!(email_only["destination"], "***@***");
+        assert_eq!(email_only["channels"], "sms,voice");
+        // Nothing verified: the first channel, a decoy.
+        let nothing = with(&[
+            ("phone_number_verified", None),
+            ("email_verified", None),
+            ("custom:otp_channel", Some("email")),
+        ]);
+        assert_eq!(nothing["channel"], "sms");
+    }
+
+    #[test]
+    fn unknown_users_get_a_stable_stand_in_channel_and_destination() {
+        let create = otp_create(&[
+            ("PHONE_HINT", "last4"),
+            ("PHONE_HINT_SECRET", "a-secret-of-at-least-32-characters!"),
+        ]);
+        let known = public_of(&create, sample("first-round"));
+        assert_eq!(known["destination"], "+*******0100");
+        assert_eq!(known["maskedPhone"], "+*******0100");
+        let mut mailed = sample("first-round");
+        mailed["request"]["userAttributes"]["custom:otp_channel"] = serde_json::json!("email");
+        assert_eq!(public_of(&create, mailed)["destination"], "a***@e***");
+
+        let unknown = |name: &str| {
+            let mut event = sample("user-not-found");
+            event["userName"] = serde_json::json!(name);
+            public_of(&create, event)
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        // (Names whose stand-in is, with this key, each of the three channels.)
+        for index in [0, 1, 2, 3, 4, 5, 6, 7] {
+            let name = format!("nobody{index}");
+            let first = unknown(&name);
+            // Stable for a name, whatever its case, and shaped like a real user's.
+            assert_eq!(first, unknown(&name.to_uppercase()), "{name}");
+            let keys: Vec<&String> = first.keys().collect();
+            let mut expected: Vec<&String> = known.keys().collect();
+            if first["channel"] != "sms" {
+                expected.retain(|key| key.as_str() != "maskedPhone");
+            }
+            assert_eq!(keys, expected, "{name}");
+            let destination = &first["destination"];
+            match first["channel"].as_str() {
+                "email" => assert!(
+                    destination.len() == 9
+                        && destination.starts_with(|c: char| c.is_ascii_lowercase())
+                        && destination.get(1..5) == Some("***@"),
+                    "{destination}"
+                ),
+                _ => assert!(
+                    destination.starts_with("+*******")
+                        && destination.len() == 12
+                        && destination[8..].bytes().all(|b| b.is_ascii_digit()),
+                    "{destination}"
+                ),
+            }
+            seen.insert(first["channel"].clone());
+        }
+        assert!(seen.len() >= 2, "{seen:?}");
+    }
+
+    #[test]
+    fn the_stand_in_channel_is_mostly_the_first_and_keyed() {
+        let offered = [Channel::Sms, Channel::Email, Channel::Voice];
+        let key = SealKey::new("0123456789abcdef0123456789abcdef").unwrap();
+        let mut counts = std::collections::BTreeMap::new();
+        for index in 0..4_000 {
+            let channel = stand_in_channel(&key, "pool", &format!("user{index}"), &offered);
+            *counts.entry(channel).or_insert(0) += 1;
+        }
+        // Three in four the first, the rest split between the others.
+        assert!(
+            (2_850..=3_150).contains(&counts[&Channel::Sms]),
+            "{counts:?}"
+        );
+        assert!((400..=600).contains(&counts[&Channel::Email]), "{counts:?}");
+        assert!((400..=600).contains(&counts[&Channel::Voice]), "{counts:?}");
+        assert_eq!(
+            stand_in_channel(&key, "pool", " User7 ", &offered),
+            stand_in_channel(&key, "pool", "user7", &offered)
+        );
+        let other = SealKey::new("fedcba9876543210fedcba9876543210").unwrap();
+        assert!((0..50).any(|index| {
+            let name = format!("user{index}");
+            stand_in_channel(&key, "pool", &name, &offered)
+                != stand_in_channel(&other, "pool", &name, &offered)
+        }));
+        assert_eq!(
+            stand_in_channel(&key, "pool", "x", &[Channel::Voice]),
+            Channel::Voice
         );
     }
 

@@ -162,7 +162,7 @@ impl DefineAuthChallenge {
             let last_answer = request
                 .session
                 .last()
-                .filter(|_| !answered_with_action(&session, action));
+                .filter(|_| !answered_with_action(&self.flow, &session, action));
             decision = self
                 .guarded(
                     guard,

@@ -7,12 +7,14 @@
 //!   code or CAPTCHA text, or [`DECOY`]) and, for a CAPTCHA, `provider`.
 //! - Metadata: `<tag>:<seal>` for an SMS round (a retry round re-uses that seal), with
 //!   `;resent` after it when the code was sent again at the client's request
-//!   ([`crate::flow::RESENT_FLAG`]); `<tag>:<provider>` for a CAPTCHA round. The state machine
+//!   ([`crate::flow::RESENT_FLAG`]), and `;via=<channel>` before it on rounds of the `otp` step
+//!   (the channel that round's code went by, so a retry and the public parameters name it);
+//!   `<tag>:<provider>` for a CAPTCHA round. The state machine
 //!   reads the tag before the `:` and the flags after a `;` ([`crate::flow`]); seals and provider
 //!   names hold neither character.
 
 use crate::event::StringMap;
-use crate::flow::{ChallengeStep, RESENT_FLAG};
+use crate::flow::{ChallengeStep, Channel, RESENT_FLAG};
 
 /// What a decoy round keeps instead of a seal: it can never be passed.
 pub(crate) const DECOY: &str = "decoy";
@@ -20,6 +22,8 @@ pub(crate) const DECOY: &str = "decoy";
 const STEP: &str = "challenge";
 const SEAL: &str = "seal";
 const PROVIDER: &str = "provider";
+/// The flag naming a round's channel (`;via=email`).
+const VIA_FLAG: &str = "via=";
 
 /// What Create keeps about one round, for Verify and for later rounds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +32,7 @@ pub(crate) struct RoundRecord {
     seal: Option<String>,
     provider: Option<&'static str>,
     resent: bool,
+    via: Option<Channel>,
 }
 
 impl RoundRecord {
@@ -39,7 +44,14 @@ impl RoundRecord {
             seal: Some(seal),
             provider: None,
             resent,
+            via: None,
         }
+    }
+
+    /// The same round, recording the channel its code went by.
+    pub(crate) fn via(mut self, channel: Channel) -> Self {
+        self.via = Some(channel);
+        self
     }
 
     /// A CAPTCHA round of `provider`, with the sealed text of an image CAPTCHA.
@@ -49,6 +61,7 @@ impl RoundRecord {
             seal,
             provider: Some(provider),
             resent: false,
+            via: None,
         }
     }
 
@@ -71,12 +84,16 @@ impl RoundRecord {
             Some(provider) => provider,
             None => self.seal.as_deref().unwrap_or(""),
         };
+        let via = self
+            .via
+            .map(|channel| format!(";{VIA_FLAG}{channel}"))
+            .unwrap_or_default();
         let flag = if self.resent {
             format!(";{RESENT_FLAG}")
         } else {
             String::new()
         };
-        format!("{}:{detail}{flag}", self.tag)
+        format!("{}:{detail}{via}{flag}", self.tag)
     }
 }
 
@@ -112,6 +129,15 @@ pub(crate) fn seal_in_metadata<'a>(metadata: &'a str, tag: &str) -> Option<&'a s
         .strip_prefix(':')?
         .split(';')
         .next()
+}
+
+/// The channel an earlier code round recorded (`;via=<channel>`), if any.
+pub(crate) fn channel_in_metadata(metadata: &str) -> Option<Channel> {
+    metadata
+        .split(';')
+        .skip(1)
+        .find_map(|flag| flag.strip_prefix(VIA_FLAG))
+        .and_then(Channel::from_name)
 }
 
 #[cfg(test)]
@@ -175,6 +201,34 @@ mod tests {
             private.keys().map(String::as_str).collect::<Vec<_>>(),
             ["challenge", "provider"]
         );
+    }
+
+    #[test]
+    fn an_otp_round_records_its_channel_before_the_resent_flag() {
+        use crate::flow::OTP_TAG;
+        let round = RoundRecord::sms(OTP_TAG, "v2.sealed".to_owned(), true).via(Channel::Email);
+        assert_eq!(round.metadata(), "OTP:v2.sealed;via=email;resent");
+        assert_eq!(channel_in_metadata(&round.metadata()), Some(Channel::Email));
+        assert_eq!(
+            seal_in_metadata(&round.metadata(), OTP_TAG),
+            Some("v2.sealed")
+        );
+        let entry = crate::flow::SessionEntry::from_cognito(
+            "CUSTOM_CHALLENGE",
+            false,
+            Some(&round.metadata()),
+        );
+        assert!(entry.resent);
+        assert_eq!(
+            entry.challenge,
+            crate::flow::SessionChallenge::Custom(ChallengeStep::Otp)
+        );
+        let first = RoundRecord::sms(OTP_TAG, "decoy".to_owned(), false).via(Channel::Voice);
+        assert_eq!(first.metadata(), "OTP:decoy;via=voice");
+        assert_eq!(channel_in_metadata(&first.metadata()), Some(Channel::Voice));
+        assert_eq!(channel_in_metadata("OTP:v2.sealed"), None);
+        assert_eq!(channel_in_metadata("OTP:v2.sealed;via=fax"), None);
+        assert_eq!(channel_in_metadata("OTP:via=sms"), None);
     }
 
     #[test]

@@ -103,9 +103,9 @@ impl VerifyAuthChallenge {
     ) -> VerifyAuthChallengeEvent {
         let step = PrivateParameters(&event.request.private_challenge_parameters).step();
         let correct = match step {
-            Some(code_step @ (ChallengeStep::SmsOtp | ChallengeStep::EmailOtp)) => {
-                self.check_code(&event, code_step, now).await
-            }
+            Some(
+                code_step @ (ChallengeStep::SmsOtp | ChallengeStep::EmailOtp | ChallengeStep::Otp),
+            ) => self.check_code(&event, code_step, now).await,
             Some(ChallengeStep::Captcha) => self.check_captcha(&event, now).await,
             Some(ChallengeStep::Password) | None => {
                 warn!(

@@ -143,7 +143,12 @@ impl OutputLog {
     }
 }
 
-/// Reads a console sender line: `[console-sms] to=+*******0100 | <body>`, or an e-mail one,
+/// What ends the recipient [`parse_console_sms`] gives for a console call.
+pub const CALL_SUFFIX: &str = " (call)";
+
+/// Reads a console sender line: `[console-sms] to=+*******0100 | <body>`, a call,
+/// `[console-voice] to=+*******0100 voice=JOANNA | <words>` (its recipient ends with
+/// [`CALL_SUFFIX`]), or an e-mail one,
 /// `[console-email] to=a***@example.com | <subject> | <text>` (read as its text; a subject holds
 /// no ` | ` of its own only by convention, so the text is what follows the last one).
 pub fn parse_console_sms(line: &str) -> Option<(String, String)> {
@@ -151,6 +156,11 @@ pub fn parse_console_sms(line: &str) -> Option<(String, String)> {
         let (to, message) = rest.trim_start().strip_prefix("to=")?.split_once(" | ")?;
         let (_, text) = message.rsplit_once(" | ")?;
         return Some((to.to_owned(), unescape(text)));
+    }
+    if let Some(rest) = line.strip_prefix(cognito_passwordless::sms::CONSOLE_VOICE_LINE_PREFIX) {
+        let (head, words) = rest.trim_start().strip_prefix("to=")?.split_once(" | ")?;
+        let (to, _voice) = head.split_once(" voice=")?;
+        return Some((format!("{to}{CALL_SUFFIX}"), unescape(words)));
     }
     let rest = line
         .strip_prefix(cognito_passwordless::sms::CONSOLE_LINE_PREFIX)?
@@ -587,6 +597,19 @@ mod tests {
                 "a***@example.com".to_owned(),
                 "123456 is your sign-in code.\n\nIt expires".to_owned()
             ))
+        );
+        assert_eq!(
+            parse_console_sms(
+                "[console-voice] to=+*******0100 voice=JOANNA | Your sign-in code is 123456."
+            ),
+            Some((
+                "+*******0100 (call)".to_owned(),
+                "Your sign-in code is 123456.".to_owned()
+            ))
+        );
+        assert_eq!(
+            parse_console_sms("[console-voice] to=+*******0100 | x"),
+            None
         );
         assert_eq!(parse_console_sms("[console-sms] no recipient"), None);
         assert_eq!(parse_console_sms("plain output"), None);

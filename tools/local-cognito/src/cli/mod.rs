@@ -81,8 +81,9 @@ struct SignIn {
     username: String,
     /// Answers to custom challenges (CAPTCHA, SMS code), comma-separated, instead of asking:
     /// `@sms` is the code from the console SMS, `@wrong` a well-formed code that is not it,
-    /// `@resend` asks for a new code (`ClientMetadata` `{"otpAction": "resend"}`), anything else
-    /// is sent as it is.
+    /// `@resend` asks for a new code (`ClientMetadata` `{"otpAction": "resend"}`),
+    /// `@switch:email`, `@switch:sms` or `@switch:voice` for one by that channel (`AUTH_FLOW=otp`),
+    /// anything else is sent as it is.
     #[arg(long, value_delimiter = ',')]
     answers: Vec<String>,
     /// The password, for flows that start with one (default: ask). Built-in users have

@@ -102,6 +102,7 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
             .get("challenge")
             .and_then(Value::as_str)
             .unwrap_or("");
+        let switch_prompt;
         let answer_prompt = if step_name == "CAPTCHA" {
             match parameters.get("captchaImage").and_then(Value::as_str) {
                 Some(url) => {
@@ -128,10 +129,22 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
                 }
             }
         } else {
-            "Code (or @resend for a new one): "
+            let others = parameters
+                .get("channels")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            match others.split(',').find(|other| !other.is_empty()) {
+                Some(other) => {
+                    switch_prompt = format!(
+                        "Code (or @resend for a new one, @switch:{other} to get it by {other}): "
+                    );
+                    switch_prompt.as_str()
+                }
+                None => "Code (or @resend for a new one): ",
+            }
         };
         // Show any SMS that arrived for this round.
-        let code_step = step_name == "SMS_OTP" || step_name == "EMAIL_OTP";
+        let code_step = matches!(step_name, "SMS_OTP" | "EMAIL_OTP" | "OTP");
         let messages = if code_step {
             output
                 .wait_for_sms(sms_seen + 1, Duration::from_millis(300))
@@ -142,6 +155,8 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
         for (to, body) in messages.iter().skip(sms_seen) {
             if to.contains('@') {
                 println!("  📧 E-mail to {to}: {}", body.replace('\n', " "));
+            } else if let Some(phone) = to.strip_suffix(local_cognito::lambda_host::CALL_SUFFIX) {
+                println!("  📞 Call to {phone}: \"{body}\"");
             } else {
                 println!("  📱 SMS to {to}: {body}");
             }
@@ -178,19 +193,20 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
                 }
             }
         };
-        if answer == RESEND && !code_step {
+        let action = otp_action(&answer);
+        if action.is_some() && !code_step {
             // Sent as a literal answer it would spend an attempt.
             return Err(format!(
-                "{RESEND} asks for a new code, but this round is a {step_name} challenge: answer it instead"
+                "{answer} asks for a new code, but this round is a {step_name} challenge: answer it instead"
             ));
         }
-        if answer == RESEND {
-            // Asks for the code again instead of answering (what a "Send again" button does).
+        if let Some(metadata) = action {
+            // Asks for the code again, or by another channel, instead of answering (what a
+            // "Send again" or "Send by email instead" button does).
             println!(
-                "\n→ RespondToAuthChallenge  ChallengeName=CUSTOM_CHALLENGE  ANSWER=resend  ClientMetadata={{\"otpAction\":\"resend\"}}"
+                "\n→ RespondToAuthChallenge  ChallengeName=CUSTOM_CHALLENGE  ANSWER=resend  ClientMetadata={}",
+                Value::Object(metadata.clone())
             );
-            let mut metadata = serde_json::Map::new();
-            metadata.insert("otpAction".to_owned(), Value::String("resend".to_owned()));
             step = pool
                 .respond_to_custom_challenge_with_metadata(session, "resend", Some(&metadata))
                 .await;
@@ -300,8 +316,34 @@ fn find_code(body: &str, length: usize) -> Option<String> {
 /// on the command line and at the code prompt.
 const RESEND: &str = "@resend";
 
+/// The answer words that ask for the code by another channel (`ClientMetadata`
+/// `{"otpAction": "switch", "otpChannel": "email"}`).
+const SWITCH_WORDS: [&str; 3] = ["@switch:sms", "@switch:email", "@switch:voice"];
+
 /// The `@` words `--answers` knows.
-const ANSWER_WORDS: [&str; 3] = ["@sms", "@wrong", RESEND];
+const ANSWER_WORDS: [&str; 6] = [
+    "@sms",
+    "@wrong",
+    RESEND,
+    SWITCH_WORDS[0],
+    SWITCH_WORDS[1],
+    SWITCH_WORDS[2],
+];
+
+/// The `ClientMetadata` an answer word asks for instead of answering, if it is one.
+fn otp_action(answer: &str) -> Option<serde_json::Map<String, Value>> {
+    let mut metadata = serde_json::Map::new();
+    if answer == RESEND {
+        metadata.insert("otpAction".to_owned(), Value::from("resend"));
+        return Some(metadata);
+    }
+    let channel = answer
+        .strip_prefix("@switch:")
+        .filter(|_| SWITCH_WORDS.contains(&answer))?;
+    metadata.insert("otpAction".to_owned(), Value::from("switch"));
+    metadata.insert("otpChannel".to_owned(), Value::from(channel));
+    Some(metadata)
+}
 
 /// Refuses an `@` word `--answers` does not know (a mistyped `@sms` would be sent as a literal
 /// answer and spend an attempt).
@@ -311,7 +353,7 @@ fn check_answer_words(answers: &[String]) -> Result<(), String> {
         .find(|answer| answer.starts_with('@') && !ANSWER_WORDS.contains(&answer.as_str()))
     {
         Some(unknown) => Err(format!(
-            "--answers: unknown word {unknown}: use @sms (the code from the console SMS), @wrong (a well-formed code that is not it), @resend (ask for a new code) or a literal answer"
+            "--answers: unknown word {unknown}: use @sms (the code from the console SMS, e-mail or call), @wrong (a well-formed code that is not it), @resend (ask for a new code), @switch:email, @switch:sms or @switch:voice (ask for it by that channel) or a literal answer"
         )),
         None => Ok(()),
     }
@@ -363,7 +405,16 @@ mod tests {
     fn unknown_answer_words_are_refused_before_anything_runs() {
         let answers = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
         assert!(
-            check_answer_words(&answers(&["@sms", "@wrong", "@resend", "123456", "Xk4Pq"])).is_ok()
+            check_answer_words(&answers(&[
+                "@sms",
+                "@wrong",
+                "@resend",
+                "@switch:email",
+                "@switch:voice",
+                "123456",
+                "Xk4Pq"
+            ]))
+            .is_ok()
         );
         let refused = check_answer_words(&answers(&["123456", "@right"])).unwrap_err();
         assert!(
@@ -371,6 +422,17 @@ mod tests {
             "{refused}"
         );
         assert!(check_answer_words(&answers(&["@SMS"])).is_err());
+        assert!(check_answer_words(&answers(&["@switch:fax"])).is_err());
+        assert_eq!(otp_action("@switch:fax"), None);
+        assert_eq!(otp_action("123456"), None);
+        assert_eq!(
+            otp_action("@switch:email").map(Value::Object),
+            Some(serde_json::json!({"otpAction": "switch", "otpChannel": "email"}))
+        );
+        assert_eq!(
+            otp_action("@resend").map(Value::Object),
+            Some(serde_json::json!({"otpAction": "resend"}))
+        );
     }
 
     #[test]
