@@ -206,6 +206,16 @@ fn boto3_signs_in_and_the_id_token_verifies_against_the_served_keys() {
 }
 
 #[test]
+fn boto3_switches_the_code_between_sms_a_call_and_e_mail() {
+    let server = start(&[("AUTH_FLOW", "otp"), ("OTP_CHANNELS", "sms,voice,email")]);
+    let text = client(
+        "boto3_channels.py",
+        &[&server.url, "localclient0000000000000000"],
+    );
+    assert!(text.contains("boto3 channels: OK"), "{text}");
+}
+
+#[test]
 fn quiet_serve_prints_nothing_per_request() {
     let server = start_with(&["--quiet"], &[]);
     let text = client(
@@ -329,4 +339,13 @@ fn the_demo_page_signs_in_in_headless_chromium() {
         &[&server.url, screenshot.to_str().unwrap(), "captcha"],
     );
     assert!(text.contains("the image CAPTCHA is shown first"), "{text}");
+    drop(server);
+    // The user's channel: "Send by email instead" brings the code by e-mail.
+    let server = start(&[("AUTH_FLOW", "otp")]);
+    let screenshot = artifacts.join("demo-switch-to-email.png");
+    let text = node(
+        "test/browser.mjs",
+        &[&server.url, screenshot.to_str().unwrap(), "switch"],
+    );
+    assert!(text.contains("Signed in as alice"), "{text}");
 }

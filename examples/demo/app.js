@@ -1,5 +1,6 @@
 // A passwordless sign-in page with amazon-cognito-identity-js, the client library the AWS
-// custom-auth samples use: username → (CAPTCHA) → SMS code (with "Send again") → signed in. It talks to the local
+// custom-auth samples use: username → (CAPTCHA) → code by SMS, e-mail or call (with "Send again" and
+// "Send by email instead") → signed in. It talks to the local
 // Cognito endpoint that served it; point `endpoint` at `https://cognito-idp.<region>.amazonaws.com/`
 // (and the pool and client ids at yours) for a real pool.
 /* global AmazonCognitoIdentity */
@@ -22,6 +23,8 @@ const pool = new AmazonCognitoIdentity.CognitoUserPool({
 let user = null;
 let callbacks = null;
 let previous = null;
+let previousChannel = null;
+const CHANNEL_NAMES = { sms: 'SMS', email: 'email', voice: 'phone call' };
 
 const show = (id) => {
   for (const section of ['username-form', 'captcha-form', 'code-form', 'signed-in']) {
@@ -59,19 +62,38 @@ function challenge(parameters) {
     if (note) status(`Not quite.${note}`);
     $('captcha-answer').focus();
   } else {
-    const to = parameters.maskedPhone ? ` to ${parameters.maskedPhone}` : '';
-    $('code-prompt').textContent = `We sent a ${parameters.codeLength}-digit code by SMS${to}.`;
+    const channel = parameters.channel ?? 'sms';
+    const to = parameters.destination ?? parameters.maskedPhone;
+    const how = channel === 'voice'
+      ? `We are calling ${to ?? 'your phone'} to read you a ${parameters.codeLength}-digit code.`
+      : `We sent a ${parameters.codeLength}-digit code by ${CHANNEL_NAMES[channel] ?? channel}${to ? ` to ${to}` : ''}.`;
+    $('code-prompt').textContent = how;
     $('code').value = '';
     $('code').maxLength = Number(parameters.codeLength) || 10;
-    // "Send again" while the sign-in may still ask for a new code.
-    $('resend').hidden = !(Number(parameters.resendsLeft) > 0);
+    // "Send again", and "Send by … instead" for each other channel the pool offers, while the
+    // sign-in may still ask for a new code.
+    const more = Number(parameters.resendsLeft) > 0;
+    $('resend').hidden = !more;
+    $('switches').replaceChildren(...(more ? (parameters.channels ?? '').split(',').filter(Boolean) : []).map((other) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.id = `switch-${other}`;
+      button.textContent = other === 'voice' ? 'Call me instead' : `Send by ${CHANNEL_NAMES[other] ?? other} instead`;
+      button.addEventListener('click', () => {
+        busy(true);
+        status('…');
+        user.sendCustomChallengeAnswer('switch', callbacks, { otpAction: 'switch', otpChannel: other });
+      });
+      return button;
+    }));
     show('code-form');
     if (note) status(`That code was not right.${note}`);
     if (resent && parameters.resendRefused) {
       status('No new code was sent: wait a little before asking again. The last code still works.');
     } else if (resent) {
-      status('We sent a new code. The earlier one no longer works.');
+      status(`We sent a new code${channel === previousChannel ? '' : ` by ${CHANNEL_NAMES[channel] ?? channel}`}. The earlier one no longer works.`);
     }
+    previousChannel = channel;
     $('code').focus();
   }
 }

@@ -903,3 +903,63 @@ async fn the_email_step_sends_one_code_to_a_verified_address_and_only_that_code_
         .unwrap_err();
     assert_eq!(error.error_type(), "ConfigurationError");
 }
+
+/// The `otp` step's samples: a switch to e-mail asked for after an SMS round; a first round for a
+/// user who prefers calls.
+#[tokio::test]
+async fn the_otp_step_samples_switch_channels_and_follow_the_preference() {
+    let config = config_with(&[
+        ("AUTH_FLOW", "otp"),
+        ("OTP_CHANNELS", "sms,email,voice"),
+        ("EMAIL_PROVIDER", "console"),
+        ("OTP_PREFERRED_CHANNEL_ATTRIBUTE", "custom:otp_channel"),
+    ]);
+    // Define: the switch is a request, not a wrong answer.
+    let decided = DefineAuthChallenge::new(&config)
+        .invoke(fixture("define-auth-challenge/otp-switch-requested.json"), SEALED_AT)
+        .await
+        .unwrap();
+    assert_eq!(decided.response.challenge_name.as_deref(), Some("CUSTOM_CHALLENGE"));
+    assert_eq!(decided.response.fail_authentication, Some(false));
+
+    let sms = Inbox::default();
+    let email = Inbox::default();
+    let create = CreateAuthChallenge::new(&config, Arc::new(ConsoleSender::new(Box::new(sms.clone()))))
+        .unwrap()
+        .with_email_sender(Arc::new(cognito_passwordless::email::ConsoleEmailSender::new(
+            Box::new(email.clone()),
+        )));
+    let created = create
+        .invoke(fixture("create-auth-challenge/otp-switch-to-email.json"), SEALED_AT + 60)
+        .await
+        .unwrap();
+    let metadata = created.response.challenge_metadata.unwrap();
+    assert!(
+        metadata.starts_with("OTP:v2.") && metadata.ends_with(";via=email;resent"),
+        "{metadata}"
+    );
+    let public = created.response.public_challenge_parameters.unwrap();
+    assert_eq!(public["channel"], "email");
+    assert_eq!(public["channels"], "sms,voice");
+    assert_eq!(public["attemptsLeft"], "3");
+    assert_eq!(public["resendsLeft"], "1");
+    assert_eq!((sms.count(), email.count()), (0, 1), "one e-mail, nothing else");
+
+    // A user who prefers calls, in French: the call reads the French text in a French voice.
+    let created = create
+        .invoke(
+            fixture("create-auth-challenge/otp-first-round-prefers-voice.json"),
+            SEALED_AT,
+        )
+        .await
+        .unwrap();
+    let public = created.response.public_challenge_parameters.unwrap();
+    assert_eq!(public["channel"], "voice");
+    assert_eq!(public["channels"], "sms,email");
+    assert!(created.response.challenge_metadata.unwrap().ends_with(";via=voice"));
+    let call = sms.text();
+    assert!(
+        call.starts_with("[console-voice] to=+*******0100 voice=LEA | Votre code de connexion est "),
+        "{call}"
+    );
+}

@@ -2,9 +2,10 @@
 // against `local-cognito serve`: user name → code from the page's own SMS inbox → signed in, with
 // the decoded ID token shown; on the way, "Send again" brings a second SMS whose code is the only
 // one that works. A screenshot is kept as a test artifact. With a CAPTCHA flow, checks
-// that the page shows the image CAPTCHA first.
+// that the page shows the image CAPTCHA first. In `switch` mode (AUTH_FLOW=otp), "Send by email
+// instead" brings the code by e-mail instead of "Send again".
 //
-// Usage: node test/browser.mjs ENDPOINT_URL SCREENSHOT_PATH [sms|captcha]
+// Usage: node test/browser.mjs ENDPOINT_URL SCREENSHOT_PATH [sms|captcha|switch]
 import { chromium } from 'playwright-core';
 
 const [endpoint, screenshot, mode = 'sms'] = process.argv.slice(2);
@@ -63,11 +64,22 @@ try {
     const codeIn = async (message) => message.match(/\b(\d{6})\b/)?.[1] ?? (await fail(`no code in ${message}`));
     const first = await codeIn(await page.textContent('#inbox li'));
     const sent = await page.$$eval('#inbox li', (items) => items.length);
-    // "Send again": a second SMS (newest first in the inbox), and the page says so.
-    await page.click('#resend');
+    // "Send again" (or "Send by email instead"): a second message (newest first in the inbox),
+    // and the page says so.
+    const switching = mode === 'switch';
+    if (switching && !(await page.textContent('#code-prompt')).includes('by SMS to +*******')) {
+      await fail(`the prompt does not name the channel: ${await page.textContent('#code-prompt')}`);
+    }
+    await page.click(switching ? '#switch-email' : '#resend');
     await page.waitForFunction((count) => document.querySelectorAll('#inbox li').length > count, sent, { timeout: 10_000 });
-    await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('We sent a new code'), null, { timeout: 10_000 });
-    const code = await codeIn(await page.textContent('#inbox li'));
+    const expected = switching ? 'We sent a new code by email' : 'We sent a new code';
+    await page.waitForFunction((text) => document.getElementById('status').textContent.startsWith(text), expected, { timeout: 10_000 });
+    const newest = await page.textContent('#inbox li');
+    if (switching && !/^a\*\*\*@example\.com:/.test(newest)) await fail(`no e-mail in the inbox: ${newest}`);
+    if (switching && !(await page.textContent('#code-prompt')).includes('by email to ***@***')) {
+      await fail(`the prompt does not say e-mail: ${await page.textContent('#code-prompt')}`);
+    }
+    const code = await codeIn(newest);
     // The first code no longer works (unless the two happen to be equal, one time in a million).
     if (first !== code) {
       await page.fill('#code', first);
