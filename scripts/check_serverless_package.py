@@ -20,7 +20,7 @@ import json
 import sys
 
 COMMON = {
-    "APP_NAME", "AUTH_FLOW", "CAPTCHA_EXPECTED_ACTION", "CAPTCHA_EXPECTED_HOSTNAMES",
+    "APP_NAME", "AUTH_FLOW", "OTP_CHANNELS", "CAPTCHA_EXPECTED_ACTION", "CAPTCHA_EXPECTED_HOSTNAMES",
     "CAPTCHA_MAX_ATTEMPTS", "CAPTCHA_MIN_SCORE", "CAPTCHA_PROVIDER", "CAPTCHA_SITE_KEY",
     "CAPTCHA_TIMEOUT_MS", "CAPTCHA_TTL_SECONDS", "CAPTCHA_VERIFY_URL", "LOCKOUT_THRESHOLD",
     "LOCKOUT_WINDOW_SECONDS", "MAX_ATTEMPTS", "OTP_LENGTH", "OTP_MAX_RESENDS", "OTP_TTL_SECONDS", "PHONE_HINT",
@@ -36,6 +36,7 @@ OWN = {
         "PHONE_HINT_SECRET", "PHONE_HINT_SECRET_ARN", "SEAL_KEY", "SEAL_KEY_ARN", "OTP_MESSAGES",
         "OTP_MESSAGES_FILE", "OTP_WEB_ORIGIN", "EMAIL_PROVIDER", "EMAIL_FROM",
         "EMAIL_CONFIGURATION_SET", "EMAIL_SUBJECT", "EMAIL_TEXT_TEMPLATE", "EMAIL_TIMEOUT_MS",
+        "OTP_PREFERRED_CHANNEL_ATTRIBUTE", "VOICE_ORIGINATION_IDENTITY", "VOICE_ID",
     },
     "VerifyAuthChallenge": {"CAPTCHA_SECRET", "CAPTCHA_SECRET_ARN", "SEAL_KEY", "SEAL_KEY_ARN"},
     "PreAuthentication": {
@@ -65,7 +66,7 @@ PLAIN_SECRETS = {"PHONE_HINT_SECRET", "SEAL_KEY", "CAPTCHA_SECRET", "LEGACY_HTTP
 STATE = {
     "DefineAuthChallenge": [({"dynamodb:PutItem", "dynamodb:Query"}, {"LOCK#*"})],
     "CreateAuthChallenge": [
-        ({"dynamodb:GetItem", "dynamodb:PutItem"}, {"CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*"}),
+        ({"dynamodb:GetItem", "dynamodb:PutItem"}, {"CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*", "VOICE#*"}),
         ({"dynamodb:DeleteItem"}, {"CLAIM#*"}),
     ],
     "VerifyAuthChallenge": [({"dynamodb:UpdateItem"}, {"GUESS#*"})],
@@ -192,7 +193,7 @@ def check(template, migration):
                 state.append((actions, set(keys or ["<any item>"])))
             elif actions == {"secretsmanager:GetSecretValue"}:
                 secrets |= as_set(statement["Resource"])
-            elif actions <= {"sms-voice:SendTextMessage", "mobiletargeting:SendMessages", "ses:SendEmail"}:
+            elif actions <= {"sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage", "mobiletargeting:SendMessages", "ses:SendEmail"}:
                 sends.append(statement)
             elif actions == {"logs:CreateLogStream", "logs:PutLogEvents"}:
                 logs.append(statement["Resource"])
@@ -214,20 +215,34 @@ def check(template, migration):
         if secrets != given or not secrets <= allowed:
             problems.append(f"{name}Role: reads secrets {sorted(secrets)}, expected exactly {sorted(given)}")
         steps = set((env_of.get(name, {}).get("AUTH_FLOW") or "sms_otp").split(","))
-        if (name == "CreateAuthChallenge" and bool(steps & {"sms_otp", "email_otp"})) != bool(sends):
+        # The channels each code step may send by (the otp step: OTP_CHANNELS).
+        channels = set()
+        if "sms_otp" in steps:
+            channels.add("sms")
+        if "email_otp" in steps:
+            channels.add("email")
+        if "otp" in steps:
+            channels |= set((env_of.get(name, {}).get("OTP_CHANNELS") or "sms,email").split(","))
+        if (name == "CreateAuthChallenge" and bool(channels)) != bool(sends):
             problems.append(f"{name}Role: send statements {sends}")
         for statement in sends:
             for resource in as_set(statement["Resource"]):
                 if resource == "*" or (isinstance(resource, str) and resource.endswith(":*")):
                     problems.append(f"{name}Role: sends with resource {resource}")
             if statement["Action"] == "ses:SendEmail":
-                if "email_otp" not in steps:
-                    problems.append(f"{name}Role: may send e-mail, and AUTH_FLOW has no email_otp")
+                if "email" not in channels:
+                    problems.append(f"{name}Role: may send e-mail, and the flow sends none")
                 for resource in as_set(statement["Resource"]):
                     if isinstance(resource, str) and ("*" in resource or ":identity/" not in resource and ":configuration-set/" not in resource):
                         problems.append(f"{name}Role: sends e-mail with resource {resource}")
-            elif "sms_otp" not in steps:
-                problems.append(f"{name}Role: may send SMS, and AUTH_FLOW has no sms_otp")
+            elif statement["Action"] == "sms-voice:SendVoiceMessage":
+                if "voice" not in channels:
+                    problems.append(f"{name}Role: may call, and the flow places no calls")
+                number = env_of[name].get("VOICE_ORIGINATION_IDENTITY")
+                if not number or number not in as_set(statement["Resource"]):
+                    problems.append(f"{name}Role: may call from {statement['Resource']}, not only the voice number {number}")
+            elif "sms" not in channels:
+                problems.append(f"{name}Role: may send SMS, and the flow sends none")
             if statement["Action"] == "sms-voice:SendTextMessage":
                 identity = env_of[name].get("SMS_ORIGINATION_IDENTITY")
                 if identity not in as_set(statement["Resource"]):

@@ -916,21 +916,31 @@ async fn the_otp_step_samples_switch_channels_and_follow_the_preference() {
     ]);
     // Define: the switch is a request, not a wrong answer.
     let decided = DefineAuthChallenge::new(&config)
-        .invoke(fixture("define-auth-challenge/otp-switch-requested.json"), SEALED_AT)
+        .invoke(
+            fixture("define-auth-challenge/otp-switch-requested.json"),
+            SEALED_AT,
+        )
         .await
         .unwrap();
-    assert_eq!(decided.response.challenge_name.as_deref(), Some("CUSTOM_CHALLENGE"));
+    assert_eq!(
+        decided.response.challenge_name.as_deref(),
+        Some("CUSTOM_CHALLENGE")
+    );
     assert_eq!(decided.response.fail_authentication, Some(false));
 
     let sms = Inbox::default();
     let email = Inbox::default();
-    let create = CreateAuthChallenge::new(&config, Arc::new(ConsoleSender::new(Box::new(sms.clone()))))
-        .unwrap()
-        .with_email_sender(Arc::new(cognito_passwordless::email::ConsoleEmailSender::new(
-            Box::new(email.clone()),
-        )));
+    let create =
+        CreateAuthChallenge::new(&config, Arc::new(ConsoleSender::new(Box::new(sms.clone()))))
+            .unwrap()
+            .with_email_sender(Arc::new(
+                cognito_passwordless::email::ConsoleEmailSender::new(Box::new(email.clone())),
+            ));
     let created = create
-        .invoke(fixture("create-auth-challenge/otp-switch-to-email.json"), SEALED_AT + 60)
+        .invoke(
+            fixture("create-auth-challenge/otp-switch-to-email.json"),
+            SEALED_AT + 60,
+        )
         .await
         .unwrap();
     let metadata = created.response.challenge_metadata.unwrap();
@@ -943,7 +953,11 @@ async fn the_otp_step_samples_switch_channels_and_follow_the_preference() {
     assert_eq!(public["channels"], "sms,voice");
     assert_eq!(public["attemptsLeft"], "3");
     assert_eq!(public["resendsLeft"], "1");
-    assert_eq!((sms.count(), email.count()), (0, 1), "one e-mail, nothing else");
+    assert_eq!(
+        (sms.count(), email.count()),
+        (0, 1),
+        "one e-mail, nothing else"
+    );
 
     // A user who prefers calls, in French: the call reads the French text in a French voice.
     let created = create
@@ -956,10 +970,18 @@ async fn the_otp_step_samples_switch_channels_and_follow_the_preference() {
     let public = created.response.public_challenge_parameters.unwrap();
     assert_eq!(public["channel"], "voice");
     assert_eq!(public["channels"], "sms,email");
-    assert!(created.response.challenge_metadata.unwrap().ends_with(";via=voice"));
+    assert!(
+        created
+            .response
+            .challenge_metadata
+            .unwrap()
+            .ends_with(";via=voice")
+    );
     let call = sms.text();
     assert!(
-        call.starts_with("[console-voice] to=+*******0100 voice=LEA | Votre code de connexion est "),
+        call.starts_with(
+            "[console-voice] to=+*******0100 voice=LEA | Votre code de connexion est "
+        ),
         "{call}"
     );
 }

@@ -1222,7 +1222,7 @@ mod tests {
     }
 
     /// A Create for `AUTH_FLOW=otp` over every channel, the console senders writing nowhere.
-    fn otp_create(extra: &[(&str, &str)]) -> CreateAuthChallenge {
+    fn otp_create(extra: &[(&str, &str)]) -> (CreateAuthChallenge, Sent) {
         let mut pairs = vec![
             ("AUTH_FLOW", "otp"),
             ("OTP_CHANNELS", "sms,email,voice"),
@@ -1233,14 +1233,38 @@ mod tests {
         ];
         pairs.extend_from_slice(extra);
         let config = Config::from_pairs(&pairs).unwrap();
-        CreateAuthChallenge::new(
+        let sent = Sent::default();
+        let create = CreateAuthChallenge::new(
             &config,
-            Arc::new(crate::sms::ConsoleSender::new(Box::new(std::io::sink()))),
+            Arc::new(crate::sms::ConsoleSender::new(Box::new(sent.clone()))),
         )
         .unwrap()
         .with_email_sender(Arc::new(crate::email::ConsoleEmailSender::new(Box::new(
-            std::io::sink(),
-        ))))
+            sent.clone(),
+        ))));
+        (create, sent)
+    }
+
+    /// Every console line the `otp` tests' senders wrote (SMS, calls and e-mail).
+    #[derive(Clone, Default)]
+    struct Sent(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sent {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Sent {
+        fn lines(&self) -> usize {
+            String::from_utf8_lossy(&self.0.lock().unwrap())
+                .lines()
+                .count()
+        }
     }
 
     fn public_of(create: &CreateAuthChallenge, event: serde_json::Value) -> StringMap {
@@ -1258,7 +1282,7 @@ mod tests {
 
     #[test]
     fn the_otp_step_uses_the_preferred_channel_then_the_first_the_user_can_receive() {
-        let create = otp_create(&[]);
+        let (create, sent) = otp_create(&[]);
         let with = |changes: &[(&str, Option<&str>)]| {
             let mut event = sample("first-round");
             for (name, value) in changes {
@@ -1305,11 +1329,13 @@ mod tests {
             ("custom:otp_channel", Some("email")),
         ]);
         assert_eq!(nothing["channel"], "sms");
+        // One code went out per round but the last (a decoy).
+        assert_eq!(sent.lines(), 6);
     }
 
     #[test]
     fn unknown_users_get_a_stable_stand_in_channel_and_destination() {
-        let create = otp_create(&[
+        let (create, sent) = otp_create(&[
             ("PHONE_HINT", "last4"),
             ("PHONE_HINT_SECRET", "a-secret-of-at-least-32-characters!"),
         ]);
@@ -1325,6 +1351,7 @@ mod tests {
             event["userName"] = serde_json::json!(name);
             public_of(&create, event)
         };
+        let before = sent.lines();
         let mut seen = std::collections::BTreeSet::new();
         // (Names whose stand-in is, with this key, each of the three channels.)
         for index in [0, 1, 2, 3, 4, 5, 6, 7] {
@@ -1356,6 +1383,8 @@ mod tests {
             seen.insert(first["channel"].clone());
         }
         assert!(seen.len() >= 2, "{seen:?}");
+        // Decoys on every channel: nothing went out for any unknown name.
+        assert_eq!(sent.lines(), before, "no SMS, call or e-mail");
     }
 
     #[test]
