@@ -58,6 +58,9 @@ module.exports = async ({ resolveVariable }) => {
   const steps = ((await param("authFlow")) || "sms_otp").split(",").map((step) => step.trim());
   const otpChannels = steps.includes("otp") ? ((await param("otpChannels")) || "sms,email").split(",").map((channel) => channel.trim()) : [];
   const sendsBy = (channel, step) => steps.includes(step) || otpChannels.includes(channel);
+  if (otpChannels.length > 1 && (await param("sealKeyArn")) === "") {
+    problems.push("an otp flow with more than one channel needs sealKeyArn: the stand-in channel shown for unknown user names is keyed with it");
+  }
   if (otpChannels.includes("voice")) {
     if ((await param("smsProvider")) !== "end-user-messaging") {
       problems.push("otpChannels with voice needs smsProvider end-user-messaging (Pinpoint places no calls here)");

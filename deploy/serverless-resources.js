@@ -121,7 +121,7 @@ module.exports = async ({ resolveVariable }) => {
       // Send claims and histories; only claims are deleted (a send that did not happen).
       policy(
         "abuse-protection-sends",
-        allow(["dynamodb:GetItem", "dynamodb:PutItem"], table, items("CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*", "VOICE#*")),
+        allow(["dynamodb:GetItem", "dynamodb:PutItem"], table, items("CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*")),
         allow("dynamodb:DeleteItem", table, items("CLAIM#*")),
       ),
       ...(send ? [send] : []),
@@ -172,7 +172,7 @@ module.exports = async ({ resolveVariable }) => {
       Properties: {
         LogGroupName: { Ref: "CreateAuthChallengeLogGroup" },
         FilterName: "sms-sent",
-        FilterPattern: '{ $.sms = "sent" }',
+        FilterPattern: '{ ($.sms = "sent") || ($.voice = "sent") }',
         MetricTransformations: [{ MetricNamespace: namespace, MetricName: "SmsSent", MetricValue: "1", DefaultValue: 0, Unit: "Count" }],
       },
     };

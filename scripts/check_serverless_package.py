@@ -37,6 +37,7 @@ OWN = {
         "OTP_MESSAGES_FILE", "OTP_WEB_ORIGIN", "EMAIL_PROVIDER", "EMAIL_FROM",
         "EMAIL_CONFIGURATION_SET", "EMAIL_SUBJECT", "EMAIL_TEXT_TEMPLATE", "EMAIL_TIMEOUT_MS",
         "OTP_PREFERRED_CHANNEL_ATTRIBUTE", "VOICE_ORIGINATION_IDENTITY", "VOICE_ID",
+        "VOICE_MAX_PRICE_PER_MINUTE", "VOICE_ALLOWED_COUNTRIES",
     },
     "VerifyAuthChallenge": {"CAPTCHA_SECRET", "CAPTCHA_SECRET_ARN", "SEAL_KEY", "SEAL_KEY_ARN"},
     "PreAuthentication": {
@@ -66,7 +67,7 @@ PLAIN_SECRETS = {"PHONE_HINT_SECRET", "SEAL_KEY", "CAPTCHA_SECRET", "LEGACY_HTTP
 STATE = {
     "DefineAuthChallenge": [({"dynamodb:PutItem", "dynamodb:Query"}, {"LOCK#*"})],
     "CreateAuthChallenge": [
-        ({"dynamodb:GetItem", "dynamodb:PutItem"}, {"CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*", "VOICE#*"}),
+        ({"dynamodb:GetItem", "dynamodb:PutItem"}, {"CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*"}),
         ({"dynamodb:DeleteItem"}, {"CLAIM#*"}),
     ],
     "VerifyAuthChallenge": [({"dynamodb:UpdateItem"}, {"GUESS#*"})],
@@ -276,7 +277,7 @@ def check(template, migration):
         problems.append(f"deployment bucket open to the public: {block}")
     if "SmsSendAlarm" not in resources or "SmsSentMetricFilter" not in resources:
         problems.append("no send alarm")
-    elif resources["SmsSentMetricFilter"]["Properties"]["FilterPattern"] != '{ $.sms = "sent" }':
+    elif resources["SmsSentMetricFilter"]["Properties"]["FilterPattern"] != '{ ($.sms = "sent") || ($.voice = "sent") }':
         problems.append("the send metric filter does not count the create function's send lines")
     for name in expected:
         group = resources.get(f"{name}LogGroup", {}).get("Properties", {})

@@ -554,7 +554,7 @@ fn sam_gives_each_function_only_its_share_of_the_state_table() {
             "CreateStatePolicy",
             "CreateAuthChallengeFunctionRole",
             vec!["dynamodb:GetItem", "dynamodb:PutItem"],
-            vec!["CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*", "VOICE#*"],
+            vec!["CLAIM#*", "USER#*", "PHONE#*", "EMAIL#*"],
         ),
         (
             "DefineStatePolicy",

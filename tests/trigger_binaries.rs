@@ -514,8 +514,8 @@ async fn create_sends_the_code_by_email_through_ses_configured_by_aws_endpoint_u
     );
 }
 
-/// CloudWatch's JSON filter `{ $.key = "value" }` as both descriptors write it for the send
-/// alarm (SmsSentMetricFilter), applied to one log line.
+/// CloudWatch's JSON filter `{ ($.a = "x") || ($.b = "y") }` as both descriptors write it for
+/// the send alarm (SmsSentMetricFilter), applied to one log line.
 fn sms_sent_filter_matches(line: &str) -> bool {
     let template = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"),
@@ -527,10 +527,33 @@ fn sms_sent_filter_matches(line: &str) -> bool {
         .unwrap()
         .trim_matches('\'');
     let selector = pattern.trim_start_matches('{').trim_end_matches('}').trim();
-    let (path, value) = selector.split_once(" = ").unwrap();
-    let key = path.strip_prefix("$.").unwrap();
-    let value = value.trim_matches('"');
-    serde_json::from_str::<Value>(line).is_ok_and(|json| json[key] == value)
+    let Ok(json) = serde_json::from_str::<Value>(line) else {
+        return false;
+    };
+    selector.split(" || ").any(|term| {
+        let term = term.trim().trim_start_matches('(').trim_end_matches(')');
+        let (path, value) = term.split_once(" = ").unwrap();
+        let key = path.strip_prefix("$.").unwrap();
+        json[key] == value.trim_matches('"')
+    })
+}
+
+#[test]
+fn the_send_alarm_counts_sms_and_calls_and_nothing_else() {
+    assert!(sms_sent_filter_matches(
+        r#"{"sms":"sent","step":"SMS_OTP"}"#
+    ));
+    assert!(sms_sent_filter_matches(r#"{"voice":"sent","step":"OTP"}"#));
+    assert!(!sms_sent_filter_matches(r#"{"email":"sent"}"#));
+    assert!(!sms_sent_filter_matches(r#"{"sms":"failed"}"#));
+    assert!(!sms_sent_filter_matches(r#"{"sms":"reused"}"#));
+    assert!(!sms_sent_filter_matches("not json"));
+    // The Serverless descriptor's filter is the same.
+    let resources = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/serverless-resources.js"),
+    )
+    .unwrap();
+    assert!(resources.contains(r#"FilterPattern: '{ ($.sms = "sent") || ($.voice = "sent") }'"#));
 }
 
 #[tokio::test]
@@ -660,6 +683,7 @@ async fn the_otp_step_switches_channels_on_request_each_code_sent_once_and_only_
         ("AWS_ENDPOINT_URL", endpoint.url.as_str()),
         ("AUTH_FLOW", "otp"),
         ("OTP_CHANNELS", "sms,voice,email"),
+        ("SEAL_KEY", "a-seal-key-of-at-least-32-characters"),
         ("VOICE_ORIGINATION_IDENTITY", "+12065550198"),
         ("EMAIL_FROM", "no-reply@example.com"),
     ];

@@ -22,6 +22,9 @@ pub struct AbusePolicy {
     pub allowed_countries: Option<CountryAllowList>,
     /// `SMS_ALLOWED_NUMBER_TYPES`: the kinds of number (by libphonenumber) that receive codes.
     pub allowed_number_types: NumberTypePolicy,
+    /// `VOICE_ALLOWED_COUNTRIES`: only numbers of these countries are called (within
+    /// `SMS_ALLOWED_COUNTRIES`; any of those when `None`).
+    pub voice_allowed_countries: Option<CountryAllowList>,
 }
 
 impl AbusePolicy {
@@ -59,6 +62,13 @@ impl AbusePolicy {
             ),
             None => None,
         };
+        let voice_allowed_countries = match env.get("VOICE_ALLOWED_COUNTRIES") {
+            Some(list) => Some(
+                CountryAllowList::parse(&list)
+                    .map_err(|reason| Error::config("VOICE_ALLOWED_COUNTRIES", reason))?,
+            ),
+            None => None,
+        };
         let allowed_number_types = match env.get("SMS_ALLOWED_NUMBER_TYPES") {
             Some(list) => NumberTypePolicy::parse(&list)
                 .map_err(|reason| Error::config("SMS_ALLOWED_NUMBER_TYPES", reason))?,
@@ -69,6 +79,7 @@ impl AbusePolicy {
             lockout,
             allowed_countries,
             allowed_number_types,
+            voice_allowed_countries,
         })
     }
 }

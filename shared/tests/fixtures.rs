@@ -911,6 +911,7 @@ async fn the_otp_step_samples_switch_channels_and_follow_the_preference() {
     let config = config_with(&[
         ("AUTH_FLOW", "otp"),
         ("OTP_CHANNELS", "sms,email,voice"),
+        ("SEAL_KEY", "a-seal-key-of-at-least-32-characters"),
         ("EMAIL_PROVIDER", "console"),
         ("OTP_PREFERRED_CHANNEL_ATTRIBUTE", "custom:otp_channel"),
     ]);

@@ -140,6 +140,7 @@ fn configs() -> Vec<(String, cognito_passwordless::config::Config)> {
             let config = cognito_passwordless::config::Config::from_lookup(|name| match name {
                 "SMS_PROVIDER" | "EMAIL_PROVIDER" => Some("console".to_owned()),
                 "AUTH_FLOW" => Some((*flow).to_owned()),
+                "SEAL_KEY" => Some("a-seal-key-of-at-least-32-characters".to_owned()),
                 _ => None,
             })
             .unwrap();

@@ -19,6 +19,7 @@ pub struct EndUserMessagingSender {
     max_price: Option<String>,
     keyword: Option<String>,
     voice_origination_identity: Option<String>,
+    voice_max_price_per_minute: Option<String>,
 }
 
 impl EndUserMessagingSender {
@@ -47,6 +48,7 @@ impl EndUserMessagingSender {
             max_price,
             keyword: settings.keyword.clone(),
             voice_origination_identity: settings.voice.origination_identity.clone(),
+            voice_max_price_per_minute: settings.voice.max_price_per_minute.clone(),
         }
     }
 }
@@ -108,11 +110,15 @@ impl SmsSender for EndUserMessagingSender {
                 .context("purpose", "sign-in-code")
                 .set_configuration_set_name(self.configuration_set.clone())
                 .set_protect_configuration_id(self.protect_configuration_id.clone())
+                .set_max_price_per_minute(self.voice_max_price_per_minute.clone())
                 .send()
                 .await
                 .map_err(|error| {
-                    let (failure, detail) =
-                        aws::classify(&error, &|text| super::scrub(text, &message.to));
+                    // A provider quoting the message would quote the code digit by digit, out of
+                    // reach of the digit-run masking: the SSML goes before anything else.
+                    let (failure, detail) = aws::classify(&error, &|text| {
+                        super::scrub(&super::without_ssml(text), &message.to)
+                    });
                     Error::Sms {
                         provider: "end-user-messaging",
                         failure,

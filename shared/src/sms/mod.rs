@@ -201,6 +201,27 @@ pub(crate) fn scrub(text: &str, phone: &PhoneNumber) -> String {
     mask_digit_runs(&text.replace(phone.e164(), &masked).replace(digits, &masked))
 }
 
+/// `text` with every `<speak>…</speak>` (to the end of the text when it is cut short) replaced
+/// by `<ssml>`.
+#[cfg(any(feature = "aws-sms", test))]
+pub(crate) fn without_ssml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<speak") {
+        out.push_str(rest.get(..start).unwrap_or(""));
+        out.push_str("<ssml>");
+        rest = match rest.get(start..).and_then(|tail| {
+            tail.find("</speak>")
+                .map(|end| start + end + "</speak>".len())
+        }) {
+            Some(end) => rest.get(end..).unwrap_or(""),
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `text` with every run of six or more digits (a code, or a number in some form) replaced.
 #[cfg(any(feature = "aws-sms", feature = "aws-email", test))]
 pub(crate) fn mask_digit_runs(text: &str) -> String {
@@ -227,6 +248,22 @@ pub(crate) fn mask_digit_runs(text: &str) -> String {
 #[cfg(all(test, feature = "aws-sms"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ssml_is_left_out_of_provider_words() {
+        assert_eq!(
+            without_ssml(
+                "Invalid MessageBody <speak>code <say-as interpret-as=\"digits\">1</say-as></speak> rejected"
+            ),
+            "Invalid MessageBody <ssml> rejected"
+        );
+        assert_eq!(without_ssml("cut <speak>1 2 3"), "cut <ssml>");
+        assert_eq!(
+            without_ssml("<speak>a</speak><speak>b</speak>!"),
+            "<ssml><ssml>!"
+        );
+        assert_eq!(without_ssml("no markup"), "no markup");
+    }
 
     #[test]
     fn scrub_removes_numbers_and_codes_but_keeps_the_words() {

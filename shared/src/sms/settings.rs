@@ -266,7 +266,15 @@ pub(crate) fn refuse_console_on_lambda(
 /// `SMS_MAX_PRICE`, in the API's own pattern: up to two integer digits, a point, one to five
 /// decimals.
 fn max_price(env: &Environment<'_>) -> Result<Option<String>, Error> {
-    let Some(price) = env.get("SMS_MAX_PRICE") else {
+    price(env, "SMS_MAX_PRICE")
+}
+
+/// A price variable in USD (`0.05`), as End User Messaging takes it.
+pub(super) fn price(
+    env: &Environment<'_>,
+    variable: &'static str,
+) -> Result<Option<String>, Error> {
+    let Some(price) = env.get(variable) else {
         return Ok(None);
     };
     let valid = price.split_once('.').is_some_and(|(whole, fraction)| {
@@ -281,7 +289,7 @@ fn max_price(env: &Environment<'_>) -> Result<Option<String>, Error> {
         Ok(Some(price))
     } else {
         Err(Error::config(
-            "SMS_MAX_PRICE",
+            variable,
             "must be a price in USD like 0.05 (up to 2 digits, a point, 1 to 5 decimals)",
         ))
     }

@@ -108,10 +108,26 @@ pub const VOICES: &[&str] = &[
     "ZHIYU",
 ];
 
-/// The voice for each language with built-in texts (a language without one is read by the
-/// English voice, in the English text).
+/// The voice for each language with built-in texts, and for every other language End User
+/// Messaging has a voice for (so a text an operator adds in `OTP_MESSAGES` is read in its own
+/// language); any other language is read by the English voice.
 const VOICE_BY_LANGUAGE: &[(&str, &str)] = &[
     ("en", "JOANNA"),
+    ("en-gb", "AMY"),
+    ("en-au", "NICOLE"),
+    ("en-in", "RAVEENA"),
+    ("cy", "GWYNETH"),
+    ("da", "NAJA"),
+    ("is", "DORA"),
+    ("nb", "LIV"),
+    ("no", "LIV"),
+    ("sv", "ASTRID"),
+    ("ro", "CARMEN"),
+    ("ru", "TATYANA"),
+    ("ko", "SEOYEON"),
+    ("es-us", "PENELOPE"),
+    ("es-mx", "MIA"),
+    ("fr-ca", "CHANTAL"),
     ("es", "LUCIA"),
     ("fr", "LEA"),
     ("de", "VICKI"),
@@ -161,6 +177,8 @@ pub struct VoiceSettings {
     pub origination_identity: Option<String>,
     /// `VOICE_ID`: one voice for every language (`None`: each language's own).
     pub voice_id: Option<&'static str>,
+    /// `VOICE_MAX_PRICE_PER_MINUTE`: the most a call may cost per minute, in USD (`0.10`).
+    pub max_price_per_minute: Option<String>,
     /// The texts by language.
     texts: LanguageTexts,
 }
@@ -254,6 +272,7 @@ impl VoiceSettings {
         Ok(Self {
             origination_identity,
             voice_id,
+            max_price_per_minute: super::settings::price(env, "VOICE_MAX_PRICE_PER_MINUTE")?,
             texts,
         })
     }
@@ -365,6 +384,7 @@ mod tests {
             ("zh-Hant-TW", "ZHIYU"),
             ("ar", "ZEINA"),
             ("ja_JP", "MIZUKI"),
+            // No Swedish text: the English one, in the English voice.
             ("sv", "JOANNA"),
         ] {
             let call = voice.message(phone(), Some(locale), "123456", "Example", 5, 300);
@@ -379,6 +399,21 @@ mod tests {
             one.message(phone(), Some("fr"), "1", "", 5, 300).voice_id,
             "MATTHEW"
         );
+    }
+
+    #[test]
+    fn an_operators_language_is_read_in_its_own_voice() {
+        let voice = settings(
+            &[("OTP_MESSAGES", r#"{"voice": {"sv": "Din kod är {code}."}}"#)],
+            "",
+        )
+        .unwrap();
+        let call = voice.message(phone(), Some("sv-SE"), "12", "", 5, 300);
+        assert_eq!(call.voice_id, "ASTRID");
+        assert_eq!(call.transcript, "Din kod är 12.");
+        assert_eq!(default_voice("en-gb"), "AMY");
+        assert_eq!(default_voice("en-us"), "JOANNA");
+        assert_eq!(default_voice("xx"), "JOANNA");
     }
 
     #[test]

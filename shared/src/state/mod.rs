@@ -466,14 +466,6 @@ pub fn phone_key(key: &SealKey, phone: &PhoneNumber) -> String {
     format!("PHONE#{hex}")
 }
 
-/// The call-history key of a phone number (calls are throttled apart from SMS to the same
-/// number, so a user whose SMS did not arrive may ask for a call): a digest, never the number.
-pub fn voice_key(key: &SealKey, phone: &PhoneNumber) -> String {
-    let digest = key.digest(&[b"voice-number/v1", phone.e164().as_bytes()]);
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("VOICE#{hex}")
-}
-
 /// The send-history key of an e-mail address: a digest, never the address (keyed with
 /// `SEAL_KEY` when set).
 pub fn email_key(key: &SealKey, email: &crate::email::EmailAddress) -> String {

@@ -35,7 +35,7 @@ use crate::seal::{SealBinding, SealKey};
 use crate::secret::SecretSource;
 use crate::sms::{SmsMessage, SmsSender, SmsTexts, VoiceMessage, VoiceSettings};
 use crate::state::{
-    ClaimOutcome, Guard, SendClaim, UserRef, claim_key, email_key, phone_key, user_key, voice_key,
+    ClaimOutcome, Guard, SendClaim, UserRef, claim_key, email_key, phone_key, user_key,
 };
 
 const TRIGGER: &str = CreateAuthChallengeEvent::NAME;
@@ -68,6 +68,7 @@ pub struct CreateAuthChallenge {
     send_limits: SendLimits,
     allowed_countries: Option<CountryAllowList>,
     allowed_number_types: NumberTypePolicy,
+    voice_allowed_countries: Option<CountryAllowList>,
 }
 
 /// Why no code goes out for a round that would send one.
@@ -115,6 +116,16 @@ impl CreateAuthChallenge {
         if config.flow.may_send_by(Channel::Voice) {
             config.sms.check_voice()?;
         }
+        let seal_key = config.seal_key()?;
+        if config.flow.contains(ChallengeStep::Otp)
+            && config.flow.channels(ChallengeStep::Otp).len() > 1
+            && !seal_key.is_keyed()
+        {
+            return Err(Error::config(
+                "SEAL_KEY",
+                "is required when AUTH_FLOW has otp with more than one channel (or SEAL_KEY_ARN): unknown users' stand-in channel is keyed with it, so nobody can compute it",
+            ));
+        }
         let phone_hint_secret = match &config.phone_hint {
             PhoneHint::None => None,
             PhoneHint::LastFour {
@@ -139,7 +150,7 @@ impl CreateAuthChallenge {
             app_name: config.sms.app_name.clone(),
             phone_hint_secret,
             preferred_channel_attribute: config.preferred_channel_attribute.clone(),
-            seal_key: config.seal_key()?,
+            seal_key,
             // The SDK enforces the timeout itself; this outer bound also covers any other sender.
             send_budget: config.sms.timeout + Duration::from_millis(200),
             sender,
@@ -153,6 +164,7 @@ impl CreateAuthChallenge {
             send_limits: config.abuse.send_limits,
             allowed_countries: config.abuse.allowed_countries.clone(),
             allowed_number_types: config.abuse.allowed_number_types.clone(),
+            voice_allowed_countries: config.abuse.voice_allowed_countries.clone(),
         })
     }
 
@@ -243,9 +255,12 @@ impl CreateAuthChallenge {
                 .and_then(|metadata| {
                     let seal = seal_in_metadata(metadata, tag)
                         .filter(|seal| *seal == DECOY || OtpSeal::decode(seal).is_some())?;
-                    let channel = match offered {
-                        [only] => *only,
-                        _ => channel_in_metadata(metadata).filter(|c| offered.contains(c))?,
+                    // The channel the round recorded, if the step still offers it; a round of a
+                    // one-channel step records none. Anything else fails closed.
+                    let channel = match (channel_in_metadata(metadata), offered) {
+                        (Some(recorded), _) if offered.contains(&recorded) => recorded,
+                        (None, [only]) => *only,
+                        _ => return None,
                     };
                     Some((seal.to_owned(), channel))
                 })
@@ -302,6 +317,20 @@ impl CreateAuthChallenge {
                         resend_refused = true;
                         (latest, latest_channel)
                     }
+                    // A provider refusing or failing the new code: the latest code stands, and
+                    // the round looks like any other answered request (a decoy cannot fail, so
+                    // an error here would tell registered users apart). The send's own log line
+                    // says what happened.
+                    Err(Error::Sms { .. } | Error::Email { .. }) => {
+                        warn!(
+                            trigger = TRIGGER,
+                            user,
+                            step = tag,
+                            channel = channel.name(),
+                            "the new code could not be sent; the latest code stays valid"
+                        );
+                        (latest, channel)
+                    }
                     Err(error) => return Err(error),
                 }
             }
@@ -354,11 +383,13 @@ impl CreateAuthChallenge {
         }
         let request = &event.request;
         if request.user_not_found.unwrap_or(false) {
+            let possible =
+                possible_first_channels(offered, self.preferred_channel_attribute.is_some());
             return stand_in_channel(
                 &self.seal_key,
                 &event.user_pool_id,
                 &event.user_name,
-                offered,
+                &possible,
             );
         }
         let reachable = |channel: &Channel| {
@@ -385,8 +416,19 @@ impl CreateAuthChallenge {
     ) -> Result<Destination, DecoyReason> {
         match channel {
             Channel::Email => email_recipient(attributes, user_not_found).map(Destination::Email),
-            Channel::Sms | Channel::Voice => self
+            Channel::Sms => self
                 .phone_recipient(attributes, user_not_found)
+                .map(Destination::Phone),
+            // Calls also stay within VOICE_ALLOWED_COUNTRIES.
+            Channel::Voice => self
+                .phone_recipient(attributes, user_not_found)
+                .and_then(|phone| match &self.voice_allowed_countries {
+                    Some(allowed) => allowed
+                        .check(&phone)
+                        .map(|_| phone)
+                        .map_err(|_| DecoyReason::CountryNotAllowed),
+                    None => Ok(phone),
+                })
                 .map(Destination::Phone),
         }
     }
@@ -522,6 +564,9 @@ impl CreateAuthChallenge {
             &event.request.user_attributes,
             event.request.user_not_found.unwrap_or(false),
         );
+        // A step with several channels claims each apart (Cognito's retry of a call asks for
+        // the same channel; another sign-in's round for another channel is not its duplicate).
+        let claim_channel = (self.flow.channels(round.step).len() > 1).then_some(channel);
         let position = event.request.session.len();
         let owner = UserRef::from_event(
             &event.user_name,
@@ -543,7 +588,7 @@ impl CreateAuthChallenge {
                                 guard,
                                 event,
                                 &owner,
-                                Some((channel, destination)),
+                                (claim_channel, Some(destination)),
                                 (tag, &seal),
                                 position,
                                 now,
@@ -609,7 +654,7 @@ impl CreateAuthChallenge {
                             guard,
                             event,
                             &owner,
-                            None,
+                            (claim_channel, None),
                             (tag, DECOY),
                             position,
                             now,
@@ -658,14 +703,19 @@ impl CreateAuthChallenge {
         guard: &Guard,
         event: &CreateAuthChallengeEvent,
         owner: &UserRef,
-        destination: Option<(Channel, &Destination)>,
+        (channel_of_claim, destination): (Option<Channel>, Option<&Destination>),
         (tag, seal): (&'static str, &str),
         position: usize,
         now: u64,
         user: &str,
     ) -> Result<Protection, Error> {
         let deadline = guard.deadline();
-        let (pk, sk) = claim_key(&event.user_pool_id, owner, tag, position);
+        // A step with several channels claims per channel: a retried call asks for the same one.
+        let claimed_step = match channel_of_claim {
+            Some(channel) => format!("{tag}.{channel}"),
+            None => tag.to_owned(),
+        };
+        let (pk, sk) = claim_key(&event.user_pool_id, owner, &claimed_step, position);
         let claim = SendClaim {
             pk,
             sk,
@@ -707,11 +757,9 @@ impl CreateAuthChallenge {
         }
         let mut keys = vec![user_key(&event.user_pool_id, owner)];
         match destination {
-            Some((Channel::Voice, Destination::Phone(phone))) => {
-                keys.push(voice_key(&self.seal_key, phone));
-            }
-            Some((_, Destination::Phone(phone))) => keys.push(phone_key(&self.seal_key, phone)),
-            Some((_, Destination::Email(email))) => keys.push(email_key(&self.seal_key, email)),
+            // SMS and calls to a number share its history: calls add no second allowance.
+            Some(Destination::Phone(phone)) => keys.push(phone_key(&self.seal_key, phone)),
+            Some(Destination::Email(email)) => keys.push(email_key(&self.seal_key, email)),
             None => {}
         }
         let recorded = match guard
@@ -748,11 +796,7 @@ impl CreateAuthChallenge {
                     user,
                     sms = "throttled",
                     limit = limit.kind(),
-                    to = display(
-                        &destination
-                            .map(|(_, destination)| destination.masked())
-                            .unwrap_or_default()
-                    ),
+                    to = display(&destination.map(Destination::masked).unwrap_or_default()),
                     "no SMS: send limit reached"
                 );
                 if owned {
@@ -1012,6 +1056,24 @@ fn stand_in_digits(secret: &str, pool_id: &str, user_name: &str) -> String {
     format!("{:04}", number % 10_000)
 }
 
+/// The channels a known user's first round may show: with a preference attribute, any; without,
+/// a channel is passed over for an earlier one that reaches the same place (SMS and voice both
+/// need the verified phone), so only the first of each kind can come first.
+fn possible_first_channels(offered: &[Channel], by_preference: bool) -> Vec<Channel> {
+    offered
+        .iter()
+        .enumerate()
+        .filter(|(index, channel)| {
+            by_preference
+                || !offered
+                    .iter()
+                    .take(*index)
+                    .any(|earlier| earlier.uses_phone() == channel.uses_phone())
+        })
+        .map(|(_, channel)| *channel)
+        .collect()
+}
+
 /// The channel an unknown user's first round shows: stable for the name (a keyed hash, as
 /// spellings a case-insensitive pool treats as one user get the same), the first of `offered`
 /// three times in four and another one otherwise, so a name shown a later channel is no proof
@@ -1035,13 +1097,21 @@ fn stand_in_channel(key: &SealKey, pool_id: &str, user_name: &str, offered: &[Ch
 /// An e-mail hint for a user without an address: two letters from a keyed hash of the user
 /// name, shaped like [`EmailAddress::hint`].
 fn stand_in_email_hint(secret: &str, pool_id: &str, user_name: &str) -> String {
-    let digits = stand_in_digits(secret, pool_id, &format!("email\u{0}{user_name}"));
-    let letter = |digits: &str| {
-        let value = digits.parse::<u32>().unwrap_or(0) % 26;
-        char::from_u32(u32::from(b'a') + value).unwrap_or('a')
-    };
-    let (first, second) = digits.split_at(2);
-    format!("{}***@{}***", letter(first), letter(second))
+    let user_name = user_name.trim().to_lowercase();
+    let mut hasher = Sha256::new();
+    for part in [secret, pool_id, "email", user_name.as_str()] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    // Two letters, each uniform over a–z (a byte below 234 = 9 × 26, else the next byte).
+    let mut letters = hasher
+        .finalize()
+        .into_iter()
+        .filter(|byte| *byte < 234)
+        .map(|byte| char::from(b'a' + byte % 26));
+    let first = letters.next().unwrap_or('a');
+    let second = letters.next().unwrap_or('a');
+    format!("{first}***@{second}***")
 }
 
 /// How long real sends take in this instance, so decoys take about as long.
@@ -1385,6 +1455,159 @@ mod tests {
         assert!(seen.len() >= 2, "{seen:?}");
         // Decoys on every channel: nothing went out for any unknown name.
         assert_eq!(sent.lines(), before, "no SMS, call or e-mail");
+    }
+
+    #[test]
+    fn only_channels_a_known_user_could_be_shown_first_are_stand_ins() {
+        use Channel::{Email, Sms, Voice};
+        assert_eq!(
+            possible_first_channels(&[Sms, Voice, Email], false),
+            [Sms, Email]
+        );
+        assert_eq!(possible_first_channels(&[Voice, Sms], false), [Voice]);
+        assert_eq!(
+            possible_first_channels(&[Email, Voice, Sms], false),
+            [Email, Voice]
+        );
+        assert_eq!(
+            possible_first_channels(&[Sms, Voice, Email], true),
+            [Sms, Voice, Email]
+        );
+        // So a name shown `voice` after `sms` is no sign it does not exist.
+        let key = SealKey::new("0123456789abcdef0123456789abcdef").unwrap();
+        let possible = possible_first_channels(&[Sms, Voice], false);
+        assert!((0..200).all(|index| {
+            stand_in_channel(&key, "pool", &format!("u{index}"), &possible) == Sms
+        }));
+    }
+
+    #[test]
+    fn an_otp_flow_with_several_channels_needs_a_seal_key() {
+        let config = Config::from_pairs(&[
+            ("AUTH_FLOW", "otp"),
+            ("SMS_PROVIDER", "console"),
+            ("EMAIL_PROVIDER", "console"),
+        ])
+        .unwrap();
+        let refused = CreateAuthChallenge::new(&config, Arc::new(Counting::default()))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("SEAL_KEY"), "{refused}");
+        let one = Config::from_pairs(&[
+            ("AUTH_FLOW", "otp"),
+            ("OTP_CHANNELS", "sms"),
+            ("SMS_PROVIDER", "console"),
+        ])
+        .unwrap();
+        assert!(CreateAuthChallenge::new(&one, Arc::new(Counting::default())).is_ok());
+    }
+
+    /// A Create for `otp` over SMS and calls whose provider places no calls (`Counting` refuses
+    /// them), with a state table.
+    fn sms_and_voice(extra: &[(&str, &str)]) -> (CreateAuthChallenge, Arc<Counting>) {
+        let mut pairs = vec![
+            ("AUTH_FLOW", "otp"),
+            ("OTP_CHANNELS", "sms,voice"),
+            ("SMS_PROVIDER", "console"),
+            ("SMS_MIN_INTERVAL_SECONDS", "0"),
+            ("SEAL_KEY", "0123456789abcdef0123456789abcdef"),
+        ];
+        pairs.extend_from_slice(extra);
+        let config = Config::from_pairs(&pairs).unwrap();
+        let sender = Arc::new(Counting::default());
+        let create = CreateAuthChallenge::new(&config, sender.clone())
+            .unwrap()
+            .with_guard(Some(test_guard(
+                Arc::new(MemoryStore::default()),
+                FailureMode::Closed,
+            )));
+        (create, sender)
+    }
+
+    fn switched_to_voice(first: &CreateAuthChallengeEvent) -> serde_json::Value {
+        let mut event = sample("first-round");
+        event["request"]["session"] = serde_json::json!([{
+            "challengeName": "CUSTOM_CHALLENGE",
+            "challengeResult": false,
+            "challengeMetadata": first.response.challenge_metadata,
+        }]);
+        event["request"]["clientMetadata"] =
+            serde_json::json!({"otpAction": "switch", "otpChannel": "voice"});
+        event
+    }
+
+    #[tokio::test]
+    async fn a_switch_the_provider_refuses_keeps_the_latest_code_and_looks_like_any_other() {
+        let (create, sender) = sms_and_voice(&[]);
+        let first = create.invoke(sample("first-round"), 1_000).await.unwrap();
+        assert_eq!(sender.calls.load(Ordering::SeqCst), 1);
+        let latest = first.response.private_challenge_parameters.clone().unwrap();
+        // The call fails at the provider: no error for the client, the SMS code stands.
+        let switched = create
+            .invoke(switched_to_voice(&first), 1_040)
+            .await
+            .unwrap();
+        assert_eq!(
+            switched.response.private_challenge_parameters.unwrap(),
+            latest
+        );
+        let public = switched.response.public_challenge_parameters.unwrap();
+        assert_eq!(public["channel"], "voice");
+        assert_eq!(public["resendsLeft"], "1");
+        assert!(!public.contains_key("resendRefused"));
+        assert!(
+            switched
+                .response
+                .challenge_metadata
+                .unwrap()
+                .ends_with(";via=voice;resent")
+        );
+    }
+
+    #[tokio::test]
+    async fn calls_stay_within_voice_allowed_countries() {
+        // A US number, calls only to Canada: the switch gets a decoy, and nothing is placed.
+        let (create, sender) = sms_and_voice(&[("VOICE_ALLOWED_COUNTRIES", "CA")]);
+        let first = create.invoke(sample("first-round"), 1_000).await.unwrap();
+        let switched = create
+            .invoke(switched_to_voice(&first), 1_040)
+            .await
+            .unwrap();
+        assert_eq!(
+            switched.response.private_challenge_parameters.unwrap()["seal"],
+            DECOY
+        );
+        assert_eq!(sender.calls.load(Ordering::SeqCst), 1, "the first SMS only");
+        let allowed = Config::from_pairs(&[("VOICE_ALLOWED_COUNTRIES", "us,ca")]).unwrap();
+        assert!(allowed.abuse.voice_allowed_countries.is_some());
+        assert!(Config::from_pairs(&[("VOICE_ALLOWED_COUNTRIES", "XX")]).is_err());
+    }
+
+    #[tokio::test]
+    async fn rounds_of_one_position_by_different_channels_are_claimed_apart() {
+        // Two sign-ins of alice at the same moment, one by SMS, one by e-mail (her preference
+        // changed in between): each sends; a repeat of either is its duplicate.
+        let (create, sent) = otp_create(&[("SMS_MIN_INTERVAL_SECONDS", "0")]);
+        let create = create.with_guard(Some(test_guard(
+            Arc::new(MemoryStore::default()),
+            FailureMode::Closed,
+        )));
+        let by_sms = sample("first-round");
+        let mut by_email = sample("first-round");
+        by_email["request"]["userAttributes"]["custom:otp_channel"] = serde_json::json!("email");
+        let sms = create.invoke(by_sms.clone(), 1_000).await.unwrap();
+        let email = create.invoke(by_email.clone(), 1_000).await.unwrap();
+        assert_eq!(sent.lines(), 2);
+        assert_ne!(
+            sms.response.private_challenge_parameters,
+            email.response.private_challenge_parameters
+        );
+        let again = create.invoke(by_email, 1_002).await.unwrap();
+        assert_eq!(sent.lines(), 2, "Cognito's retry sends nothing");
+        assert_eq!(
+            again.response.private_challenge_parameters,
+            email.response.private_challenge_parameters
+        );
     }
 
     #[test]

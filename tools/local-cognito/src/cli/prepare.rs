@@ -115,6 +115,19 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
     if let Some(flow) = &args.flow {
         env.push(("AUTH_FLOW".to_owned(), flow.clone()));
     }
+    // Seals keyed as in a deployment (and the otp step's stand-ins, which need a key): a key of
+    // this run's own unless one is given.
+    let unset = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .is_none_or(|value| value.trim().is_empty())
+    };
+    if unset("SEAL_KEY") && unset("SEAL_KEY_ARN") {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| format!("random number generator: {e}"))?;
+        let key: String = key.iter().map(|byte| format!("{byte:02x}")).collect();
+        env.push(("SEAL_KEY".to_owned(), key));
+    }
     let endpoint = args
         .dynamodb_endpoint
         .clone()
