@@ -703,7 +703,7 @@ async fn the_otp_step_switches_channels_on_request_each_code_sent_once_and_only_
     );
     let metadata = first["response"]["challengeMetadata"].as_str().unwrap();
     assert!(
-        metadata.starts_with("OTP:v2.") && metadata.ends_with(";via=sms"),
+        metadata.starts_with("OTP:v2") && metadata.ends_with(";via=sms"),
         "{metadata}"
     );
     let requests = endpoint.requests();
