@@ -248,6 +248,56 @@ pub fn legacy_database_url() -> String {
     .clone()
 }
 
+/// The MariaDB server the test command started (`LEGACY_TEST_MYSQL_URL`, a `mysql://` URL of the
+/// `legacy` database), with the users of `tests/fixtures/legacy_users_mysql.sql` loaded (once per
+/// test process; the script is idempotent).
+pub fn legacy_mysql_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let url = std::env::var("LEGACY_TEST_MYSQL_URL").unwrap_or_else(|_| {
+            panic!(
+                "LEGACY_TEST_MYSQL_URL is not set: run ./scripts/test (it starts a MariaDB \
+                 server), or point it at a server of yours, e.g. mysql://legacy:pw@127.0.0.1:3306/legacy"
+            )
+        });
+        let fixture =
+            std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/legacy_users_mysql.sql"))
+                .unwrap();
+        mysql(&url, &fixture);
+        url
+    })
+    .clone()
+}
+
+/// Runs SQL through the `mariadb` client against `url` (a `mysql://user:password@host:port/db`
+/// URL), stopping on the first error; returns its output (tab-separated, no headers).
+pub fn mysql(url: &str, sql: &str) -> String {
+    let rest = url.strip_prefix("mysql://").expect("a mysql:// URL");
+    let (credentials, location) = rest.split_once('@').expect("user:password@host");
+    let (user, password) = credentials.split_once(':').expect("user:password");
+    let (address, database) = location.split_once('/').expect("host:port/database");
+    let database = database.split('?').next().unwrap_or(database);
+    let (host, port) = address.split_once(':').unwrap_or((address, "3306"));
+    let output = std::process::Command::new("mariadb")
+        .args([
+            "--no-defaults",
+            "--batch",
+            "--skip-column-names",
+            "--protocol=TCP",
+        ])
+        .args(["-h", host, "-P", port, "-u", user, "-D", database])
+        .env("MYSQL_PWD", password)
+        .args(["-e", sql])
+        .output()
+        .expect("the mariadb client (Debian package mariadb-client) must be installed");
+    assert!(
+        output.status.success(),
+        "mariadb: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Runs `psql` against `url` with `args`, stopping on the first error; returns its output.
 pub fn psql(url: &str, args: &[&str]) -> String {
     let output = std::process::Command::new("psql")

@@ -3,14 +3,19 @@
 //! - [`LegacyUserSource`]: asks a legacy store about a user — checking a password
 //!   ([`LegacyUserSource::authenticate`]) or only looking the user up
 //!   ([`LegacyUserSource::find`], for forgot-password). Implementations: an HTTP service
-//!   (`HttpLegacySource`, feature `http`) and PostgreSQL (`PostgresLegacySource`, feature
-//!   `postgres`, which checks the stored hash itself with [`password_hash`]).
+//!   (`HttpLegacySource`, feature `http`), PostgreSQL (`PostgresLegacySource`, feature
+//!   `postgres`) and MySQL or MariaDB (`MysqlLegacySource`, feature `mysql`), both of which check
+//!   the stored hash themselves with [`password_hash`].
 //! - [`migrated_user`]: the pure mapping from a legacy record to the Cognito response — which
 //!   attributes are kept, their verification flags, the final status.
 
+#[cfg(feature = "legacy-hashes")]
+mod database;
 #[cfg(feature = "http")]
 mod http_source;
-#[cfg(feature = "postgres")]
+#[cfg(feature = "mysql")]
+mod mysql_source;
+#[cfg(feature = "legacy-hashes")]
 pub mod password_hash;
 #[cfg(feature = "postgres")]
 mod postgres_source;
@@ -22,6 +27,8 @@ use std::time::Duration;
 
 #[cfg(feature = "http")]
 pub use http_source::HttpLegacySource;
+#[cfg(feature = "mysql")]
+pub use mysql_source::MysqlLegacySource;
 #[cfg(feature = "postgres")]
 pub use postgres_source::PostgresLegacySource;
 
@@ -114,11 +121,26 @@ pub enum LegacySourceConfig {
         /// `LEGACY_DATABASE_CA_FILE`: extra PEM root certificates for the database.
         ca_file: Option<std::path::PathBuf>,
     },
+    /// A MySQL or MariaDB database: `LEGACY_DATABASE_URL` / `LEGACY_DATABASE_URL_ARN` and
+    /// `LEGACY_USER_QUERY`.
+    Mysql {
+        /// The connection URL (a secret: it may hold a password).
+        url: SecretSource,
+        /// The query: one parameter (`?`, the user name), a `password_hash` column, and
+        /// attribute columns.
+        query: String,
+        /// `LEGACY_DATABASE_CA_FILE`: extra PEM root certificates for the database.
+        ca_file: Option<std::path::PathBuf>,
+    },
 }
 
 /// The default `LEGACY_USER_QUERY`.
 pub const DEFAULT_USER_QUERY: &str = "SELECT password_hash, email, email_verified, phone_number, \
     phone_number_verified, given_name, family_name FROM users WHERE username = $1";
+
+/// The default `LEGACY_USER_QUERY` for MySQL (its placeholder is `?`).
+pub const DEFAULT_MYSQL_USER_QUERY: &str = "SELECT password_hash, email, email_verified, \
+    phone_number, phone_number_verified, given_name, family_name FROM users WHERE username = ?";
 
 /// Everything the user-migration function is configured with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,48 +171,80 @@ impl MigrationConfig {
                 })?,
                 token: env.secret("LEGACY_HTTP_TOKEN", "LEGACY_HTTP_TOKEN_ARN")?,
             },
-            "postgres" => {
+            "postgres" | "mysql" => {
+                let mysql = kind == "mysql";
                 let url = env
                     .secret("LEGACY_DATABASE_URL", "LEGACY_DATABASE_URL_ARN")?
                     .ok_or_else(|| {
                         Error::config(
                             "LEGACY_DATABASE_URL",
-                            "LEGACY_DATABASE_URL or LEGACY_DATABASE_URL_ARN is required when LEGACY_SOURCE=postgres",
+                            format!("LEGACY_DATABASE_URL or LEGACY_DATABASE_URL_ARN is required when LEGACY_SOURCE={kind}"),
                         )
                     })?;
+                let schemes: &[&str] = if mysql {
+                    &["mysql://"]
+                } else {
+                    &["postgres://", "postgresql://"]
+                };
                 if let SecretSource::Value(value) = &url
-                    && !(value.expose().starts_with("postgres://")
-                        || value.expose().starts_with("postgresql://"))
+                    && !schemes
+                        .iter()
+                        .any(|scheme| value.expose().starts_with(scheme))
                 {
                     return Err(Error::config(
                         "LEGACY_DATABASE_URL",
-                        "must start with postgres:// or postgresql://",
+                        format!("must start with {}", schemes.join(" or ")),
                     ));
                 }
-                let query = env
-                    .get("LEGACY_USER_QUERY")
-                    .unwrap_or_else(|| DEFAULT_USER_QUERY.to_owned());
+                let query = env.get("LEGACY_USER_QUERY").unwrap_or_else(|| {
+                    if mysql {
+                        DEFAULT_MYSQL_USER_QUERY
+                    } else {
+                        DEFAULT_USER_QUERY
+                    }
+                    .to_owned()
+                });
                 let lower = query.to_ascii_lowercase();
+                let one_parameter = if mysql {
+                    query.matches('?').count() == 1 && !query.contains('$')
+                } else {
+                    query.contains("$1") && !query.contains("$2")
+                };
                 if !lower.trim_start().starts_with("select")
-                    || !query.contains("$1")
-                    || query.contains("$2")
+                    || !one_parameter
                     || query.contains(';')
                 {
                     return Err(Error::config(
                         "LEGACY_USER_QUERY",
-                        "must be one SELECT statement with one parameter, $1 (the user name)",
+                        if mysql {
+                            "must be one SELECT statement with one parameter, ? (the user name)"
+                        } else {
+                            "must be one SELECT statement with one parameter, $1 (the user name)"
+                        },
                     ));
                 }
-                LegacySourceConfig::Postgres {
-                    url,
-                    query,
-                    ca_file: env
-                        .get("LEGACY_DATABASE_CA_FILE")
-                        .map(std::path::PathBuf::from),
+                let ca_file = env
+                    .get("LEGACY_DATABASE_CA_FILE")
+                    .map(std::path::PathBuf::from);
+                if mysql {
+                    LegacySourceConfig::Mysql {
+                        url,
+                        query,
+                        ca_file,
+                    }
+                } else {
+                    LegacySourceConfig::Postgres {
+                        url,
+                        query,
+                        ca_file,
+                    }
                 }
             }
             _ => {
-                return Err(Error::config("LEGACY_SOURCE", "must be http or postgres"));
+                return Err(Error::config(
+                    "LEGACY_SOURCE",
+                    "must be http, postgres or mysql",
+                ));
             }
         };
         Ok(Some(Self {
@@ -428,14 +482,19 @@ pub fn attribute_text(value: &serde_json::Value) -> Option<String> {
 
 /// Builds the configured legacy store: reads `…_ARN` secrets from Secrets Manager and connects
 /// to the database (once, at cold start).
-#[cfg(all(feature = "http", feature = "postgres", feature = "aws-secrets"))]
+#[cfg(all(
+    feature = "http",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "aws-secrets"
+))]
 pub async fn build_source(
     migration: Option<&MigrationConfig>,
 ) -> Result<(MigrationConfig, std::sync::Arc<dyn LegacyUserSource>), crate::Error> {
     let migration = migration.cloned().ok_or_else(|| {
         crate::Error::config(
             "LEGACY_SOURCE",
-            "is required for the user-migration function (http or postgres)",
+            "is required for the user-migration function (http, postgres or mysql)",
         )
     })?;
     let source: std::sync::Arc<dyn LegacyUserSource> = match &migration.source {
@@ -466,6 +525,26 @@ pub async fn build_source(
                 source = source.with_dummy_hash(dummy).await?;
             }
             // Within the cold start's share of Cognito's 5 seconds (the secret read came first).
+            source
+                .warm_up(std::time::Duration::from_millis(1_000))
+                .await;
+            std::sync::Arc::new(source)
+        }
+        LegacySourceConfig::Mysql {
+            url,
+            query,
+            ca_file,
+        } => {
+            let url = crate::secrets::resolve(url, "LEGACY_DATABASE_URL").await?;
+            let mut source = MysqlLegacySource::new(
+                url.expose(),
+                query.clone(),
+                migration.timeout,
+                ca_file.as_deref(),
+            )?;
+            if let Some(dummy) = &migration.dummy_hash {
+                source = source.with_dummy_hash(dummy).await?;
+            }
             source
                 .warm_up(std::time::Duration::from_millis(1_000))
                 .await;

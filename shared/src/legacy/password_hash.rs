@@ -12,9 +12,16 @@
 //! | `$pbkdf2-sha256$i=…,l=32$salt$hash` (PHC) and passlib's `$pbkdf2-sha256$29000$salt$hash` | [`HashFormat::Pbkdf2Sha256`] |
 //! | Django's `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>` | [`HashFormat::DjangoPbkdf2Sha256`] |
 //! | `$6$[rounds=N$]salt$hash` (glibc SHA-512 crypt) | [`HashFormat::Sha512Crypt`] |
+//! | `$5$[rounds=N$]salt$hash` (glibc SHA-256 crypt) | [`HashFormat::Sha256Crypt`] |
+//! | `$1$salt$hash` (MD5 crypt, FreeBSD/glibc) | [`HashFormat::Md5Crypt`] |
+//! | `$P$` / `$H$` + count + 8 salt + 22 hash (phpass portable: WordPress before 6.8, phpBB) | [`HashFormat::Phpass`] |
+//! | `$S$` + count + 8 salt + 43 hash (Drupal 7, SHA-512) | [`HashFormat::Drupal7`] |
+//! | `$wp$2y$…` (WordPress 6.8: bcrypt of the base64 HMAC-SHA-384 of the password) | [`HashFormat::WordPressBcrypt`] |
 //!
-//! Anything else (MD5 hex, `$1$`, `$5$`, `$2x$`, `$argon2d$`, `pbkdf2_sha1$`, LDAP `{SSHA}` …)
-//! is [`HashError::UnknownFormat`]: the caller logs the reason and fails the sign-in.
+//! PHP's `password_hash` writes bcrypt (`$2y$`) and Argon2 (`$argon2i$`, `$argon2id$`): the
+//! rows above. Anything else (MD5 hex, `$2x$`, `$argon2d$`, `pbkdf2_sha1$`, LDAP `{SSHA}`,
+//! Drupal's `U$` …) is [`HashError::UnknownFormat`]: the caller logs the reason and fails the
+//! sign-in.
 //!
 //! The stored value comes from another system's database, so it is not trusted: a cost that
 //! would take more memory or time than a Lambda invocation can spend (a 5 s budget) is refused
@@ -62,6 +69,11 @@ pub const MAX_SCRYPT_WORK_BYTES: u64 = 512 * 1024 * 1024;
 pub const MAX_PBKDF2_ITERATIONS: u64 = 2_000_000;
 /// The most SHA-512 crypt rounds accepted.
 pub const MAX_SHA512_CRYPT_ROUNDS: u64 = 2_000_000;
+/// The most SHA-256 crypt rounds accepted (each round is cheaper than SHA-512's).
+pub const MAX_SHA256_CRYPT_ROUNDS: u64 = 2_000_000;
+/// The highest log2 of the rounds a phpass or Drupal 7 hash may ask for (2^20 MD5 or SHA-512
+/// rounds; WordPress writes 8, Drupal 7 15; the formats allow up to 30).
+pub const MAX_PORTABLE_LOG2_ROUNDS: u32 = 20;
 
 /// The fewest SHA-512 crypt rounds the `sha-crypt` crate accepts (glibc clamps lower values up
 /// to this; such hashes are reported as malformed).
@@ -97,6 +109,17 @@ pub enum HashFormat {
     DjangoPbkdf2Sha256,
     /// glibc SHA-512 crypt, `$6$[rounds=N$]salt$hash`.
     Sha512Crypt,
+    /// glibc SHA-256 crypt, `$5$[rounds=N$]salt$hash`.
+    Sha256Crypt,
+    /// MD5 crypt, `$1$salt$hash` (1000 fixed rounds).
+    Md5Crypt,
+    /// phpass portable hashes, `$P$` (WordPress before 6.8) or `$H$` (phpBB): iterated MD5.
+    Phpass,
+    /// Drupal 7's `$S$`: phpass's scheme with SHA-512, the encoding cut to 55 characters.
+    Drupal7,
+    /// WordPress 6.8's `$wp$2y$…`: bcrypt over the base64 of HMAC-SHA-384 (key `wp-sha384`)
+    /// of the password.
+    WordPressBcrypt,
 }
 
 impl HashFormat {
@@ -110,6 +133,11 @@ impl HashFormat {
             Self::Pbkdf2Sha256 => "pbkdf2-sha256",
             Self::DjangoPbkdf2Sha256 => "django-pbkdf2-sha256",
             Self::Sha512Crypt => "sha512-crypt",
+            Self::Sha256Crypt => "sha256-crypt",
+            Self::Md5Crypt => "md5-crypt",
+            Self::Phpass => "phpass",
+            Self::Drupal7 => "drupal7",
+            Self::WordPressBcrypt => "wordpress-bcrypt",
         }
     }
 }
@@ -170,6 +198,16 @@ pub fn detect(stored: &str) -> Result<HashFormat, HashError> {
         HashFormat::DjangoPbkdf2Sha256
     } else if stored.starts_with("$6$") {
         HashFormat::Sha512Crypt
+    } else if stored.starts_with("$5$") {
+        HashFormat::Sha256Crypt
+    } else if stored.starts_with("$1$") {
+        HashFormat::Md5Crypt
+    } else if stored.starts_with("$P$") || stored.starts_with("$H$") {
+        HashFormat::Phpass
+    } else if stored.starts_with("$S$") {
+        HashFormat::Drupal7
+    } else if stored.starts_with("$wp$2y$") || stored.starts_with("$wp$2b$") {
+        HashFormat::WordPressBcrypt
     } else {
         return Err(HashError::UnknownFormat);
     };
@@ -194,6 +232,10 @@ pub fn verify(password: &str, stored: &str) -> Result<bool, HashError> {
         HashFormat::Pbkdf2Sha256 => verify_pbkdf2(password, stored),
         HashFormat::DjangoPbkdf2Sha256 => verify_django_pbkdf2(password, stored),
         HashFormat::Sha512Crypt => verify_sha512_crypt(password, stored),
+        HashFormat::Sha256Crypt => verify_sha256_crypt(password, stored),
+        HashFormat::Md5Crypt => verify_md5_crypt(password, stored),
+        HashFormat::Phpass | HashFormat::Drupal7 => verify_portable(password, stored, format),
+        HashFormat::WordPressBcrypt => verify_wordpress_bcrypt(password, stored),
     }
 }
 
@@ -452,6 +494,220 @@ fn verify_sha512_crypt(password: &str, stored: &str) -> Result<bool, HashError> 
     }
 }
 
+fn verify_sha256_crypt(password: &str, stored: &str) -> Result<bool, HashError> {
+    const FORMAT: HashFormat = HashFormat::Sha256Crypt;
+    /// A SHA-256 crypt hash field: 32 bytes in crypt's base64.
+    const HASH_CHARS: usize = 43;
+    let rest = stored
+        .strip_prefix("$5$")
+        .ok_or(HashError::Malformed(FORMAT))?;
+    if let Some(after) = rest.strip_prefix("rounds=") {
+        let (rounds, _) = after.split_once('$').ok_or(HashError::Malformed(FORMAT))?;
+        let rounds = parse_count(rounds, FORMAT)?;
+        if !within(rounds, MAX_SHA256_CRYPT_ROUNDS) {
+            return Err(HashError::CostTooHigh(FORMAT));
+        }
+        if rounds < MIN_SHA512_CRYPT_ROUNDS {
+            return Err(HashError::Malformed(FORMAT));
+        }
+    }
+    if rest.rsplit('$').next().map(str::len) != Some(HASH_CHARS) {
+        return Err(HashError::Malformed(FORMAT));
+    }
+    match sha_crypt::ShaCrypt::SHA256.verify_password(password.as_bytes(), stored) {
+        Ok(()) => Ok(true),
+        Err(::password_hash::Error::PasswordInvalid) => Ok(false),
+        Err(_) => Err(HashError::Malformed(FORMAT)),
+    }
+}
+
+/// crypt's and phpass's base64 alphabet.
+const ITOA64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Whether every byte of `text` is in [`ITOA64`].
+fn is_itoa64(text: &str) -> bool {
+    text.bytes().all(|byte| ITOA64.contains(&byte))
+}
+
+/// phpass's `encode64`: little-endian groups of three bytes, six bits at a time.
+fn encode64_phpass(input: &[u8]) -> String {
+    let char_of =
+        |value: u32| char::from(ITOA64.get((value & 0x3f) as usize).copied().unwrap_or(b'.'));
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let value = chunk.iter().enumerate().fold(0u32, |value, (index, byte)| {
+            value | (u32::from(*byte) << (8 * index))
+        });
+        out.push(char_of(value));
+        out.push(char_of(value >> 6));
+        if chunk.len() > 1 {
+            out.push(char_of(value >> 12));
+        }
+        if chunk.len() > 2 {
+            out.push(char_of(value >> 18));
+        }
+    }
+    out
+}
+
+/// phpass portable (`$P$`, `$H$`: MD5, 34 characters) and Drupal 7 (`$S$`: SHA-512, 55):
+/// `hash = H(salt ‖ password)`, then `2^count` times `hash = H(hash ‖ password)`, encoded after
+/// the 12-character setting (identifier, count character, 8 salt characters).
+fn verify_portable(password: &str, stored: &str, format: HashFormat) -> Result<bool, HashError> {
+    let expected_len = if format == HashFormat::Drupal7 {
+        55
+    } else {
+        34
+    };
+    if stored.len() != expected_len
+        || !stored.is_ascii()
+        || !is_itoa64(stored.get(3..).unwrap_or(""))
+    {
+        return Err(HashError::Malformed(format));
+    }
+    let count_char = stored.as_bytes().get(3).copied().unwrap_or(b'.');
+    let log2 = ITOA64
+        .iter()
+        .position(|byte| *byte == count_char)
+        .and_then(|position| u32::try_from(position).ok())
+        .ok_or(HashError::Malformed(format))?;
+    // The formats' own range is 7 to 30.
+    if !(7..=30).contains(&log2) {
+        return Err(HashError::Malformed(format));
+    }
+    if log2 > MAX_PORTABLE_LOG2_ROUNDS {
+        return Err(HashError::CostTooHigh(format));
+    }
+    let setting = stored.get(..12).ok_or(HashError::Malformed(format))?;
+    let salt = stored.get(4..12).ok_or(HashError::Malformed(format))?;
+    let rounds = 1u64 << log2;
+    let encoded = if format == HashFormat::Drupal7 {
+        use sha2::{Digest as _, Sha512};
+        let mut hash = Sha512::new()
+            .chain_update(salt)
+            .chain_update(password)
+            .finalize();
+        for _ in 0..rounds {
+            hash = Sha512::new()
+                .chain_update(hash)
+                .chain_update(password)
+                .finalize();
+        }
+        encode64_phpass(&hash)
+    } else {
+        use md5::{Digest as _, Md5};
+        let mut hash = Md5::new()
+            .chain_update(salt)
+            .chain_update(password)
+            .finalize();
+        for _ in 0..rounds {
+            hash = Md5::new()
+                .chain_update(hash)
+                .chain_update(password)
+                .finalize();
+        }
+        encode64_phpass(&hash)
+    };
+    let computed = format!("{setting}{encoded}");
+    let computed = computed.get(..expected_len).unwrap_or(&computed);
+    Ok(computed.as_bytes().ct_eq(stored.as_bytes()).into())
+}
+
+/// MD5 crypt (`$1$salt$hash`, salt up to 8 characters, 1000 rounds), as FreeBSD defined it and
+/// glibc implements it.
+fn verify_md5_crypt(password: &str, stored: &str) -> Result<bool, HashError> {
+    use md5::{Digest as _, Md5};
+    const FORMAT: HashFormat = HashFormat::Md5Crypt;
+    let rest = stored
+        .strip_prefix("$1$")
+        .ok_or(HashError::Malformed(FORMAT))?;
+    let (salt, hash) = rest.split_once('$').ok_or(HashError::Malformed(FORMAT))?;
+    if salt.is_empty() || salt.len() > 8 || !is_itoa64(salt) || hash.len() != 22 || !is_itoa64(hash)
+    {
+        return Err(HashError::Malformed(FORMAT));
+    }
+    let pw = password.as_bytes();
+    let alternate = Md5::new()
+        .chain_update(pw)
+        .chain_update(salt)
+        .chain_update(pw)
+        .finalize();
+    let mut context = Md5::new()
+        .chain_update(pw)
+        .chain_update(b"$1$")
+        .chain_update(salt);
+    let mut left = pw.len();
+    while left > 0 {
+        let take = left.min(16);
+        context.update(alternate.get(..take).unwrap_or(&[]));
+        left -= take;
+    }
+    let mut bits = pw.len();
+    while bits > 0 {
+        if bits & 1 == 1 {
+            context.update([0u8]);
+        } else {
+            context.update(pw.get(..1).unwrap_or(&[]));
+        }
+        bits >>= 1;
+    }
+    let mut digest = context.finalize();
+    for round in 0..1000 {
+        let mut next = Md5::new();
+        if round & 1 == 1 {
+            next.update(pw);
+        } else {
+            next.update(digest);
+        }
+        if round % 3 != 0 {
+            next.update(salt);
+        }
+        if round % 7 != 0 {
+            next.update(pw);
+        }
+        if round & 1 == 1 {
+            next.update(digest);
+        } else {
+            next.update(pw);
+        }
+        digest = next.finalize();
+    }
+    // Bytes in crypt's order: (0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15), (4, 10, 5), 11.
+    let byte = |index: usize| u32::from(digest.get(index).copied().unwrap_or(0));
+    let mut encoded = String::with_capacity(22);
+    let mut put = |value: u32, count: usize| {
+        let mut value = value;
+        for _ in 0..count {
+            encoded.push(char::from(
+                ITOA64.get((value & 0x3f) as usize).copied().unwrap_or(b'.'),
+            ));
+            value >>= 6;
+        }
+    };
+    for (a, b, c) in [(0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15), (4, 10, 5)] {
+        put((byte(a) << 16) | (byte(b) << 8) | byte(c), 4);
+    }
+    put(byte(11), 2);
+    Ok(encoded.as_bytes().ct_eq(hash.as_bytes()).into())
+}
+
+/// WordPress 6.8: `$wp` and a bcrypt hash of `base64(HMAC-SHA-384(key "wp-sha384", password))`.
+fn verify_wordpress_bcrypt(password: &str, stored: &str) -> Result<bool, HashError> {
+    use hmac::Mac as _;
+    const FORMAT: HashFormat = HashFormat::WordPressBcrypt;
+    let bcrypt_part = stored
+        .strip_prefix("$wp")
+        .ok_or(HashError::Malformed(FORMAT))?;
+    let mut mac = hmac::Hmac::<sha2::Sha384>::new_from_slice(b"wp-sha384")
+        .map_err(|_| HashError::Malformed(FORMAT))?;
+    mac.update(password.as_bytes());
+    let prehashed = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    verify_bcrypt(&prehashed, bcrypt_part).map_err(|error| match error {
+        HashError::CostTooHigh(_) => HashError::CostTooHigh(FORMAT),
+        _ => HashError::Malformed(FORMAT),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -675,8 +931,9 @@ mod tests {
             "",
             "   ",
             "plaintext-password",
-            "$1$saltsalt$hash", // md5-crypt
-            "$5$saltsalt$hash", // sha256-crypt
+            "$7$CU..../....saltsalt$hash", // yescrypt-era scrypt-crypt
+            "U$S$9abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv", // Drupal's upgraded MD5
+            "$wp$2a$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyzabcde",
             "$2x$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyzabcde", // crypt_blowfish bug flag
             "$2$10$abcdefghijklmnopqrstuu",
             "$argon2d$v=19$m=19456,t=2,p=1$a$b",
@@ -907,8 +1164,194 @@ mod tests {
             HashFormat::Pbkdf2Sha256,
             HashFormat::DjangoPbkdf2Sha256,
             HashFormat::Sha512Crypt,
+            HashFormat::Sha256Crypt,
+            HashFormat::Md5Crypt,
+            HashFormat::Phpass,
+            HashFormat::Drupal7,
+            HashFormat::WordPressBcrypt,
         ];
         let names: std::collections::HashSet<_> = all.iter().map(|format| format.name()).collect();
         assert_eq!(names.len(), all.len());
+    }
+
+    /// The formats of PHP applications' MySQL tables, made by `tests/fixtures/make_mysql_hashes.py`
+    /// (passlib, the `bcrypt` package over WordPress's pre-hash, hashlib after Drupal's
+    /// password.inc checked against hashcat's example, PHP's own `password_hash`): the same rows
+    /// as `tests/fixtures/legacy_users_mysql.sql`.
+    const PHP_FIXTURES: &[(&str, &str, &str, HashFormat)] = &[
+        (
+            "wordpress",
+            "legacy-wordpress-pw",
+            "$P$6cxZaybwXcW8T6mTZL1hbTqYdoL./31",
+            HashFormat::Phpass,
+        ),
+        (
+            "phpbb",
+            "legacy-phpbb-pw",
+            "$H$6XP94mRxIG140s3VRTi5Y/2jmZ/ABw0",
+            HashFormat::Phpass,
+        ),
+        (
+            "wordpress68",
+            "legacy-wordpress68-pw",
+            "$wp$2y$10$I3Ij0r5zgl3tBD7pJEi6GuAnpSFltgLn4ENjgk5fXp0y0CB9k00ba",
+            HashFormat::WordPressBcrypt,
+        ),
+        (
+            "drupal7",
+            "legacy-drupal7-pw",
+            "$S$D/mgVQZYM/LnAsYGOn/R/zjwx1vIVhTXRVUgsHGz8/JB23dnGP0i",
+            HashFormat::Drupal7,
+        ),
+        (
+            "md5crypt",
+            "legacy-md5crypt-pw",
+            "$1$lPNDPl.T$7.Ss8cjdheC7euaB7IfQs0",
+            HashFormat::Md5Crypt,
+        ),
+        (
+            "sha256crypt",
+            "legacy-sha256crypt-pw",
+            "$5$OC82Z9vsOjxOm1xk$6l0mUZoKlQfrim0BdhRlvOVMyEuaifaEogvnBXJYY1.",
+            HashFormat::Sha256Crypt,
+        ),
+        (
+            "sha256rounds",
+            "legacy-sha256rounds-pw",
+            "$5$rounds=10000$xOT11t80eKP9d7Pr$MIstcweg7dmpV38mkv4HGmmKRs0mX3UHp7hlBs.j.H5",
+            HashFormat::Sha256Crypt,
+        ),
+        (
+            "phpbcrypt",
+            "legacy-phpbcrypt-pw",
+            "$2y$10$Amn3LpFeGxJYOUotjs7YLuEfUuc1rqJVk7HzJMN6EcMSGrn1SjFIe",
+            HashFormat::Bcrypt,
+        ),
+        (
+            "phpargon2id",
+            "legacy-phpargon2id-pw",
+            "$argon2id$v=19$m=65536,t=4,p=1$UXB1R09RcEdPYWtUL3Y2Vw$SJDbJa2CSn1AfKvfPl9rTQ81YmzI/wZiAtDqiyTldUw",
+            HashFormat::Argon2id,
+        ),
+    ];
+
+    #[test]
+    fn every_php_application_format_verifies_its_own_password_only() {
+        for &(username, password, hash, format) in PHP_FIXTURES {
+            assert_eq!(detect(hash), Ok(format), "{username}");
+            assert_eq!(
+                verify(password, hash),
+                Ok(true),
+                "{username}: right password"
+            );
+            assert_eq!(
+                verify(&format!("{password}x"), hash),
+                Ok(false),
+                "{username}: wrong password"
+            );
+            assert_eq!(verify("", hash), Ok(false), "{username}: empty password");
+            // Another user's password, the same length.
+            let other = PHP_FIXTURES
+                .iter()
+                .find(|(name, ..)| *name != username)
+                .map(|(_, other, ..)| *other)
+                .unwrap_or("x");
+            assert_eq!(
+                verify(other, hash),
+                Ok(false),
+                "{username}: another's password"
+            );
+        }
+    }
+
+    #[test]
+    fn published_example_hashes_verify() {
+        // hashcat's example hashes (password "hashcat"): modes 400 (phpass), 500 (md5crypt),
+        // 7900 (Drupal 7), independent of this project's fixtures.
+        for (hash, format) in [
+            ("$P$984478476IagS59wHZvyQMArzfx58u.", HashFormat::Phpass),
+            ("$1$28772684$iEwNOgGugqO9.bIz5sk8k/", HashFormat::Md5Crypt),
+            (
+                "$S$C33783772bRXEx1aCsvY.dqgaaSu76XmVlKrW9Qu8IQlvxHlmzLf",
+                HashFormat::Drupal7,
+            ),
+        ] {
+            assert_eq!(detect(hash), Ok(format), "{hash}");
+            assert_eq!(verify("hashcat", hash), Ok(true), "{hash}");
+            assert_eq!(verify("hashcaT", hash), Ok(false), "{hash}");
+        }
+    }
+
+    #[test]
+    fn malformed_php_application_hashes_are_refused() {
+        let (_, _, wordpress, _) = PHP_FIXTURES[0];
+        let cases: Vec<(String, HashFormat)> = vec![
+            // Wrong length, a character outside the alphabet, a count outside 7..=30.
+            (wordpress[..33].to_owned(), HashFormat::Phpass),
+            (format!("{}!", &wordpress[..33]), HashFormat::Phpass),
+            (format!("$P$4{}", &wordpress[4..]), HashFormat::Phpass),
+            (format!("$P$U{}", &wordpress[4..]), HashFormat::Phpass),
+            ("$S$Dshort".to_owned(), HashFormat::Drupal7),
+            (
+                "$1$$7.Ss8cjdheC7euaB7IfQs0".to_owned(),
+                HashFormat::Md5Crypt,
+            ),
+            (
+                "$1$toolongsalt$7.Ss8cjdheC7euaB7IfQs0".to_owned(),
+                HashFormat::Md5Crypt,
+            ),
+            (
+                "$1$lPNDPl.T$7.Ss8cjdheC7euaB7IfQs".to_owned(),
+                HashFormat::Md5Crypt,
+            ),
+            ("$1$lPNDPl.T".to_owned(), HashFormat::Md5Crypt),
+            ("$5$salt$short".to_owned(), HashFormat::Sha256Crypt),
+            (
+                "$5$rounds=999$xOT11t80eKP9d7Pr$MIstcweg7dmpV38mkv4HGmmKRs0mX3UHp7hlBs.j.H5"
+                    .to_owned(),
+                HashFormat::Sha256Crypt,
+            ),
+            ("$wp$2y$10$short".to_owned(), HashFormat::WordPressBcrypt),
+        ];
+        for (stored, format) in cases {
+            assert_eq!(
+                verify("legacy-wordpress-pw", &stored),
+                Err(HashError::Malformed(format)),
+                "{stored}"
+            );
+        }
+    }
+
+    #[test]
+    fn php_application_costs_above_the_limits_are_refused_before_any_work() {
+        // 2^21 rounds (count character `J`), and the formats' own top, 2^30 (`S`).
+        for count in ['J', 'S'] {
+            let phpass = format!("$P${count}12345678abcdefghijklmnopqrstuv");
+            assert_eq!(
+                verify("x", &phpass),
+                Err(HashError::CostTooHigh(HashFormat::Phpass))
+            );
+            let drupal = format!("$S${count}12345678{}", "a".repeat(43));
+            assert_eq!(
+                verify("x", &drupal),
+                Err(HashError::CostTooHigh(HashFormat::Drupal7))
+            );
+        }
+        // 2^20 (`I`) is allowed: a mere mismatch.
+        assert_eq!(verify("x", "$P$I12345678abcdefghijklmnopqrstuv"), Ok(false));
+        assert_eq!(
+            verify(
+                "x",
+                "$5$rounds=2000001$xOT11t80eKP9d7Pr$MIstcweg7dmpV38mkv4HGmmKRs0mX3UHp7hlBs.j.H5"
+            ),
+            Err(HashError::CostTooHigh(HashFormat::Sha256Crypt))
+        );
+        assert_eq!(
+            verify(
+                "x",
+                "$wp$2y$15$I3Ij0r5zgl3tBD7pJEi6GuAnpSFltgLn4ENjgk5fXp0y0CB9k00ba"
+            ),
+            Err(HashError::CostTooHigh(HashFormat::WordPressBcrypt))
+        );
     }
 }

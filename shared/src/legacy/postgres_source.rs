@@ -13,13 +13,11 @@ use tokio_postgres::{Client, Row, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 use tracing::warn;
 
-use super::password_hash::{self, DUMMY_HASH};
+use super::database::{self, HASH_COLUMN};
+use super::password_hash::DUMMY_HASH;
 use super::{LegacyRecord, LegacyUserSource, Lookup, LookupFuture, SourceFailure};
 use crate::Error;
 use crate::event::Password;
-
-/// The column holding the stored hash.
-pub(super) const HASH_COLUMN: &str = "password_hash";
 
 struct Connection {
     client: Client,
@@ -91,19 +89,7 @@ impl PostgresLegacySource {
     /// without a usable hash, instead of the bcrypt cost-10 default. The hash is verified once
     /// here: a format this source cannot check, or a cost over the limits, is refused.
     pub async fn with_dummy_hash(mut self, hash: &str) -> Result<Self, Error> {
-        let probe = hash.to_owned();
-        let checked = tokio::task::spawn_blocking(move || {
-            password_hash::verify("a-probe-that-matches-nothing", &probe)
-        })
-        .await
-        .map_err(|error| Error::config("LEGACY_DUMMY_HASH", format!("check failed: {error}")))?;
-        if let Err(error) = checked {
-            return Err(Error::config(
-                "LEGACY_DUMMY_HASH",
-                format!("cannot be checked: {error}"),
-            ));
-        }
-        self.dummy_hash = hash.trim().to_owned();
+        self.dummy_hash = database::dummy_hash(Some(hash)).await?;
         Ok(self)
     }
 
@@ -236,35 +222,8 @@ impl PostgresLegacySource {
         } else {
             self.row(username).await?
         };
-        let Some(row) = row else {
-            if let Some(password) = password {
-                self.dummy_check(password).await;
-            }
-            return Ok(Lookup::NotFound);
-        };
-        let (hash, record) = read_row(&row)?;
-        let Some(password) = password else {
-            return Ok(Lookup::Found(record));
-        };
-        let Some(hash) = hash else {
-            self.dummy_check(password).await;
-            return Ok(Lookup::Unverifiable(format!("`{HASH_COLUMN}` is NULL")));
-        };
-        let plain = password.expose().to_owned();
-        // An unknown format, a malformed value or a cost over the limits is refused before any
-        // work (see `password_hash`): the dummy check then spends that work, so these users take
-        // as long as everyone else.
-        let checked = tokio::task::spawn_blocking(move || password_hash::verify(&plain, &hash))
-            .await
-            .map_err(|error| SourceFailure(format!("hash check did not finish: {error}")))?;
-        Ok(match checked {
-            Ok(true) => Lookup::Found(record),
-            Ok(false) => Lookup::WrongPassword,
-            Err(error) => {
-                self.dummy_check(password).await;
-                Lookup::Unverifiable(error.to_string())
-            }
-        })
+        let row = row.as_ref().map(read_row).transpose()?;
+        database::judge(row, password, &self.dummy_hash).await
     }
 }
 
@@ -279,16 +238,6 @@ impl LegacyUserSource for PostgresLegacySource {
 
     fn find<'a>(&'a self, username: &'a str) -> LookupFuture<'a> {
         Box::pin(self.lookup(username, None))
-    }
-}
-
-impl PostgresLegacySource {
-    /// Checks `password` against the dummy hash and throws the result away: a user without a
-    /// checkable hash takes about as long as one with.
-    async fn dummy_check(&self, password: &Password) {
-        let password = password.expose().to_owned();
-        let dummy = self.dummy_hash.clone();
-        let _ = tokio::task::spawn_blocking(move || password_hash::verify(&password, &dummy)).await;
     }
 }
 

@@ -59,6 +59,7 @@ impl UserMigration {
     #[cfg(all(
         feature = "http",
         feature = "postgres",
+        feature = "mysql",
         feature = "aws-secrets",
         feature = "dynamodb"
     ))]
