@@ -377,10 +377,10 @@ async fn over_tls_the_server_is_checked_against_the_ca_file() {
             .unwrap(),
     );
     assert_ne!(error_type, "NotMigrated");
+    let logs = log_text(&output);
     assert!(
-        log_text(&output).contains("connecting"),
-        "{}",
-        log_text(&output)
+        logs.contains("connecting") && logs.to_lowercase().contains("certificate"),
+        "{logs}"
     );
     // And without TLS this user is refused by the server itself.
     let plain = format!("mysql://tlsonly:{password}@{location}");
@@ -392,4 +392,79 @@ async fn over_tls_the_server_is_checked_against_the_ca_file() {
             .unwrap(),
     );
     assert_ne!(error_type, "NotMigrated");
+}
+
+#[tokio::test]
+async fn a_query_cut_short_never_hands_its_answer_to_the_next_user() {
+    // The handler's own deadline can cancel a query in flight (here: a reconnect, then a hang).
+    // The late answer must not reach the next sign-in: it would be another user's row.
+    let url = legacy_mysql_url();
+    let slow = "SELECT password_hash, email FROM legacy_users WHERE username = ? AND SLEEP(IF(username = 'phpbb', 2, 0)) = 0";
+    let mut slow_vars = vars(&url, slow);
+    slow_vars.push(("LEGACY_TIMEOUT_MS", "1000"));
+    let migration = host("user-migration", &slow_vars, Arc::default());
+    response(
+        migration
+            .invoke(migration_event("md5crypt", Some("legacy-md5crypt-pw")))
+            .await
+            .unwrap(),
+    );
+    for _ in 0..2 {
+        let (error_type, _) = refused(
+            migration
+                .invoke(migration_event("phpbb", Some("legacy-phpbb-pw")))
+                .await
+                .unwrap(),
+        );
+        assert_ne!(error_type, "NotMigrated");
+        // Let the server finish the abandoned query and send its answer.
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        for user in ["md5crypt", "sha256crypt"] {
+            let answer = response(
+                migration
+                    .invoke(migration_event(user, Some(&format!("legacy-{user}-pw"))))
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(
+                answer["response"]["userAttributes"]["email"],
+                format!("{user}@example.com"),
+                "{user} got another user's row"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_query_that_names_more_than_one_user_migrates_nobody() {
+    // Looked up by e-mail, which two legacy accounts share (WordPress does not index it
+    // uniquely): neither password may pick the account.
+    let url = legacy_mysql_url();
+    mysql(
+        &url,
+        "INSERT IGNORE INTO legacy_users (username, password_hash, email, email_verified) VALUES
+           ('shared1', '$1$lPNDPl.T$7.Ss8cjdheC7euaB7IfQs0', 'shared@example.com', 1),
+           ('shared2', '$1$lPNDPl.T$7.Ss8cjdheC7euaB7IfQs0', 'shared@example.com', 1)",
+    );
+    let by_email = "SELECT password_hash, email FROM legacy_users WHERE email = ?";
+    let output = Arc::new(OutputLog::default());
+    let migration = host("user-migration", &vars(&url, by_email), output.clone());
+    let (error_type, message) = refused(
+        migration
+            .invoke(migration_event(
+                "shared@example.com",
+                Some("legacy-md5crypt-pw"),
+            ))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        (error_type.as_str(), message.as_str()),
+        ("NotMigrated", "Incorrect username or password")
+    );
+    assert!(
+        log_text(&output).contains("returned 2 rows"),
+        "{}",
+        log_text(&output)
+    );
 }

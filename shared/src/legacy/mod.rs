@@ -521,9 +521,9 @@ pub async fn build_source(
                 migration.timeout,
                 ca_file.as_deref(),
             )?;
-            if let Some(dummy) = &migration.dummy_hash {
-                source = source.with_dummy_hash(dummy).await?;
-            }
+            source = source
+                .with_dummy_hash(migration.dummy_hash.as_deref())
+                .await?;
             // Within the cold start's share of Cognito's 5 seconds (the secret read came first).
             source
                 .warm_up(std::time::Duration::from_millis(1_000))
@@ -542,9 +542,9 @@ pub async fn build_source(
                 migration.timeout,
                 ca_file.as_deref(),
             )?;
-            if let Some(dummy) = &migration.dummy_hash {
-                source = source.with_dummy_hash(dummy).await?;
-            }
+            source = source
+                .with_dummy_hash(migration.dummy_hash.as_deref())
+                .await?;
             source
                 .warm_up(std::time::Duration::from_millis(1_000))
                 .await;

@@ -3,7 +3,13 @@
 //! the URL asks for it — `require_ssl=true` — verified against the process's roots and
 //! `LEGACY_DATABASE_CA_FILE`, never with the checks turned off), one prepared statement
 //! (`LEGACY_USER_QUERY`, the user name as its only parameter, `?`), a query that hangs dropped
-//! within the budget and the connection re-made, and a lost connection re-made once.
+//! within the budget (and cut short by the server too) and the connection re-made, and a lost
+//! connection re-made once.
+//!
+//! A query in flight owns its connection: it is taken out of the slot while the query runs and
+//! put back only after a clean answer. A query cancelled half-way (the handler's own deadline) so
+//! drops its connection with it; put back, that connection would hand the next query the late
+//! answer to this one — another user's row.
 //!
 //! The driver is `mysql_async`: pure Rust (no C library: it builds for Lambda's arm64 with
 //! cargo-lambda as is), Tokio-based, maintained since 2016 with regular releases, rustls on ring
@@ -16,8 +22,7 @@ use mysql_async::prelude::Queryable as _;
 use mysql_async::{Conn, Opts, OptsBuilder, Row, SslOpts, Statement, Value};
 use tracing::warn;
 
-use super::database::{self, HASH_COLUMN};
-use super::password_hash::DUMMY_HASH;
+use super::database::{self, DummyHash, HASH_COLUMN, UserRow};
 use super::{LegacyRecord, LegacyUserSource, Lookup, LookupFuture, SourceFailure};
 use crate::Error;
 use crate::event::Password;
@@ -28,8 +33,8 @@ pub struct MysqlLegacySource {
     query: String,
     timeout: Duration,
     connection: tokio::sync::Mutex<Option<(Conn, Statement)>>,
-    /// Checked instead when there is no usable hash (`LEGACY_DUMMY_HASH`, else [`DUMMY_HASH`]).
-    dummy_hash: String,
+    /// Checked instead when there is no usable hash (`LEGACY_DUMMY_HASH`, else the default).
+    dummy_hash: DummyHash,
 }
 
 impl std::fmt::Debug for MysqlLegacySource {
@@ -68,7 +73,10 @@ impl MysqlLegacySource {
             ));
         }
         let local = parsed.socket().is_some()
-            || matches!(parsed.ip_or_hostname(), "localhost" | "127.0.0.1" | "::1");
+            || matches!(
+                parsed.ip_or_hostname(),
+                "localhost" | "127.0.0.1" | "::1" | "[::1]"
+            );
         if !tls_required && !local {
             return Err(Error::config(
                 "LEGACY_DATABASE_URL",
@@ -94,14 +102,15 @@ impl MysqlLegacySource {
             query,
             timeout,
             connection: tokio::sync::Mutex::new(None),
-            dummy_hash: DUMMY_HASH.to_owned(),
+            dummy_hash: DummyHash::untimed(),
         })
     }
 
-    /// Checks `hash` (`LEGACY_DUMMY_HASH`) for users without a usable hash, instead of the
-    /// bcrypt cost-10 default; refused when this source cannot check it.
-    pub async fn with_dummy_hash(mut self, hash: &str) -> Result<Self, Error> {
-        self.dummy_hash = database::dummy_hash(Some(hash)).await?;
+    /// Checks `hash` (`LEGACY_DUMMY_HASH`; `None`: the bcrypt cost-10 default) for users without
+    /// a usable hash, and holds every sign-in's answer back to that check's time, measured now;
+    /// refused when this source cannot check it.
+    pub async fn with_dummy_hash(mut self, hash: Option<&str>) -> Result<Self, Error> {
+        self.dummy_hash = DummyHash::new(hash).await?;
         Ok(self)
     }
 
@@ -148,6 +157,26 @@ impl MysqlLegacySource {
                 )));
             }
         };
+        // The server gives up on a query too, a little after this function does: MariaDB's
+        // limit (seconds) or MySQL's (milliseconds, SELECT only); the other is unknown there.
+        let seconds = self.timeout.as_secs_f64() + 1.0;
+        let limited = conn
+            .query_drop(format!("SET SESSION max_statement_time = {seconds:.1}"))
+            .await
+            .is_ok()
+            || conn
+                .query_drop(format!(
+                    "SET SESSION max_execution_time = {}",
+                    (seconds * 1000.0) as u64
+                ))
+                .await
+                .is_ok();
+        if !limited {
+            warn!(
+                source = "mysql",
+                "the server takes no statement time limit; a hung query is only dropped here"
+            );
+        }
         let statement = conn.prep(&self.query).await.map_err(|error| {
             SourceFailure(format!(
                 "preparing LEGACY_USER_QUERY: {}",
@@ -171,21 +200,22 @@ impl MysqlLegacySource {
         Ok((conn, statement))
     }
 
-    /// The user's row, re-connecting once if the connection was lost. A query that hangs drops
-    /// the connection, so the next call starts afresh.
-    async fn row(&self, username: &str) -> Result<Option<Row>, SourceFailure> {
+    /// The rows for `username`, re-connecting once if the connection was lost or its prepared
+    /// statement was (a proxy, a failover). The connection is out of the slot while the query
+    /// runs: a query that hangs, fails or is cancelled takes it with it, so the next call starts
+    /// afresh.
+    async fn rows(&self, username: &str) -> Result<Vec<Row>, SourceFailure> {
         let mut slot = self.connection.lock().await;
         let mut reconnected = false;
         loop {
-            let (conn, statement) = match slot.as_mut() {
+            let (mut conn, statement) = match slot.take() {
                 Some(connection) => connection,
-                None => slot.insert(self.connect().await?),
+                None => self.connect().await?,
             };
-            let query = conn.exec_first::<Row, _, _>(&*statement, (username,));
+            let query = conn.exec::<Row, _, _>(&statement, (username,));
             let answered = match tokio::time::timeout(self.timeout, query).await {
                 Ok(answered) => answered,
                 Err(_) => {
-                    *slot = None;
                     return Err(SourceFailure(format!(
                         "query: no answer within {} ms; the connection will be re-made",
                         self.timeout.as_millis()
@@ -193,17 +223,16 @@ impl MysqlLegacySource {
                 }
             };
             match answered {
-                Ok(row) => return Ok(row),
-                // The server dropped the connection (a restart, a failover, a killed thread,
-                // an idle timeout): make it again, once.
-                Err(error) if error.is_fatal() && !reconnected => {
+                Ok(rows) => {
+                    *slot = Some((conn, statement));
+                    return Ok(rows);
+                }
+                // The server dropped the connection (a restart, a failover, a killed thread, an
+                // idle timeout) or forgot the statement: make both again, once.
+                Err(error) if !reconnected && (error.is_fatal() || is_stale_statement(&error)) => {
                     reconnected = true;
-                    *slot = None;
                 }
                 Err(error) => {
-                    if error.is_fatal() {
-                        *slot = None;
-                    }
                     return Err(SourceFailure(format!(
                         "query: {}",
                         crate::error::describe_chain(&error)
@@ -218,10 +247,15 @@ impl MysqlLegacySource {
         username: &str,
         password: Option<&Password>,
     ) -> Result<Lookup, SourceFailure> {
-        let row = self.row(username).await?;
-        let row = row.as_ref().map(read_row);
-        database::judge(row, password, &self.dummy_hash).await
+        let rows: Vec<UserRow> = self.rows(username).await?.iter().map(read_row).collect();
+        database::judge(rows, password, &self.dummy_hash).await
     }
+}
+
+/// Whether the server no longer knows the prepared statement (1243 unknown statement handler,
+/// 1615 statement needs re-preparing).
+fn is_stale_statement(error: &mysql_async::Error) -> bool {
+    matches!(error, mysql_async::Error::Server(server) if matches!(server.code, 1243 | 1615))
 }
 
 impl LegacyUserSource for MysqlLegacySource {
@@ -241,7 +275,7 @@ impl LegacyUserSource for MysqlLegacySource {
 /// The hash and the attributes of a row: text columns as they are (UTF-8), integers (MySQL's
 /// booleans are `TINYINT(1)`) written out, NULLs left out. Other values (dates, binary that is
 /// not UTF-8) are skipped with a warning.
-fn read_row(row: &Row) -> (Option<String>, LegacyRecord) {
+fn read_row(row: &Row) -> UserRow {
     let mut hash = None;
     let mut record = LegacyRecord::default();
     for (index, column) in row.columns_ref().iter().enumerate() {

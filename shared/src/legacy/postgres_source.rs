@@ -13,8 +13,7 @@ use tokio_postgres::{Client, Row, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 use tracing::warn;
 
-use super::database::{self, HASH_COLUMN};
-use super::password_hash::DUMMY_HASH;
+use super::database::{self, DummyHash, HASH_COLUMN};
 use super::{LegacyRecord, LegacyUserSource, Lookup, LookupFuture, SourceFailure};
 use crate::Error;
 use crate::event::Password;
@@ -31,8 +30,8 @@ pub struct PostgresLegacySource {
     query: String,
     query_timeout: Duration,
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
-    /// Checked instead when there is no usable hash (`LEGACY_DUMMY_HASH`, else [`DUMMY_HASH`]).
-    dummy_hash: String,
+    /// Checked instead when there is no usable hash (`LEGACY_DUMMY_HASH`, else the default).
+    dummy_hash: DummyHash,
 }
 
 impl std::fmt::Debug for PostgresLegacySource {
@@ -81,15 +80,16 @@ impl PostgresLegacySource {
             query,
             query_timeout: connect_timeout,
             connection: tokio::sync::Mutex::new(None),
-            dummy_hash: DUMMY_HASH.to_owned(),
+            dummy_hash: DummyHash::untimed(),
         })
     }
 
-    /// Checks `hash` (`LEGACY_DUMMY_HASH`: a hash in the store's own format and cost) for users
-    /// without a usable hash, instead of the bcrypt cost-10 default. The hash is verified once
-    /// here: a format this source cannot check, or a cost over the limits, is refused.
-    pub async fn with_dummy_hash(mut self, hash: &str) -> Result<Self, Error> {
-        self.dummy_hash = database::dummy_hash(Some(hash)).await?;
+    /// Checks `hash` (`LEGACY_DUMMY_HASH`: a hash in the store's own format and cost; `None`: the
+    /// bcrypt cost-10 default) for users without a usable hash, and holds every sign-in's answer
+    /// back to that check's time, measured now. A hash this source cannot check, or a cost over
+    /// the limits, is refused.
+    pub async fn with_dummy_hash(mut self, hash: Option<&str>) -> Result<Self, Error> {
+        self.dummy_hash = DummyHash::new(hash).await?;
         Ok(self)
     }
 
@@ -222,8 +222,13 @@ impl PostgresLegacySource {
         } else {
             self.row(username).await?
         };
-        let row = row.as_ref().map(read_row).transpose()?;
-        database::judge(row, password, &self.dummy_hash).await
+        let rows = row
+            .as_ref()
+            .map(read_row)
+            .transpose()?
+            .into_iter()
+            .collect();
+        database::judge(rows, password, &self.dummy_hash).await
     }
 }
 

@@ -115,18 +115,17 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
     if let Some(flow) = &args.flow {
         env.push(("AUTH_FLOW".to_owned(), flow.clone()));
     }
-    // Seals keyed as in a deployment (and the otp step's stand-ins, which need a key): a key of
-    // this run's own unless one is given.
+    // Seals keyed as in a deployment (and the otp step's stand-ins, which need a key), unless a
+    // key is given: a fixed one, so the local state table's phone and e-mail digests stay the
+    // same from one run to the next (its throttles hold across runs). Not a secret: it keys
+    // nothing but this machine's own runs.
     let unset = |name: &str| {
         std::env::var(name)
             .ok()
             .is_none_or(|value| value.trim().is_empty())
     };
     if unset("SEAL_KEY") && unset("SEAL_KEY_ARN") {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|e| format!("random number generator: {e}"))?;
-        let key: String = key.iter().map(|byte| format!("{byte:02x}")).collect();
-        env.push(("SEAL_KEY".to_owned(), key));
+        env.push(("SEAL_KEY".to_owned(), LOCAL_SEAL_KEY.to_owned()));
     }
     let endpoint = args
         .dynamodb_endpoint
@@ -218,3 +217,6 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
         post_authentication,
     })
 }
+
+/// The seal key of local runs without `SEAL_KEY` (see [`prepare`]): public, local only.
+const LOCAL_SEAL_KEY: &str = "local-cognito-runs-only-not-a-secret-0123456789";
