@@ -330,12 +330,21 @@ fn ssl_opts(ca_file: Option<&std::path::Path>) -> Result<SslOpts, Error> {
                 format!("cannot read it: {}", error.kind()),
             )
         })?;
+        // Each certificate must be one rustls takes as a root, or every connection would fail
+        // later instead of this cold start now.
+        let mut store = rustls::RootCertStore::empty();
         let mut certificates = 0;
         for certificate in CertificateDer::pem_slice_iter(&bundle) {
-            certificate.map_err(|error| {
+            let certificate = certificate.map_err(|error| {
                 Error::config(
                     "LEGACY_DATABASE_CA_FILE",
                     format!("not a PEM certificate bundle: {error}"),
+                )
+            })?;
+            store.add(certificate).map_err(|error| {
+                Error::config(
+                    "LEGACY_DATABASE_CA_FILE",
+                    format!("unusable certificate: {error}"),
                 )
             })?;
             certificates += 1;
