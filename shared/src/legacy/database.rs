@@ -129,6 +129,28 @@ async fn check(
     })
 }
 
+/// Connects at cold start, for at most `budget`, so the first sign-in does not pay for it; a
+/// failure is logged (as `source`), and the first call tries again.
+pub(super) async fn warm_up<T>(
+    source: &'static str,
+    budget: Duration,
+    connecting: impl std::future::Future<Output = Result<T, SourceFailure>>,
+) {
+    match tokio::time::timeout(budget, connecting).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(failure)) => tracing::warn!(
+            source,
+            error = display(&failure),
+            "cannot connect to the legacy database yet"
+        ),
+        Err(_) => tracing::warn!(
+            source,
+            budget_ms = budget.as_millis() as u64,
+            "legacy database not connected within the cold-start budget; the first call tries again"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

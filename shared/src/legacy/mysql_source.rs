@@ -117,27 +117,14 @@ impl MysqlLegacySource {
     /// Connects now (at cold start, for at most `budget`), so the first sign-in does not pay for
     /// it. A failure is logged, and the next call tries again.
     pub async fn warm_up(&self, budget: Duration) {
-        let connected = tokio::time::timeout(budget, async {
+        let connecting = async {
             let mut slot = self.connection.lock().await;
             if slot.is_none() {
                 *slot = Some(self.connect().await?);
             }
             Ok::<(), SourceFailure>(())
-        })
-        .await;
-        match connected {
-            Ok(Ok(())) => {}
-            Ok(Err(failure)) => warn!(
-                source = "mysql",
-                error = display(&failure),
-                "cannot connect to the legacy database yet"
-            ),
-            Err(_) => warn!(
-                source = "mysql",
-                budget_ms = budget.as_millis() as u64,
-                "legacy database not connected within the cold-start budget; the first call tries again"
-            ),
-        }
+        };
+        database::warm_up("mysql", budget, connecting).await;
     }
 
     async fn connect(&self) -> Result<(Conn, Statement), SourceFailure> {

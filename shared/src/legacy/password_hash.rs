@@ -469,56 +469,54 @@ fn pbkdf2_sha256_matches(
 }
 
 fn verify_sha512_crypt(password: &str, stored: &str) -> Result<bool, HashError> {
-    const FORMAT: HashFormat = HashFormat::Sha512Crypt;
+    verify_sha_crypt(password, stored, HashFormat::Sha512Crypt)
+}
+
+fn verify_sha256_crypt(password: &str, stored: &str) -> Result<bool, HashError> {
+    verify_sha_crypt(password, stored, HashFormat::Sha256Crypt)
+}
+
+/// glibc's SHA-crypt, `$6$` (SHA-512) or `$5$` (SHA-256): `[rounds=N$]salt$hash`, the rounds
+/// within their limit, the hash field a whole digest.
+fn verify_sha_crypt(password: &str, stored: &str, format: HashFormat) -> Result<bool, HashError> {
+    // The identifier, the most rounds, the hash field's length (the digest in crypt's base64:
+    // 64 bytes in 86 characters, 32 in 43), and the crate's verifier.
+    let (prefix, max_rounds, hash_chars, verifier) = match format {
+        HashFormat::Sha256Crypt => (
+            "$5$",
+            MAX_SHA256_CRYPT_ROUNDS,
+            43,
+            sha_crypt::ShaCrypt::SHA256,
+        ),
+        _ => (
+            "$6$",
+            MAX_SHA512_CRYPT_ROUNDS,
+            SHA512_CRYPT_HASH_CHARS,
+            sha_crypt::ShaCrypt::SHA512,
+        ),
+    };
     let rest = stored
-        .strip_prefix("$6$")
-        .ok_or(HashError::Malformed(FORMAT))?;
+        .strip_prefix(prefix)
+        .ok_or(HashError::Malformed(format))?;
     if let Some(after) = rest.strip_prefix("rounds=") {
-        let (rounds, _) = after.split_once('$').ok_or(HashError::Malformed(FORMAT))?;
-        let rounds = parse_count(rounds, FORMAT)?;
-        if !within(rounds, MAX_SHA512_CRYPT_ROUNDS) {
-            return Err(HashError::CostTooHigh(FORMAT));
+        let (rounds, _) = after.split_once('$').ok_or(HashError::Malformed(format))?;
+        let rounds = parse_count(rounds, format)?;
+        if !within(rounds, max_rounds) {
+            return Err(HashError::CostTooHigh(format));
         }
         if rounds < MIN_SHA512_CRYPT_ROUNDS {
-            return Err(HashError::Malformed(FORMAT));
+            return Err(HashError::Malformed(format));
         }
     }
     // The crate compares whatever the last field decodes to, so a short one would be a mere
     // mismatch: check it is a whole digest.
-    if rest.rsplit('$').next().map(str::len) != Some(SHA512_CRYPT_HASH_CHARS) {
-        return Err(HashError::Malformed(FORMAT));
+    if rest.rsplit('$').next().map(str::len) != Some(hash_chars) {
+        return Err(HashError::Malformed(format));
     }
-    match sha_crypt::ShaCrypt::SHA512.verify_password(password.as_bytes(), stored) {
+    match verifier.verify_password(password.as_bytes(), stored) {
         Ok(()) => Ok(true),
         Err(::password_hash::Error::PasswordInvalid) => Ok(false),
-        Err(_) => Err(HashError::Malformed(FORMAT)),
-    }
-}
-
-fn verify_sha256_crypt(password: &str, stored: &str) -> Result<bool, HashError> {
-    const FORMAT: HashFormat = HashFormat::Sha256Crypt;
-    /// A SHA-256 crypt hash field: 32 bytes in crypt's base64.
-    const HASH_CHARS: usize = 43;
-    let rest = stored
-        .strip_prefix("$5$")
-        .ok_or(HashError::Malformed(FORMAT))?;
-    if let Some(after) = rest.strip_prefix("rounds=") {
-        let (rounds, _) = after.split_once('$').ok_or(HashError::Malformed(FORMAT))?;
-        let rounds = parse_count(rounds, FORMAT)?;
-        if !within(rounds, MAX_SHA256_CRYPT_ROUNDS) {
-            return Err(HashError::CostTooHigh(FORMAT));
-        }
-        if rounds < MIN_SHA512_CRYPT_ROUNDS {
-            return Err(HashError::Malformed(FORMAT));
-        }
-    }
-    if rest.rsplit('$').next().map(str::len) != Some(HASH_CHARS) {
-        return Err(HashError::Malformed(FORMAT));
-    }
-    match sha_crypt::ShaCrypt::SHA256.verify_password(password.as_bytes(), stored) {
-        Ok(()) => Ok(true),
-        Err(::password_hash::Error::PasswordInvalid) => Ok(false),
-        Err(_) => Err(HashError::Malformed(FORMAT)),
+        Err(_) => Err(HashError::Malformed(format)),
     }
 }
 

@@ -96,23 +96,7 @@ impl PostgresLegacySource {
     /// Connects now (at cold start, for at most `budget`), so the first sign-in does not pay for
     /// it. A failure is logged, and the next call tries again.
     pub async fn warm_up(&self, budget: Duration) {
-        match tokio::time::timeout(budget, self.connection()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(failure)) => {
-                warn!(
-                    source = "postgres",
-                    error = display(&failure),
-                    "cannot connect to the legacy database yet"
-                );
-            }
-            Err(_) => {
-                warn!(
-                    source = "postgres",
-                    budget_ms = budget.as_millis() as u64,
-                    "legacy database not connected within the cold-start budget; the first call tries again"
-                );
-            }
-        }
+        database::warm_up("postgres", budget, self.connection()).await;
     }
 
     async fn connect(&self) -> Result<Connection, SourceFailure> {
