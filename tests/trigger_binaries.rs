@@ -445,7 +445,7 @@ async fn create_sends_the_code_by_email_through_ses_configured_by_aws_endpoint_u
     let subject = simple["Subject"]["Data"].as_str().unwrap();
     let code: String = subject.chars().take_while(char::is_ascii_digit).collect();
     assert_eq!(code.len(), 6, "{subject}");
-    assert_eq!(subject, format!("{code} is your sign-in code"));
+    assert_eq!(subject, format!("{code} is your Example sign-in code"));
     let text = simple["Body"]["Text"]["Data"].as_str().unwrap();
     assert!(
         text.starts_with(&format!("{code} is your Example sign-in code.")),
