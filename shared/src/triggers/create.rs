@@ -293,9 +293,10 @@ impl CreateAuthChallenge {
             }
             RoundKind::Resend { previous } => {
                 let (latest, latest_channel) = earlier(previous)?;
-                // `current_round` made this a resend only for an action this step allows.
+                // `current_round` made this a resend only for an action this step allows (a
+                // switch to a channel it offers: `OtpAction::is_request_for`).
                 let channel = match action {
-                    Some(OtpAction::Switch(channel)) if offered.contains(&channel) => channel,
+                    Some(OtpAction::Switch(channel)) => channel,
                     _ => latest_channel,
                 };
                 info!(
@@ -1607,6 +1608,114 @@ mod tests {
         assert_eq!(
             again.response.private_challenge_parameters,
             email.response.private_challenge_parameters
+        );
+    }
+
+    #[tokio::test]
+    async fn a_round_recorded_on_a_channel_no_longer_offered_fails_closed() {
+        // OTP_CHANNELS changed during a sign-in (voice taken out): its retry round cannot tell
+        // where its code went, so Create refuses rather than guess.
+        let (create, sent) = otp_create(&[("OTP_CHANNELS", "sms,email")]);
+        let mut retry = sample("first-round");
+        retry["request"]["session"] = serde_json::json!([{
+            "challengeName": "CUSTOM_CHALLENGE",
+            "challengeResult": false,
+            "challengeMetadata": "OTP:v2.1763769600.AAECAwQFBgcICQoLDA0ODw.Hs_IVhYixgb9_9G9P1N_UV-8rbjHYOrpZb-xpU220iE;via=voice",
+        }]);
+        assert!(create.invoke(retry.clone(), 1_000).await.is_err());
+        // The same round recorded on a channel still offered re-uses its code.
+        retry["request"]["session"][0]["challengeMetadata"] = serde_json::json!(
+            "OTP:v2.1763769600.AAECAwQFBgcICQoLDA0ODw.Hs_IVhYixgb9_9G9P1N_UV-8rbjHYOrpZb-xpU220iE;via=email"
+        );
+        let reused = create.invoke(retry, 1_000).await.unwrap();
+        assert_eq!(
+            reused.response.public_challenge_parameters.unwrap()["channel"],
+            "email"
+        );
+        assert_eq!(sent.lines(), 0, "a retry sends nothing");
+    }
+
+    #[tokio::test]
+    async fn a_one_channel_step_claims_per_step_and_the_otp_step_per_channel() {
+        // The claim a retried Create finds: `<tag>#<position>` for a step of one channel,
+        // `<tag>.<channel>#<position>` for the `otp` step.
+        for (extra, label) in [
+            (vec![("SMS_PROVIDER", "console")], "SMS_OTP"),
+            (
+                vec![
+                    ("AUTH_FLOW", "otp"),
+                    ("SMS_PROVIDER", "console"),
+                    ("EMAIL_PROVIDER", "console"),
+                    ("SEAL_KEY", "0123456789abcdef0123456789abcdef"),
+                ],
+                "OTP.sms",
+            ),
+        ] {
+            let config = Config::from_pairs(&extra).unwrap();
+            let guard = test_guard(Arc::new(MemoryStore::default()), FailureMode::Closed);
+            let create = CreateAuthChallenge::new(&config, Arc::new(Counting::default()))
+                .unwrap()
+                .with_email_sender(Arc::new(crate::email::ConsoleEmailSender::new(Box::new(
+                    std::io::sink(),
+                ))))
+                .with_guard(Some(guard.clone()));
+            let event = sample("first-round");
+            let created = create.invoke(event.clone(), 1_000).await.unwrap();
+            let owner = UserRef::from_event(
+                event["userName"].as_str().unwrap(),
+                &[(
+                    "sub".to_owned(),
+                    event["request"]["userAttributes"]["sub"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                )]
+                .into(),
+                false,
+            );
+            let (pk, sk) = claim_key(event["userPoolId"].as_str().unwrap(), &owner, label, 0);
+            let again = guard
+                .store()
+                .claim_send(&SendClaim {
+                    pk,
+                    sk,
+                    seal: "another".to_owned(),
+                    owner: owner.as_str().to_owned(),
+                    now: 1_001,
+                    ttl_seconds: CLAIM_SECONDS,
+                })
+                .await
+                .unwrap();
+            let seal = created.response.private_challenge_parameters.unwrap()["seal"].clone();
+            assert_eq!(
+                again,
+                ClaimOutcome::Duplicate { seal },
+                "{label}: the claim Create wrote"
+            );
+        }
+    }
+
+    #[test]
+    fn stand_in_email_letters_cover_the_alphabet_evenly() {
+        let secret = "a-secret-of-at-least-32-characters!";
+        let mut counts = std::collections::BTreeMap::new();
+        for index in 0..5_200 {
+            let hint = stand_in_email_hint(secret, "pool", &format!("user{index}"));
+            let mut letters = hint.chars().filter(char::is_ascii_lowercase);
+            for letter in [letters.next().unwrap(), letters.next().unwrap()] {
+                *counts.entry(letter).or_insert(0) += 1;
+            }
+            assert_eq!(hint.len(), 9, "{hint}");
+        }
+        // 10,400 letters: every one of the 26 about 400 times.
+        assert_eq!(counts.len(), 26, "{counts:?}");
+        assert!(
+            counts.values().all(|count| (300..=500).contains(count)),
+            "{counts:?}"
+        );
+        assert_eq!(
+            stand_in_email_hint(secret, "pool", " User7 "),
+            stand_in_email_hint(secret, "pool", "user7")
         );
     }
 
