@@ -1104,12 +1104,14 @@ fn stand_in_email_hint(secret: &str, pool_id: &str, user_name: &str) -> String {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
-    // Two letters, each uniform over a–z (a byte below 234 = 9 × 26, else the next byte).
-    let mut letters = hasher
-        .finalize()
-        .into_iter()
-        .filter(|byte| *byte < 234)
-        .map(|byte| char::from(b'a' + byte % 26));
+    // Two letters, each from four bytes of the hash modulo 26 (a bias below 2^-27).
+    let digest = hasher.finalize();
+    let mut letters = digest.chunks_exact(4).map(|chunk| {
+        let value = chunk
+            .iter()
+            .fold(0u32, |value, byte| (value << 8) | u32::from(*byte));
+        char::from(b'a' + (value % 26) as u8)
+    });
     let first = letters.next().unwrap_or('a');
     let second = letters.next().unwrap_or('a');
     format!("{first}***@{second}***")
@@ -1717,6 +1719,16 @@ mod tests {
             stand_in_email_hint(secret, "pool", " User7 "),
             stand_in_email_hint(secret, "pool", "user7")
         );
+        // The values an independent implementation (Python's hashlib and struct over the same
+        // length-prefixed parts, two big-endian words modulo 26) gives.
+        for (name, expected) in [
+            ("alice", "m***@m***"),
+            ("bob", "i***@m***"),
+            ("user7", "u***@f***"),
+            ("nobody0", "y***@b***"),
+        ] {
+            assert_eq!(stand_in_email_hint(secret, "pool", name), expected, "{name}");
+        }
     }
 
     #[test]
