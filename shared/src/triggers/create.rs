@@ -1727,7 +1727,11 @@ mod tests {
             ("user7", "u***@f***"),
             ("nobody0", "y***@b***"),
         ] {
-            assert_eq!(stand_in_email_hint(secret, "pool", name), expected, "{name}");
+            assert_eq!(
+                stand_in_email_hint(secret, "pool", name),
+                expected,
+                "{name}"
+            );
         }
     }
 
