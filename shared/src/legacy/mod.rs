@@ -9,7 +9,7 @@
 //! - [`migrated_user`]: the pure mapping from a legacy record to the Cognito response — which
 //!   attributes are kept, their verification flags, the final status.
 
-#[cfg(feature = "legacy-hashes")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod database;
 #[cfg(feature = "http")]
 mod http_source;
