@@ -3,13 +3,13 @@
 
 use serde_json::{Map, Value, json};
 
+use super::request::{AdminCreateUser, AdminUser};
 use super::{ApiError, Endpoint, bad_request, now};
 use crate::cognito::CognitoError;
 use crate::users::LocalUser;
 
 impl Endpoint {
-    fn check_pool(&self, body: &Value) -> Result<(), ApiError> {
-        let pool = body.get("UserPoolId").and_then(Value::as_str).unwrap_or("");
+    fn check_pool(&self, pool: &str) -> Result<(), ApiError> {
         if pool != self.pool.settings().pool_id {
             return Err(bad_request(
                 "ResourceNotFoundException",
@@ -19,81 +19,33 @@ impl Endpoint {
         Ok(())
     }
 
-    fn username(body: &Value) -> Result<&str, ApiError> {
-        body.get("Username")
-            .and_then(Value::as_str)
-            .filter(|name| !name.is_empty())
-            .ok_or_else(|| {
-                bad_request(
-                    "InvalidParameterException",
-                    "Missing required parameter Username",
-                )
-            })
-    }
-
-    pub(super) fn admin_create_user(&self, body: &Value) -> Result<Value, ApiError> {
-        self.check_pool(body)?;
-        let username = Self::username(body)?;
-        let attributes: std::collections::BTreeMap<String, String> = body
-            .get("UserAttributes")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(|attribute| {
-                        Some((
-                            attribute.get("Name")?.as_str()?.to_owned(),
-                            attribute.get("Value")?.as_str()?.to_owned(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if attributes
-            .keys()
-            .any(|name: &String| name == "sub" || name.starts_with("cognito:"))
-        {
-            return Err(bad_request(
-                "InvalidParameterException",
-                "sub and cognito: attributes are Cognito's own",
-            ));
-        }
+    pub(super) fn admin_create_user(&self, request: AdminCreateUser) -> Result<Value, ApiError> {
+        self.check_pool(&request.pool_id)?;
         let user = self.pool.create_user(LocalUser {
-            username: username.to_owned(),
-            attributes,
-            password: body
-                .get("TemporaryPassword")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            username: request.username,
+            attributes: request.attributes,
+            password: request.temporary_password,
         })?;
         Ok(json!({"User": user_type(&user, "Attributes")}))
     }
 
-    pub(super) fn admin_get_user(&self, body: &Value) -> Result<Value, ApiError> {
-        self.check_pool(body)?;
+    pub(super) fn admin_get_user(&self, request: &AdminUser) -> Result<Value, ApiError> {
+        self.check_pool(&request.pool_id)?;
         let user = self
             .pool
-            .user(Self::username(body)?)
+            .user(&request.username)
             .ok_or_else(|| ApiError::from(CognitoError::UserNotFound))?;
         Ok(user_type(&user, "UserAttributes"))
     }
 
-    pub(super) fn admin_delete_user(&self, body: &Value) -> Result<Value, ApiError> {
-        self.check_pool(body)?;
-        self.pool.delete_user(Self::username(body)?)?;
+    pub(super) fn admin_delete_user(&self, request: &AdminUser) -> Result<Value, ApiError> {
+        self.check_pool(&request.pool_id)?;
+        self.pool.delete_user(&request.username)?;
         Ok(json!({}))
     }
 
-    pub(super) fn list_users(&self, body: &Value) -> Result<Value, ApiError> {
-        self.check_pool(body)?;
-        if body
-            .get("Filter")
-            .is_some_and(|filter| filter.as_str() != Some(""))
-        {
-            return Err(bad_request(
-                "InvalidParameterException",
-                "the local endpoint lists all users; Filter is not supported",
-            ));
-        }
+    pub(super) fn list_users(&self, pool_id: &str) -> Result<Value, ApiError> {
+        self.check_pool(pool_id)?;
         let users: Vec<Value> = self
             .pool
             .users()

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use super::request::{AuthFlowRequest, InitiateAuth, RespondToAuthChallenge};
 use super::{
     ApiError, Endpoint, SESSION_LIFETIME, SignedIn, bad_request, internal, now, random_token,
     session_token,
@@ -74,58 +75,32 @@ impl Endpoint {
         }
     }
 
-    pub(super) async fn initiate_auth(&self, body: &Value) -> Result<Value, ApiError> {
-        let client_id = self.check_client(body)?;
-        let parameters = body.get("AuthParameters").cloned().unwrap_or(Value::Null);
-        let parameter = |name: &str| parameters.get(name).and_then(Value::as_str);
-        let flow = body.get("AuthFlow").and_then(Value::as_str);
-        if let Some(flow) = flow {
-            self.check_flow(&client_id, flow)?;
-        }
-        match flow {
-            Some("CUSTOM_AUTH") => {
-                let username = parameter("USERNAME").ok_or_else(|| {
-                    bad_request(
-                        "InvalidParameterException",
-                        "Missing required parameter USERNAME",
-                    )
-                })?;
-                if parameter("SRP_A").is_some() {
-                    return Err(bad_request(
-                        "InvalidParameterException",
-                        "the local endpoint does not play SRP; password-first flows run with `local-cognito sign-in`",
-                    ));
-                }
-                let metadata = client_metadata(body)?;
+    pub(super) async fn initiate_auth(&self, request: InitiateAuth) -> Result<Value, ApiError> {
+        let client_id = request.client_id;
+        self.check_client(&client_id)?;
+        self.check_flow(&client_id, request.flow.name())?;
+        let metadata = request.client_metadata.as_ref();
+        match request.flow {
+            AuthFlowRequest::CustomAuth { username } => {
                 let step = self
                     .pool
-                    .initiate_custom_auth_with_metadata(username, metadata)
+                    .initiate_custom_auth_with_metadata(&username, metadata)
                     .await?;
                 self.answer(step, &client_id)
             }
-            Some("USER_PASSWORD_AUTH") => {
-                let (Some(username), Some(password)) =
-                    (parameter("USERNAME"), parameter("PASSWORD"))
-                else {
-                    return Err(bad_request(
-                        "InvalidParameterException",
-                        "Missing required parameter USERNAME or PASSWORD",
-                    ));
-                };
-                let metadata = client_metadata(body)?;
+            AuthFlowRequest::UserPassword { username, password } => {
                 let step = self
                     .pool
-                    .password_auth(&client_id, username, password, metadata)
+                    .password_auth(&client_id, &username, &password, metadata)
                     .await?;
                 self.answer(step, &client_id)
             }
-            Some("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN") => {
-                let token = parameter("REFRESH_TOKEN").unwrap_or("");
+            AuthFlowRequest::RefreshToken { token } => {
                 let user = self
                     .refresh_tokens
                     .lock()
                     .map_err(|_| internal("refresh tokens"))?
-                    .get(token)
+                    .get(&token)
                     .cloned()
                     .filter(|user| !token.is_empty() && user.client_id == client_id)
                     .ok_or_else(|| {
@@ -145,43 +120,18 @@ impl Endpoint {
                 };
                 Ok(json!({"AuthenticationResult": self.tokens(&user)?, "ChallengeParameters": {}}))
             }
-            Some(other) => Err(bad_request(
-                "InvalidParameterException",
-                format!(
-                    "the local endpoint plays CUSTOM_AUTH, USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH, not {other}"
-                ),
-            )),
-            None => Err(bad_request(
-                "InvalidParameterException",
-                "Missing required parameter AuthFlow",
-            )),
         }
     }
 
-    pub(super) async fn respond_to_auth_challenge(&self, body: &Value) -> Result<Value, ApiError> {
-        let client_id = self.check_client(body)?;
-        if body.get("ChallengeName").and_then(Value::as_str) != Some("CUSTOM_CHALLENGE") {
-            return Err(bad_request(
-                "InvalidParameterException",
-                "the local endpoint answers CUSTOM_CHALLENGE only",
-            ));
-        }
-        let responses = body
-            .get("ChallengeResponses")
-            .cloned()
-            .unwrap_or(Value::Null);
-        let response = |name: &str| responses.get(name).and_then(Value::as_str);
-        // A malformed request is refused before it can use up the session.
-        let (Some(answer), Some(username)) = (response("ANSWER"), response("USERNAME")) else {
-            return Err(bad_request(
-                "InvalidParameterException",
-                "Missing required parameter ANSWER or USERNAME",
-            ));
-        };
-        let metadata = client_metadata(body)?;
-        let id = body.get("Session").and_then(Value::as_str).unwrap_or("");
+    pub(super) async fn respond_to_auth_challenge(
+        &self,
+        request: RespondToAuthChallenge,
+    ) -> Result<Value, ApiError> {
+        let client_id = request.client_id;
+        self.check_client(&client_id)?;
+        let id = request.session;
         // Single use: the session is gone once presented, whatever happens next.
-        let entry = self.lock_sessions()?.remove(id);
+        let entry = self.lock_sessions()?.remove(&id);
         let Some((session, created, session_client)) = entry.filter(|_| !id.is_empty()) else {
             return Err(bad_request(
                 "NotAuthorizedException",
@@ -194,7 +144,7 @@ impl Endpoint {
                 "Invalid session for the user, session is expired.",
             ));
         }
-        if username != session.username {
+        if request.username != session.username {
             return Err(bad_request(
                 "NotAuthorizedException",
                 "Invalid session for the user.",
@@ -202,49 +152,12 @@ impl Endpoint {
         }
         let step = self
             .pool
-            .respond_to_custom_challenge_with_metadata(session, answer, metadata)
+            .respond_to_custom_challenge_with_metadata(
+                session,
+                &request.answer,
+                request.client_metadata.as_ref(),
+            )
             .await?;
         self.answer(step, &client_id)
-    }
-}
-
-/// The request's `ClientMetadata`: a map of strings, as Cognito's API model has it (anything else
-/// is refused before a session is used up, as Cognito refuses it).
-fn client_metadata(body: &Value) -> Result<Option<&serde_json::Map<String, Value>>, ApiError> {
-    match body.get("ClientMetadata") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) if map.values().all(Value::is_string) => Ok(Some(map)),
-        Some(_) => Err(bad_request(
-            "InvalidParameterException",
-            "1 validation error detected: Value at 'clientMetadata' failed to satisfy constraint: Map value must be a string",
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_metadata_is_a_map_of_strings_or_refused() {
-        assert!(client_metadata(&json!({})).unwrap().is_none());
-        assert!(
-            client_metadata(&json!({"ClientMetadata": null}))
-                .unwrap()
-                .is_none()
-        );
-        let body = json!({"ClientMetadata": {"otpAction": "resend"}});
-        assert_eq!(
-            client_metadata(&body).unwrap().unwrap()["otpAction"],
-            "resend"
-        );
-        for refused in [
-            json!({"ClientMetadata": {"otpAction": 1}}),
-            json!({"ClientMetadata": {"otpAction": {"nested": "x"}}}),
-            json!({"ClientMetadata": ["otpAction"]}),
-            json!({"ClientMetadata": "resend"}),
-        ] {
-            assert!(client_metadata(&refused).is_err(), "{refused}");
-        }
     }
 }

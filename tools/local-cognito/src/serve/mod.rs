@@ -12,8 +12,9 @@
 //! the right exception. `GET /local/sms` lists the console SMS messages (a local inbox).
 //!
 //! This module holds the endpoint, its routes, the operation dispatch and the local-only guard;
-//! the operations live by group: `auth` (sign-in), `admin` (users), `tokens` (JWTs and their
-//! key), `files` (JWKS, OpenID configuration, SMS inbox, demo page).
+//! [`request`] decodes each request into a typed one (or Cognito's validation error) before any
+//! state is touched; the operations live by group: `auth` (sign-in), `admin` (users), `tokens`
+//! (JWTs and their key), `files` (JWKS, OpenID configuration, SMS inbox, demo page).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cognito::{AuthSession, CognitoError, LocalPool};
 use crate::lambda_host::OutputLog;
+use request::ApiRequest;
 
 /// How long a `Session` may be answered (Cognito's default `AuthSessionValidity`).
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(180);
@@ -40,6 +42,7 @@ pub const TOKEN_LIFETIME: u64 = 3_600;
 mod admin;
 mod auth;
 mod files;
+pub mod request;
 mod tokens;
 
 pub use tokens::TokenSigner;
@@ -103,6 +106,12 @@ impl IntoResponse for ApiError {
 
 fn bad_request(kind: &'static str, message: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, kind, message.into())
+}
+
+impl From<request::RequestError> for ApiError {
+    fn from(error: request::RequestError) -> Self {
+        bad_request(error.kind, error.message)
+    }
 }
 
 impl From<CognitoError> for ApiError {
@@ -215,8 +224,7 @@ impl Endpoint {
 
     /// The app client the request names: the passwordless client, or the migration client
     /// when there is one.
-    fn check_client(&self, body: &Value) -> Result<String, ApiError> {
-        let client = body.get("ClientId").and_then(Value::as_str).unwrap_or("");
+    fn check_client(&self, client: &str) -> Result<(), ApiError> {
         let settings = self.pool.settings();
         if client != settings.client_id && settings.migration_client_id.as_deref() != Some(client) {
             return Err(bad_request(
@@ -224,7 +232,7 @@ impl Endpoint {
                 format!("User pool client {client} does not exist."),
             ));
         }
-        Ok(client.to_owned())
+        Ok(())
     }
 
     /// Refuses `flow` on a client that does not allow it, as Cognito does: the passwordless
@@ -269,29 +277,15 @@ async fn api(
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
-    let operation = target
-        .strip_prefix("AWSCognitoIdentityProviderService.")
-        .ok_or_else(|| {
-            bad_request(
-                "UnknownOperationException",
-                format!("unknown target {target:?}"),
-            )
-        })?;
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|_| bad_request("SerializationException", "the body is not JSON"))?;
-    let answer = match operation {
-        "InitiateAuth" => endpoint.initiate_auth(&body).await?,
-        "RespondToAuthChallenge" => endpoint.respond_to_auth_challenge(&body).await?,
-        "AdminCreateUser" => endpoint.admin_create_user(&body)?,
-        "AdminGetUser" => endpoint.admin_get_user(&body)?,
-        "AdminDeleteUser" => endpoint.admin_delete_user(&body)?,
-        "ListUsers" => endpoint.list_users(&body)?,
-        other => {
-            return Err(bad_request(
-                "UnknownOperationException",
-                format!("the local endpoint does not play {other}"),
-            ));
+    let answer = match request::decode(target, &body)? {
+        ApiRequest::InitiateAuth(request) => endpoint.initiate_auth(request).await?,
+        ApiRequest::RespondToAuthChallenge(request) => {
+            endpoint.respond_to_auth_challenge(request).await?
         }
+        ApiRequest::AdminCreateUser(request) => endpoint.admin_create_user(request)?,
+        ApiRequest::AdminGetUser(request) => endpoint.admin_get_user(&request)?,
+        ApiRequest::AdminDeleteUser(request) => endpoint.admin_delete_user(&request)?,
+        ApiRequest::ListUsers { pool_id } => endpoint.list_users(&pool_id)?,
     };
     Ok((
         [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],

@@ -1,0 +1,471 @@
+//! The endpoint's requests, decoded: `X-Amz-Target` and the JSON body become one typed request
+//! per operation, or Cognito's validation error, before any state is touched (a malformed
+//! request never uses up a session). Checks against the pool (does the client, the pool, the
+//! session exist) are the operations' own.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+/// The prefix of every operation's `X-Amz-Target`.
+pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+
+/// A request the endpoint plays.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiRequest {
+    /// `InitiateAuth`.
+    InitiateAuth(InitiateAuth),
+    /// `RespondToAuthChallenge` with `CUSTOM_CHALLENGE`.
+    RespondToAuthChallenge(RespondToAuthChallenge),
+    /// `AdminCreateUser`.
+    AdminCreateUser(AdminCreateUser),
+    /// `AdminGetUser`.
+    AdminGetUser(AdminUser),
+    /// `AdminDeleteUser`.
+    AdminDeleteUser(AdminUser),
+    /// `ListUsers` (every user: no `Filter`).
+    ListUsers {
+        /// `UserPoolId` (empty when missing: no pool has that id).
+        pool_id: String,
+    },
+}
+
+/// `InitiateAuth`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitiateAuth {
+    /// `ClientId` (empty when missing: no client has that id).
+    pub client_id: String,
+    /// `AuthFlow` with the `AuthParameters` it needs.
+    pub flow: AuthFlowRequest,
+    /// `ClientMetadata`, a map of strings.
+    pub client_metadata: Option<Map<String, Value>>,
+}
+
+/// An `AuthFlow` the endpoint plays, with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthFlowRequest {
+    /// `CUSTOM_AUTH` (without SRP).
+    CustomAuth {
+        /// `USERNAME`.
+        username: String,
+    },
+    /// `USER_PASSWORD_AUTH`.
+    UserPassword {
+        /// `USERNAME`.
+        username: String,
+        /// `PASSWORD`.
+        password: String,
+    },
+    /// `REFRESH_TOKEN_AUTH` (or `REFRESH_TOKEN`).
+    RefreshToken {
+        /// `REFRESH_TOKEN` (empty when missing: no token is empty).
+        token: String,
+    },
+}
+
+impl AuthFlowRequest {
+    /// The flow's name, as the client sent it (`REFRESH_TOKEN` reads as `REFRESH_TOKEN_AUTH`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::CustomAuth { .. } => "CUSTOM_AUTH",
+            Self::UserPassword { .. } => "USER_PASSWORD_AUTH",
+            Self::RefreshToken { .. } => "REFRESH_TOKEN_AUTH",
+        }
+    }
+}
+
+/// `RespondToAuthChallenge` with `ChallengeName: CUSTOM_CHALLENGE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RespondToAuthChallenge {
+    /// `ClientId`.
+    pub client_id: String,
+    /// `Session` (empty when missing: no session is empty).
+    pub session: String,
+    /// `ChallengeResponses.USERNAME`.
+    pub username: String,
+    /// `ChallengeResponses.ANSWER`.
+    pub answer: String,
+    /// `ClientMetadata`, a map of strings.
+    pub client_metadata: Option<Map<String, Value>>,
+}
+
+/// `AdminCreateUser`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminCreateUser {
+    /// `UserPoolId`.
+    pub pool_id: String,
+    /// `Username` (not empty).
+    pub username: String,
+    /// `UserAttributes` (never `sub` or `cognito:…`, which are Cognito's own).
+    pub attributes: BTreeMap<String, String>,
+    /// `TemporaryPassword`.
+    pub temporary_password: Option<String>,
+}
+
+/// The pool and user an admin operation names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminUser {
+    /// `UserPoolId`.
+    pub pool_id: String,
+    /// `Username` (not empty).
+    pub username: String,
+}
+
+/// A request refused as Cognito refuses it: the exception's name and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestError {
+    /// `UnknownOperationException`, `SerializationException` or `InvalidParameterException`.
+    pub kind: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn invalid(message: impl Into<String>) -> RequestError {
+    RequestError {
+        kind: "InvalidParameterException",
+        message: message.into(),
+    }
+}
+
+/// A string field, or empty when missing or not a string (an id no resource has).
+fn text(body: &Value, name: &str) -> String {
+    body.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Decodes a request: the operation from `target` (`X-Amz-Target`), its fields from `body`.
+pub fn decode(target: &str, body: &[u8]) -> Result<ApiRequest, RequestError> {
+    let operation = target
+        .strip_prefix(TARGET_PREFIX)
+        .ok_or_else(|| RequestError {
+            kind: "UnknownOperationException",
+            message: format!(
+                "unknown target {:?}",
+                target.chars().take(80).collect::<String>()
+            ),
+        })?;
+    let body: Value = serde_json::from_slice(body).map_err(|_| RequestError {
+        kind: "SerializationException",
+        message: "the body is not JSON".to_owned(),
+    })?;
+    match operation {
+        "InitiateAuth" => initiate_auth(&body).map(ApiRequest::InitiateAuth),
+        "RespondToAuthChallenge" => {
+            respond_to_auth_challenge(&body).map(ApiRequest::RespondToAuthChallenge)
+        }
+        "AdminCreateUser" => admin_create_user(&body).map(ApiRequest::AdminCreateUser),
+        "AdminGetUser" => admin_user(&body).map(ApiRequest::AdminGetUser),
+        "AdminDeleteUser" => admin_user(&body).map(ApiRequest::AdminDeleteUser),
+        "ListUsers" => {
+            if body
+                .get("Filter")
+                .is_some_and(|filter| filter.as_str() != Some(""))
+            {
+                return Err(invalid(
+                    "the local endpoint lists all users; Filter is not supported",
+                ));
+            }
+            Ok(ApiRequest::ListUsers {
+                pool_id: text(&body, "UserPoolId"),
+            })
+        }
+        other => Err(RequestError {
+            kind: "UnknownOperationException",
+            message: format!(
+                "the local endpoint does not play {}",
+                other.chars().take(80).collect::<String>()
+            ),
+        }),
+    }
+}
+
+fn initiate_auth(body: &Value) -> Result<InitiateAuth, RequestError> {
+    let parameters = body.get("AuthParameters").unwrap_or(&Value::Null);
+    let parameter = |name: &str| parameters.get(name).and_then(Value::as_str);
+    let flow = match body.get("AuthFlow").and_then(Value::as_str) {
+        Some("CUSTOM_AUTH") => {
+            let username = parameter("USERNAME")
+                .ok_or_else(|| invalid("Missing required parameter USERNAME"))?;
+            if parameter("SRP_A").is_some() {
+                return Err(invalid(
+                    "the local endpoint does not play SRP; password-first flows run with `local-cognito sign-in`",
+                ));
+            }
+            AuthFlowRequest::CustomAuth {
+                username: username.to_owned(),
+            }
+        }
+        Some("USER_PASSWORD_AUTH") => {
+            let (Some(username), Some(password)) = (parameter("USERNAME"), parameter("PASSWORD"))
+            else {
+                return Err(invalid("Missing required parameter USERNAME or PASSWORD"));
+            };
+            AuthFlowRequest::UserPassword {
+                username: username.to_owned(),
+                password: password.to_owned(),
+            }
+        }
+        Some("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN") => AuthFlowRequest::RefreshToken {
+            token: parameter("REFRESH_TOKEN").unwrap_or_default().to_owned(),
+        },
+        Some(other) => {
+            return Err(invalid(format!(
+                "the local endpoint plays CUSTOM_AUTH, USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH, not {}",
+                other.chars().take(80).collect::<String>()
+            )));
+        }
+        None => return Err(invalid("Missing required parameter AuthFlow")),
+    };
+    Ok(InitiateAuth {
+        client_id: text(body, "ClientId"),
+        flow,
+        client_metadata: client_metadata(body)?,
+    })
+}
+
+fn respond_to_auth_challenge(body: &Value) -> Result<RespondToAuthChallenge, RequestError> {
+    if body.get("ChallengeName").and_then(Value::as_str) != Some("CUSTOM_CHALLENGE") {
+        return Err(invalid("the local endpoint answers CUSTOM_CHALLENGE only"));
+    }
+    let responses = body.get("ChallengeResponses").unwrap_or(&Value::Null);
+    let response = |name: &str| responses.get(name).and_then(Value::as_str);
+    let (Some(answer), Some(username)) = (response("ANSWER"), response("USERNAME")) else {
+        return Err(invalid("Missing required parameter ANSWER or USERNAME"));
+    };
+    Ok(RespondToAuthChallenge {
+        client_id: text(body, "ClientId"),
+        session: text(body, "Session"),
+        username: username.to_owned(),
+        answer: answer.to_owned(),
+        client_metadata: client_metadata(body)?,
+    })
+}
+
+fn username(body: &Value) -> Result<String, RequestError> {
+    body.get("Username")
+        .and_then(Value::as_str)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| invalid("Missing required parameter Username"))
+}
+
+fn admin_user(body: &Value) -> Result<AdminUser, RequestError> {
+    Ok(AdminUser {
+        pool_id: text(body, "UserPoolId"),
+        username: username(body)?,
+    })
+}
+
+fn admin_create_user(body: &Value) -> Result<AdminCreateUser, RequestError> {
+    let attributes: BTreeMap<String, String> = body
+        .get("UserAttributes")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|attribute| {
+                    Some((
+                        attribute.get("Name")?.as_str()?.to_owned(),
+                        attribute.get("Value")?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if attributes
+        .keys()
+        .any(|name| name == "sub" || name.starts_with("cognito:"))
+    {
+        return Err(invalid("sub and cognito: attributes are Cognito's own"));
+    }
+    Ok(AdminCreateUser {
+        pool_id: text(body, "UserPoolId"),
+        username: username(body)?,
+        attributes,
+        temporary_password: body
+            .get("TemporaryPassword")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
+
+/// The request's `ClientMetadata`: a map of strings, as Cognito's API model has it (anything else
+/// is refused, as Cognito refuses it).
+fn client_metadata(body: &Value) -> Result<Option<Map<String, Value>>, RequestError> {
+    match body.get("ClientMetadata") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) if map.values().all(Value::is_string) => Ok(Some(map.clone())),
+        Some(_) => Err(invalid(
+            "1 validation error detected: Value at 'clientMetadata' failed to satisfy constraint: Map value must be a string",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use serde_json::json;
+
+    fn request(operation: &str, body: &Value) -> Result<ApiRequest, RequestError> {
+        decode(
+            &format!("{TARGET_PREFIX}{operation}"),
+            body.to_string().as_bytes(),
+        )
+    }
+
+    #[test]
+    fn client_metadata_is_a_map_of_strings_or_refused() {
+        assert!(client_metadata(&json!({})).unwrap().is_none());
+        assert!(
+            client_metadata(&json!({"ClientMetadata": null}))
+                .unwrap()
+                .is_none()
+        );
+        let body = json!({"ClientMetadata": {"otpAction": "resend"}});
+        assert_eq!(
+            client_metadata(&body).unwrap().unwrap()["otpAction"],
+            "resend"
+        );
+        for refused in [
+            json!({"ClientMetadata": {"otpAction": 1}}),
+            json!({"ClientMetadata": {"otpAction": {"nested": "x"}}}),
+            json!({"ClientMetadata": ["otpAction"]}),
+            json!({"ClientMetadata": "resend"}),
+        ] {
+            assert!(client_metadata(&refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn operations_decode_into_their_fields() {
+        let initiate = request(
+            "InitiateAuth",
+            &json!({"ClientId": "c", "AuthFlow": "CUSTOM_AUTH",
+                    "AuthParameters": {"USERNAME": "alice"},
+                    "ClientMetadata": {"otpAction": "resend"}}),
+        )
+        .unwrap();
+        let ApiRequest::InitiateAuth(initiate) = initiate else {
+            panic!("{initiate:?}")
+        };
+        assert_eq!(initiate.client_id, "c");
+        assert_eq!(
+            initiate.flow,
+            AuthFlowRequest::CustomAuth {
+                username: "alice".to_owned()
+            }
+        );
+        assert_eq!(initiate.client_metadata.unwrap()["otpAction"], "resend");
+        let refresh = request(
+            "InitiateAuth",
+            &json!({"AuthFlow": "REFRESH_TOKEN", "AuthParameters": {"REFRESH_TOKEN": "t"}}),
+        )
+        .unwrap();
+        assert!(matches!(
+            refresh,
+            ApiRequest::InitiateAuth(InitiateAuth { flow: AuthFlowRequest::RefreshToken { ref token }, .. }) if token == "t"
+        ));
+        let respond = request(
+            "RespondToAuthChallenge",
+            &json!({"ClientId": "c", "ChallengeName": "CUSTOM_CHALLENGE", "Session": "s",
+                    "ChallengeResponses": {"USERNAME": "alice", "ANSWER": "123456"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            respond,
+            ApiRequest::RespondToAuthChallenge(RespondToAuthChallenge {
+                client_id: "c".to_owned(),
+                session: "s".to_owned(),
+                username: "alice".to_owned(),
+                answer: "123456".to_owned(),
+                client_metadata: None,
+            })
+        );
+        let create = request(
+            "AdminCreateUser",
+            &json!({"UserPoolId": "p", "Username": "bob", "TemporaryPassword": "pw",
+                    "UserAttributes": [{"Name": "email", "Value": "b@example.com"}, {"Name": "x"}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            create,
+            ApiRequest::AdminCreateUser(AdminCreateUser {
+                pool_id: "p".to_owned(),
+                username: "bob".to_owned(),
+                attributes: [("email".to_owned(), "b@example.com".to_owned())].into(),
+                temporary_password: Some("pw".to_owned()),
+            })
+        );
+        assert_eq!(
+            request("ListUsers", &json!({"UserPoolId": "p", "Filter": ""})).unwrap(),
+            ApiRequest::ListUsers {
+                pool_id: "p".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_with_cognitos_exceptions() {
+        let kind = |operation: &str, body: Value| request(operation, &body).unwrap_err().kind;
+        assert_eq!(
+            decode("Other.InitiateAuth", b"{}").unwrap_err().kind,
+            "UnknownOperationException"
+        );
+        assert_eq!(
+            decode("AWSCognitoIdentityProviderService.SignUp", b"{}")
+                .unwrap_err()
+                .kind,
+            "UnknownOperationException"
+        );
+        assert_eq!(
+            decode("AWSCognitoIdentityProviderService.InitiateAuth", b"{")
+                .unwrap_err()
+                .kind,
+            "SerializationException"
+        );
+        for (operation, body) in [
+            ("InitiateAuth", json!({})),
+            ("InitiateAuth", json!({"AuthFlow": "USER_SRP_AUTH"})),
+            ("InitiateAuth", json!({"AuthFlow": "CUSTOM_AUTH"})),
+            (
+                "InitiateAuth",
+                json!({"AuthFlow": "CUSTOM_AUTH", "AuthParameters": {"USERNAME": "a", "SRP_A": "1"}}),
+            ),
+            (
+                "InitiateAuth",
+                json!({"AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {"USERNAME": "a"}}),
+            ),
+            (
+                "InitiateAuth",
+                json!({"AuthFlow": "CUSTOM_AUTH", "AuthParameters": {"USERNAME": "a"}, "ClientMetadata": {"k": 1}}),
+            ),
+            (
+                "RespondToAuthChallenge",
+                json!({"ChallengeName": "SMS_MFA", "ChallengeResponses": {"USERNAME": "a", "ANSWER": "1"}}),
+            ),
+            (
+                "RespondToAuthChallenge",
+                json!({"ChallengeName": "CUSTOM_CHALLENGE", "ChallengeResponses": {"USERNAME": "a"}}),
+            ),
+            ("AdminGetUser", json!({"UserPoolId": "p", "Username": ""})),
+            ("AdminDeleteUser", json!({"UserPoolId": "p"})),
+            (
+                "AdminCreateUser",
+                json!({"Username": "a", "UserAttributes": [{"Name": "sub", "Value": "x"}]}),
+            ),
+            (
+                "AdminCreateUser",
+                json!({"Username": "a", "UserAttributes": [{"Name": "cognito:user_status", "Value": "x"}]}),
+            ),
+            ("ListUsers", json!({"Filter": "email = \"a\""})),
+        ] {
+            assert_eq!(
+                kind(operation, body.clone()),
+                "InvalidParameterException",
+                "{operation} {body}"
+            );
+        }
+    }
+}
