@@ -581,35 +581,29 @@ fn verify_portable(password: &str, stored: &str, format: HashFormat) -> Result<b
     let salt = stored.get(4..12).ok_or(HashError::Malformed(format))?;
     let rounds = 1u64 << log2;
     let encoded = if format == HashFormat::Drupal7 {
-        use sha2::{Digest as _, Sha512};
-        let mut hash = Sha512::new()
-            .chain_update(salt)
-            .chain_update(password)
-            .finalize();
-        for _ in 0..rounds {
-            hash = Sha512::new()
-                .chain_update(hash)
-                .chain_update(password)
-                .finalize();
-        }
-        encode64_phpass(&hash)
+        encode64_phpass(&portable_digest::<sha2::Sha512>(salt, password, rounds))
     } else {
-        use md5::{Digest as _, Md5};
-        let mut hash = Md5::new()
-            .chain_update(salt)
-            .chain_update(password)
-            .finalize();
-        for _ in 0..rounds {
-            hash = Md5::new()
-                .chain_update(hash)
-                .chain_update(password)
-                .finalize();
-        }
-        encode64_phpass(&hash)
+        encode64_phpass(&portable_digest::<md5::Md5>(salt, password, rounds))
     };
     let computed = format!("{setting}{encoded}");
     let computed = computed.get(..expected_len).unwrap_or(&computed);
     Ok(computed.as_bytes().ct_eq(stored.as_bytes()).into())
+}
+
+/// The portable hashes' loop (phpass with MD5, Drupal 7 with SHA-512): the digest of the salt and
+/// the password, then `rounds` times the digest of the previous digest and the password.
+fn portable_digest<D: sha2::Digest>(salt: &str, password: &str, rounds: u64) -> Vec<u8> {
+    let mut hash = D::new()
+        .chain_update(salt)
+        .chain_update(password)
+        .finalize();
+    for _ in 0..rounds {
+        hash = D::new()
+            .chain_update(&hash)
+            .chain_update(password)
+            .finalize();
+    }
+    hash.to_vec()
 }
 
 /// MD5 crypt (`$1$salt$hash`, salt up to 8 characters, 1000 rounds), as FreeBSD defined it and
