@@ -1,0 +1,111 @@
+//! `local-cognito serve`'s request decoding: any `X-Amz-Target` and body (the first line of the
+//! input is the target, the rest the body; seeds from the client tests' requests, see
+//! scripts/fuzz).
+//!
+//! Invariants: a request is refused with one of Cognito's validation exceptions or decoded into
+//! exactly the fields the body holds (read here independently); `ClientMetadata` is a map of
+//! strings; an admin request names a user; no user is created with Cognito's own attributes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use local_cognito::serve::request::{ApiRequest, AuthFlowRequest, TARGET_PREFIX, decode};
+use serde_json::Value;
+
+fn field<'a>(body: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(body, |node, key| node.get(key))?
+        .as_str()
+}
+
+fn text(body: &Value, name: &str) -> String {
+    field(body, &[name]).unwrap_or_default().to_owned()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (target, body) = match data.iter().position(|&byte| byte == b'\n') {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => (data, &[][..]),
+    };
+    let target = String::from_utf8_lossy(target);
+    let decoded = decode(&target, body);
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let request = match decoded {
+        Ok(request) => request,
+        Err(error) => {
+            assert!(
+                [
+                    "UnknownOperationException",
+                    "SerializationException",
+                    "InvalidParameterException"
+                ]
+                .contains(&error.kind)
+            );
+            assert!(!error.message.is_empty() && error.message.len() <= 1024);
+            if error.kind == "SerializationException" {
+                assert!(json.is_none());
+            }
+            return;
+        }
+    };
+    assert!(target.starts_with(TARGET_PREFIX));
+    let body = json.expect("a decoded request has a JSON body");
+    match request {
+        ApiRequest::InitiateAuth(initiate) => {
+            assert_eq!(initiate.client_id, text(&body, "ClientId"));
+            let parameter = |name| field(&body, &["AuthParameters", name]);
+            match &initiate.flow {
+                AuthFlowRequest::CustomAuth { username } => {
+                    assert_eq!(field(&body, &["AuthFlow"]), Some("CUSTOM_AUTH"));
+                    assert_eq!(Some(username.as_str()), parameter("USERNAME"));
+                    assert!(parameter("SRP_A").is_none());
+                }
+                AuthFlowRequest::UserPassword { username, password } => {
+                    assert_eq!(field(&body, &["AuthFlow"]), Some("USER_PASSWORD_AUTH"));
+                    assert_eq!(Some(username.as_str()), parameter("USERNAME"));
+                    assert_eq!(Some(password.as_str()), parameter("PASSWORD"));
+                }
+                AuthFlowRequest::RefreshToken { token } => {
+                    assert_eq!(token, parameter("REFRESH_TOKEN").unwrap_or_default());
+                }
+            }
+            if let Some(metadata) = &initiate.client_metadata {
+                assert!(metadata.values().all(Value::is_string));
+                assert_eq!(
+                    body.get("ClientMetadata"),
+                    Some(&Value::Object(metadata.clone()))
+                );
+            }
+        }
+        ApiRequest::RespondToAuthChallenge(respond) => {
+            assert_eq!(field(&body, &["ChallengeName"]), Some("CUSTOM_CHALLENGE"));
+            assert_eq!(respond.client_id, text(&body, "ClientId"));
+            assert_eq!(respond.session, text(&body, "Session"));
+            assert_eq!(
+                Some(respond.answer.as_str()),
+                field(&body, &["ChallengeResponses", "ANSWER"])
+            );
+            assert_eq!(
+                Some(respond.username.as_str()),
+                field(&body, &["ChallengeResponses", "USERNAME"])
+            );
+            if let Some(metadata) = &respond.client_metadata {
+                assert!(metadata.values().all(Value::is_string));
+            }
+        }
+        ApiRequest::AdminCreateUser(create) => {
+            assert!(!create.username.is_empty());
+            assert_eq!(Some(create.username.as_str()), field(&body, &["Username"]));
+            assert!(
+                create
+                    .attributes
+                    .keys()
+                    .all(|name| name != "sub" && !name.starts_with("cognito:"))
+            );
+        }
+        ApiRequest::AdminGetUser(user) | ApiRequest::AdminDeleteUser(user) => {
+            assert!(!user.username.is_empty());
+            assert_eq!(user.pool_id, text(&body, "UserPoolId"));
+        }
+        ApiRequest::ListUsers { pool_id } => assert_eq!(pool_id, text(&body, "UserPoolId")),
+    }
+});
