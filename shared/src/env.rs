@@ -5,6 +5,41 @@
 use crate::Error;
 use crate::secret::{Secret, SecretSource};
 
+/// Reads the file a variable names (`OTP_MESSAGES_FILE`, `LEGACY_DATABASE_CA_FILE`) at cold
+/// start: a regular file of at most `max_bytes`, else an error naming `variable`. Never more than
+/// `max_bytes + 1` bytes are read, and nothing that is not a regular file is opened for reading
+/// (`/dev/zero` would never end, a FIFO or `/dev/stdin` would block the cold start).
+pub fn read_config_file(
+    variable: &'static str,
+    path: &std::path::Path,
+    max_bytes: usize,
+) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let metadata = std::fs::metadata(path).map_err(|error| {
+        Error::config(variable, format!("cannot read the file: {}", error.kind()))
+    })?;
+    if !metadata.is_file() {
+        return Err(Error::config(variable, "does not name a regular file"));
+    }
+    let file = std::fs::File::open(path).map_err(|error| {
+        Error::config(variable, format!("cannot read the file: {}", error.kind()))
+    })?;
+    let limit = u64::try_from(max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes).map_err(|error| {
+        Error::config(variable, format!("cannot read the file: {}", error.kind()))
+    })?;
+    if bytes.len() > max_bytes {
+        return Err(Error::config(
+            variable,
+            format!("is larger than {max_bytes} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Where variables come from: the process environment in production, a map in tests.
 pub struct Environment<'a>(&'a dyn Fn(&str) -> Option<String>);
 

@@ -11,6 +11,10 @@ use super::{LegacyRecord, Lookup, SourceFailure};
 use crate::Error;
 use crate::event::Password;
 
+/// The largest `LEGACY_DATABASE_CA_FILE` read (RDS's global bundle of every region is about
+/// 170 KB).
+pub(super) const MAX_CA_FILE_BYTES: usize = 1024 * 1024;
+
 /// The column holding the stored hash.
 pub(super) const HASH_COLUMN: &str = "password_hash";
 

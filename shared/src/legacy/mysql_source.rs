@@ -311,12 +311,11 @@ fn ssl_opts(ca_file: Option<&std::path::Path>) -> Result<SslOpts, Error> {
         crate::tls::roots().pem()
     }];
     if let Some(path) = ca_file {
-        let bundle = std::fs::read(path).map_err(|error| {
-            Error::config(
-                "LEGACY_DATABASE_CA_FILE",
-                format!("cannot read it: {}", error.kind()),
-            )
-        })?;
+        let bundle = crate::env::read_config_file(
+            "LEGACY_DATABASE_CA_FILE",
+            path,
+            super::database::MAX_CA_FILE_BYTES,
+        )?;
         // Each certificate must be one rustls takes as a root, or every connection would fail
         // later instead of this cold start now.
         let mut store = rustls::RootCertStore::empty();

@@ -331,13 +331,12 @@ fn tls_config(
         crate::tls::roots().store()
     };
     if let Some(path) = ca_file {
-        let certificates = CertificateDer::pem_file_iter(path).map_err(|error| {
-            Error::config(
-                "LEGACY_DATABASE_CA_FILE",
-                format!("cannot read it: {error}"),
-            )
-        })?;
-        for certificate in certificates {
+        let bundle = crate::env::read_config_file(
+            "LEGACY_DATABASE_CA_FILE",
+            path,
+            super::database::MAX_CA_FILE_BYTES,
+        )?;
+        for certificate in CertificateDer::pem_slice_iter(&bundle) {
             let certificate = certificate.map_err(|error| {
                 Error::config(
                     "LEGACY_DATABASE_CA_FILE",

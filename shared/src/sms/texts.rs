@@ -403,18 +403,11 @@ fn read_document(env: &Environment<'_>) -> Result<Option<(&'static str, String)>
         )),
         (Some(document), None) => Ok(Some(("OTP_MESSAGES", document))),
         (None, Some(path)) => {
-            let bytes = std::fs::read(&path).map_err(|error| {
-                Error::config(
-                    "OTP_MESSAGES_FILE",
-                    format!("cannot read the file: {}", error.kind()),
-                )
-            })?;
-            if bytes.len() > MAX_DOCUMENT_BYTES {
-                return Err(Error::config(
-                    "OTP_MESSAGES_FILE",
-                    format!("is larger than {MAX_DOCUMENT_BYTES} bytes"),
-                ));
-            }
+            let bytes = crate::env::read_config_file(
+                "OTP_MESSAGES_FILE",
+                std::path::Path::new(&path),
+                MAX_DOCUMENT_BYTES,
+            )?;
             let document = String::from_utf8(bytes)
                 .map_err(|_| Error::config("OTP_MESSAGES_FILE", "is not UTF-8"))?;
             Ok(Some(("OTP_MESSAGES_FILE", document)))
@@ -755,6 +748,41 @@ mod tests {
             missing.to_string().contains("cannot read the file"),
             "{missing}"
         );
+    }
+
+    #[test]
+    fn a_texts_file_must_be_a_small_regular_file() {
+        // /dev/zero would be read for ever, /dev/stdin would block the cold start: neither is
+        // opened for reading, and a large file is read no further than the limit.
+        for (path, reason) in [
+            ("/dev/zero", "does not name a regular file"),
+            ("/dev/stdin", "does not name a regular file"),
+            ("/", "does not name a regular file"),
+        ] {
+            let error = texts(&[("OTP_MESSAGES_FILE", path)], "").unwrap_err();
+            assert!(
+                error.to_string().contains("OTP_MESSAGES_FILE")
+                    && error.to_string().contains(reason),
+                "{path}: {error}"
+            );
+        }
+        let dir = std::env::temp_dir().join(format!("otp-messages-large-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("messages.json");
+        std::fs::write(&file, vec![b' '; MAX_DOCUMENT_BYTES + 1]).unwrap();
+        let error = texts(&[("OTP_MESSAGES_FILE", file.to_str().unwrap())], "").unwrap_err();
+        assert!(error.to_string().contains("is larger than"), "{error}");
+        std::fs::write(
+            &file,
+            format!(
+                "{}{}",
+                " ".repeat(MAX_DOCUMENT_BYTES - 40),
+                r#"{"sms": {"nl": "{code} is je code"}}"#
+            ),
+        )
+        .unwrap();
+        assert!(texts(&[("OTP_MESSAGES_FILE", file.to_str().unwrap())], "").is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
