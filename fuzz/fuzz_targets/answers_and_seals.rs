@@ -1,8 +1,9 @@
 //! Answers, seals and challenge metadata: what Verify reads from the client and from Cognito.
 //!
 //! Invariants:
-//! - a code sealed here is accepted as itself (around ASCII spaces), for its owner only, within
-//!   its lifetime, and under the key it was sealed with only; any other answer is not;
+//! - a code sealed here is accepted as itself (around ASCII spaces), for its owner only (not
+//!   another user, not another pool), within its lifetime, and under the key it was sealed with
+//!   only; another code is wrong;
 //! - a seal read from arbitrary text never accepts anything under a key (seals cannot be forged)
 //!   and reads back the same after encoding;
 //! - an image CAPTCHA accepts only its own text (case, spaces and look-alikes aside);

@@ -1,5 +1,6 @@
-//! Configuration: any set of variables (the documented names and others, arbitrary values)
-//! through the cold-start checks and every handler's construction.
+//! Configuration: any set of variables (`NAME=VALUE` lines: the documented names and others,
+//! arbitrary values; seeds and a dictionary of every variable's name in scripts/fuzz) through
+//! the cold-start checks and every handler's construction.
 //!
 //! Invariants: a refused configuration names one of the documented variables (the message an
 //! operator sees at cold start); an accepted one builds every handler or refuses the same way;
@@ -9,7 +10,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arbitrary::Arbitrary;
 use cognito_passwordless::Error;
 use cognito_passwordless::config::{Config, VARIABLES};
 use cognito_passwordless::email::ConsoleEmailSender;
@@ -19,12 +19,6 @@ use cognito_passwordless::triggers::{
     VerifyAuthChallenge,
 };
 use libfuzzer_sys::fuzz_target;
-
-#[derive(Debug, Arbitrary)]
-enum Name {
-    Known(u8),
-    Other(String),
-}
 
 fn documented(error: &Error) {
     match error {
@@ -39,16 +33,13 @@ fn documented(error: &Error) {
     }
 }
 
-fuzz_target!(|pairs: Vec<(Name, String)>| {
-    let vars: HashMap<String, String> = pairs
-        .into_iter()
-        .map(|(name, value)| {
-            let name = match name {
-                Name::Known(index) => VARIABLES[usize::from(index) % VARIABLES.len()].to_owned(),
-                Name::Other(name) => name,
-            };
-            (name, value)
-        })
+fuzz_target!(|data: &[u8]| {
+    // `NAME=VALUE` lines, as an environment.
+    let text = String::from_utf8_lossy(data);
+    let vars: HashMap<String, String> = text
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect();
     let config = match Config::from_lookup(|name| vars.get(name).cloned()) {
         Ok(config) => config,

@@ -1,7 +1,9 @@
 //! "A verified hash verifies": hashes of arbitrary passwords made by implementations independent
-//! of the product (the `pwhash` crate for the crypt family and bcrypt; phpass, Drupal 7,
-//! WordPress 6.8 and Django PBKDF2 transcribed here from their PHP and Python sources) must
-//! verify with their password and with no other.
+//! of the product (the `pwhash` crate for the crypt family and bcrypt; phpass `$P$`/`$H$`,
+//! Drupal 7, WordPress 6.8, Django's and passlib's PBKDF2 transcribed here from their PHP and
+//! Python sources) must verify with their password and with no other. (Argon2 and scrypt have
+//! no independent Rust implementation to draw on; their fixtures come from argon2-cffi and
+//! passlib, tests/fixtures/.)
 #![no_main]
 // MD5-crypt and SHA-256-crypt are what the legacy stores hold, not a choice made here.
 #![allow(deprecated)]
@@ -22,7 +24,9 @@ enum Format {
     Sha512Crypt,
     Bcrypt,
     Phpass,
+    PhpassH,
     Drupal7,
+    PasslibPbkdf2,
     WordPressBcrypt,
     DjangoPbkdf2,
 }
@@ -181,8 +185,17 @@ fuzz_target!(|input: Input| {
             )
         }
         Format::Phpass => portable::<Md5>("$P$", log2, &salt_text(&input.salt, 8), password, 34),
+        Format::PhpassH => portable::<Md5>("$H$", log2, &salt_text(&input.salt, 8), password, 34),
         Format::Drupal7 => {
             portable::<Sha512>("$S$", log2, &salt_text(&input.salt, 8), password, 55)
+        }
+        Format::PasslibPbkdf2 => {
+            // passlib's pbkdf2_sha256: "adapted base64" (no padding, `.` for `+`) of salt and
+            // digest.
+            let ab64 = |bytes: &[u8]| base64(bytes).trim_end_matches('=').replace('+', ".");
+            let salt = &input.salt[..salt_length + 8];
+            let digest = pbkdf2_sha256(password.as_bytes(), salt, rounds);
+            format!("$pbkdf2-sha256${rounds}${}${}", ab64(salt), ab64(&digest))
         }
         Format::WordPressBcrypt => {
             // wp_hash_password (WordPress 6.8): bcrypt of the base64 HMAC-SHA-384 keyed "wp-sha384".

@@ -3,11 +3,14 @@
 //!
 //! Invariants:
 //! - tokens only when an oracle written here from the documented protocol finds every step of
-//!   the flow passed in order, within the limits, for an existing user;
-//! - Define and Create agree: whenever Define asks for a custom round, Create can work out that
-//!   very round (same step and attempt, attempts left within the limit), and when Define ends
-//!   the sign-in Create has no round to make;
-//! - a request for another code is never a passed round.
+//!   the flow passed in order (each round belonging to the step being worked on), within the
+//!   limits, for an existing user;
+//! - nothing comes after tokens: any further round fails the sign-in;
+//! - Define and Create agree: whenever Define asks for a custom round, Create works out that very
+//!   round (same step and attempt, attempts left within the limit); when Define issues tokens,
+//!   ends the sign-in or has Cognito check the password, Create has no round to make;
+//! - a request for another code uses no attempt: the round after it has the attempt number the
+//!   session without it had, or the sign-in ends for too many requests.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -70,50 +73,50 @@ fn every_step_passed(
     limits: AttemptLimits,
     user_not_found: bool,
 ) -> bool {
-    if user_not_found || session.last().is_none_or(|entry| !entry.passed) {
+    if user_not_found {
         return false;
     }
-    let mut passed = Vec::new();
-    let mut wrong = [0u8; ChallengeStep::ALL.len()];
-    let mut resends = 0u8;
-    let mut srp_started = false;
+    let steps = flow.steps();
+    let (mut current, mut srp_started, mut wrong, mut resends) = (0usize, false, 0u8, 0u8);
     for (position, entry) in session.iter().enumerate() {
-        let step = match entry.challenge {
-            SessionChallenge::SrpA => {
-                if !entry.passed || srp_started {
+        let Some(&step) = steps.get(current) else {
+            return false;
+        };
+        match entry.challenge {
+            SessionChallenge::SrpA if step == ChallengeStep::Password && !srp_started => {
+                if !entry.passed {
                     return false;
                 }
                 srp_started = true;
-                continue;
             }
-            SessionChallenge::PasswordVerifier if srp_started && entry.passed => {
-                ChallengeStep::Password
+            SessionChallenge::PasswordVerifier
+                if step == ChallengeStep::Password && srp_started =>
+            {
+                if !entry.passed {
+                    return false;
+                }
+                (current, srp_started, wrong) = (current + 1, false, 0);
             }
-            SessionChallenge::Custom(step) if step.tag().is_some() => step,
+            SessionChallenge::Custom(tagged) if tagged == step && step.tag().is_some() => {
+                if entry.resent {
+                    resends += 1;
+                }
+                if entry.passed {
+                    (current, wrong) = (current + 1, 0);
+                } else if !session
+                    .get(position + 1)
+                    .is_some_and(|next| next.resent && next.challenge == entry.challenge)
+                {
+                    wrong += 1;
+                    if wrong >= limits.for_step(step) {
+                        return false;
+                    }
+                }
+            }
             _ => return false,
-        };
-        if entry.resent {
-            resends += 1;
-        }
-        if entry.passed {
-            passed.push(step);
-            continue;
-        }
-        let request = session
-            .get(position + 1)
-            .is_some_and(|next| next.resent && next.challenge == entry.challenge);
-        if !request {
-            let slot = ChallengeStep::ALL
-                .iter()
-                .position(|s| *s == step)
-                .unwrap_or(0);
-            wrong[slot] += 1;
-            if wrong[slot] >= limits.for_step(step) {
-                return false;
-            }
         }
     }
-    passed == flow.steps() && resends <= limits.resends
+    current == steps.len() && resends <= limits.resends
 }
 
 fuzz_target!(|input: Input| {
@@ -161,10 +164,34 @@ fuzz_target!(|input: Input| {
     let decision = flow::decide_with_action(&flow, &session, input.user_not_found, limits, action);
     let round = flow::current_round(&flow, &session, limits, action);
     match decision {
-        FlowDecision::IssueTokens => assert!(
-            every_step_passed(&flow, &session, limits, input.user_not_found),
-            "tokens for {session:?} in {flow} with {limits:?}"
-        ),
+        FlowDecision::IssueTokens => {
+            assert!(
+                every_step_passed(&flow, &session, limits, input.user_not_found),
+                "tokens for {session:?} in {flow} with {limits:?}"
+            );
+            assert!(
+                round.is_err(),
+                "Create makes a round after every step passed"
+            );
+            for challenge in [
+                SessionChallenge::SrpA,
+                SessionChallenge::PasswordVerifier,
+                SessionChallenge::UntaggedCustom,
+                SessionChallenge::Other,
+            ]
+            .into_iter()
+            .chain(ChallengeStep::ALL.map(SessionChallenge::Custom))
+            {
+                for passed in [true, false] {
+                    let mut longer = session.clone();
+                    longer.push(SessionEntry::new(challenge, passed));
+                    assert!(matches!(
+                        flow::decide(&flow, &longer, input.user_not_found, limits),
+                        FlowDecision::Fail(_)
+                    ));
+                }
+            }
+        }
         FlowDecision::Challenge(NextChallenge::Custom { step, attempt }) => {
             let round = round.unwrap_or_else(|reason| {
                 panic!("Define asks for {step} but Create has no round: {reason}")
@@ -172,6 +199,25 @@ fuzz_target!(|input: Input| {
             assert_eq!((round.step, round.attempt), (step, attempt));
             assert!(round.attempts_left >= 1 && round.attempts_left <= limits.for_step(step));
             assert!(round.resends_left <= limits.resends);
+            // A request for a new code uses no attempt.
+            if flow::answered_with_action(&flow, &session, action) {
+                if let Some((last, before)) = session.split_last() {
+                    // Without its last round, the session's own last round was a request exactly
+                    // when that round is marked resent.
+                    let earlier_action = last.resent.then_some(OtpAction::Resend);
+                    if let FlowDecision::Challenge(NextChallenge::Custom {
+                        attempt: earlier, ..
+                    }) = flow::decide_with_action(
+                        &flow,
+                        before,
+                        input.user_not_found,
+                        limits,
+                        earlier_action,
+                    ) {
+                        assert_eq!(attempt, earlier, "a request used an attempt");
+                    }
+                }
+            }
         }
         FlowDecision::Challenge(NextChallenge::PasswordVerifier) => {
             assert!(
@@ -182,8 +228,5 @@ fuzz_target!(|input: Input| {
         FlowDecision::Fail(_) => {
             assert!(round.is_err(), "Create makes a round for a failed sign-in");
         }
-    }
-    if flow::answered_with_action(&flow, &session, action) {
-        assert!(session.last().is_some_and(|entry| !entry.passed));
     }
 });
