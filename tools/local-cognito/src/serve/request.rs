@@ -441,6 +441,11 @@ mod tests {
                 "InitiateAuth",
                 json!({"AuthFlow": "CUSTOM_AUTH", "AuthParameters": {"USERNAME": "a"}, "ClientMetadata": {"k": 1}}),
             ),
+            // Every flow's ClientMetadata is a map of strings, as Cognito's API model has it.
+            (
+                "InitiateAuth",
+                json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "AuthParameters": {"REFRESH_TOKEN": "t"}, "ClientMetadata": {"k": 1}}),
+            ),
             (
                 "RespondToAuthChallenge",
                 json!({"ChallengeName": "SMS_MFA", "ChallengeResponses": {"USERNAME": "a", "ANSWER": "1"}}),
