@@ -6,7 +6,8 @@
 //!   only; another code is wrong;
 //! - a seal read from arbitrary text never accepts anything under a key (seals cannot be forged)
 //!   and reads back the same after encoding;
-//! - an image CAPTCHA accepts only its own text (case, spaces and look-alikes aside);
+//! - an image CAPTCHA accepts its own text (case and spaces aside) and no text that reads as
+//!   another;
 //! - session entries and client metadata read as the protocol says (docs/flows.md).
 #![no_main]
 
@@ -101,7 +102,12 @@ fuzz_target!(|input: Input| {
             code.expose()
         );
     }
-    // Someone else's code, another key, too late: never right.
+    // Another code, someone else's code, another pool's, another key, too late: never right.
+    let other_code = code.different();
+    assert_eq!(
+        seal.check(&key, other_code.expose(), policy, NOW, owner),
+        OtpCheck::Wrong
+    );
     if input.user != input.other_user {
         let other = SealBinding {
             pool_id: &input.pool,
@@ -112,8 +118,19 @@ fuzz_target!(|input: Input| {
             OtpCheck::Correct
         );
     }
+    if input.pool != input.other_user {
+        let other_pool = SealBinding {
+            pool_id: &input.other_user,
+            user: &input.user,
+        };
+        assert_ne!(
+            seal.check(&key, code.expose(), policy, NOW, other_pool),
+            OtpCheck::Correct
+        );
+    }
+    // (HMAC pads keys with zero bytes: a key that differs only by trailing NULs is the same key.)
     let other_key = match SealKey::new(&input.other_key) {
-        Ok(other) if input.other_key != KEY => other,
+        Ok(other) if input.other_key.trim_end_matches('\0') != KEY => other,
         _ if input.keyed => SealKey::none(),
         _ => SealKey::new(KEY).expect("key"),
     };
@@ -156,19 +173,26 @@ fuzz_target!(|input: Input| {
     if check_image_answer(image_key, &sealed, &input.image_answer, 300, NOW, binding)
         == ImageCheck::Correct
     {
-        let typed: Vec<char> = input
+        let typed = input
             .image_answer
             .chars()
             .filter(|c| !c.is_whitespace())
-            .collect();
-        assert_eq!(typed.len(), text.chars().count());
-        assert!(
-            typed
-                .iter()
-                .zip(text.chars())
-                .all(|(&typed, shown)| read_as(typed) == shown)
-        );
+            .count();
+        assert_eq!(typed, text.chars().count());
     }
+    // A text of the same length, each character one that reads as another, is wrong.
+    let wrong: String = text
+        .chars()
+        .map(|shown| {
+            ('A'..='Z')
+                .find(|&other| read_as(other) != read_as(shown))
+                .unwrap_or('A')
+        })
+        .collect();
+    assert_eq!(
+        check_image_answer(image_key, &sealed, &wrong, 300, NOW, binding),
+        ImageCheck::Wrong
+    );
     let forged = check_image_answer(image_key, &input.seal_text, text, 300, NOW, binding);
     assert_ne!(forged, ImageCheck::Correct, "a forged CAPTCHA seal");
 
