@@ -12,8 +12,9 @@
 //! 4. the default way.
 //!
 //! Only certificates rustls accepts as trust anchors are kept, so a malformed entry in a bundle
-//! is skipped, as the default way skips it. An `SSL_CERT_FILE` that cannot be read or holds no
-//! usable certificate falls back to the default way (step 4). Where the roots came from and how
+//! is skipped, as the default way skips it. An `SSL_CERT_FILE` that holds no usable certificate
+//! falls back to the default way (step 4); one that is not a regular file of at most 8 MiB
+//! (`/dev/zero`, a FIFO) leaves no roots, so clients refuse to start naming it. Where the roots came from and how
 //! many were kept is logged once, when they are first read; with none at all, every client
 //! refuses to start ([`required`]) rather than fail each call later.
 
@@ -114,6 +115,17 @@ pub fn load(lookup: impl Fn(&str) -> Option<String>, bundles: &[&str]) -> RootCe
                 source: file,
             };
         }
+        // The default way reads SSL_CERT_FILE again, without a limit: only a small regular file
+        // may go there (/dev/zero or a FIFO would exhaust or hang the cold start). Anything else
+        // leaves no roots, so every client refuses to start, naming the variable.
+        let unsafe_to_read = std::fs::metadata(&file)
+            .is_ok_and(|metadata| !metadata.is_file() || metadata.len() > MAX_BUNDLE_BYTES as u64);
+        if unsafe_to_read {
+            return RootCertificates {
+                certificates: Vec::new(),
+                source: format!("{file}, which is not a regular file of at most 8 MiB"),
+            };
+        }
         return system();
     }
     if set("SSL_CERT_DIR").is_some() {
@@ -130,10 +142,13 @@ pub fn load(lookup: impl Fn(&str) -> Option<String>, bundles: &[&str]) -> RootCe
     system()
 }
 
-/// The certificates rustls accepts from one PEM file; `None` when it cannot be read or holds
-/// none.
+/// The largest bundle read (the system bundles are about 200 KB).
+const MAX_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The certificates rustls accepts from one PEM file; `None` when it is not a regular file of at
+/// most 8 MiB, cannot be read or holds none.
 pub fn from_bundle(path: &Path) -> Option<Vec<CertificateDer<'static>>> {
-    let text = std::fs::read(path).ok()?;
+    let text = crate::env::read_config_file("SSL_CERT_FILE", path, MAX_BUNDLE_BYTES).ok()?;
     let certificates = usable(CertificateDer::pem_slice_iter(&text).filter_map(Result::ok));
     (!certificates.is_empty()).then_some(certificates)
 }
@@ -249,6 +264,20 @@ mod tests {
             &bundles,
         );
         assert_eq!(unusable.source, "system");
+        // One that is not a regular file is never read, here or the default way: no roots, so
+        // every client refuses to start, naming SSL_CERT_FILE.
+        for device in ["/dev/zero", "/dev/stdin", "/"] {
+            let refused = load(
+                |name| (name == "SSL_CERT_FILE").then(|| device.to_owned()),
+                &bundles,
+            );
+            assert!(refused.certificates.is_empty(), "{device}");
+            let error = non_empty(&refused).unwrap_err().to_string();
+            assert!(
+                error.contains("SSL_CERT_FILE") && error.contains(device),
+                "{error}"
+            );
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -336,6 +336,7 @@ fn tls_config(
             path,
             super::database::MAX_CA_FILE_BYTES,
         )?;
+        let mut certificates = 0;
         for certificate in CertificateDer::pem_slice_iter(&bundle) {
             let certificate = certificate.map_err(|error| {
                 Error::config(
@@ -349,6 +350,14 @@ fn tls_config(
                     format!("unusable certificate: {error}"),
                 )
             })?;
+            certificates += 1;
+        }
+        // As for MySQL: a bundle without a certificate is a mistake, not "no extra roots".
+        if certificates == 0 {
+            return Err(Error::config(
+                "LEGACY_DATABASE_CA_FILE",
+                "holds no PEM certificate",
+            ));
         }
     }
     Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -405,5 +414,36 @@ mod tests {
             panic!("refused above");
         };
         assert!(!error.to_string().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_ca_file_must_be_a_small_regular_file_holding_certificates() {
+        let with_ca = |path: &std::path::Path| {
+            PostgresLegacySource::new(
+                "postgres://app:pw@db.example.com/legacy?sslmode=require",
+                "SELECT password_hash FROM users WHERE username = $1".to_owned(),
+                Duration::from_secs(1),
+                Some(path),
+            )
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+        };
+        for (path, reason) in [
+            ("/nonexistent/ca.pem", "cannot read the file"),
+            ("/dev/zero", "does not name a regular file"),
+            ("/dev/stdin", "does not name a regular file"),
+        ] {
+            let error = with_ca(std::path::Path::new(path));
+            assert!(
+                error.contains("LEGACY_DATABASE_CA_FILE") && error.contains(reason),
+                "{path}: {error}"
+            );
+        }
+        let path = std::env::temp_dir().join(format!("not-a-pg-ca-{}.pem", std::process::id()));
+        std::fs::write(&path, "hello").unwrap();
+        let empty = with_ca(&path);
+        let _ = std::fs::remove_file(&path);
+        assert!(empty.contains("holds no PEM certificate"), "{empty}");
     }
 }

@@ -752,6 +752,7 @@ mod tests {
 
     #[test]
     fn a_texts_file_must_be_a_small_regular_file() {
+        const DOCUMENT: &str = r#"{"sms": {"nl": "{code} is je code"}}"#;
         // /dev/zero would be read for ever, /dev/stdin would block the cold start: neither is
         // opened for reading, and a large file is read no further than the limit.
         for (path, reason) in [
@@ -774,10 +775,10 @@ mod tests {
         assert!(error.to_string().contains("is larger than"), "{error}");
         std::fs::write(
             &file,
+            // Exactly the limit: read.
             format!(
-                "{}{}",
-                " ".repeat(MAX_DOCUMENT_BYTES - 40),
-                r#"{"sms": {"nl": "{code} is je code"}}"#
+                "{}{DOCUMENT}",
+                " ".repeat(MAX_DOCUMENT_BYTES - DOCUMENT.len())
             ),
         )
         .unwrap();
