@@ -97,6 +97,18 @@ module.exports = async ({ resolveVariable }) => {
         "the post-authentication function guards them, and only they may migrate users",
     );
   }
+  if ((await param("signUp")) === "enabled" && (await param("migration")) === "enabled") {
+    problems.push("signUp=enabled cannot be combined with migration=enabled: a sign-up could take the user name of a legacy user not migrated yet");
+  }
+  if ((await param("verifyOnFirstSignIn")) === "true" && !/^[\w-]+_[0-9a-zA-Z]+$/.test(await param("userPoolId"))) {
+    problems.push(
+      "verifyOnFirstSignIn=true needs userPoolId (the pool's id): the post-authentication function may mark " +
+        "destinations verified (AdminUpdateUserAttributes) on that one pool only",
+    );
+  }
+  if ((await param("verifyOnFirstSignIn")) === "true" && (await param("preauthRequireVerifiedPhone")) === "true") {
+    problems.push("verifyOnFirstSignIn=true cannot be combined with preauthRequireVerifiedPhone=true, which denies the sign-in that verifies the phone");
+  }
   if ((await param("smsSendAlarmPerHour")) !== "0" && !["TRACE", "DEBUG", "INFO"].includes((await param("logLevel")).toUpperCase())) {
     problems.push("smsSendAlarmPerHour counts the create function's INFO log line per send: keep logLevel at INFO (or lower), or set smsSendAlarmPerHour to 0");
   }

@@ -51,6 +51,7 @@ module.exports = async ({ resolveVariable }) => {
   const service = await resolveVariable("self:service");
   const stage = await resolveVariable("sls:stage");
   const kmsKey = await param("secretsKmsKeyArn");
+  const verifyOnFirstSignIn = (await param("verifyOnFirstSignIn")) === "true";
   const decrypt = kmsKey
     ? [policy("decrypt-secrets", allow("kms:Decrypt", kmsKey, { StringEquals: { "kms:ViaService": join("secretsmanager.", region, ".amazonaws.com") } }))]
     : [];
@@ -135,6 +136,8 @@ module.exports = async ({ resolveVariable }) => {
       logs("VerifyAuthChallenge"),
       // The answer counter of each code, counted before comparing and marked used once.
       policy("abuse-protection-answers", allow("dynamodb:UpdateItem", table, items("GUESS#*"))),
+      // verifyOnFirstSignIn: the note that a code sent to an unverified destination was answered.
+      ...(verifyOnFirstSignIn ? [policy("proof-notes-write", allow("dynamodb:PutItem", table, items("PROVEN#*")))] : []),
       ...readSecret("read-seal-key", await param("sealKeyArn")),
       ...readSecret("read-captcha-secret", await param("captchaSecretArn")),
       ...decrypt,
@@ -147,8 +150,23 @@ module.exports = async ({ resolveVariable }) => {
       logs("PostAuthentication"),
       // Taking a migration note is a conditional delete: it admits one sign-in.
       policy("migration-notes-take", allow("dynamodb:DeleteItem", table, items("MIGRATED#*"))),
+      // verifyOnFirstSignIn: taking a proof note, then marking that destination verified on the
+      // one pool (userPoolId, required then by deploy/serverless-guards.js).
+      ...(verifyOnFirstSignIn
+        ? [
+            policy(
+              "proof-notes-take-and-mark-verified",
+              allow("dynamodb:DeleteItem", table, items("PROVEN#*")),
+              allow("cognito-idp:AdminUpdateUserAttributes", arn("cognito-idp", `userpool/${await param("userPoolId")}`)),
+            ),
+          ]
+        : []),
     ]),
   };
+  if ((await param("signUp")) === "enabled") {
+    // It reads nothing and calls nothing: its log group only.
+    Resources.PreSignUpRole = role([logs("PreSignUp")]);
+  }
   if ((await param("migration")) === "enabled") {
     Resources.UserMigrationRole = role([
       logs("UserMigration"),
@@ -302,8 +320,9 @@ module.exports = async ({ resolveVariable }) => {
   const migrationVpc = ["CKV_AWS_117", "It reaches the legacy store over TLS; serverless.yml has no VPC option (a database in a private network: deploy with the SAM template, whose LegacyVpcSubnetIds puts this function in the VPC)."];
   const noSecretEnv = ["CKV_AWS_173", "The environment holds no secret: secrets come only as Secrets Manager ARNs (deploy/serverless-guards.js refuses plain values; scripts/check-deploy's marker test)."];
   const noCap = ["CKV_AWS_115", "It answers a step of every sign-in; a cap would fail sign-ins under load. The send rate is capped on the create function (createReservedConcurrency)."];
-  for (const fn of ["DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallenge", "PreAuthentication", "PostAuthentication", "UserMigration"]) {
+  for (const fn of ["DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallenge", "PreAuthentication", "PostAuthentication", "UserMigration", "PreSignUp"]) {
     if (fn === "UserMigration" && !Resources.UserMigrationRole) continue;
+    if (fn === "PreSignUp" && !Resources.PreSignUpRole) continue;
     const checks = [noDlq, fn === "UserMigration" ? migrationVpc : noVpc, noSecretEnv];
     if (fn === "CreateAuthChallenge") {
       if (concurrency === 0) checks.push(["CKV_AWS_115", "Reserved concurrency is the createReservedConcurrency param; off by default because accounts with the initial quota of 10 cannot reserve any."]);

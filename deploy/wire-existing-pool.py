@@ -33,6 +33,7 @@ OUTPUTS = {
     "PreAuthenticationFunctionArn": "PreAuthentication",
     "PostAuthenticationFunctionArn": "PostAuthentication",
     "UserMigrationFunctionArn": "UserMigration",
+    "PreSignUpFunctionArn": "PreSignUp",
 }
 # DescribeUserPool's names for the few UpdateUserPool parameters called differently.
 RENAMED = {"Name": "PoolName"}

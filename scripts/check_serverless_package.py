@@ -3,7 +3,8 @@
 expectations (written out here, not taken from the code, so a change on either side that the
 other does not follow fails):
 
-- the functions: exactly the expected ones (user-migration only with `migration=enabled`), each
+- the functions: exactly the expected ones (user-migration and pre-sign-up only with the optional
+  triggers enabled: `migration=enabled`, `signUp=enabled`, `verifyOnFirstSignIn=true`), each
   wired to its Cognito trigger, each with exactly its environment variables;
 - secrets: every plain-secret variable is empty, the `…_ARN` ones are set only where given;
 - IAM: no shared role; each function's own role with exactly its statements (actions, items by
@@ -11,8 +12,9 @@ other does not follow fails):
   framework's custom resource narrowed;
 - guardrails: the send alarm, log retention, the deployment bucket closed to the public.
 
-Usage: check_serverless_package.py TEMPLATE.json enabled|disabled
-       check_serverless_package.py --self-test TEMPLATE.json enabled|disabled
+Usage: check_serverless_package.py TEMPLATE.json disabled|migration|sign-up
+       check_serverless_package.py --self-test TEMPLATE.json disabled|migration|sign-up
+(the optional triggers packaged: none, user-migration, or pre-sign-up with verifyOnFirstSignIn)
 (--self-test: the clean template passes, and each of a list of deliberate breakages fails.)
 """
 import copy
@@ -28,7 +30,7 @@ COMMON = {
     "SMS_CONFIGURATION_SET", "SMS_KEYWORD", "SMS_MAX_PER_DAY", "SMS_MAX_PER_HOUR", "SMS_MAX_PRICE",
     "SMS_MESSAGE_TEMPLATE", "SMS_MIN_INTERVAL_SECONDS", "SMS_ORIGINATION_IDENTITY",
     "SMS_ORIGINATION_NUMBER", "SMS_PROTECT_CONFIGURATION_ID", "SMS_PROVIDER", "SMS_TIMEOUT_MS",
-    "STATE_FAILURE_MODE", "STATE_TABLE", "STATE_TIMEOUT_MS",
+    "STATE_FAILURE_MODE", "STATE_TABLE", "STATE_TIMEOUT_MS", "VERIFY_ON_FIRST_SIGN_IN",
 }
 OWN = {
     "DefineAuthChallenge": set(),
@@ -45,6 +47,7 @@ OWN = {
         "PREAUTH_REQUIRED_VALIDATION_KEYS", "PREAUTH_REQUIRE_VERIFIED_PHONE",
     },
     "PostAuthentication": {"MIGRATION_CLIENT_IDS", "MIGRATION_CLIENT_IDS_ARN"},
+    "PreSignUp": {"SIGNUP_ALLOWED_CLIENT_IDS", "SIGNUP_REQUIRED_ATTRIBUTES"},
     "UserMigration": {
         "LEGACY_SOURCE", "LEGACY_HTTP_URL", "LEGACY_HTTP_TOKEN", "LEGACY_HTTP_TOKEN_ARN",
         "LEGACY_DATABASE_URL", "LEGACY_DATABASE_URL_ARN", "LEGACY_DATABASE_CA_FILE",
@@ -60,6 +63,7 @@ TRIGGER = {
     "PreAuthentication": "PreAuthentication",
     "PostAuthentication": "PostAuthentication",
     "UserMigration": "UserMigration",
+    "PreSignUp": "PreSignUp",
 }
 # Plain secret values: never in a packaged template (secrets go by ARN).
 PLAIN_SECRETS = {"PHONE_HINT_SECRET", "SEAL_KEY", "CAPTCHA_SECRET", "LEGACY_HTTP_TOKEN", "LEGACY_DATABASE_URL"}
@@ -74,6 +78,12 @@ STATE = {
     "PreAuthentication": [({"dynamodb:Query"}, {"LOCK#*"})],
     "PostAuthentication": [({"dynamodb:DeleteItem"}, {"MIGRATED#*"})],
     "UserMigration": [({"dynamodb:PutItem"}, {"MIGRATED#*"})],
+    "PreSignUp": [],
+}
+# With VERIFY_ON_FIRST_SIGN_IN=true: Verify notes proofs, PostAuthentication takes them.
+PROOF_STATE = {
+    "VerifyAuthChallenge": [({"dynamodb:PutItem"}, {"PROVEN#*"})],
+    "PostAuthentication": [({"dynamodb:DeleteItem"}, {"PROVEN#*"})],
 }
 # Which function may read which secret (by the variable whose ARN names it).
 SECRET_READERS = {
@@ -134,6 +144,10 @@ def self_test(path, migration) -> int:
         "a shared role": lambda: clean_copy["Resources"].update(IamRoleLambdaExecution={"Type": "AWS::IAM::Role", "Properties": {}}),
         "the send alarm gone": lambda: clean_copy["Resources"].pop("SmsSendAlarm"),
         "logs kept a month": lambda: clean_copy["Resources"]["CreateAuthChallengeLogGroup"]["Properties"].update(RetentionInDays=30),
+        "marking verified on any pool": lambda: [
+            statement.update(Resource="*") for _, statement in statements(clean_copy["Resources"]["PostAuthenticationRole"])
+            if statement["Action"] == "cognito-idp:AdminUpdateUserAttributes"] or clean_copy["Resources"]["PostAuthenticationRole"]["Properties"]["Policies"].append(
+            {"PolicyName": "x", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "cognito-idp:AdminUpdateUserAttributes", "Resource": "*"}]}}),
         "PassRole to any service": lambda: [
             statement.pop("Condition") for _, statement in statements(clean_copy["Resources"]["IamRoleCustomResourcesLambdaExecution"])
             if statement["Action"] == "iam:PassRole"],
@@ -151,7 +165,9 @@ def self_test(path, migration) -> int:
 def check(template, migration):
     resources = template["Resources"]
     problems = []
-    expected = set(OWN) - ({"UserMigration"} if migration != "enabled" else set())
+    expected = set(OWN) - ({"UserMigration"} if migration != "migration" else set()) - (
+        {"PreSignUp"} if migration != "sign-up" else set()
+    )
 
     functions = {
         name.removesuffix("LambdaFunction"): resource for name, resource in resources.items()
@@ -184,7 +200,7 @@ def check(template, migration):
         if role is None or role["Type"] != "AWS::IAM::Role":
             problems.append(f"{name}Role missing")
             continue
-        state, secrets, sends, logs, other = [], set(), [], [], []
+        state, secrets, sends, logs, other, admin = [], set(), [], [], [], []
         for policy, statement in statements(role):
             actions = as_set(statement["Action"])
             if statement.get("Effect") != "Allow":
@@ -196,6 +212,8 @@ def check(template, migration):
                 secrets |= as_set(statement["Resource"])
             elif actions <= {"sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage", "mobiletargeting:SendMessages", "ses:SendEmail"}:
                 sends.append(statement)
+            elif actions == {"cognito-idp:AdminUpdateUserAttributes"}:
+                admin.append(statement)
             elif actions == {"logs:CreateLogStream", "logs:PutLogEvents"}:
                 logs.append(statement["Resource"])
             elif actions == {"kms:Decrypt"}:
@@ -205,8 +223,19 @@ def check(template, migration):
             else:
                 other.append((policy, statement))
         normal = lambda pairs: sorted((sorted(actions), sorted(keys)) for actions, keys in pairs)
-        if normal(state) != normal(STATE[name]):
-            problems.append(f"{name}Role: state-table statements {state}, expected {STATE[name]}")
+        verifies = env_of.get(name, {}).get("VERIFY_ON_FIRST_SIGN_IN") == "true"
+        want_state = STATE[name] + (PROOF_STATE.get(name, []) if verifies else [])
+        if normal(state) != normal(want_state):
+            problems.append(f"{name}Role: state-table statements {state}, expected {want_state}")
+        # Marking a proved destination verified: PostAuthentication only, with the flag on, one
+        # action on one named pool.
+        want_admin = name == "PostAuthentication" and verifies
+        if bool(admin) != want_admin or len(admin) > 1:
+            problems.append(f"{name}Role: admin statements {admin}")
+        for statement in admin:
+            for resource in as_set(statement["Resource"]):
+                if "*" in resource or ":userpool/" not in resource:
+                    problems.append(f"{name}Role: AdminUpdateUserAttributes on {resource}, not one pool")
         if logs != [{"Fn::GetAtt": [f"{name}LogGroup", "Arn"]}]:
             problems.append(f"{name}Role: logs {logs}, expected only its own log group")
         allowed = {env_of.get(name, {}).get(variable) for variable, readers in SECRET_READERS.items() if name in readers}

@@ -34,6 +34,7 @@ fn trigger_of(binary: &str) -> &'static str {
         "pre-authentication" => "PreAuthentication",
         "post-authentication" => "PostAuthentication",
         "user-migration" => "UserMigration",
+        "pre-sign-up" => "PreSignUp",
         other => panic!(
             "functions/{other}: which Cognito trigger does it serve? Add it here and to both descriptors"
         ),
@@ -218,13 +219,20 @@ fn serverless_deploys_every_binary_with_every_variable() {
         match item {
             Value::Mapping(mapping) => functions.extend(mapping.clone()),
             Value::String(reference) => {
-                assert_eq!(
-                    reference,
-                    "${file(./deploy/serverless-migration.yml):${param:migration}}"
-                );
-                let migration = yaml("deploy/serverless-migration.yml");
-                assert_eq!(migration["disabled"], Value::Mapping(Default::default()));
-                functions.extend(migration["enabled"].as_mapping().unwrap().clone());
+                // An optional trigger, chosen by a param: `disabled` deploys nothing.
+                let (file, param) = match reference.as_str() {
+                    "${file(./deploy/serverless-migration.yml):${param:migration}}" => {
+                        ("deploy/serverless-migration.yml", "migration")
+                    }
+                    "${file(./deploy/serverless-sign-up.yml):${param:signUp}}" => {
+                        ("deploy/serverless-sign-up.yml", "signUp")
+                    }
+                    other => panic!("unexpected functions entry {other}"),
+                };
+                let optional = yaml(file);
+                assert_eq!(optional["disabled"], Value::Mapping(Default::default()));
+                functions.extend(optional["enabled"].as_mapping().unwrap().clone());
+                assert_eq!(service["params"]["default"][param], "disabled");
             }
             other => panic!("unexpected functions entry {other:?}"),
         }
@@ -288,6 +296,8 @@ fn serverless_gives_each_function_its_own_role_and_no_shared_one() {
         migration["enabled"]["userMigration"]["role"],
         "UserMigrationRole"
     );
+    let sign_up = yaml("deploy/serverless-sign-up.yml");
+    assert_eq!(sign_up["enabled"]["preSignUp"]["role"], "PreSignUpRole");
     assert_eq!(roles.len(), 5);
     let resources = service["resources"].as_sequence().unwrap();
     assert!(resources.contains(&Value::from("${file(./deploy/serverless-resources.js)}")));
@@ -342,7 +352,11 @@ fn no_descriptor_passes_a_secret_value() {
             );
         }
     }
-    for file in ["serverless.yml", "deploy/serverless-migration.yml"] {
+    for file in [
+        "serverless.yml",
+        "deploy/serverless-migration.yml",
+        "deploy/serverless-sign-up.yml",
+    ] {
         let text = std::fs::read_to_string(root().join(file)).unwrap();
         assert!(
             !text.contains("${env:"),
@@ -369,8 +383,15 @@ fn sam_pool_cannot_be_lost_or_taken_over() {
     assert_eq!(properties["DeletionProtection"], "ACTIVE");
     assert_eq!(
         properties["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"],
-        true
+        serde_yaml_ng::from_str::<Value>("!If [UseSignUp, false, true]").unwrap()
     );
+    // Self sign-up is off unless asked for, and only ever through the pre-sign-up trigger.
+    assert_eq!(template["Parameters"]["SelfSignUp"]["Default"], "disabled");
+    assert_eq!(
+        get_att_target(&properties["LambdaConfig"]["PreSignUp"]).as_deref(),
+        Some("PreSignUpFunction")
+    );
+    assert_eq!(resources["PreSignUpFunction"]["Condition"], "UseSignUp");
     let recovery = format!("{:?}", properties["AccountRecoverySetting"]);
     assert!(recovery.contains("AccountRecovery"), "{recovery}");
     assert_eq!(
@@ -586,6 +607,18 @@ fn sam_gives_each_function_only_its_share_of_the_state_table() {
             vec!["dynamodb:DeleteItem"],
             vec!["MIGRATED#*"],
         ),
+        (
+            "VerifyProofStatePolicy",
+            "VerifyAuthChallengeFunctionRole",
+            vec!["dynamodb:PutItem"],
+            vec!["PROVEN#*"],
+        ),
+        (
+            "PostAuthenticationProofPolicy",
+            "PostAuthenticationFunctionRole",
+            vec!["dynamodb:DeleteItem"],
+            vec!["PROVEN#*"],
+        ),
     ] {
         let properties = &resources[policy]["Properties"];
         assert!(
@@ -622,6 +655,30 @@ fn sam_gives_each_function_only_its_share_of_the_state_table() {
     assert!(
         resources["CreateStatePolicy"]["Properties"]["PolicyDocument"]["Statement"][2].is_null()
     );
+    // VerifyOnFirstSignIn: PostAuthentication may mark destinations verified, one admin action
+    // on the stack's pool only, and nothing else.
+    let proof = &resources["PostAuthenticationProofPolicy"];
+    assert_eq!(proof["Condition"], "VerifiesWithStateTable");
+    let admin = &proof["Properties"]["PolicyDocument"]["Statement"][1];
+    assert_eq!(admin["Action"], "cognito-idp:AdminUpdateUserAttributes");
+    let pool = match &admin["Resource"] {
+        Value::Tagged(tagged) if tagged.tag == "If" => tagged.value.as_sequence().unwrap().clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(pool[0], "CreateUserPool");
+    assert_eq!(get_att_target(&pool[1]).as_deref(), Some("UserPool"));
+    assert!(
+        pool[2]
+            .as_str()
+            .or_else(|| match &pool[2] {
+                Value::Tagged(tagged) => tagged.value.as_str(),
+                _ => None,
+            })
+            .is_some_and(|arn| arn.ends_with(":userpool/${ExistingUserPoolId}")),
+        "{:?}",
+        pool[2]
+    );
+    assert!(proof["Properties"]["PolicyDocument"]["Statement"][2].is_null());
 }
 
 #[test]
@@ -644,12 +701,23 @@ fn app_clients_cannot_write_the_attributes_security_rests_on() {
             .map(|attribute| attribute.as_str().unwrap())
             .collect();
         assert!(!writable.is_empty(), "{name}");
+        // The sign-up client alone may write where codes go (a sign-up must give them), and
+        // nobody can sign in through it, so no access token of it can ever change them.
+        let sign_up_only = name == "SignUpUserPoolClient";
+        if sign_up_only {
+            assert_eq!(resource["Condition"], "UseSignUp");
+            assert_eq!(
+                properties["ExplicitAuthFlows"],
+                serde_yaml_ng::from_str::<Value>("[ALLOW_REFRESH_TOKEN_AUTH]").unwrap(),
+                "{name} must allow no sign-in"
+            );
+        }
         for attribute in writable {
+            let destination = matches!(attribute, "phone_number" | "email");
             assert!(
-                !matches!(
-                    attribute,
-                    "phone_number" | "email" | "phone_number_verified" | "email_verified"
-                ) && !attribute.starts_with("custom:"),
+                !matches!(attribute, "phone_number_verified" | "email_verified")
+                    && !attribute.starts_with("custom:")
+                    && (!destination || sign_up_only),
                 "{name} lets users write {attribute}"
             );
         }

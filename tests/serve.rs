@@ -285,6 +285,49 @@ async fn admin_calls_password_sign_in_migration_and_pre_authentication() {
     drop(server);
 }
 
+#[tokio::test]
+async fn boto3_signs_up_and_the_first_code_verifies_the_phone() {
+    let dynamodb = integration_tests::dynamodb_url();
+    let table = integration_tests::create_state_table(
+        &integration_tests::dynamodb_client(&dynamodb).await,
+        "serve-sign-up",
+    )
+    .await;
+    let server = tokio::task::spawn_blocking(move || {
+        start_with(
+            &["--state-table", &table, "--dynamodb-endpoint", &dynamodb],
+            // Two sign-ins a few seconds apart: no minimum interval between codes here.
+            &[
+                ("VERIFY_ON_FIRST_SIGN_IN", "true"),
+                ("SMS_MIN_INTERVAL_SECONDS", "0"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let server_url = server.url.clone();
+    let text = tokio::task::spawn_blocking(move || {
+        client(
+            "boto3_sign_up.py",
+            &[
+                &server_url,
+                "localclient0000000000000000",
+                "us-east-1_local",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(text.contains("boto3 sign-up: OK"), "{text}");
+    let printed = server.output.lock().unwrap().join("\n");
+    assert!(printed.contains("λ PreSignUp"), "{printed}");
+    assert!(
+        printed.contains("▸ POST AdminUpdateUserAttributes → 200"),
+        "PostAuthentication did not mark the phone verified: {printed}"
+    );
+    drop(server);
+}
+
 /// `examples/demo`, where the demo page and its Node tests live (`npm ci` done by the test
 /// command).
 fn demo_dir() -> std::path::PathBuf {

@@ -106,6 +106,35 @@ fuzz_target!(|data: &[u8]| {
             assert!(!user.username.is_empty());
             assert_eq!(user.pool_id, text(&body, "UserPoolId"));
         }
+        ApiRequest::SignUp(sign_up) => {
+            assert!(!sign_up.username.is_empty());
+            assert_eq!(Some(sign_up.username.as_str()), field(&body, &["Username"]));
+            assert_eq!(sign_up.client_id, text(&body, "ClientId"));
+            assert_eq!(sign_up.password.as_deref(), field(&body, &["Password"]));
+            assert!(
+                sign_up
+                    .attributes
+                    .keys()
+                    .all(|name| name != "sub" && !name.starts_with("cognito:"))
+            );
+            for map in [&sign_up.validation_data, &sign_up.client_metadata]
+                .into_iter()
+                .flatten()
+            {
+                assert!(map.values().all(Value::is_string));
+            }
+        }
+        ApiRequest::AdminUpdateUserAttributes(update) => {
+            assert!(!update.username.is_empty());
+            assert!(!update.attributes.is_empty());
+            assert_eq!(update.pool_id, text(&body, "UserPoolId"));
+            assert!(
+                update
+                    .attributes
+                    .keys()
+                    .all(|name| name != "sub" && !name.starts_with("cognito:"))
+            );
+        }
         ApiRequest::ListUsers { pool_id } => assert_eq!(pool_id, text(&body, "UserPoolId")),
     }
 });

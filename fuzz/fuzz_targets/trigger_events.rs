@@ -14,6 +14,8 @@
 //! - end to end: Verify, given the round Create made, accepts the code Create sent, refuses it
 //!   for another pool or with an action, and accepts no other answer;
 //! - UserMigration migrates a user on sign-in only with the password the store accepts;
+//! - PreSignUp never auto-verifies, auto-confirms only self sign-ups, and lets none through that
+//!   claims a verified destination or gives a phone number that is not E.164;
 //! - every answer serialises.
 #![no_main]
 
@@ -29,7 +31,7 @@ use cognito_passwordless::legacy::{LegacyRecord, LegacyUserSource, Lookup, Looku
 use cognito_passwordless::sms::ConsoleSender;
 use cognito_passwordless::triggers::{
     CreateAuthChallenge, DefineAuthChallenge, Handler, PostAuthentication, PreAuthentication,
-    UserMigration, VerifyAuthChallenge,
+    PreSignUp, UserMigration, VerifyAuthChallenge,
 };
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
@@ -111,6 +113,7 @@ struct Triggers {
     verify: VerifyAuthChallenge,
     pre_authentication: PreAuthentication,
     post_authentication: PostAuthentication,
+    pre_sign_up: PreSignUp,
     user_migration: UserMigration,
 }
 
@@ -156,6 +159,7 @@ fn triggers(flow: &str, keyed: bool, outbox: &Outbox) -> Triggers {
         verify: VerifyAuthChallenge::new(&config, None).expect("verify"),
         pre_authentication: PreAuthentication::new(&config),
         post_authentication: PostAuthentication::new(&config).expect("post"),
+        pre_sign_up: PreSignUp::new(&config),
         user_migration: UserMigration::new(&migration, Arc::new(OnePassword)),
     }
 }
@@ -420,6 +424,45 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(answered) = runtime.block_on(triggers.post_authentication.invoke(raw.clone(), NOW)) {
         serde_json::to_vec(&answered).expect("post-authentication's answer serialises");
+    }
+    if let Ok(answered) = runtime.block_on(triggers.pre_sign_up.invoke(raw.clone(), NOW)) {
+        let response = &answered.response;
+        assert_ne!(
+            response.auto_verify_phone,
+            Some(true),
+            "auto-verified a phone"
+        );
+        assert_ne!(
+            response.auto_verify_email,
+            Some(true),
+            "auto-verified an address"
+        );
+        let self_sign_up = answered.trigger_source == "PreSignUp_SignUp";
+        if response.auto_confirm_user == Some(true) {
+            assert!(
+                self_sign_up,
+                "confirmed a {} sign-up",
+                answered.trigger_source
+            );
+        }
+        if self_sign_up {
+            let attributes = &answered.request.user_attributes;
+            for flag in ["phone_number_verified", "email_verified"] {
+                assert!(
+                    attributes
+                        .get(flag)
+                        .is_none_or(|value| value.trim().eq_ignore_ascii_case("false")),
+                    "a sign-up claiming {flag} passed"
+                );
+            }
+            if let Some(number) = attributes.get("phone_number") {
+                assert!(
+                    cognito_passwordless::phone::PhoneNumber::parse(number).is_ok(),
+                    "a sign-up with a phone number that is not E.164 passed"
+                );
+            }
+        }
+        serde_json::to_vec(&answered).expect("pre-sign-up's answer serialises");
     }
     if let Ok(answered) = runtime.block_on(triggers.user_migration.invoke(raw, NOW)) {
         if answered.trigger_source != "UserMigration_ForgotPassword" {

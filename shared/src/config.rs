@@ -18,6 +18,7 @@ pub use crate::phone::PhoneHint;
 use crate::preauth::PreAuthPolicy;
 use crate::seal::SealKey;
 use crate::secret::SecretSource;
+use crate::signup::SignUpPolicy;
 pub use crate::sms::{
     DEFAULT_MESSAGE_TEMPLATE, DEFAULT_MESSAGE_TEMPLATE_WITHOUT_APP, LOCAL_TOOL_MARKER,
     MAX_MESSAGE_LENGTH, MessageTemplate, RUNTIME_VARIABLES, SmsProvider, SmsSettings,
@@ -80,6 +81,9 @@ pub const VARIABLES: &[&str] = &[
     "PREAUTH_REQUIRE_VERIFIED_PHONE",
     "PREAUTH_REQUIRED_VALIDATION_KEYS",
     "PREAUTH_DENY_MESSAGE",
+    "SIGNUP_ALLOWED_CLIENT_IDS",
+    "SIGNUP_REQUIRED_ATTRIBUTES",
+    "VERIFY_ON_FIRST_SIGN_IN",
     "LEGACY_SOURCE",
     "LEGACY_HTTP_URL",
     "LEGACY_HTTP_TOKEN",
@@ -135,6 +139,8 @@ pub const SCOPED_VARIABLES: &[(&str, &str)] = &[
     ("PREAUTH_REQUIRE_VERIFIED_PHONE", "pre-authentication"),
     ("PREAUTH_REQUIRED_VALIDATION_KEYS", "pre-authentication"),
     ("PREAUTH_DENY_MESSAGE", "pre-authentication"),
+    ("SIGNUP_ALLOWED_CLIENT_IDS", "pre-sign-up"),
+    ("SIGNUP_REQUIRED_ATTRIBUTES", "pre-sign-up"),
     ("LEGACY_SOURCE", "user-migration"),
     ("LEGACY_HTTP_URL", "user-migration"),
     ("LEGACY_HTTP_TOKEN", "user-migration"),
@@ -215,6 +221,12 @@ pub struct Config {
     pub captcha: CaptchaConfig,
     /// `PREAUTH_*`: the pre-authentication policies (each off unless set).
     pub preauth: PreAuthPolicy,
+    /// `SIGNUP_*`: what the `pre-sign-up` trigger lets in.
+    pub signup: SignUpPolicy,
+    /// `VERIFY_ON_FIRST_SIGN_IN` (default false): codes may go to a user's unverified phone or
+    /// e-mail address, and the first right answer there marks it verified (PostAuthentication).
+    /// Needs `STATE_TABLE` (the sends are throttled, and the proof is noted there).
+    pub verify_on_first_sign_in: bool,
     /// `LEGACY_*` and `MIGRATION_*`: the user-migration trigger (`None` without `LEGACY_SOURCE`).
     pub migration: Option<MigrationConfig>,
     /// `STATE_TABLE`, `STATE_FAILURE_MODE`, `STATE_TIMEOUT_MS`: abuse protection's DynamoDB
@@ -231,6 +243,26 @@ pub struct Config {
     /// migration trigger moved that user in during this very sign-in, so a password alone never
     /// skips the configured steps.
     pub migration_client_ids: Option<SecretSource>,
+}
+
+/// `VERIFY_ON_FIRST_SIGN_IN`: only with a state table (sends to destinations nobody has proved
+/// yet must be throttled, and the proof is noted there for PostAuthentication), and not with
+/// `PREAUTH_REQUIRE_VERIFIED_PHONE`, which would deny the very sign-in that verifies.
+fn verify_on_first_sign_in(env: &Environment<'_>) -> Result<bool, Error> {
+    let on = env.flag("VERIFY_ON_FIRST_SIGN_IN")?;
+    if on && env.get("STATE_TABLE").is_none() {
+        return Err(Error::config(
+            "VERIFY_ON_FIRST_SIGN_IN",
+            "needs STATE_TABLE: codes to unverified destinations are throttled there, and the proof is noted there",
+        ));
+    }
+    if on && env.flag("PREAUTH_REQUIRE_VERIFIED_PHONE")? {
+        return Err(Error::config(
+            "VERIFY_ON_FIRST_SIGN_IN",
+            "cannot be combined with PREAUTH_REQUIRE_VERIFIED_PHONE=true, which denies the sign-in that verifies the phone",
+        ));
+    }
+    Ok(on)
 }
 
 /// `OTP_PREFERRED_CHANNEL_ATTRIBUTE`: a user attribute's name, as Cognito spells them (`custom:`
@@ -300,6 +332,8 @@ impl Config {
             email,
             captcha: CaptchaConfig::from_env(&env, flow.contains(ChallengeStep::Captcha))?,
             preauth: PreAuthPolicy::from_env(&env)?,
+            signup: SignUpPolicy::from_env(&env, &flow)?,
+            verify_on_first_sign_in: verify_on_first_sign_in(&env)?,
             migration: MigrationConfig::from_env(&env)?,
             state: StateConfig::from_env(&env, send_timeout)?,
             abuse: AbusePolicy::from_env(&env)?,

@@ -61,11 +61,13 @@ pub mod seal;
 pub mod secret;
 #[cfg(feature = "aws-secrets")]
 pub mod secrets;
+pub mod signup;
 pub mod sms;
 pub mod state;
 pub mod telemetry;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod triggers;
+pub mod user_pool;
 
 pub use error::Error;

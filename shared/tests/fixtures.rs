@@ -51,6 +51,11 @@ fn every_sample_event_round_trips_exactly() {
                     cognito_passwordless::event::PostAuthenticationEvent::parse(raw.clone())
                         .unwrap(),
                 ),
+                "PreSignUp_SignUp" | "PreSignUp_AdminCreateUser" | "PreSignUp_ExternalProvider" => {
+                    serde_json::to_value(
+                        cognito_passwordless::event::PreSignUpEvent::parse(raw.clone()).unwrap(),
+                    )
+                }
                 "UserMigration_Authentication" | "UserMigration_ForgotPassword" => {
                     serde_json::to_value(UserMigrationEvent::parse(raw.clone()).unwrap())
                 }

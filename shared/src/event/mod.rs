@@ -17,6 +17,7 @@
 mod custom_auth;
 mod post_authentication;
 mod pre_authentication;
+mod pre_sign_up;
 mod user_migration;
 
 pub use custom_auth::{
@@ -31,6 +32,7 @@ pub use post_authentication::{
 pub use pre_authentication::{
     PreAuthenticationEvent, PreAuthenticationRequest, PreAuthenticationResponse,
 };
+pub use pre_sign_up::{PreSignUpEvent, PreSignUpRequest, PreSignUpResponse};
 pub use user_migration::{
     Password, UserMigrationEvent, UserMigrationRequest, UserMigrationResponse,
 };

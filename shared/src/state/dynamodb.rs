@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::{
-    AnswerBudget, ClaimOutcome, CodeKey, FAILURE_PREFIX, MIGRATED, MIGRATION_MARK_SECONDS, SENDS,
-    SendClaim, StateError, StateFuture, StateStore,
+    AnswerBudget, ClaimOutcome, CodeKey, FAILURE_PREFIX, SENDS, SendClaim, StateError, StateFuture,
+    StateStore,
 };
 use crate::abuse::{LockoutPolicy, SendLimit, SendLimits, check_send, prune_sends};
 
@@ -403,14 +403,14 @@ impl StateStore for DynamoStore {
         })
     }
 
-    fn mark_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, ()> {
+    fn put_note<'a>(&'a self, pk: &'a str, sk: &'a str, expires_at: u64) -> StateFuture<'a, ()> {
         Box::pin(async move {
             self.client
                 .put_item()
                 .table_name(&self.table)
-                .item("pk", AttributeValue::S(key.to_owned()))
-                .item("sk", AttributeValue::S(MIGRATED.to_owned()))
-                .item("expiresAt", number(now + MIGRATION_MARK_SECONDS))
+                .item("pk", AttributeValue::S(pk.to_owned()))
+                .item("sk", AttributeValue::S(sk.to_owned()))
+                .item("expiresAt", number(expires_at))
                 .send()
                 .await
                 .map_err(describe)?;
@@ -418,15 +418,15 @@ impl StateStore for DynamoStore {
         })
     }
 
-    fn take_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, bool> {
+    fn take_note<'a>(&'a self, pk: &'a str, sk: &'a str, now: u64) -> StateFuture<'a, bool> {
         Box::pin(async move {
             // A conditional delete: of two sign-ins racing for one note, one takes it.
             let deleted = self
                 .client
                 .delete_item()
                 .table_name(&self.table)
-                .key("pk", AttributeValue::S(key.to_owned()))
-                .key("sk", AttributeValue::S(MIGRATED.to_owned()))
+                .key("pk", AttributeValue::S(pk.to_owned()))
+                .key("sk", AttributeValue::S(sk.to_owned()))
                 .condition_expression("expiresAt > :now")
                 .expression_attribute_values(":now", number(now))
                 .send()

@@ -13,6 +13,7 @@
 //! | send history | `USER#<pool>#<user>` or `PHONE#<digest of the number>` | `SENDS` | `times` (list of epoch seconds), `version` |
 //! | failed attempt | `LOCK#<pool>#<user>` | `FAILURE#<epoch seconds>#<random>` | `at` (one item per failure) |
 //! | just migrated | `MIGRATED#<pool>#name:<digest of the exact user name>` | `MIGRATED` | (kept a minute) |
+//! | destination proved | `PROVEN#<pool>#<user>` | `<attribute>#<digest of its value>` | (kept for the rest of the sign-in) |
 //!
 //! `<user>` is the user exactly as Cognito identifies them ([`UserRef`]): `sub:<sub>` for a user of
 //! the pool, `name:<digest>` (SHA-256 of the lower-cased name) for a user name the pool does not
@@ -372,12 +373,53 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     /// The times of the failed attempts under `key` that have not expired at `now`.
     fn failures<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, Vec<u64>>;
 
+    /// Leaves a note (`pk`, `sk`) that holds until `expires_at` (one trigger telling a later one
+    /// of the same sign-in something happened).
+    fn put_note<'a>(&'a self, pk: &'a str, sk: &'a str, expires_at: u64) -> StateFuture<'a, ()>;
+
+    /// Takes the note (`pk`, `sk`) if it is still live at `now`: `true` once (of concurrent
+    /// calls, one).
+    fn take_note<'a>(&'a self, pk: &'a str, sk: &'a str, now: u64) -> StateFuture<'a, bool>;
+
     /// Notes that the migration trigger moved the user `key` in at `now` (kept for
     /// [`MIGRATION_MARK_SECONDS`]).
-    fn mark_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, ()>;
+    fn mark_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, ()> {
+        self.put_note(key, MIGRATED, now + MIGRATION_MARK_SECONDS)
+    }
 
     /// Takes the note [`StateStore::mark_migrated`] left, if it is still live: `true` once.
-    fn take_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, bool>;
+    fn take_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, bool> {
+        self.take_note(key, MIGRATED, now)
+    }
+}
+
+/// How long the note that a code sent to an unverified destination was answered holds: the rest
+/// of that one sign-in. Verify notes a proof only when the code step ends the flow, so
+/// PostAuthentication runs within the same `RespondToAuthChallenge` call; a note that a failed
+/// sign-in left behind (a lockout, a refusal after the code) is gone a minute later.
+pub const PROVEN_NOTE_SECONDS: u64 = 60;
+
+/// The note that a code sent to the user's `attribute` (`phone_number`, `email`) holding `value`
+/// was answered: under the user as Cognito identifies them ([`UserRef`]) and a digest of the
+/// attribute and its exact value, so it verifies that value only (a number changed meanwhile is
+/// not verified by the old one's code). `(pk, sk)`.
+pub fn proven_note(
+    pool_id: &str,
+    user: &UserRef,
+    attribute: &str,
+    value: &str,
+) -> (String, String) {
+    let digest = sha2::Sha256::new()
+        .chain_update((attribute.len() as u64).to_be_bytes())
+        .chain_update(attribute.as_bytes())
+        .chain_update((value.len() as u64).to_be_bytes())
+        .chain_update(value.as_bytes())
+        .finalize();
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    (
+        format!("PROVEN#{pool_id}#{}", user.as_str()),
+        format!("{attribute}#{hex}"),
+    )
 }
 
 /// How long the migration trigger's note that a user was just moved in holds: the rest of that
@@ -499,7 +541,7 @@ pub struct MemoryStore {
     /// Failed attempts per key: (time, expiry).
     failures: Mutex<HashMap<String, Vec<(u64, u64)>>>,
     /// Migration notes: key → expiry.
-    migrated: Mutex<HashMap<String, u64>>,
+    notes: Mutex<HashMap<(String, String), u64>>,
 }
 
 impl MemoryStore {
@@ -651,17 +693,17 @@ impl StateStore for MemoryStore {
         })
     }
 
-    fn mark_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, ()> {
+    fn put_note<'a>(&'a self, pk: &'a str, sk: &'a str, expires_at: u64) -> StateFuture<'a, ()> {
         Box::pin(async move {
-            Self::lock(&self.migrated)?.insert(key.to_owned(), now + MIGRATION_MARK_SECONDS);
+            Self::lock(&self.notes)?.insert((pk.to_owned(), sk.to_owned()), expires_at);
             Ok(())
         })
     }
 
-    fn take_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, bool> {
+    fn take_note<'a>(&'a self, pk: &'a str, sk: &'a str, now: u64) -> StateFuture<'a, bool> {
         Box::pin(async move {
-            Ok(Self::lock(&self.migrated)?
-                .remove(key)
+            Ok(Self::lock(&self.notes)?
+                .remove(&(pk.to_owned(), sk.to_owned()))
                 .is_some_and(|expires_at| expires_at > now))
         })
     }
@@ -726,11 +768,11 @@ impl StateStore for FlakyStore {
     fn failures<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, Vec<u64>> {
         self.inner.failures(key, now)
     }
-    fn mark_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, ()> {
-        self.inner.mark_migrated(key, now)
+    fn put_note<'a>(&'a self, pk: &'a str, sk: &'a str, expires_at: u64) -> StateFuture<'a, ()> {
+        self.inner.put_note(pk, sk, expires_at)
     }
-    fn take_migrated<'a>(&'a self, key: &'a str, now: u64) -> StateFuture<'a, bool> {
-        self.inner.take_migrated(key, now)
+    fn take_note<'a>(&'a self, pk: &'a str, sk: &'a str, now: u64) -> StateFuture<'a, bool> {
+        self.inner.take_note(pk, sk, now)
     }
 }
 

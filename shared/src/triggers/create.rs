@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
-use super::round::{DECOY, RoundRecord, channel_in_metadata, seal_in_metadata};
+use super::round::{
+    DECOY, ProofToken, RoundRecord, channel_in_metadata, proof_in_metadata, seal_in_metadata,
+};
 use super::{Handler, log_user, session_entries};
 use crate::Error;
 use crate::abuse::{CountryAllowList, NumberTypePolicy, SendLimits};
@@ -68,6 +70,9 @@ pub struct CreateAuthChallenge {
     send_limits: SendLimits,
     allowed_countries: Option<CountryAllowList>,
     allowed_number_types: NumberTypePolicy,
+    /// `VERIFY_ON_FIRST_SIGN_IN`: codes may go to unverified destinations, and such a round says
+    /// what its right answer proves.
+    verify_on_first_sign_in: bool,
     voice_allowed_countries: Option<CountryAllowList>,
 }
 
@@ -164,6 +169,7 @@ impl CreateAuthChallenge {
             send_limits: config.abuse.send_limits,
             allowed_countries: config.abuse.allowed_countries.clone(),
             allowed_number_types: config.abuse.allowed_number_types.clone(),
+            verify_on_first_sign_in: config.verify_on_first_sign_in,
             voice_allowed_countries: config.abuse.voice_allowed_countries.clone(),
         })
     }
@@ -262,7 +268,7 @@ impl CreateAuthChallenge {
                         (None, [only]) => *only,
                         _ => return None,
                     };
-                    Some((seal.to_owned(), channel))
+                    Some((seal.to_owned(), channel, proof_in_metadata(metadata)))
                 })
                 .ok_or_else(|| {
                     Error::UnexpectedChallenge(
@@ -271,10 +277,12 @@ impl CreateAuthChallenge {
                 })
         };
         let mut resend_refused = false;
-        let (seal, channel) = match round.kind {
+        // `proof`: what a right answer to the round's code proves (it follows the code: a round
+        // that re-uses an earlier code re-uses its proof).
+        let (seal, channel, proof) = match round.kind {
             RoundKind::Retry { previous } => {
                 // A retry: the latest round's code stays valid; nothing is sent.
-                let (seal, channel) = earlier(previous)?;
+                let (seal, channel, proof) = earlier(previous)?;
                 info!(
                     trigger = TRIGGER,
                     user,
@@ -284,15 +292,15 @@ impl CreateAuthChallenge {
                     sms = "reused",
                     "retry round re-uses the latest code"
                 );
-                (seal, channel)
+                (seal, channel, proof)
             }
             RoundKind::First => {
                 let channel = self.first_channel(event, offered);
-                let seal = self.new_code(event, round, channel, now, user).await?;
-                (seal, channel)
+                let (seal, proof) = self.new_code(event, round, channel, now, user).await?;
+                (seal, channel, proof)
             }
             RoundKind::Resend { previous } => {
-                let (latest, latest_channel) = earlier(previous)?;
+                let (latest, latest_channel, latest_proof) = earlier(previous)?;
                 // `current_round` made this a resend only for an action this step allows (a
                 // switch to a channel it offers: `OtpAction::is_request_for`).
                 let channel = match action {
@@ -309,14 +317,14 @@ impl CreateAuthChallenge {
                     "a new code at the client's request; the earlier one stops working"
                 );
                 match self.new_code(event, round, channel, now, user).await {
-                    Ok(seal) => (seal, channel),
+                    Ok((seal, proof)) => (seal, channel, proof),
                     // A send limit refuses the new code, but the sign-in keeps its place: the
                     // latest code (and its channel) stands and the client is told that nothing
                     // came (decoys are throttled alike; which limit it was stays in the logs).
                     // The request still counts against OTP_MAX_RESENDS.
                     Err(Error::TooManyCodes(_)) => {
                         resend_refused = true;
-                        (latest, latest_channel)
+                        (latest, latest_channel, latest_proof)
                     }
                     // A provider refusing or failing the new code: the latest code stands, and
                     // the round looks like any other answered request (a decoy cannot fail, so
@@ -330,7 +338,7 @@ impl CreateAuthChallenge {
                             channel = channel.name(),
                             "the new code could not be sent; the latest code stays valid"
                         );
-                        (latest, channel)
+                        (latest, channel, latest_proof)
                     }
                     Err(error) => return Err(error),
                 }
@@ -364,6 +372,7 @@ impl CreateAuthChallenge {
         if offered.len() > 1 {
             record = record.via(channel);
         }
+        let record = record.proving(proof);
         Ok(CreateAuthChallengeResponse {
             public_challenge_parameters: Some(public),
             private_challenge_parameters: Some(record.private_parameters()),
@@ -416,7 +425,12 @@ impl CreateAuthChallenge {
         user_not_found: bool,
     ) -> Result<Destination, DecoyReason> {
         match channel {
-            Channel::Email => email_recipient(attributes, user_not_found).map(Destination::Email),
+            Channel::Email => email_recipient(
+                attributes,
+                user_not_found,
+                self.accepts_unverified(attributes),
+            )
+            .map(Destination::Email),
             Channel::Sms => self
                 .phone_recipient(attributes, user_not_found)
                 .map(Destination::Phone),
@@ -432,6 +446,52 @@ impl CreateAuthChallenge {
                 })
                 .map(Destination::Phone),
         }
+    }
+
+    /// Whether codes may go to the user's unverified destinations: with
+    /// `VERIFY_ON_FIRST_SIGN_IN`, and only while the user has no verified destination at all (a
+    /// new sign-up). Once one is verified, it is the user's factor: a stale or mistyped second
+    /// destination must not become another way in.
+    fn accepts_unverified(&self, attributes: &StringMap) -> bool {
+        self.verify_on_first_sign_in
+            && !["phone_number_verified", "email_verified"]
+                .iter()
+                .any(|flag| attributes.get(*flag).map(String::as_str) == Some("true"))
+    }
+
+    /// What a right answer to `seal`, a code this call just sent by `channel`, proves: with
+    /// `VERIFY_ON_FIRST_SIGN_IN`, the destination's attribute when it is not verified yet (with
+    /// a digest of its value, see [`ProofToken`]); nothing for decoys and verified destinations.
+    fn proof(
+        &self,
+        event: &CreateAuthChallengeEvent,
+        channel: Channel,
+        seal: &str,
+    ) -> Option<ProofToken> {
+        let request = &event.request;
+        if !self.accepts_unverified(&request.user_attributes)
+            || seal == DECOY
+            || request.user_not_found.unwrap_or(false)
+        {
+            return None;
+        }
+        let (attribute, verified) = if channel.uses_phone() {
+            ("phone_number", "phone_number_verified")
+        } else {
+            ("email", "email_verified")
+        };
+        if request.user_attributes.get(verified).map(String::as_str) == Some("true") {
+            return None;
+        }
+        let value = request.user_attributes.get(attribute)?;
+        let owner = UserRef::from_event(&event.user_name, &request.user_attributes, false);
+        Some(ProofToken::new(
+            &self.seal_key,
+            &event.user_pool_id,
+            &owner,
+            attribute,
+            value,
+        ))
     }
 
     /// The public `destination`: with `PHONE_HINT=last4`, the masked phone or address
@@ -477,21 +537,25 @@ impl CreateAuthChallenge {
         attributes: &StringMap,
         user_not_found: bool,
     ) -> Result<PhoneNumber, DecoyReason> {
-        recipient(attributes, user_not_found)
-            .and_then(|phone| match &self.allowed_countries {
-                Some(allowed) => allowed
-                    .check(&phone)
-                    .map(|_| phone)
-                    .map_err(|_| DecoyReason::CountryNotAllowed),
-                None => Ok(phone),
-            })
-            .and_then(|phone| {
-                // Premium-rate and other non-personal ranges get no code, wherever they are.
-                self.allowed_number_types
-                    .check(&phone)
-                    .map(|_| phone)
-                    .map_err(|_| DecoyReason::NumberTypeNotAllowed)
-            })
+        recipient(
+            attributes,
+            user_not_found,
+            self.accepts_unverified(attributes),
+        )
+        .and_then(|phone| match &self.allowed_countries {
+            Some(allowed) => allowed
+                .check(&phone)
+                .map(|_| phone)
+                .map_err(|_| DecoyReason::CountryNotAllowed),
+            None => Ok(phone),
+        })
+        .and_then(|phone| {
+            // Premium-rate and other non-personal ranges get no code, wherever they are.
+            self.allowed_number_types
+                .check(&phone)
+                .map(|_| phone)
+                .map_err(|_| DecoyReason::NumberTypeNotAllowed)
+        })
     }
 
     fn captcha_round(
@@ -558,7 +622,7 @@ impl CreateAuthChallenge {
         channel: Channel,
         now: u64,
         user: &str,
-    ) -> Result<String, Error> {
+    ) -> Result<(String, Option<ProofToken>), Error> {
         let tag = round.step.tag().unwrap_or(SMS_OTP_TAG);
         let recipient = &self.recipient(
             channel,
@@ -597,7 +661,10 @@ impl CreateAuthChallenge {
                             )
                             .await?
                         {
-                            Protection::Duplicate(first) => return Ok(first),
+                            // Another call's code (a retried Create, or a sign-in at the same
+                            // place within seconds): what it proves is that call's business,
+                            // and its destination may have been another value.
+                            Protection::Duplicate(first) => return Ok((first, None)),
                             Protection::Proceed(claim) => claim,
                         }
                     }
@@ -644,7 +711,9 @@ impl CreateAuthChallenge {
                     }
                     return Err(error);
                 }
-                Ok(seal)
+                // What a right answer proves: the destination this very call sent to.
+                let proof = self.proof(event, channel, &seal);
+                Ok((seal, proof))
             }
             Err(reason) => {
                 // Decoys are claimed and throttled like real sends, so limits cannot tell
@@ -663,7 +732,7 @@ impl CreateAuthChallenge {
                         )
                         .await?
                 {
-                    return Ok(DECOY.to_owned());
+                    return Ok((DECOY.to_owned(), None));
                 }
                 if *reason == DecoyReason::UnknownUser {
                     info!(
@@ -692,7 +761,7 @@ impl CreateAuthChallenge {
                     Channel::Sms => (&self.send_timing, self.send_budget),
                 };
                 tokio::time::sleep(timing.decoy_delay().min(budget)).await;
-                Ok(DECOY.to_owned())
+                Ok((DECOY.to_owned(), None))
             }
         }
     }
@@ -1004,30 +1073,39 @@ async fn within<T>(
     (outcome, started.elapsed())
 }
 
-/// The verified phone to send to, or why there is none.
-fn recipient(attributes: &StringMap, user_not_found: bool) -> Result<PhoneNumber, DecoyReason> {
+/// The verified phone to send to (or, with `accept_unverified`, `VERIFY_ON_FIRST_SIGN_IN`, the
+/// phone whether verified or not), or why there is none.
+fn recipient(
+    attributes: &StringMap,
+    user_not_found: bool,
+    accept_unverified: bool,
+) -> Result<PhoneNumber, DecoyReason> {
     if user_not_found {
         return Err(DecoyReason::UnknownUser);
     }
     let number = attributes.get("phone_number").ok_or(DecoyReason::NoPhone)?;
     let phone = PhoneNumber::parse(number).map_err(|_| DecoyReason::InvalidPhone)?;
-    if attributes.get("phone_number_verified").map(String::as_str) != Some("true") {
+    if !accept_unverified
+        && attributes.get("phone_number_verified").map(String::as_str) != Some("true")
+    {
         return Err(DecoyReason::NoVerifiedPhone);
     }
     Ok(phone)
 }
 
-/// The verified e-mail address to send to, or why there is none.
+/// The verified e-mail address to send to (or, with `accept_unverified`, the address whether
+/// verified or not), or why there is none.
 fn email_recipient(
     attributes: &StringMap,
     user_not_found: bool,
+    accept_unverified: bool,
 ) -> Result<EmailAddress, DecoyReason> {
     if user_not_found {
         return Err(DecoyReason::UnknownUser);
     }
     let address = attributes.get("email").ok_or(DecoyReason::NoEmail)?;
     let email = EmailAddress::parse(address).ok_or(DecoyReason::InvalidEmail)?;
-    if attributes.get("email_verified").map(String::as_str) != Some("true") {
+    if !accept_unverified && attributes.get("email_verified").map(String::as_str) != Some("true") {
         return Err(DecoyReason::NoVerifiedEmail);
     }
     Ok(email)
@@ -1817,6 +1895,7 @@ mod tests {
                     ("phone_number", "+12065550100"),
                     ("phone_number_verified", "true")
                 ]),
+                false,
                 false
             )
             .is_ok()
@@ -1827,7 +1906,8 @@ mod tests {
                     ("phone_number", "+12065550100"),
                     ("phone_number_verified", "true")
                 ]),
-                true
+                true,
+                false
             ),
             Err(DecoyReason::UnknownUser)
         );
@@ -1837,12 +1917,17 @@ mod tests {
                     ("phone_number", "+12065550100"),
                     ("phone_number_verified", "false")
                 ]),
+                false,
                 false
             ),
             Err(DecoyReason::NoVerifiedPhone)
         );
         assert_eq!(
-            recipient(&attributes(&[("phone_number", "+12065550100")]), false),
+            recipient(
+                &attributes(&[("phone_number", "+12065550100")]),
+                false,
+                false
+            ),
             Err(DecoyReason::NoVerifiedPhone)
         );
         assert_eq!(
@@ -1851,13 +1936,51 @@ mod tests {
                     ("phone_number", "2065550100"),
                     ("phone_number_verified", "true")
                 ]),
+                false,
                 false
             ),
             Err(DecoyReason::InvalidPhone)
         );
         assert_eq!(
-            recipient(&attributes(&[]), false),
+            recipient(&attributes(&[]), false, false),
             Err(DecoyReason::NoPhone)
+        );
+        // VERIFY_ON_FIRST_SIGN_IN: an unverified (or never marked) phone receives codes; nothing
+        // else changes.
+        let unverified = attributes(&[
+            ("phone_number", "+12065550100"),
+            ("phone_number_verified", "false"),
+        ]);
+        assert!(recipient(&unverified, false, true).is_ok());
+        assert!(
+            recipient(
+                &attributes(&[("phone_number", "+12065550100")]),
+                false,
+                true
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            recipient(&unverified, true, true),
+            Err(DecoyReason::UnknownUser)
+        );
+        assert_eq!(
+            recipient(&attributes(&[("phone_number", "2065550100")]), false, true),
+            Err(DecoyReason::InvalidPhone)
+        );
+        assert_eq!(
+            recipient(&attributes(&[]), false, true),
+            Err(DecoyReason::NoPhone)
+        );
+        let email = attributes(&[("email", "dana@example.com"), ("email_verified", "false")]);
+        assert_eq!(
+            email_recipient(&email, false, false).map(|_| ()),
+            Err(DecoyReason::NoVerifiedEmail)
+        );
+        assert!(email_recipient(&email, false, true).is_ok());
+        assert_eq!(
+            email_recipient(&email, true, true).map(|_| ()),
+            Err(DecoyReason::UnknownUser)
         );
     }
 }

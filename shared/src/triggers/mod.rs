@@ -10,8 +10,11 @@
 
 mod create;
 mod define;
+#[cfg(test)]
+mod first_sign_in_tests;
 mod post_authentication;
 mod pre_authentication;
+mod pre_sign_up;
 mod round;
 mod user_migration;
 mod verify;
@@ -20,6 +23,7 @@ pub use create::CreateAuthChallenge;
 pub use define::DefineAuthChallenge;
 pub use post_authentication::{MIGRATION_CLIENT_REFUSAL, PostAuthentication};
 pub use pre_authentication::PreAuthentication;
+pub use pre_sign_up::PreSignUp;
 pub use user_migration::UserMigration;
 pub use verify::VerifyAuthChallenge;
 

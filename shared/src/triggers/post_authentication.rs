@@ -4,9 +4,19 @@
 //! are already in the pool — a password alone must not skip the configured flow — unless the
 //! migration trigger moved this user in during this very sign-in (a note in the state table).
 //!
+//! With `VERIFY_ON_FIRST_SIGN_IN`, it also marks verified each unverified destination (phone
+//! number, e-mail address) whose code this sign-in answered: Verify left a note in the state
+//! table, bound to the user and to the attribute's exact value ([`proven_note`]); taking it here
+//! (once) is the proof, and `AdminUpdateUserAttributes` sets `…_verified` to `true`. That runs
+//! only after every step passed (Cognito calls this trigger then) and only on a sign-in this
+//! trigger lets through. A failed update leaves the destination unverified and the sign-in
+//! going: the next sign-in proves it again.
+//!
 //! Why here and not in PreAuthentication: PreAuthentication runs before the password is checked,
 //! so refusing existing users there would tell anyone which user names exist. Here only someone
 //! who already proved the password learns that this client is not theirs to use.
+
+use std::sync::Arc;
 
 use tracing::{info, warn};
 
@@ -14,9 +24,14 @@ use super::{Handler, log_user};
 use crate::Error;
 use crate::config::Config;
 use crate::event::{PostAuthenticationEvent, PostAuthenticationResponse, Trigger};
-use crate::state::{Guard, migration_key};
+use crate::signup::DestinationAttribute;
+use crate::state::{Guard, UserRef, migration_key, proven_note};
+use crate::user_pool::UserPoolAdmin;
 
 const TRIGGER: &str = PostAuthenticationEvent::NAME;
+
+/// How long PostAuthentication may take in all, well inside Cognito's 5 seconds.
+const ANSWER_BUDGET: std::time::Duration = std::time::Duration::from_millis(4_000);
 
 /// What a refused user sees.
 pub const MIGRATION_CLIENT_REFUSAL: &str =
@@ -27,6 +42,8 @@ pub const MIGRATION_CLIENT_REFUSAL: &str =
 pub struct PostAuthentication {
     migration_client_ids: Vec<String>,
     guard: Option<Guard>,
+    /// `VERIFY_ON_FIRST_SIGN_IN`: the admin API that marks proved destinations verified.
+    verifier: Option<Arc<dyn UserPoolAdmin>>,
 }
 
 impl PostAuthentication {
@@ -36,16 +53,36 @@ impl PostAuthentication {
         Ok(Self {
             migration_client_ids: config.migration_client_ids()?,
             guard: None,
+            verifier: None,
         })
+    }
+
+    /// Marks proved destinations verified through `admin` (`VERIFY_ON_FIRST_SIGN_IN`).
+    pub fn with_verifier(mut self, admin: Option<Arc<dyn UserPoolAdmin>>) -> Self {
+        self.verifier = admin;
+        self
     }
 
     /// The handler as the deployment configures it (the environment, and the secret that
     /// `MIGRATION_CLIENT_IDS_ARN` names, read and checked once).
-    #[cfg(all(feature = "aws-secrets", feature = "dynamodb"))]
+    #[cfg(all(
+        feature = "aws-secrets",
+        feature = "dynamodb",
+        feature = "cognito-admin"
+    ))]
     pub async fn from_env() -> Result<Self, Error> {
         let config = Config::from_env_with_secrets().await?;
         let guard = crate::state::build_guard(config.state.as_ref()).await?;
-        Ok(Self::new(&config)?.with_guard(guard))
+        let verifier: Option<Arc<dyn UserPoolAdmin>> = if config.verify_on_first_sign_in {
+            Some(Arc::new(
+                crate::user_pool::SdkUserPoolAdmin::from_env().await?,
+            ))
+        } else {
+            None
+        };
+        Ok(Self::new(&config)?
+            .with_guard(guard)
+            .with_verifier(verifier))
     }
 
     /// The event with `response: {}`, or a refusal.
@@ -54,6 +91,7 @@ impl PostAuthentication {
         mut event: PostAuthenticationEvent,
         now: u64,
     ) -> Result<PostAuthenticationEvent, Error> {
+        let started = tokio::time::Instant::now();
         let user = log_user(&event.request.user_attributes, false).to_owned();
         let client_id = event
             .caller_context
@@ -90,8 +128,100 @@ impl PostAuthentication {
         } else {
             info!(trigger = TRIGGER, user, decision = "allow");
         }
+        self.verify_proved(&event, now, &user, started).await;
         event.response = PostAuthenticationResponse::default();
         Ok(event)
+    }
+
+    /// Marks verified the unverified destinations this sign-in proved (Verify's notes, taken
+    /// once, for the attribute's current value only, which is written back with the flag).
+    /// Never fails the sign-in, and ends within Cognito's 5 seconds: the notes share one
+    /// `STATE_TIMEOUT_MS`, and the admin call gets what is left of [`ANSWER_BUDGET`] since the
+    /// invocation `started` (at most [`crate::user_pool::ADMIN_TIMEOUT`]), or is skipped.
+    async fn verify_proved(
+        &self,
+        event: &PostAuthenticationEvent,
+        now: u64,
+        user: &str,
+        started: tokio::time::Instant,
+    ) {
+        let (Some(guard), Some(verifier)) = (&self.guard, &self.verifier) else {
+            return;
+        };
+        let attributes = &event.request.user_attributes;
+        let owner = UserRef::from_event(&event.user_name, attributes, false);
+        let deadline = guard.deadline();
+        // The note for each unverified destination at its current value, both at once.
+        let take = |kind: DestinationAttribute| {
+            let owner = &owner;
+            async move {
+                if attributes.get(kind.verified_name()).map(String::as_str) == Some("true") {
+                    return None;
+                }
+                let value = attributes.get(kind.name())?.as_str();
+                let (pk, sk) = proven_note(&event.user_pool_id, owner, kind.name(), value);
+                match tokio::time::timeout_at(deadline, guard.store().take_note(&pk, &sk, now))
+                    .await
+                {
+                    Ok(Ok(true)) => Some((kind.name(), value)),
+                    Ok(Ok(false)) => None,
+                    _ => {
+                        warn!(
+                            trigger = TRIGGER,
+                            state = "unavailable",
+                            "a proof note could not be read: the destination stays unverified"
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        let (phone, email) = tokio::join!(
+            take(DestinationAttribute::PhoneNumber),
+            take(DestinationAttribute::Email)
+        );
+        let proved: Vec<(&'static str, &str)> = [phone, email].into_iter().flatten().collect();
+        if proved.is_empty() {
+            return;
+        }
+        let names = proved
+            .iter()
+            .map(|(attribute, _)| *attribute)
+            .collect::<Vec<_>>()
+            .join(",");
+        let left = ANSWER_BUDGET.saturating_sub(started.elapsed());
+        let budget =
+            left.min(crate::user_pool::ADMIN_TIMEOUT + std::time::Duration::from_millis(200));
+        if budget < std::time::Duration::from_millis(300) {
+            warn!(
+                trigger = TRIGGER,
+                user,
+                attributes = names,
+                "no time left to mark the proved destination verified; the next sign-in proves it again"
+            );
+            return;
+        }
+        let marked = tokio::time::timeout(
+            budget,
+            verifier.mark_verified(&event.user_pool_id, &event.user_name, &proved),
+        )
+        .await
+        .unwrap_or_else(|_| Err("no answer in time".to_owned()));
+        match marked {
+            Ok(()) => info!(
+                trigger = TRIGGER,
+                user,
+                verified = names,
+                "destination verified by its first right code"
+            ),
+            Err(error) => warn!(
+                trigger = TRIGGER,
+                user,
+                attributes = names,
+                error,
+                "the proved destination could not be marked verified; the next sign-in proves it again"
+            ),
+        }
     }
 
     /// Whether the migration trigger left its note for this user, taken so that it admits one

@@ -11,10 +11,15 @@
 //!   (the channel that round's code went by, so a retry and the public parameters name it);
 //!   `<tag>:<provider>` for a CAPTCHA round. The state machine
 //!   reads the tag before the `:` and the flags after a `;` ([`crate::flow`]); seals and provider
-//!   names hold neither character.
+//!   names hold neither character. With `VERIFY_ON_FIRST_SIGN_IN`, a code that went to an
+//!   unverified destination carries `;proves=<attribute>.<digest>` ([`ProofToken`]) in the
+//!   metadata and as the private parameter `proves`, so Verify knows that a right answer proves
+//!   that attribute, with that value.
 
 use crate::event::StringMap;
 use crate::flow::{ChallengeStep, Channel, RESENT_FLAG};
+use crate::seal::SealKey;
+use crate::state::UserRef;
 
 /// What a decoy round keeps instead of a seal: it can never be passed.
 pub(crate) const DECOY: &str = "decoy";
@@ -22,6 +27,9 @@ pub(crate) const DECOY: &str = "decoy";
 const STEP: &str = "challenge";
 const SEAL: &str = "seal";
 const PROVIDER: &str = "provider";
+const PROVES: &str = "proves";
+/// The flag naming what a round's code proves (`;proves=phone_number.<digest>`).
+const PROVES_FLAG: &str = "proves=";
 /// The flag naming a round's channel (`;via=email`).
 const VIA_FLAG: &str = "via=";
 
@@ -33,6 +41,7 @@ pub(crate) struct RoundRecord {
     provider: Option<&'static str>,
     resent: bool,
     via: Option<Channel>,
+    proves: Option<ProofToken>,
 }
 
 impl RoundRecord {
@@ -45,7 +54,14 @@ impl RoundRecord {
             provider: None,
             resent,
             via: None,
+            proves: None,
         }
+    }
+
+    /// The same round, its code sent to a destination that a right answer proves.
+    pub(crate) fn proving(mut self, proof: Option<ProofToken>) -> Self {
+        self.proves = proof;
+        self
     }
 
     /// The same round, recording the channel its code went by.
@@ -62,6 +78,7 @@ impl RoundRecord {
             provider: Some(provider),
             resent: false,
             via: None,
+            proves: None,
         }
     }
 
@@ -74,6 +91,9 @@ impl RoundRecord {
         }
         if let Some(provider) = self.provider {
             private.insert(PROVIDER.to_owned(), provider.to_owned());
+        }
+        if let Some(proof) = &self.proves {
+            private.insert(PROVES.to_owned(), proof.0.clone());
         }
         private
     }
@@ -93,7 +113,12 @@ impl RoundRecord {
         } else {
             String::new()
         };
-        format!("{}:{detail}{via}{flag}", self.tag)
+        let proves = self
+            .proves
+            .as_ref()
+            .map(|proof| format!(";{PROVES_FLAG}{}", proof.0))
+            .unwrap_or_default();
+        format!("{}:{detail}{via}{proves}{flag}", self.tag)
     }
 }
 
@@ -115,6 +140,11 @@ impl<'a> PrivateParameters<'a> {
         self.0.get(SEAL).map_or("", String::as_str)
     }
 
+    /// What a right answer to the round's code proves, if anything.
+    pub(crate) fn proves(&self) -> Option<ProofToken> {
+        self.0.get(PROVES).map(|token| ProofToken(token.clone()))
+    }
+
     /// The CAPTCHA provider the round was made for.
     pub(crate) fn provider(&self) -> Option<&'a str> {
         self.0.get(PROVIDER).map(String::as_str)
@@ -129,6 +159,79 @@ pub(crate) fn seal_in_metadata<'a>(metadata: &'a str, tag: &str) -> Option<&'a s
         .strip_prefix(':')?
         .split(';')
         .next()
+}
+
+/// What an earlier code round's code proves (`;proves=…`), if anything.
+pub(crate) fn proof_in_metadata(metadata: &str) -> Option<ProofToken> {
+    metadata
+        .split(';')
+        .skip(1)
+        .find_map(|flag| flag.strip_prefix(PROVES_FLAG))
+        .map(|token| ProofToken(token.to_owned()))
+}
+
+/// What a code sent to an unverified destination proves when answered: the attribute
+/// (`phone_number` or `email`) and a digest of its value as it was when the code went out
+/// (keyed with the seal key when there is one, and bound to the pool and the user), so that
+/// Verify can tell whether the attribute still holds that value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProofToken(String);
+
+impl ProofToken {
+    /// The token for a code sent to `value` of `attribute`.
+    pub(crate) fn new(
+        key: &SealKey,
+        pool_id: &str,
+        owner: &UserRef,
+        attribute: &'static str,
+        value: &str,
+    ) -> Self {
+        Self(format!(
+            "{attribute}.{}",
+            Self::digest(key, pool_id, owner, attribute, value)
+        ))
+    }
+
+    fn digest(
+        key: &SealKey,
+        pool_id: &str,
+        owner: &UserRef,
+        attribute: &str,
+        value: &str,
+    ) -> String {
+        let digest = key.digest(&[
+            b"proves/v1",
+            pool_id.as_bytes(),
+            owner.as_str().as_bytes(),
+            attribute.as_bytes(),
+            value.as_bytes(),
+        ]);
+        digest
+            .iter()
+            .take(16)
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    /// The attribute and its value that a right answer proves, if the user's `attributes` still
+    /// hold the value the code went to (and the attribute is one codes go to).
+    pub(crate) fn proven<'a>(
+        &self,
+        key: &SealKey,
+        pool_id: &str,
+        owner: &UserRef,
+        attributes: &'a StringMap,
+    ) -> Option<(&'static str, &'a str)> {
+        let (attribute, digest) = self.0.split_once('.')?;
+        let attribute = ["phone_number", "email"]
+            .into_iter()
+            .find(|known| *known == attribute)?;
+        let value = attributes.get(attribute)?;
+        let expected = Self::digest(key, pool_id, owner, attribute, value);
+        use subtle::ConstantTimeEq as _;
+        bool::from(expected.as_bytes().ct_eq(digest.as_bytes()))
+            .then_some((attribute, value.as_str()))
+    }
 }
 
 /// The channel an earlier code round recorded (`;via=<channel>`), if any.

@@ -32,7 +32,7 @@ use crate::event::{Trigger, VerifyAuthChallengeEvent, VerifyAuthChallengeRespons
 use crate::flow::{CAPTCHA_TAG, ChallengeStep, OtpAction, SMS_OTP_TAG};
 use crate::otp::{OtpCheck, OtpPolicy, OtpSeal};
 use crate::seal::{SealBinding, SealKey};
-use crate::state::{AnswerBudget, Guard, UserRef, code_key};
+use crate::state::{AnswerBudget, Guard, PROVEN_NOTE_SECONDS, UserRef, code_key, proven_note};
 
 const TRIGGER: &str = VerifyAuthChallengeEvent::NAME;
 
@@ -54,6 +54,9 @@ pub struct VerifyAuthChallenge {
     stand_in_seal: OtpSeal,
     captcha: CaptchaConfig,
     site_verifier: Option<Arc<dyn SiteVerify>>,
+    /// Whether a code step ends the flow, so that a right answer to it is the last step before
+    /// the tokens: only then is a proof noted (`VERIFY_ON_FIRST_SIGN_IN`).
+    code_step_ends_flow: bool,
 }
 
 impl VerifyAuthChallenge {
@@ -80,6 +83,10 @@ impl VerifyAuthChallenge {
             guard: None,
             captcha: config.captcha.clone(),
             site_verifier,
+            code_step_ends_flow: matches!(
+                config.flow.steps().last(),
+                Some(ChallengeStep::SmsOtp | ChallengeStep::EmailOtp | ChallengeStep::Otp)
+            ),
         })
     }
 
@@ -152,6 +159,8 @@ impl VerifyAuthChallenge {
         }
         let seal_text = PrivateParameters(&request.private_challenge_parameters).seal();
         let owner = UserRef::from_event(&event.user_name, &request.user_attributes, user_not_found);
+        // Every state call of this answer shares one STATE_TIMEOUT_MS.
+        let deadline = self.guard.as_ref().map(Guard::deadline);
         let binding = SealBinding {
             pool_id: &event.user_pool_id,
             user: owner.as_str(),
@@ -167,7 +176,7 @@ impl VerifyAuthChallenge {
             &owner,
             &if decoy { DECOY.to_owned() } else { seal.id() },
         );
-        let budget = self.count_answer(&key, now, user).await;
+        let budget = self.count_answer(&key, now, user, deadline).await;
         let check = match budget {
             Ok(AnswerBudget::Allowed) => {
                 let (now, binding) = if decoy { (0, STAND_IN) } else { (now, binding) };
@@ -200,10 +209,13 @@ impl VerifyAuthChallenge {
             }
         };
         let mut correct = !decoy && check == OtpCheck::Correct;
-        if correct && !self.consume(&key, now, user).await {
+        if correct && !self.consume(&key, now, user, deadline).await {
             // Another session passed this code already (or that could not be ruled out).
             outcome = "already_used";
             correct = false;
+        }
+        if correct {
+            self.note_proof(event, &owner, now, user, deadline).await;
         }
         info!(
             trigger = TRIGGER,
@@ -215,6 +227,61 @@ impl VerifyAuthChallenge {
         correct
     }
 
+    /// After a right answer to a code that went to an unverified destination
+    /// (`VERIFY_ON_FIRST_SIGN_IN`): notes that this user proved that attribute with that value,
+    /// for PostAuthentication to mark it verified once the sign-in has passed every step. Only
+    /// if the attribute still holds the value the code went to; a note that cannot be written
+    /// leaves the destination unverified (the sign-in goes on: the code was right).
+    async fn note_proof(
+        &self,
+        event: &VerifyAuthChallengeEvent,
+        owner: &UserRef,
+        now: u64,
+        user: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) {
+        let request = &event.request;
+        if !self.code_step_ends_flow {
+            return;
+        }
+        let Some(proof) = PrivateParameters(&request.private_challenge_parameters).proves() else {
+            return;
+        };
+        let Some((attribute, value)) = proof.proven(
+            &self.seal_key,
+            &event.user_pool_id,
+            owner,
+            &request.user_attributes,
+        ) else {
+            warn!(
+                trigger = TRIGGER,
+                user,
+                outcome = "not_proved",
+                "the destination changed since the code went out: it stays unverified"
+            );
+            return;
+        };
+        let (Some(guard), Some(deadline)) = (&self.guard, deadline) else {
+            return;
+        };
+        let (pk, sk) = proven_note(&event.user_pool_id, owner, attribute, value);
+        let noted = tokio::time::timeout_at(
+            deadline,
+            guard.store().put_note(&pk, &sk, now + PROVEN_NOTE_SECONDS),
+        )
+        .await;
+        match noted {
+            Ok(Ok(())) => info!(trigger = TRIGGER, user, proved = attribute),
+            _ => warn!(
+                trigger = TRIGGER,
+                user,
+                state = "unavailable",
+                proved = attribute,
+                "the proof could not be noted: the destination stays unverified"
+            ),
+        }
+    }
+
     /// Counts one answer against the code `key`; `Err` when the store failed in closed mode (the
     /// answer is then wrong). Without a state table every answer may be compared: each session
     /// then has a code of its own (see docs/abuse-protection.md).
@@ -223,13 +290,14 @@ impl VerifyAuthChallenge {
         key: &crate::state::CodeKey,
         now: u64,
         user: &str,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<AnswerBudget, ()> {
-        let Some(guard) = &self.guard else {
+        let (Some(guard), Some(deadline)) = (&self.guard, deadline) else {
             return Ok(AnswerBudget::Allowed);
         };
         let counted = guard
             .run_logged(
-                guard.deadline(),
+                deadline,
                 guard
                     .store()
                     .count_answer(key, self.max_answers, now, self.count_ttl()),
@@ -260,13 +328,19 @@ impl VerifyAuthChallenge {
 
     /// Marks the code used after a right answer: `false` when it was used already, or when that
     /// cannot be ruled out in closed mode.
-    async fn consume(&self, key: &crate::state::CodeKey, now: u64, user: &str) -> bool {
-        let Some(guard) = &self.guard else {
+    async fn consume(
+        &self,
+        key: &crate::state::CodeKey,
+        now: u64,
+        user: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> bool {
+        let (Some(guard), Some(deadline)) = (&self.guard, deadline) else {
             return true;
         };
         match guard
             .run_logged(
-                guard.deadline(),
+                deadline,
                 guard.store().consume_code(key, now, self.count_ttl()),
                 true,
                 (TRIGGER, user),

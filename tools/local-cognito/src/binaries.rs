@@ -4,16 +4,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Every trigger binary, as `functions/` names them: the custom-auth three, then
-/// `pre-authentication`, `user-migration` and `post-authentication`. The one list the local tool
+/// `pre-authentication`, `user-migration`, `post-authentication` and `pre-sign-up`. The one list the local tool
 /// and the integration tests share (`deploy_descriptors` holds it equal to `functions/`, which
 /// the scripts list themselves).
-pub const ALL_TRIGGERS: [&str; 6] = [
+pub const ALL_TRIGGERS: [&str; 7] = [
     "define-auth-challenge",
     "create-auth-challenge",
     "verify-auth-challenge",
     "pre-authentication",
     "user-migration",
     "post-authentication",
+    "pre-sign-up",
 ];
 
 /// Why the binaries are not there.

@@ -152,6 +152,7 @@ pub struct LocalPool {
     pre_authentication: Option<LambdaHost>,
     post_authentication: Option<LambdaHost>,
     user_migration: Option<LambdaHost>,
+    pre_sign_up: Option<LambdaHost>,
 }
 
 impl std::fmt::Debug for LocalPool {
@@ -177,7 +178,115 @@ impl LocalPool {
             pre_authentication: None,
             post_authentication: None,
             user_migration: None,
+            pre_sign_up: None,
         }
+    }
+
+    /// Calls the PreSignUp trigger on every `SignUp`, as Cognito does.
+    pub fn with_pre_sign_up(mut self, host: LambdaHost) -> Self {
+        self.pre_sign_up = Some(host);
+        self
+    }
+
+    /// `SignUp` through `client_id`: PreSignUp (when wired) allows or refuses it and says
+    /// whether the user is confirmed and which destinations are verified, as Cognito reads its
+    /// answer; without it the user is unconfirmed. The new user and whether it is confirmed.
+    pub async fn sign_up(
+        &self,
+        client_id: &str,
+        username: &str,
+        password: Option<String>,
+        attributes: std::collections::BTreeMap<String, String>,
+        validation_data: Option<&Map<String, Value>>,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<(LocalUser, bool), CognitoError> {
+        if self.user(username).is_some() {
+            return Err(CognitoError::UsernameExists);
+        }
+        let (mut confirmed, mut verify_phone, mut verify_email) = (false, false, false);
+        if let Some(host) = &self.pre_sign_up {
+            let mut request = Map::new();
+            request.insert("userAttributes".to_owned(), json!(attributes));
+            if let Some(data) = validation_data {
+                request.insert("validationData".to_owned(), Value::Object(data.clone()));
+            }
+            if let Some(metadata) = client_metadata {
+                request.insert("clientMetadata".to_owned(), Value::Object(metadata.clone()));
+            }
+            let event = self.raw_event(
+                "PreSignUp_SignUp",
+                client_id,
+                username,
+                Value::Object(request),
+                json!({"autoConfirmUser": false, "autoVerifyPhone": false, "autoVerifyEmail": false}),
+            );
+            let answer = self.call("PreSignUp", host, event).await?;
+            let flag = |name: &str| {
+                answer
+                    .get("response")
+                    .and_then(|response| response.get(name))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            };
+            confirmed = flag("autoConfirmUser");
+            verify_phone = flag("autoVerifyPhone");
+            verify_email = flag("autoVerifyEmail");
+        }
+        let mut attributes = attributes;
+        for (attribute, verified, auto) in [
+            ("phone_number", "phone_number_verified", verify_phone),
+            ("email", "email_verified", verify_email),
+        ] {
+            if attributes.contains_key(attribute) {
+                attributes.insert(verified.to_owned(), auto.to_string());
+            }
+        }
+        let status = if confirmed {
+            "CONFIRMED"
+        } else {
+            "UNCONFIRMED"
+        };
+        attributes.insert("cognito:user_status".to_owned(), status.to_owned());
+        let user = self.create_user(LocalUser {
+            username: username.to_owned(),
+            attributes,
+            password,
+        })?;
+        Ok((user, confirmed))
+    }
+
+    /// `AdminUpdateUserAttributes`: sets `attributes`; a changed `phone_number` or `email` is
+    /// unverified again unless the same call says otherwise, as in Cognito.
+    pub fn update_attributes(
+        &self,
+        username: &str,
+        attributes: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), CognitoError> {
+        let mut users = self
+            .users
+            .write()
+            .map_err(|_| CognitoError::Local("user directory unavailable".to_owned()))?;
+        let mut user = users
+            .get(username)
+            .cloned()
+            .ok_or(CognitoError::UserNotFound)?;
+        for (attribute, verified) in [
+            ("phone_number", "phone_number_verified"),
+            ("email", "email_verified"),
+        ] {
+            let changed = attributes
+                .get(attribute)
+                .is_some_and(|value| user.attributes.get(attribute) != Some(value));
+            if changed && !attributes.contains_key(verified) {
+                user.attributes
+                    .insert(verified.to_owned(), "false".to_owned());
+            }
+        }
+        user.attributes
+            .extend(attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        users.remove(username);
+        users.insert(user);
+        Ok(())
     }
 
     /// Calls the PreAuthentication trigger before every sign-in, as Cognito does.

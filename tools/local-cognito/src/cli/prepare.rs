@@ -24,6 +24,8 @@ pub(super) struct Prepared {
     pub(super) user_migration: Option<LambdaHost>,
     /// PostAuthentication, called after every successful sign-in (`serve`).
     pub(super) post_authentication: LambdaHost,
+    /// PreSignUp, called on every `SignUp` (`serve`).
+    pub(super) pre_sign_up: LambdaHost,
 }
 
 /// The local pool's migration client (with `LEGACY_SOURCE`).
@@ -75,7 +77,13 @@ fn trigger_binaries(bin_dir: Option<PathBuf>) -> Result<Vec<PathBuf>, String> {
     locate(&dir, &ALL_TRIGGERS).map_err(|e| e.to_string())
 }
 
-pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
+/// Sets up the local pool. `cognito_endpoint`: where the triggers reach the pool's own API
+/// (`serve`'s address: PostAuthentication's `AdminUpdateUserAttributes` with
+/// `VERIFY_ON_FIRST_SIGN_IN`).
+pub(super) async fn prepare(
+    args: &Common,
+    cognito_endpoint: Option<String>,
+) -> Result<Prepared, String> {
     let flow = args
         .flow
         .clone()
@@ -147,6 +155,22 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
             }
         }
     }
+    if let Some(endpoint) = cognito_endpoint {
+        env.push((
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_owned(),
+            endpoint,
+        ));
+        for (name, value) in [
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ] {
+            if std::env::var_os(name).is_none() && !env.iter().any(|(set, _)| set == name) {
+                env.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
     let mut settings = PoolSettings {
         prevent_user_existence_errors: !args.reveal_unknown_users,
         ..PoolSettings::default()
@@ -206,6 +230,7 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
     let pre_authentication = host(3);
     let user_migration = migrating.then(|| host(4));
     let post_authentication = host(5);
+    let pre_sign_up = host(6);
     Ok(Prepared {
         flow,
         triggers,
@@ -215,6 +240,7 @@ pub(super) async fn prepare(args: &Common) -> Result<Prepared, String> {
         pre_authentication,
         user_migration,
         post_authentication,
+        pre_sign_up,
     })
 }
 

@@ -72,6 +72,14 @@ pub(super) fn print_call(call: &TriggerCall) {
                     }
                     other => format!("public {}", other.cloned().unwrap_or(Value::Null)),
                 },
+                "PreAuthentication" | "PostAuthentication" => "allowed".to_owned(),
+                "PreSignUp" => format!(
+                    "autoConfirmUser={}",
+                    answer
+                        .get("autoConfirmUser")
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                ),
                 _ => format!(
                     "answerCorrect={}",
                     answer.get("answerCorrect").cloned().unwrap_or(Value::Null)

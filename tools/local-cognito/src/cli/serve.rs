@@ -10,6 +10,12 @@ use super::prepare::{Prepared, prepare};
 use super::report::print_call;
 
 pub(super) async fn serve(args: Serve) -> Result<(), String> {
+    // Listening first: the triggers are told this address (PostAuthentication calls the pool's
+    // AdminUpdateUserAttributes with VERIFY_ON_FIRST_SIGN_IN).
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let Prepared {
         flow,
         triggers,
@@ -19,17 +25,15 @@ pub(super) async fn serve(args: Serve) -> Result<(), String> {
         pre_authentication,
         user_migration,
         post_authentication,
-    } = prepare(&args.common).await?;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
-        .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        pre_sign_up,
+    } = prepare(&args.common, Some(format!("http://127.0.0.1:{port}"))).await?;
     let pool_id = settings.pool_id.clone();
     let client_id = settings.client_id.clone();
     let migration_client_id = settings.migration_client_id.clone();
     let mut pool = LocalPool::new(settings, users, triggers.clone())
         .with_pre_authentication(pre_authentication)
-        .with_post_authentication(post_authentication);
+        .with_post_authentication(post_authentication)
+        .with_pre_sign_up(pre_sign_up);
     let migrating = user_migration.is_some();
     if let Some(host) = user_migration {
         pool = pool.with_user_migration(host);
@@ -77,7 +81,7 @@ pub(super) async fn serve(args: Serve) -> Result<(), String> {
         println!("  demo page: http://127.0.0.1:{port}/demo/");
     }
     println!(
-        "  triggers: Define, Create, Verify, PreAuthentication, PostAuthentication{}",
+        "  triggers: Define, Create, Verify, PreAuthentication, PostAuthentication, PreSignUp{}",
         if migrating {
             ", UserMigration (LEGACY_SOURCE)"
         } else {

@@ -21,7 +21,7 @@ pub(super) async fn sign_in(args: SignIn) -> Result<bool, String> {
         settings,
         users,
         ..
-    } = prepare(&args.common).await?;
+    } = prepare(&args.common, None).await?;
     let why_no_sms = why_no_sms(
         &users,
         &args.username,

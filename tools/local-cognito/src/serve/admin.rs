@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::request::{AdminCreateUser, AdminUser};
+use super::request::{AdminCreateUser, AdminUpdateUserAttributes, AdminUser, SignUp};
 use super::{ApiError, Endpoint, bad_request, now};
 use crate::cognito::CognitoError;
 use crate::users::LocalUser;
@@ -27,6 +27,40 @@ impl Endpoint {
             password: request.temporary_password,
         })?;
         Ok(json!({"User": user_type(&user, "Attributes")}))
+    }
+
+    pub(super) fn admin_update_user_attributes(
+        &self,
+        request: &AdminUpdateUserAttributes,
+    ) -> Result<Value, ApiError> {
+        self.check_pool(&request.pool_id)?;
+        self.pool
+            .update_attributes(&request.username, &request.attributes)?;
+        Ok(json!({}))
+    }
+
+    /// `SignUp` on the passwordless client, through PreSignUp.
+    pub(super) async fn sign_up(&self, request: SignUp) -> Result<Value, ApiError> {
+        if request.client_id != self.pool.settings().client_id {
+            self.check_client(&request.client_id)?;
+            return Err(bad_request(
+                "NotAuthorizedException",
+                "SignUp is not allowed for this client",
+            ));
+        }
+        let (user, confirmed) = self
+            .pool
+            .sign_up(
+                &request.client_id,
+                &request.username,
+                request.password,
+                request.attributes,
+                request.validation_data.as_ref(),
+                request.client_metadata.as_ref(),
+            )
+            .await?;
+        let sub = user.attributes.get("sub").cloned().unwrap_or_default();
+        Ok(json!({"UserConfirmed": confirmed, "UserSub": sub}))
     }
 
     pub(super) fn admin_get_user(&self, request: &AdminUser) -> Result<Value, ApiError> {

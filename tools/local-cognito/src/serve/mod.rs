@@ -5,8 +5,9 @@
 //!
 //! Operations: `InitiateAuth` (`CUSTOM_AUTH`, `USER_PASSWORD_AUTH` — with the migration trigger
 //! for unknown users when wired — and `REFRESH_TOKEN_AUTH`), `RespondToAuthChallenge`
-//! (`CUSTOM_CHALLENGE`), and `AdminCreateUser`, `AdminGetUser`, `AdminDeleteUser`, `ListUsers`
-//! to set users up. PreAuthentication runs where Cognito runs it, when wired. Cognito's visible semantics are kept: a new opaque `Session` each round,
+//! (`CUSTOM_CHALLENGE`), `SignUp` (through PreSignUp), and `AdminCreateUser`, `AdminGetUser`,
+//! `AdminUpdateUserAttributes` (what PostAuthentication calls to mark a proved destination
+//! verified), `AdminDeleteUser`, `ListUsers` to set users up. PreAuthentication runs where Cognito runs it, when wired. Cognito's visible semantics are kept: a new opaque `Session` each round,
 //! single use, expiring after 3 minutes; `ChallengeParameters` are the public challenge
 //! parameters plus `USERNAME`; errors in Cognito's JSON shape (`__type`, `message`), so SDKs raise
 //! the right exception. `GET /local/sms` lists the console SMS messages (a local inbox).
@@ -283,6 +284,10 @@ async fn api(
             endpoint.respond_to_auth_challenge(request).await?
         }
         ApiRequest::AdminCreateUser(request) => endpoint.admin_create_user(request)?,
+        ApiRequest::SignUp(request) => endpoint.sign_up(request).await?,
+        ApiRequest::AdminUpdateUserAttributes(request) => {
+            endpoint.admin_update_user_attributes(&request)?
+        }
         ApiRequest::AdminGetUser(request) => endpoint.admin_get_user(&request)?,
         ApiRequest::AdminDeleteUser(request) => endpoint.admin_delete_user(&request)?,
         ApiRequest::ListUsers { pool_id } => endpoint.list_users(&pool_id)?,

@@ -23,6 +23,10 @@ pub enum ApiRequest {
     AdminGetUser(AdminUser),
     /// `AdminDeleteUser`.
     AdminDeleteUser(AdminUser),
+    /// `SignUp`.
+    SignUp(SignUp),
+    /// `AdminUpdateUserAttributes`.
+    AdminUpdateUserAttributes(AdminUpdateUserAttributes),
     /// `ListUsers` (every user: no `Filter`).
     ListUsers {
         /// `UserPoolId` (empty when missing: no pool has that id).
@@ -102,6 +106,34 @@ pub struct AdminCreateUser {
     pub temporary_password: Option<String>,
 }
 
+/// `SignUp`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignUp {
+    /// `ClientId`.
+    pub client_id: String,
+    /// `Username` (not empty).
+    pub username: String,
+    /// `Password` (optional, as for pools that allow passwordless sign-in).
+    pub password: Option<String>,
+    /// `UserAttributes` (never `sub` or `cognito:…`).
+    pub attributes: BTreeMap<String, String>,
+    /// `ValidationData`, as a map of strings.
+    pub validation_data: Option<Map<String, Value>>,
+    /// `ClientMetadata`, a map of strings.
+    pub client_metadata: Option<Map<String, Value>>,
+}
+
+/// `AdminUpdateUserAttributes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminUpdateUserAttributes {
+    /// `UserPoolId`.
+    pub pool_id: String,
+    /// `Username` (not empty).
+    pub username: String,
+    /// `UserAttributes` to set (at least one; never `sub` or `cognito:…`).
+    pub attributes: BTreeMap<String, String>,
+}
+
 /// The pool and user an admin operation names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminUser {
@@ -156,6 +188,20 @@ pub fn decode(target: &str, body: &[u8]) -> Result<ApiRequest, RequestError> {
             respond_to_auth_challenge(&body).map(ApiRequest::RespondToAuthChallenge)
         }
         "AdminCreateUser" => admin_create_user(&body).map(ApiRequest::AdminCreateUser),
+        "SignUp" => sign_up(&body).map(ApiRequest::SignUp),
+        "AdminUpdateUserAttributes" => {
+            let attributes = user_attributes(&body)?;
+            if attributes.is_empty() {
+                return Err(invalid("Missing required parameter UserAttributes"));
+            }
+            Ok(ApiRequest::AdminUpdateUserAttributes(
+                AdminUpdateUserAttributes {
+                    pool_id: text(&body, "UserPoolId"),
+                    username: username(&body)?,
+                    attributes,
+                },
+            ))
+        }
         "AdminGetUser" => admin_user(&body).map(ApiRequest::AdminGetUser),
         "AdminDeleteUser" => admin_user(&body).map(ApiRequest::AdminDeleteUser),
         "ListUsers" => {
@@ -258,7 +304,9 @@ fn admin_user(body: &Value) -> Result<AdminUser, RequestError> {
     })
 }
 
-fn admin_create_user(body: &Value) -> Result<AdminCreateUser, RequestError> {
+/// `UserAttributes`: `[{"Name": …, "Value": …}]` (entries without both strings skipped), never
+/// `sub` or `cognito:…`, which are Cognito's own.
+fn user_attributes(body: &Value) -> Result<BTreeMap<String, String>, RequestError> {
     let attributes: BTreeMap<String, String> = body
         .get("UserAttributes")
         .and_then(Value::as_array)
@@ -279,10 +327,43 @@ fn admin_create_user(body: &Value) -> Result<AdminCreateUser, RequestError> {
     {
         return Err(invalid("sub and cognito: attributes are Cognito's own"));
     }
+    Ok(attributes)
+}
+
+fn sign_up(body: &Value) -> Result<SignUp, RequestError> {
+    let validation_data = match body.get("ValidationData") {
+        None | Some(Value::Null) => None,
+        Some(list) => Some(
+            list.as_array()
+                .ok_or_else(|| invalid("ValidationData must be a list of attributes"))?
+                .iter()
+                .filter_map(|attribute| {
+                    Some((
+                        attribute.get("Name")?.as_str()?.to_owned(),
+                        Value::String(attribute.get("Value")?.as_str()?.to_owned()),
+                    ))
+                })
+                .collect(),
+        ),
+    };
+    Ok(SignUp {
+        client_id: text(body, "ClientId"),
+        username: username(body)?,
+        password: body
+            .get("Password")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        attributes: user_attributes(body)?,
+        validation_data,
+        client_metadata: client_metadata(body)?,
+    })
+}
+
+fn admin_create_user(body: &Value) -> Result<AdminCreateUser, RequestError> {
     Ok(AdminCreateUser {
         pool_id: text(body, "UserPoolId"),
         username: username(body)?,
-        attributes,
+        attributes: user_attributes(body)?,
         temporary_password: body
             .get("TemporaryPassword")
             .and_then(Value::as_str)
@@ -407,6 +488,57 @@ mod tests {
     }
 
     #[test]
+    fn sign_up_and_attribute_updates_are_decoded_into_their_fields() {
+        let sign_up = request(
+            "SignUp",
+            &json!({
+                "ClientId": "c", "Username": "dana", "Password": "p",
+                "UserAttributes": [{"Name": "phone_number", "Value": "+12065550123"}],
+                "ValidationData": [{"Name": "deviceId", "Value": "d1"}],
+                "ClientMetadata": {"locale": "en"}
+            }),
+        )
+        .unwrap();
+        let ApiRequest::SignUp(sign_up) = sign_up else {
+            panic!("{sign_up:?}")
+        };
+        assert_eq!(sign_up.username, "dana");
+        assert_eq!(sign_up.password.as_deref(), Some("p"));
+        assert_eq!(
+            sign_up.attributes.get("phone_number").map(String::as_str),
+            Some("+12065550123")
+        );
+        assert_eq!(
+            sign_up.validation_data.unwrap().get("deviceId"),
+            Some(&json!("d1"))
+        );
+        assert_eq!(
+            sign_up.client_metadata.unwrap().get("locale"),
+            Some(&json!("en"))
+        );
+        let update = request(
+            "AdminUpdateUserAttributes",
+            &json!({"UserPoolId": "p", "Username": "dana",
+                    "UserAttributes": [{"Name": "phone_number_verified", "Value": "true"}]}),
+        )
+        .unwrap();
+        let ApiRequest::AdminUpdateUserAttributes(update) = update else {
+            panic!("{update:?}")
+        };
+        assert_eq!(
+            (update.pool_id.as_str(), update.username.as_str()),
+            ("p", "dana")
+        );
+        assert_eq!(
+            update
+                .attributes
+                .get("phone_number_verified")
+                .map(String::as_str),
+            Some("true")
+        );
+    }
+
+    #[test]
     fn malformed_requests_are_refused_with_cognitos_exceptions() {
         let kind = |operation: &str, body: Value| request(operation, &body).unwrap_err().kind;
         assert_eq!(
@@ -414,7 +546,7 @@ mod tests {
             "UnknownOperationException"
         );
         assert_eq!(
-            decode("AWSCognitoIdentityProviderService.SignUp", b"{}")
+            decode("AWSCognitoIdentityProviderService.GlobalSignOut", b"{}")
                 .unwrap_err()
                 .kind,
             "UnknownOperationException"
@@ -465,6 +597,31 @@ mod tests {
                 json!({"Username": "a", "UserAttributes": [{"Name": "cognito:user_status", "Value": "x"}]}),
             ),
             ("ListUsers", json!({"Filter": "email = \"a\""})),
+            ("SignUp", json!({"ClientId": "c", "Password": "p"})),
+            (
+                "SignUp",
+                json!({"ClientId": "c", "Username": "a", "UserAttributes": [{"Name": "sub", "Value": "x"}]}),
+            ),
+            (
+                "SignUp",
+                json!({"ClientId": "c", "Username": "a", "ValidationData": {"k": "v"}}),
+            ),
+            (
+                "SignUp",
+                json!({"ClientId": "c", "Username": "a", "ClientMetadata": {"k": 1}}),
+            ),
+            (
+                "AdminUpdateUserAttributes",
+                json!({"UserPoolId": "p", "Username": "a", "UserAttributes": []}),
+            ),
+            (
+                "AdminUpdateUserAttributes",
+                json!({"UserPoolId": "p", "Username": "a", "UserAttributes": [{"Name": "cognito:user_status", "Value": "x"}]}),
+            ),
+            (
+                "AdminUpdateUserAttributes",
+                json!({"UserPoolId": "p", "UserAttributes": [{"Name": "email", "Value": "x"}]}),
+            ),
         ] {
             assert_eq!(
                 kind(operation, body.clone()),
