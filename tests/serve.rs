@@ -206,6 +206,20 @@ fn boto3_signs_in_and_the_id_token_verifies_against_the_served_keys() {
 }
 
 #[test]
+fn boto3_reads_and_updates_the_user_signs_out_revokes_and_disables() {
+    let server = start(&[]);
+    let text = client(
+        "boto3_account.py",
+        &[
+            &server.url,
+            "localclient0000000000000000",
+            "us-east-1_local",
+        ],
+    );
+    assert!(text.contains("boto3 account: OK"), "{text}");
+}
+
+#[test]
 fn boto3_switches_the_code_between_sms_a_call_and_e_mail() {
     let server = start(&[("AUTH_FLOW", "otp"), ("OTP_CHANNELS", "sms,voice,email")]);
     let text = client(

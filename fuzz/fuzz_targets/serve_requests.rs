@@ -102,7 +102,32 @@ fuzz_target!(|data: &[u8]| {
                     .all(|name| name != "sub" && !name.starts_with("cognito:"))
             );
         }
-        ApiRequest::AdminGetUser(user) | ApiRequest::AdminDeleteUser(user) => {
+        ApiRequest::GetUser { access_token } | ApiRequest::GlobalSignOut { access_token } => {
+            assert!(!access_token.is_empty());
+            assert_eq!(Some(access_token.as_str()), field(&body, &["AccessToken"]));
+        }
+        ApiRequest::UpdateUserAttributes {
+            access_token,
+            attributes,
+        } => {
+            assert_eq!(Some(access_token.as_str()), field(&body, &["AccessToken"]));
+            assert!(!access_token.is_empty() && !attributes.is_empty());
+            assert!(
+                attributes
+                    .keys()
+                    .all(|name| name != "sub" && !name.starts_with("cognito:"))
+            );
+        }
+        ApiRequest::RevokeToken { token, client_id } => {
+            assert_eq!(Some(token.as_str()), field(&body, &["Token"]));
+            assert_eq!(Some(client_id.as_str()), field(&body, &["ClientId"]));
+            assert!(!token.is_empty() && !client_id.is_empty());
+        }
+        ApiRequest::AdminGetUser(user)
+        | ApiRequest::AdminDeleteUser(user)
+        | ApiRequest::AdminDisableUser(user)
+        | ApiRequest::AdminEnableUser(user)
+        | ApiRequest::AdminUserGlobalSignOut(user) => {
             assert!(!user.username.is_empty());
             assert_eq!(user.pool_id, text(&body, "UserPoolId"));
         }

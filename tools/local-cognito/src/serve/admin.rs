@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::request::{AdminCreateUser, AdminUpdateUserAttributes, AdminUser, SignUp};
-use super::{ApiError, Endpoint, bad_request, now};
+use super::{ApiError, Endpoint, bad_request, internal, now};
 use crate::cognito::CognitoError;
 use crate::users::LocalUser;
 
@@ -26,7 +26,7 @@ impl Endpoint {
             attributes: request.attributes,
             password: request.temporary_password,
         })?;
-        Ok(json!({"User": user_type(&user, "Attributes")}))
+        Ok(json!({"User": user_type(&user, "Attributes", true)}))
     }
 
     pub(super) fn admin_update_user_attributes(
@@ -63,13 +63,51 @@ impl Endpoint {
         Ok(json!({"UserConfirmed": confirmed, "UserSub": sub}))
     }
 
+    /// `AdminDisableUser` (which also signs the user out everywhere, as Cognito does) and
+    /// `AdminEnableUser`.
+    pub(super) fn admin_set_enabled(
+        &self,
+        request: &AdminUser,
+        enabled: bool,
+    ) -> Result<Value, ApiError> {
+        self.check_pool(&request.pool_id)?;
+        if self.pool.user(&request.username).is_none() {
+            return Err(CognitoError::UserNotFound.into());
+        }
+        let mut disabled = self.disabled.lock().map_err(|_| internal("users"))?;
+        if enabled {
+            disabled.remove(&request.username);
+        } else {
+            disabled.insert(request.username.clone());
+            drop(disabled);
+            self.sign_out_everywhere(&request.username)?;
+        }
+        Ok(json!({}))
+    }
+
+    pub(super) fn admin_user_global_sign_out(
+        &self,
+        request: &AdminUser,
+    ) -> Result<Value, ApiError> {
+        self.check_pool(&request.pool_id)?;
+        if self.pool.user(&request.username).is_none() {
+            return Err(CognitoError::UserNotFound.into());
+        }
+        self.sign_out_everywhere(&request.username)?;
+        Ok(json!({}))
+    }
+
     pub(super) fn admin_get_user(&self, request: &AdminUser) -> Result<Value, ApiError> {
         self.check_pool(&request.pool_id)?;
         let user = self
             .pool
             .user(&request.username)
             .ok_or_else(|| ApiError::from(CognitoError::UserNotFound))?;
-        Ok(user_type(&user, "UserAttributes"))
+        Ok(user_type(
+            &user,
+            "UserAttributes",
+            !self.is_disabled(&request.username),
+        ))
     }
 
     pub(super) fn admin_delete_user(&self, request: &AdminUser) -> Result<Value, ApiError> {
@@ -84,14 +122,14 @@ impl Endpoint {
             .pool
             .users()
             .iter()
-            .map(|user| user_type(user, "Attributes"))
+            .map(|user| user_type(user, "Attributes", !self.is_disabled(&user.username)))
             .collect();
         Ok(json!({"Users": users}))
     }
 }
 
 /// Cognito's `UserType` (or `AdminGetUser`'s answer, whose attribute list has another name).
-fn user_type(user: &LocalUser, attributes_key: &str) -> Value {
+fn user_type(user: &LocalUser, attributes_key: &str, enabled: bool) -> Value {
     let attributes: Vec<Value> = user
         .attributes
         .iter()
@@ -108,7 +146,7 @@ fn user_type(user: &LocalUser, attributes_key: &str) -> Value {
     answer.insert("Username".to_owned(), json!(user.username));
     answer.insert(attributes_key.to_owned(), json!(attributes));
     answer.insert("UserStatus".to_owned(), json!(status));
-    answer.insert("Enabled".to_owned(), json!(true));
+    answer.insert("Enabled".to_owned(), json!(enabled));
     answer.insert("UserCreateDate".to_owned(), json!(created));
     answer.insert("UserLastModifiedDate".to_owned(), json!(created));
     Value::Object(answer)

@@ -49,6 +49,8 @@ impl Endpoint {
                 username,
                 attributes,
             } => {
+                // A user disabled while signing in gets no tokens either.
+                self.refuse_disabled(&username)?;
                 // A user deleted while signing in gets no tokens.
                 if self.pool.user(&username).is_none() {
                     return Err(bad_request(
@@ -82,6 +84,7 @@ impl Endpoint {
         let metadata = request.client_metadata.as_ref();
         match request.flow {
             AuthFlowRequest::CustomAuth { username } => {
+                self.refuse_disabled(&username)?;
                 let step = self
                     .pool
                     .initiate_custom_auth_with_metadata(&username, metadata)
@@ -89,6 +92,7 @@ impl Endpoint {
                 self.answer(step, &client_id)
             }
             AuthFlowRequest::UserPassword { username, password } => {
+                self.refuse_disabled(&username)?;
                 let step = self
                     .pool
                     .password_auth(&client_id, &username, &password, metadata)
@@ -106,6 +110,7 @@ impl Endpoint {
                     .ok_or_else(|| {
                         bad_request("NotAuthorizedException", "Invalid Refresh Token")
                     })?;
+                self.refuse_disabled(&user.username)?;
                 // A deleted user's refresh tokens stop working; attributes are read afresh.
                 let current = self.pool.user(&user.username).ok_or_else(|| {
                     bad_request("NotAuthorizedException", "Invalid Refresh Token")

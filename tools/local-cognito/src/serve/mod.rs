@@ -5,9 +5,11 @@
 //!
 //! Operations: `InitiateAuth` (`CUSTOM_AUTH`, `USER_PASSWORD_AUTH` — with the migration trigger
 //! for unknown users when wired — and `REFRESH_TOKEN_AUTH`), `RespondToAuthChallenge`
-//! (`CUSTOM_CHALLENGE`), `SignUp` (through PreSignUp), and `AdminCreateUser`, `AdminGetUser`,
+//! (`CUSTOM_CHALLENGE`), `SignUp` (through PreSignUp), `GetUser`, `UpdateUserAttributes`,
+//! `GlobalSignOut`, `RevokeToken`, and `AdminCreateUser`, `AdminGetUser`,
 //! `AdminUpdateUserAttributes` (what PostAuthentication calls to mark a proved destination
-//! verified), `AdminDeleteUser`, `ListUsers` to set users up. PreAuthentication runs where Cognito runs it, when wired. Cognito's visible semantics are kept: a new opaque `Session` each round,
+//! verified), `AdminDisableUser`, `AdminEnableUser`, `AdminUserGlobalSignOut`,
+//! `AdminDeleteUser`, `ListUsers`. PreAuthentication runs where Cognito runs it, when wired. Cognito's visible semantics are kept: a new opaque `Session` each round,
 //! single use, expiring after 3 minutes; `ChallengeParameters` are the public challenge
 //! parameters plus `USERNAME`; errors in Cognito's JSON shape (`__type`, `message`), so SDKs raise
 //! the right exception. `GET /local/sms` lists the console SMS messages (a local inbox).
@@ -40,6 +42,7 @@ pub const SESSION_LIFETIME: Duration = Duration::from_secs(180);
 /// Lifetime of ID and access tokens, in seconds.
 pub const TOKEN_LIFETIME: u64 = 3_600;
 
+mod account;
 mod admin;
 mod auth;
 mod files;
@@ -63,6 +66,15 @@ struct SignedIn {
     origin_jti: String,
 }
 
+/// An access token the endpoint issued and has not revoked: whose, and until when.
+#[derive(Debug, Clone)]
+struct AccessGrant {
+    username: String,
+    /// The sign-in it came from (its refresh token shares it).
+    origin_jti: String,
+    expires_at: u64,
+}
+
 /// Where the endpoint reports each request (one line, see [`Endpoint::with_request_log`]).
 type RequestLog = Box<dyn Fn(&str) + Send + Sync>;
 
@@ -74,6 +86,10 @@ pub struct Endpoint {
     output: Arc<OutputLog>,
     sessions: Mutex<Sessions>,
     refresh_tokens: Mutex<HashMap<String, SignedIn>>,
+    /// Every live access token, so that signing out and revoking take effect at once.
+    access_tokens: Mutex<HashMap<String, AccessGrant>>,
+    /// Users `AdminDisableUser` disabled.
+    disabled: Mutex<std::collections::HashSet<String>>,
     demo_dir: Option<std::path::PathBuf>,
     request_log: Option<RequestLog>,
 }
@@ -172,6 +188,8 @@ impl Endpoint {
             output,
             sessions: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
+            access_tokens: Mutex::new(HashMap::new()),
+            disabled: Mutex::new(std::collections::HashSet::new()),
             demo_dir: None,
             request_log: None,
         }
@@ -287,6 +305,20 @@ async fn api(
         ApiRequest::SignUp(request) => endpoint.sign_up(request).await?,
         ApiRequest::AdminUpdateUserAttributes(request) => {
             endpoint.admin_update_user_attributes(&request)?
+        }
+        ApiRequest::GetUser { access_token } => endpoint.get_user(&access_token)?,
+        ApiRequest::UpdateUserAttributes {
+            access_token,
+            attributes,
+        } => endpoint.update_user_attributes(&access_token, &attributes)?,
+        ApiRequest::GlobalSignOut { access_token } => endpoint.global_sign_out(&access_token)?,
+        ApiRequest::RevokeToken { token, client_id } => {
+            endpoint.revoke_token(&token, &client_id)?
+        }
+        ApiRequest::AdminDisableUser(request) => endpoint.admin_set_enabled(&request, false)?,
+        ApiRequest::AdminEnableUser(request) => endpoint.admin_set_enabled(&request, true)?,
+        ApiRequest::AdminUserGlobalSignOut(request) => {
+            endpoint.admin_user_global_sign_out(&request)?
         }
         ApiRequest::AdminGetUser(request) => endpoint.admin_get_user(&request)?,
         ApiRequest::AdminDeleteUser(request) => endpoint.admin_delete_user(&request)?,

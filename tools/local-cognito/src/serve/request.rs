@@ -27,6 +27,36 @@ pub enum ApiRequest {
     SignUp(SignUp),
     /// `AdminUpdateUserAttributes`.
     AdminUpdateUserAttributes(AdminUpdateUserAttributes),
+    /// `GetUser`.
+    GetUser {
+        /// `AccessToken`.
+        access_token: String,
+    },
+    /// `UpdateUserAttributes`.
+    UpdateUserAttributes {
+        /// `AccessToken`.
+        access_token: String,
+        /// `UserAttributes` (at least one; never `sub` or `cognito:…`).
+        attributes: BTreeMap<String, String>,
+    },
+    /// `GlobalSignOut`.
+    GlobalSignOut {
+        /// `AccessToken`.
+        access_token: String,
+    },
+    /// `RevokeToken`.
+    RevokeToken {
+        /// `Token` (a refresh token).
+        token: String,
+        /// `ClientId`.
+        client_id: String,
+    },
+    /// `AdminDisableUser`.
+    AdminDisableUser(AdminUser),
+    /// `AdminEnableUser`.
+    AdminEnableUser(AdminUser),
+    /// `AdminUserGlobalSignOut`.
+    AdminUserGlobalSignOut(AdminUser),
     /// `ListUsers` (every user: no `Filter`).
     ListUsers {
         /// `UserPoolId` (empty when missing: no pool has that id).
@@ -202,6 +232,29 @@ pub fn decode(target: &str, body: &[u8]) -> Result<ApiRequest, RequestError> {
                 },
             ))
         }
+        "GetUser" => Ok(ApiRequest::GetUser {
+            access_token: required(&body, "AccessToken")?,
+        }),
+        "UpdateUserAttributes" => {
+            let attributes = user_attributes(&body)?;
+            if attributes.is_empty() {
+                return Err(invalid("Missing required parameter UserAttributes"));
+            }
+            Ok(ApiRequest::UpdateUserAttributes {
+                access_token: required(&body, "AccessToken")?,
+                attributes,
+            })
+        }
+        "GlobalSignOut" => Ok(ApiRequest::GlobalSignOut {
+            access_token: required(&body, "AccessToken")?,
+        }),
+        "RevokeToken" => Ok(ApiRequest::RevokeToken {
+            token: required(&body, "Token")?,
+            client_id: required(&body, "ClientId")?,
+        }),
+        "AdminDisableUser" => admin_user(&body).map(ApiRequest::AdminDisableUser),
+        "AdminEnableUser" => admin_user(&body).map(ApiRequest::AdminEnableUser),
+        "AdminUserGlobalSignOut" => admin_user(&body).map(ApiRequest::AdminUserGlobalSignOut),
         "AdminGetUser" => admin_user(&body).map(ApiRequest::AdminGetUser),
         "AdminDeleteUser" => admin_user(&body).map(ApiRequest::AdminDeleteUser),
         "ListUsers" => {
@@ -287,6 +340,15 @@ fn respond_to_auth_challenge(body: &Value) -> Result<RespondToAuthChallenge, Req
         answer: answer.to_owned(),
         client_metadata: client_metadata(body)?,
     })
+}
+
+/// A string field that must be there and not be empty.
+fn required(body: &Value, name: &str) -> Result<String, RequestError> {
+    body.get(name)
+        .and_then(Value::as_str)
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| invalid(format!("Missing required parameter {name}")))
 }
 
 fn username(body: &Value) -> Result<String, RequestError> {
@@ -546,9 +608,12 @@ mod tests {
             "UnknownOperationException"
         );
         assert_eq!(
-            decode("AWSCognitoIdentityProviderService.GlobalSignOut", b"{}")
-                .unwrap_err()
-                .kind,
+            decode(
+                "AWSCognitoIdentityProviderService.AssociateSoftwareToken",
+                b"{}"
+            )
+            .unwrap_err()
+            .kind,
             "UnknownOperationException"
         );
         assert_eq!(
@@ -621,6 +686,23 @@ mod tests {
             (
                 "AdminUpdateUserAttributes",
                 json!({"UserPoolId": "p", "UserAttributes": [{"Name": "email", "Value": "x"}]}),
+            ),
+            ("GetUser", json!({})),
+            ("GetUser", json!({"AccessToken": ""})),
+            ("GlobalSignOut", json!({"AccessToken": 1})),
+            ("RevokeToken", json!({"Token": "t"})),
+            (
+                "UpdateUserAttributes",
+                json!({"AccessToken": "a", "UserAttributes": []}),
+            ),
+            (
+                "UpdateUserAttributes",
+                json!({"AccessToken": "a", "UserAttributes": [{"Name": "sub", "Value": "x"}]}),
+            ),
+            ("AdminDisableUser", json!({"UserPoolId": "p"})),
+            (
+                "AdminUserGlobalSignOut",
+                json!({"UserPoolId": "p", "Username": ""}),
             ),
         ] {
             assert_eq!(

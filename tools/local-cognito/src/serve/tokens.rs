@@ -10,7 +10,9 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 
-use super::{ApiError, Endpoint, SignedIn, TOKEN_LIFETIME, now, random_token};
+use super::{
+    AccessGrant, ApiError, Endpoint, SignedIn, TOKEN_LIFETIME, internal, now, random_token,
+};
 
 /// Signs tokens with an RSA key made at start, and publishes its public half.
 pub struct TokenSigner {
@@ -121,11 +123,25 @@ impl Endpoint {
             "jti": random_token(16)?,
             "username": user.username,
         });
+        let access_token = self.signer.sign(&access_claims);
+        {
+            let mut grants = self
+                .access_tokens
+                .lock()
+                .map_err(|_| internal("access tokens"))?;
+            // Expired tokens go as new ones come.
+            grants.retain(|_, grant| grant.expires_at > issued);
+            grants.insert(
+                access_token.clone(),
+                AccessGrant {
+                    username: user.username.clone(),
+                    origin_jti: user.origin_jti.clone(),
+                    expires_at: issued + TOKEN_LIFETIME,
+                },
+            );
+        }
         let mut result = Map::new();
-        result.insert(
-            "AccessToken".to_owned(),
-            json!(self.signer.sign(&access_claims)),
-        );
+        result.insert("AccessToken".to_owned(), json!(access_token));
         result.insert("ExpiresIn".to_owned(), json!(TOKEN_LIFETIME));
         result.insert("TokenType".to_owned(), json!("Bearer"));
         result.insert(
