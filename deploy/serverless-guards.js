@@ -97,6 +97,9 @@ module.exports = async ({ resolveVariable }) => {
         "the post-authentication function guards them, and only they may migrate users",
     );
   }
+  if ((await param("verifyOnFirstSignIn")) === "true" && ((await param("migration")) === "enabled" || migrationClients.length > 0)) {
+    problems.push("verifyOnFirstSignIn=true cannot be combined with migration (migration=enabled or migrationClientIds): an unverified legacy number would become a way in");
+  }
   if ((await param("signUp")) === "enabled" && (await param("migration")) === "enabled") {
     problems.push("signUp=enabled cannot be combined with migration=enabled: a sign-up could take the user name of a legacy user not migrated yet");
   }

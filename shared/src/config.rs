@@ -246,14 +246,31 @@ pub struct Config {
 }
 
 /// `VERIFY_ON_FIRST_SIGN_IN`: only with a state table (sends to destinations nobody has proved
-/// yet must be throttled, and the proof is noted there for PostAuthentication), and not with
-/// `PREAUTH_REQUIRE_VERIFIED_PHONE`, which would deny the very sign-in that verifies.
+/// yet must be throttled, and the proof is noted there for PostAuthentication), not with
+/// `PREAUTH_REQUIRE_VERIFIED_PHONE`, which would deny the very sign-in that verifies, and not
+/// with legacy migration.
 fn verify_on_first_sign_in(env: &Environment<'_>) -> Result<bool, Error> {
     let on = env.flag("VERIFY_ON_FIRST_SIGN_IN")?;
     if on && env.get("STATE_TABLE").is_none() {
         return Err(Error::config(
             "VERIFY_ON_FIRST_SIGN_IN",
             "needs STATE_TABLE: codes to unverified destinations are throttled there, and the proof is noted there",
+        ));
+    }
+    // Migrated users (and the clients that migrate them) would have every unverified legacy
+    // number become a way in: the flag is for pools that sign users up.
+    if on
+        && [
+            "LEGACY_SOURCE",
+            "MIGRATION_CLIENT_IDS",
+            "MIGRATION_CLIENT_IDS_ARN",
+        ]
+        .iter()
+        .any(|name| env.get(name).is_some())
+    {
+        return Err(Error::config(
+            "VERIFY_ON_FIRST_SIGN_IN",
+            "cannot be combined with migrating legacy users (LEGACY_SOURCE, MIGRATION_CLIENT_IDS): an unverified legacy number would become a way in",
         ));
     }
     if on && env.flag("PREAUTH_REQUIRE_VERIFIED_PHONE")? {

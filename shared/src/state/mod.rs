@@ -20,7 +20,8 @@
 //! know.
 //! Phone numbers are stored only as digests: HMAC-SHA-256 under `SEAL_KEY` when one is set,
 //! plain SHA-256 otherwise (then whoever can read the table can find a number by trying them
-//! all; docs/abuse-protection.md says so).
+//! all; docs/abuse-protection.md says so). The one exception is a proof note's sort key, a plain
+//! digest (PostAuthentication holds no `SEAL_KEY`), which lives a minute at most.
 
 #[cfg(feature = "dynamodb")]
 mod dynamodb;

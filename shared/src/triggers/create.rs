@@ -428,7 +428,7 @@ impl CreateAuthChallenge {
             Channel::Email => email_recipient(
                 attributes,
                 user_not_found,
-                self.accepts_unverified(attributes),
+                self.accepts_unverified(false, attributes),
             )
             .map(Destination::Email),
             Channel::Sms => self
@@ -448,15 +448,32 @@ impl CreateAuthChallenge {
         }
     }
 
-    /// Whether codes may go to the user's unverified destinations: with
-    /// `VERIFY_ON_FIRST_SIGN_IN`, and only while the user has no verified destination at all (a
-    /// new sign-up). Once one is verified, it is the user's factor: a stale or mistyped second
-    /// destination must not become another way in.
-    fn accepts_unverified(&self, attributes: &StringMap) -> bool {
-        self.verify_on_first_sign_in
-            && !["phone_number_verified", "email_verified"]
+    /// Whether codes may go to the user's unverified phone (`phone`) or address: with
+    /// `VERIFY_ON_FIRST_SIGN_IN`, only while the user has no verified destination at all (a new
+    /// sign-up), and only to one of them — the first the flow's code step would use that the
+    /// user has (`OTP_CHANNELS` order) — so that neither a stale or mistyped second destination
+    /// nor a switch to it is another way in, before or after the first is verified.
+    fn accepts_unverified(&self, phone: bool, attributes: &StringMap) -> bool {
+        if !self.verify_on_first_sign_in
+            || ["phone_number_verified", "email_verified"]
                 .iter()
                 .any(|flag| attributes.get(*flag).map(String::as_str) == Some("true"))
+        {
+            return false;
+        }
+        let has = |uses_phone: bool| {
+            attributes
+                .get(if uses_phone { "phone_number" } else { "email" })
+                .is_some_and(|value| !value.trim().is_empty())
+        };
+        let first = self
+            .flow
+            .steps()
+            .iter()
+            .flat_map(|step| self.flow.channels(*step))
+            .map(|channel| channel.uses_phone())
+            .find(|uses_phone| has(*uses_phone));
+        first == Some(phone)
     }
 
     /// What a right answer to `seal`, a code this call just sent by `channel`, proves: with
@@ -469,7 +486,7 @@ impl CreateAuthChallenge {
         seal: &str,
     ) -> Option<ProofToken> {
         let request = &event.request;
-        if !self.accepts_unverified(&request.user_attributes)
+        if !self.accepts_unverified(channel.uses_phone(), &request.user_attributes)
             || seal == DECOY
             || request.user_not_found.unwrap_or(false)
         {
@@ -540,7 +557,7 @@ impl CreateAuthChallenge {
         recipient(
             attributes,
             user_not_found,
-            self.accepts_unverified(attributes),
+            self.accepts_unverified(true, attributes),
         )
         .and_then(|phone| match &self.allowed_countries {
             Some(allowed) => allowed

@@ -338,6 +338,30 @@ fn the_flag_needs_a_state_table_and_no_verified_phone_policy() {
         "{error}"
     );
     assert!(Config::from_pairs(&[("VERIFY_ON_FIRST_SIGN_IN", "yes please")]).is_err());
+    for migration in [
+        "LEGACY_SOURCE",
+        "MIGRATION_CLIENT_IDS",
+        "MIGRATION_CLIENT_IDS_ARN",
+    ] {
+        let value = if migration == "LEGACY_SOURCE" {
+            "http"
+        } else if migration == "MIGRATION_CLIENT_IDS" {
+            "migration-client"
+        } else {
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf"
+        };
+        let error = Config::from_pairs(&[
+            ("VERIFY_ON_FIRST_SIGN_IN", "true"),
+            ("STATE_TABLE", "state"),
+            (migration, value),
+        ])
+        .map(drop)
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("VERIFY_ON_FIRST_SIGN_IN"),
+            "{error}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -375,4 +399,84 @@ async fn once_a_destination_is_verified_the_unverified_ones_get_no_codes() {
     );
     assert_eq!(private["seal"], "decoy");
     assert!(private.get("proves").is_none() && !metadata.contains("proves"));
+}
+
+#[tokio::test]
+async fn before_any_is_verified_only_the_first_destination_gets_codes() {
+    // otp with sms then e-mail, and a sign-up that gave both, neither verified: only the phone
+    // (the first channel) is a way in; a switch to the e-mail sends nothing there.
+    let config = Config::from_pairs(&[
+        ("AUTH_FLOW", "otp"),
+        ("OTP_CHANNELS", "sms,email"),
+        ("SMS_PROVIDER", "console"),
+        ("EMAIL_PROVIDER", "console"),
+        ("STATE_TABLE", "state"),
+        ("SEAL_KEY", "0123456789abcdef0123456789abcdef"),
+        ("VERIFY_ON_FIRST_SIGN_IN", "true"),
+    ])
+    .unwrap();
+    let outbox = Outbox::default();
+    let create = CreateAuthChallenge::new(
+        &config,
+        Arc::new(crate::sms::ConsoleSender::new(Box::new(outbox.clone()))),
+    )
+    .unwrap()
+    .with_email_sender(Arc::new(crate::email::ConsoleEmailSender::new(Box::new(
+        outbox.clone(),
+    ))));
+    let mut both = attributes("+12065550142", "false");
+    both["email"] = json!("dana@example.com");
+    both["email_verified"] = json!("false");
+    let event = envelope(
+        "CreateAuthChallenge_Authentication",
+        &both,
+        json!({"challengeName": "CUSTOM_CHALLENGE", "session": []}),
+    );
+    let first = serde_json::to_value(create.invoke(event, 1_000).await.unwrap()).unwrap();
+    assert_eq!(outbox.messages(), 1);
+    assert_eq!(
+        first["response"]["publicChallengeParameters"]["channel"],
+        "sms"
+    );
+    assert!(
+        first["response"]["privateChallengeParameters"]["proves"]
+            .as_str()
+            .unwrap()
+            .starts_with("phone_number.")
+    );
+    let metadata = first["response"]["challengeMetadata"].clone();
+    let switch = envelope(
+        "CreateAuthChallenge_Authentication",
+        &both,
+        json!({"challengeName": "CUSTOM_CHALLENGE",
+               "session": [{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": false,
+                            "challengeMetadata": metadata}],
+               "clientMetadata": {"otpAction": "switch", "otpChannel": "email"}}),
+    );
+    let switched = serde_json::to_value(create.invoke(switch, 1_040).await.unwrap()).unwrap();
+    assert_eq!(
+        outbox.messages(),
+        1,
+        "nothing went to the unverified address"
+    );
+    assert!(
+        switched["response"]["privateChallengeParameters"]
+            .get("proves")
+            .is_none()
+    );
+    // With only an e-mail address, that is the one.
+    let mut email_only =
+        json!({"sub": SUB, "email": "dana@example.com", "email_verified": "false"});
+    email_only["cognito:user_status"] = json!("CONFIRMED");
+    let event = envelope(
+        "CreateAuthChallenge_Authentication",
+        &email_only,
+        json!({"challengeName": "CUSTOM_CHALLENGE", "session": []}),
+    );
+    let answered = serde_json::to_value(create.invoke(event, 2_000).await.unwrap()).unwrap();
+    assert_eq!(outbox.messages(), 2);
+    assert_eq!(
+        answered["response"]["publicChallengeParameters"]["channel"],
+        "email"
+    );
 }

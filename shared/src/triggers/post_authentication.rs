@@ -92,6 +92,8 @@ impl PostAuthentication {
         now: u64,
     ) -> Result<PostAuthenticationEvent, Error> {
         let started = tokio::time::Instant::now();
+        // Every state call of this invocation shares one STATE_TIMEOUT_MS.
+        let deadline = self.guard.as_ref().map(Guard::deadline);
         let user = log_user(&event.request.user_attributes, false).to_owned();
         let client_id = event
             .caller_context
@@ -104,7 +106,7 @@ impl PostAuthentication {
         };
         let client_id = client_id.unwrap_or_default();
         if guarded {
-            if !self.migrated_just_now(&event, now).await {
+            if !self.migrated_just_now(&event, now, deadline).await {
                 warn!(
                     trigger = TRIGGER,
                     user,
@@ -128,7 +130,10 @@ impl PostAuthentication {
         } else {
             info!(trigger = TRIGGER, user, decision = "allow");
         }
-        self.verify_proved(&event, now, &user, started).await;
+        if let Some(deadline) = deadline {
+            self.verify_proved(&event, now, &user, (started, deadline))
+                .await;
+        }
         event.response = PostAuthenticationResponse::default();
         Ok(event)
     }
@@ -143,14 +148,21 @@ impl PostAuthentication {
         event: &PostAuthenticationEvent,
         now: u64,
         user: &str,
-        started: tokio::time::Instant,
+        (started, deadline): (tokio::time::Instant, tokio::time::Instant),
     ) {
         let (Some(guard), Some(verifier)) = (&self.guard, &self.verifier) else {
             return;
         };
         let attributes = &event.request.user_attributes;
+        // Proofs exist only for users with no verified destination (Create sends to unverified
+        // ones only then): the others cost nothing here.
+        if DestinationAttribute::ALL
+            .iter()
+            .any(|kind| attributes.get(kind.verified_name()).map(String::as_str) == Some("true"))
+        {
+            return;
+        }
         let owner = UserRef::from_event(&event.user_name, attributes, false);
-        let deadline = guard.deadline();
         // The note for each unverified destination at its current value, both at once.
         let take = |kind: DestinationAttribute| {
             let owner = &owner;
@@ -231,14 +243,17 @@ impl PostAuthentication {
     /// phone number the created user's name differs from the one typed, so the note is not
     /// found and that first sign-in is refused: the user is migrated all the same and signs in
     /// with the configured flow. Without a state table, or when it cannot be read, no.
-    async fn migrated_just_now(&self, event: &PostAuthenticationEvent, now: u64) -> bool {
-        let Some(guard) = &self.guard else {
+    async fn migrated_just_now(
+        &self,
+        event: &PostAuthenticationEvent,
+        now: u64,
+        deadline: Option<tokio::time::Instant>,
+    ) -> bool {
+        let (Some(guard), Some(deadline)) = (&self.guard, deadline) else {
             return false;
         };
         let key = migration_key(&event.user_pool_id, &event.user_name);
-        match tokio::time::timeout_at(guard.deadline(), guard.store().take_migrated(&key, now))
-            .await
-        {
+        match tokio::time::timeout_at(deadline, guard.store().take_migrated(&key, now)).await {
             Ok(Ok(taken)) => taken,
             _ => {
                 warn!(
