@@ -375,6 +375,47 @@ fn amazon_cognito_identity_js_runs_the_seeds_client_flow_under_node() {
 }
 
 #[test]
+fn cognito_srp_from_two_client_libraries_proves_the_password_before_the_code() {
+    // Password first, then the code: the SRP exchange played by amazon-cognito-identity-js
+    // (under Node) and by pycognito, each with a wrong password and the right one. With a legacy
+    // source, so the migration client (USER_SRP_AUTH's only client) exists; nothing migrates.
+    let server = start(&[
+        ("AUTH_FLOW", "password,sms_otp"),
+        ("LEGACY_SOURCE", "http"),
+        ("LEGACY_HTTP_URL", "http://127.0.0.1:9/never-called"),
+    ]);
+    let text = node(
+        "test/node-srp.mjs",
+        &[&server.url, "localclient0000000000000000"],
+    );
+    assert!(
+        text.contains("a wrong password refused (NotAuthorizedException)")
+            && text.contains("password (SRP) then code signed in as alice"),
+        "{text}"
+    );
+    let text = client(
+        "pycognito_srp.py",
+        &[
+            &server.url,
+            "localclient0000000000000000",
+            "us-east-1_local",
+            "localmigration000000000000",
+        ],
+    );
+    assert!(text.contains("pycognito srp: OK"), "{text}");
+    let printed = server.output.lock().unwrap().join("\n");
+    assert!(
+        printed.contains("session=[SRP_A:✓, PASSWORD_VERIFIER:✗]  ⇒ failAuthentication"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("session=[SRP_A:✓, PASSWORD_VERIFIER:✓]  ⇒ CUSTOM_CHALLENGE"),
+        "{printed}"
+    );
+    assert!(!printed.contains("alice-local-password"), "{printed}");
+}
+
+#[test]
 fn the_demo_page_signs_in_in_headless_chromium() {
     let artifacts =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");

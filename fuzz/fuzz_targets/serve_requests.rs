@@ -8,7 +8,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use local_cognito::serve::request::{ApiRequest, AuthFlowRequest, TARGET_PREFIX, decode};
+use local_cognito::serve::request::{
+    ApiRequest, AuthFlowRequest, ChallengeAnswer, TARGET_PREFIX, decode,
+};
 use serde_json::Value;
 
 fn field<'a>(body: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -54,10 +56,17 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(initiate.client_id, text(&body, "ClientId"));
             let parameter = |name| field(&body, &["AuthParameters", name]);
             match &initiate.flow {
-                AuthFlowRequest::CustomAuth { username } => {
+                AuthFlowRequest::CustomAuth { username, srp_a } => {
                     assert_eq!(field(&body, &["AuthFlow"]), Some("CUSTOM_AUTH"));
                     assert_eq!(Some(username.as_str()), parameter("USERNAME"));
-                    assert!(parameter("SRP_A").is_none());
+                    // SRP_A only with CHALLENGE_NAME: SRP_A, and then always.
+                    assert_eq!(srp_a.as_deref(), parameter("SRP_A"));
+                    assert_eq!(parameter("CHALLENGE_NAME"), srp_a.as_ref().map(|_| "SRP_A"));
+                }
+                AuthFlowRequest::UserSrp { username, srp_a } => {
+                    assert_eq!(field(&body, &["AuthFlow"]), Some("USER_SRP_AUTH"));
+                    assert_eq!(Some(username.as_str()), parameter("USERNAME"));
+                    assert_eq!(Some(srp_a.as_str()), parameter("SRP_A"));
                 }
                 AuthFlowRequest::UserPassword { username, password } => {
                     assert_eq!(field(&body, &["AuthFlow"]), Some("USER_PASSWORD_AUTH"));
@@ -77,13 +86,31 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         ApiRequest::RespondToAuthChallenge(respond) => {
-            assert_eq!(field(&body, &["ChallengeName"]), Some("CUSTOM_CHALLENGE"));
             assert_eq!(respond.client_id, text(&body, "ClientId"));
             assert_eq!(respond.session, text(&body, "Session"));
-            assert_eq!(
-                Some(respond.answer.as_str()),
-                field(&body, &["ChallengeResponses", "ANSWER"])
-            );
+            let response = |name| field(&body, &["ChallengeResponses", name]);
+            match &respond.answer {
+                ChallengeAnswer::Custom(answer) => {
+                    assert_eq!(field(&body, &["ChallengeName"]), Some("CUSTOM_CHALLENGE"));
+                    assert_eq!(Some(answer.as_str()), response("ANSWER"));
+                }
+                ChallengeAnswer::PasswordVerifier {
+                    secret_block,
+                    signature,
+                    timestamp,
+                } => {
+                    assert_eq!(field(&body, &["ChallengeName"]), Some("PASSWORD_VERIFIER"));
+                    assert_eq!(
+                        Some(secret_block.as_str()),
+                        response("PASSWORD_CLAIM_SECRET_BLOCK")
+                    );
+                    assert_eq!(
+                        Some(signature.as_str()),
+                        response("PASSWORD_CLAIM_SIGNATURE")
+                    );
+                    assert_eq!(Some(timestamp.as_str()), response("TIMESTAMP"));
+                }
+            }
             assert_eq!(
                 Some(respond.username.as_str()),
                 field(&body, &["ChallengeResponses", "USERNAME"])

@@ -119,6 +119,13 @@ pub struct AuthSession {
     challenge_metadata: Value,
 }
 
+impl AuthSession {
+    /// Whether the user does not exist (the pool prevents user-existence errors).
+    pub fn user_not_found(&self) -> bool {
+        self.user_not_found
+    }
+}
+
 /// Where a sign-in stands after a call.
 #[derive(Debug, Clone)]
 pub enum AuthStep {
@@ -537,11 +544,56 @@ impl LocalPool {
         self.start(username, true, None).await
     }
 
+    /// The same, with the client's `ClientMetadata` (for PreAuthentication).
+    pub async fn initiate_custom_auth_with_srp_and_metadata(
+        &self,
+        username: &str,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<AuthStep, CognitoError> {
+        self.start(username, true, client_metadata).await
+    }
+
+    /// The start of `USER_SRP_AUTH` on app client `client_id`: PreAuthentication, then the user
+    /// whose password the client must prove (`None` for a user the pool does not have, when it
+    /// prevents user-existence errors: the exchange goes on and fails).
+    pub async fn start_password_proof(
+        &self,
+        client_id: &str,
+        username: &str,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<Option<LocalUser>, CognitoError> {
+        let user = self.user(username);
+        if user.is_none() && !self.settings.prevent_user_existence_errors {
+            return Err(CognitoError::UserNotFound);
+        }
+        self.pre_authenticate(client_id, username, user.as_ref(), client_metadata)
+            .await?;
+        Ok(user)
+    }
+
+    /// `USER_SRP_AUTH` after the password was proved: PostAuthentication, then tokens.
+    pub async fn password_proved(
+        &self,
+        client_id: &str,
+        username: &str,
+    ) -> Result<AuthStep, CognitoError> {
+        let user = self.user(username).ok_or_else(|| {
+            CognitoError::NotAuthorized("Incorrect username or password.".to_owned())
+        })?;
+        let attributes = attributes_of(&user);
+        self.post_authenticate(client_id, &user.username, &attributes)
+            .await?;
+        Ok(AuthStep::Authenticated {
+            username: user.username,
+            attributes,
+        })
+    }
+
     /// `RespondToAuthChallenge` with `ChallengeName: PASSWORD_VERIFIER`: Cognito checks the
     /// password and records the result, then asks DefineAuthChallenge what next.
     pub async fn respond_to_password_verifier(
         &self,
-        mut session: AuthSession,
+        session: AuthSession,
         password: &str,
     ) -> Result<AuthStep, CognitoError> {
         let correct = !session.user_not_found
@@ -549,6 +601,17 @@ impl LocalPool {
                 .user(&session.username)
                 .and_then(|user| user.password)
                 .is_some_and(|stored| stored == password);
+        self.password_verified(session, correct).await
+    }
+
+    /// `PASSWORD_VERIFIER` answered, the password proved (`correct`) or not (SRP, checked by
+    /// the caller): Cognito records the result and asks DefineAuthChallenge what next.
+    pub async fn password_verified(
+        &self,
+        mut session: AuthSession,
+        correct: bool,
+    ) -> Result<AuthStep, CognitoError> {
+        let correct = correct && !session.user_not_found;
         session.session.push(json!({
             "challengeName": "PASSWORD_VERIFIER",
             "challengeResult": correct,

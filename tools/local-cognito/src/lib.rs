@@ -8,5 +8,6 @@ pub mod binaries;
 pub mod cognito;
 pub mod lambda_host;
 pub mod serve;
+pub mod srp;
 pub mod state_table;
 pub mod users;

@@ -5,46 +5,129 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use super::request::{AuthFlowRequest, InitiateAuth, RespondToAuthChallenge};
+use super::request::{AuthFlowRequest, ChallengeAnswer, InitiateAuth, RespondToAuthChallenge};
 use super::{
-    ApiError, Endpoint, SESSION_LIFETIME, SignedIn, bad_request, internal, now, random_token,
-    session_token,
+    ApiError, Endpoint, Pending, SESSION_LIFETIME, SignedIn, bad_request, internal, now,
+    random_token, session_token,
 };
 use crate::cognito::AuthStep;
+use crate::srp::{PasswordClaim, SrpError, SrpExchange};
+
+fn incorrect() -> ApiError {
+    bad_request("NotAuthorizedException", "Incorrect username or password.")
+}
+
+impl From<SrpError> for ApiError {
+    fn from(error: SrpError) -> Self {
+        match error {
+            SrpError::InvalidA => bad_request("InvalidParameterException", error.to_string()),
+            SrpError::Random => internal("the random number generator"),
+        }
+    }
+}
 
 impl Endpoint {
+    /// The pool's name in SRP: the part of its id after `_`.
+    fn srp_pool_name(&self) -> String {
+        let pool_id = &self.pool.settings().pool_id;
+        pool_id
+            .split_once('_')
+            .map_or(pool_id.as_str(), |(_, name)| name)
+            .to_owned()
+    }
+
+    /// A new `Session` for `pending`, and Cognito's challenge answer with `parameters`.
+    fn challenge(
+        &self,
+        challenge_name: &str,
+        parameters: Map<String, Value>,
+        pending: Pending,
+        client_id: &str,
+    ) -> Result<Value, ApiError> {
+        let id = session_token()?;
+        let mut sessions = self.lock_sessions()?;
+        // Expired sessions go as new ones come.
+        sessions.retain(|_, (_, created, _)| created.elapsed() <= SESSION_LIFETIME);
+        sessions.insert(id.clone(), (pending, Instant::now(), client_id.to_owned()));
+        let parameters: Map<String, Value> = parameters
+            .into_iter()
+            .map(|(key, value)| match value {
+                Value::String(_) => (key, value),
+                other => (key, Value::String(other.to_string())),
+            })
+            .collect();
+        Ok(json!({
+            "ChallengeName": challenge_name,
+            "Session": id,
+            "ChallengeParameters": parameters,
+        }))
+    }
+
+    /// The SRP exchange for `username` (`known`: a user of the pool, whose password it proves).
+    fn srp_exchange(
+        &self,
+        username: &str,
+        known: bool,
+        srp_a: &str,
+    ) -> Result<SrpExchange, ApiError> {
+        let password = known
+            .then(|| self.pool.user(username))
+            .flatten()
+            .and_then(|user| user.password);
+        Ok(SrpExchange::start(
+            &self.srp_pool_name(),
+            username,
+            password.as_deref(),
+            srp_a,
+        )?)
+    }
+
+    /// The `PASSWORD_VERIFIER` challenge's parameters: `USERNAME` and the exchange's.
+    fn srp_parameters(username: &str, exchange: &SrpExchange) -> Map<String, Value> {
+        let mut parameters = Map::new();
+        parameters.insert("USERNAME".to_owned(), Value::String(username.to_owned()));
+        for (name, value) in exchange.parameters() {
+            parameters.insert(name.to_owned(), Value::String(value));
+        }
+        parameters
+    }
+
     /// Turns a sign-in step into Cognito's answer: a challenge with a new session, or tokens.
-    fn answer(&self, step: AuthStep, client_id: &str) -> Result<Value, ApiError> {
+    /// `srp_a`: the client's `SRP_A`, when the flow starts with the password.
+    fn answer(
+        &self,
+        step: AuthStep,
+        client_id: &str,
+        srp_a: Option<&str>,
+    ) -> Result<Value, ApiError> {
         match step {
             AuthStep::Challenge {
                 challenge_name,
                 parameters,
                 session,
-            } => {
-                if challenge_name != "CUSTOM_CHALLENGE" {
-                    return Err(bad_request(
-                        "InvalidParameterException",
-                        "the local endpoint plays CUSTOM_AUTH without SRP; password-first flows run with `local-cognito sign-in`",
-                    ));
+            } => match (challenge_name.as_str(), srp_a) {
+                ("CUSTOM_CHALLENGE", _) => self.challenge(
+                    &challenge_name,
+                    parameters,
+                    Pending::Custom(session),
+                    client_id,
+                ),
+                ("PASSWORD_VERIFIER", Some(srp_a)) => {
+                    let exchange =
+                        self.srp_exchange(&session.username, !session.user_not_found(), srp_a)?;
+                    let parameters = Self::srp_parameters(&session.username, &exchange);
+                    self.challenge(
+                        &challenge_name,
+                        parameters,
+                        Pending::CustomPassword(session, exchange),
+                        client_id,
+                    )
                 }
-                let id = session_token()?;
-                let mut sessions = self.lock_sessions()?;
-                // Expired sessions go as new ones come.
-                sessions.retain(|_, (_, created, _)| created.elapsed() <= SESSION_LIFETIME);
-                sessions.insert(id.clone(), (session, Instant::now(), client_id.to_owned()));
-                let parameters: Map<String, Value> = parameters
-                    .into_iter()
-                    .map(|(key, value)| match value {
-                        Value::String(_) => (key, value),
-                        other => (key, Value::String(other.to_string())),
-                    })
-                    .collect();
-                Ok(json!({
-                    "ChallengeName": challenge_name,
-                    "Session": id,
-                    "ChallengeParameters": parameters,
-                }))
-            }
+                _ => Err(bad_request(
+                    "InvalidLambdaResponseException",
+                    "Unrecognizable lambda output",
+                )),
+            },
             AuthStep::Authenticated {
                 username,
                 attributes,
@@ -83,13 +166,40 @@ impl Endpoint {
         self.check_flow(&client_id, request.flow.name())?;
         let metadata = request.client_metadata.as_ref();
         match request.flow {
-            AuthFlowRequest::CustomAuth { username } => {
+            AuthFlowRequest::CustomAuth { username, srp_a } => {
                 self.refuse_disabled(&username)?;
-                let step = self
+                let step = match &srp_a {
+                    Some(_) => {
+                        self.pool
+                            .initiate_custom_auth_with_srp_and_metadata(&username, metadata)
+                            .await?
+                    }
+                    None => {
+                        self.pool
+                            .initiate_custom_auth_with_metadata(&username, metadata)
+                            .await?
+                    }
+                };
+                self.answer(step, &client_id, srp_a.as_deref())
+            }
+            AuthFlowRequest::UserSrp { username, srp_a } => {
+                self.refuse_disabled(&username)?;
+                let user = self
                     .pool
-                    .initiate_custom_auth_with_metadata(&username, metadata)
+                    .start_password_proof(&client_id, &username, metadata)
                     .await?;
-                self.answer(step, &client_id)
+                let exchange = self.srp_exchange(&username, user.is_some(), &srp_a)?;
+                let parameters = Self::srp_parameters(&username, &exchange);
+                self.challenge(
+                    "PASSWORD_VERIFIER",
+                    parameters,
+                    Pending::UserPassword {
+                        username,
+                        known: user.is_some(),
+                        exchange,
+                    },
+                    &client_id,
+                )
             }
             AuthFlowRequest::UserPassword { username, password } => {
                 self.refuse_disabled(&username)?;
@@ -97,7 +207,7 @@ impl Endpoint {
                     .pool
                     .password_auth(&client_id, &username, &password, metadata)
                     .await?;
-                self.answer(step, &client_id)
+                self.answer(step, &client_id, None)
             }
             AuthFlowRequest::RefreshToken { token } => {
                 let user = self
@@ -134,10 +244,25 @@ impl Endpoint {
     ) -> Result<Value, ApiError> {
         let client_id = request.client_id;
         self.check_client(&client_id)?;
-        let id = request.session;
+        let mut id = request.session.clone();
+        if id.is_empty()
+            && let ChallengeAnswer::PasswordVerifier { secret_block, .. } = &request.answer
+        {
+            // USER_SRP_AUTH's PASSWORD_VERIFIER may come without the Session (Cognito's secret
+            // block carries the exchange): the exchange that gave out this block, if any.
+            id = self
+                .lock_sessions()?
+                .iter()
+                .find(|(_, (pending, _, _))| {
+                    matches!(pending, Pending::UserPassword { exchange, .. }
+                        if exchange.holds_secret_block(secret_block))
+                })
+                .map(|(id, _)| id.clone())
+                .unwrap_or_default();
+        }
         // Single use: the session is gone once presented, whatever happens next.
         let entry = self.lock_sessions()?.remove(&id);
-        let Some((session, created, session_client)) = entry.filter(|_| !id.is_empty()) else {
+        let Some((pending, created, session_client)) = entry.filter(|_| !id.is_empty()) else {
             return Err(bad_request(
                 "NotAuthorizedException",
                 "Invalid session for the user.",
@@ -149,20 +274,64 @@ impl Endpoint {
                 "Invalid session for the user, session is expired.",
             ));
         }
-        if request.username != session.username {
-            return Err(bad_request(
-                "NotAuthorizedException",
-                "Invalid session for the user.",
-            ));
+        let invalid = || bad_request("NotAuthorizedException", "Invalid session for the user.");
+        let session_user = match &pending {
+            Pending::Custom(session) | Pending::CustomPassword(session, _) => &session.username,
+            Pending::UserPassword { username, .. } => username,
+        };
+        if request.username != *session_user {
+            return Err(invalid());
         }
-        let step = self
-            .pool
-            .respond_to_custom_challenge_with_metadata(
-                session,
-                &request.answer,
-                request.client_metadata.as_ref(),
-            )
-            .await?;
-        self.answer(step, &client_id)
+        let claim_of = |answer: &ChallengeAnswer| match answer {
+            ChallengeAnswer::PasswordVerifier {
+                secret_block,
+                signature,
+                timestamp,
+            } => Some((secret_block.clone(), signature.clone(), timestamp.clone())),
+            ChallengeAnswer::Custom(_) => None,
+        };
+        let verified =
+            |exchange: &SrpExchange,
+             (secret_block, signature, timestamp): (String, String, String)| {
+                exchange.verify(PasswordClaim {
+                    secret_block: &secret_block,
+                    timestamp: &timestamp,
+                    signature: &signature,
+                })
+            };
+        let step = match (pending, &request.answer) {
+            (Pending::Custom(session), ChallengeAnswer::Custom(answer)) => {
+                self.pool
+                    .respond_to_custom_challenge_with_metadata(
+                        session,
+                        answer,
+                        request.client_metadata.as_ref(),
+                    )
+                    .await?
+            }
+            (Pending::CustomPassword(session, exchange), answer) => {
+                let claim = claim_of(answer).ok_or_else(invalid)?;
+                let correct = verified(&exchange, claim);
+                self.pool.password_verified(session, correct).await?
+            }
+            (
+                Pending::UserPassword {
+                    username,
+                    known,
+                    exchange,
+                },
+                answer,
+            ) => {
+                let claim = claim_of(answer).ok_or_else(invalid)?;
+                if !(known && verified(&exchange, claim)) {
+                    return Err(incorrect());
+                }
+                self.pool.password_proved(&client_id, &username).await?
+            }
+            (Pending::Custom(_), ChallengeAnswer::PasswordVerifier { .. }) => {
+                return Err(invalid());
+            }
+        };
+        self.answer(step, &client_id, None)
     }
 }

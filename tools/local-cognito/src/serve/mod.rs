@@ -3,9 +3,10 @@
 //! AWSCognitoIdentityProviderService.<Operation>`), RS256 tokens with Cognito's claims, and the
 //! public keys at `/<pool id>/.well-known/jwks.json`.
 //!
-//! Operations: `InitiateAuth` (`CUSTOM_AUTH`, `USER_PASSWORD_AUTH` — with the migration trigger
-//! for unknown users when wired — and `REFRESH_TOKEN_AUTH`), `RespondToAuthChallenge`
-//! (`CUSTOM_CHALLENGE`), `SignUp` (through PreSignUp), `GetUser`, `UpdateUserAttributes`,
+//! Operations: `InitiateAuth` (`CUSTOM_AUTH`, starting with `SRP_A` for flows that start with the
+//! password; `USER_SRP_AUTH`; `USER_PASSWORD_AUTH` — with the migration trigger for unknown users
+//! when wired — and `REFRESH_TOKEN_AUTH`), `RespondToAuthChallenge` (`CUSTOM_CHALLENGE`,
+//! `PASSWORD_VERIFIER`: Cognito's SRP, [`crate::srp`]), `SignUp` (through PreSignUp), `GetUser`, `UpdateUserAttributes`,
 //! `GlobalSignOut`, `RevokeToken`, and `AdminCreateUser`, `AdminGetUser`,
 //! `AdminUpdateUserAttributes` (what PostAuthentication calls to mark a proved destination
 //! verified), `AdminDisableUser`, `AdminEnableUser`, `AdminUserGlobalSignOut`,
@@ -35,6 +36,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cognito::{AuthSession, CognitoError, LocalPool};
 use crate::lambda_host::OutputLog;
+use crate::srp::SrpExchange;
 use request::ApiRequest;
 
 /// How long a `Session` may be answered (Cognito's default `AuthSessionValidity`).
@@ -51,9 +53,25 @@ mod tokens;
 
 pub use tokens::TokenSigner;
 
+/// A sign-in between two calls, as its `Session` stands for it.
+#[derive(Debug, Clone)]
+enum Pending {
+    /// A custom-auth sign-in waiting for the answer to a `CUSTOM_CHALLENGE`.
+    Custom(AuthSession),
+    /// A custom-auth sign-in that started with `SRP_A`, waiting for the password claim.
+    CustomPassword(AuthSession, SrpExchange),
+    /// `USER_SRP_AUTH`, waiting for the password claim of `username` (`known`: a user of the
+    /// pool; the exchange of an unknown one never passes).
+    UserPassword {
+        username: String,
+        known: bool,
+        exchange: SrpExchange,
+    },
+}
+
 /// Open sessions: the id handed to the client → the sign-in, when it was handed out, to which app
 /// client.
-type Sessions = HashMap<String, (AuthSession, Instant, String)>;
+type Sessions = HashMap<String, (Pending, Instant, String)>;
 
 /// A user who passed: who, and when (for `auth_time` on refreshed tokens).
 #[derive(Debug, Clone)]
@@ -259,9 +277,11 @@ impl Endpoint {
     /// tokens (the SAM template's `ExplicitAuthFlows`).
     fn check_flow(&self, client_id: &str, flow: &str) -> Result<(), ApiError> {
         let migration = self.pool.settings().migration_client_id.as_deref() == Some(client_id);
+        // A password alone signs in only through the migration client, where PostAuthentication
+        // refuses users already in the pool (as the template's clients: SRP included).
         let allowed = match flow {
             "CUSTOM_AUTH" => !migration,
-            "USER_PASSWORD_AUTH" => migration,
+            "USER_PASSWORD_AUTH" | "USER_SRP_AUTH" => migration,
             _ => true,
         };
         if allowed {

@@ -78,10 +78,20 @@ pub struct InitiateAuth {
 /// An `AuthFlow` the endpoint plays, with its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthFlowRequest {
-    /// `CUSTOM_AUTH` (without SRP).
+    /// `CUSTOM_AUTH`, starting with the password when the client sends `SRP_A` (with
+    /// `CHALLENGE_NAME: SRP_A`).
     CustomAuth {
         /// `USERNAME`.
         username: String,
+        /// `SRP_A` (hex), for a flow that starts with the password.
+        srp_a: Option<String>,
+    },
+    /// `USER_SRP_AUTH`.
+    UserSrp {
+        /// `USERNAME`.
+        username: String,
+        /// `SRP_A` (hex).
+        srp_a: String,
     },
     /// `USER_PASSWORD_AUTH`.
     UserPassword {
@@ -102,13 +112,14 @@ impl AuthFlowRequest {
     pub fn name(&self) -> &'static str {
         match self {
             Self::CustomAuth { .. } => "CUSTOM_AUTH",
+            Self::UserSrp { .. } => "USER_SRP_AUTH",
             Self::UserPassword { .. } => "USER_PASSWORD_AUTH",
             Self::RefreshToken { .. } => "REFRESH_TOKEN_AUTH",
         }
     }
 }
 
-/// `RespondToAuthChallenge` with `ChallengeName: CUSTOM_CHALLENGE`.
+/// `RespondToAuthChallenge` with `ChallengeName: CUSTOM_CHALLENGE` or `PASSWORD_VERIFIER`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RespondToAuthChallenge {
     /// `ClientId`.
@@ -117,10 +128,26 @@ pub struct RespondToAuthChallenge {
     pub session: String,
     /// `ChallengeResponses.USERNAME`.
     pub username: String,
-    /// `ChallengeResponses.ANSWER`.
-    pub answer: String,
+    /// The answer to the challenge.
+    pub answer: ChallengeAnswer,
     /// `ClientMetadata`, a map of strings.
     pub client_metadata: Option<Map<String, Value>>,
+}
+
+/// What a `RespondToAuthChallenge` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChallengeAnswer {
+    /// `CUSTOM_CHALLENGE`: `ChallengeResponses.ANSWER`.
+    Custom(String),
+    /// `PASSWORD_VERIFIER`: the SRP password claim.
+    PasswordVerifier {
+        /// `PASSWORD_CLAIM_SECRET_BLOCK`.
+        secret_block: String,
+        /// `PASSWORD_CLAIM_SIGNATURE`.
+        signature: String,
+        /// `TIMESTAMP`.
+        timestamp: String,
+    },
 }
 
 /// `AdminCreateUser`.
@@ -287,13 +314,27 @@ fn initiate_auth(body: &Value) -> Result<InitiateAuth, RequestError> {
         Some("CUSTOM_AUTH") => {
             let username = parameter("USERNAME")
                 .ok_or_else(|| invalid("Missing required parameter USERNAME"))?;
-            if parameter("SRP_A").is_some() {
-                return Err(invalid(
-                    "the local endpoint does not play SRP; password-first flows run with `local-cognito sign-in`",
-                ));
-            }
+            let srp_a = match (parameter("SRP_A"), parameter("CHALLENGE_NAME")) {
+                (Some(srp_a), Some("SRP_A")) => Some(srp_a.to_owned()),
+                (None, None) => None,
+                _ => {
+                    return Err(invalid(
+                        "SRP_A and CHALLENGE_NAME: SRP_A go together (a flow that starts with the password)",
+                    ));
+                }
+            };
             AuthFlowRequest::CustomAuth {
                 username: username.to_owned(),
+                srp_a,
+            }
+        }
+        Some("USER_SRP_AUTH") => {
+            let (Some(username), Some(srp_a)) = (parameter("USERNAME"), parameter("SRP_A")) else {
+                return Err(invalid("Missing required parameter USERNAME or SRP_A"));
+            };
+            AuthFlowRequest::UserSrp {
+                username: username.to_owned(),
+                srp_a: srp_a.to_owned(),
             }
         }
         Some("USER_PASSWORD_AUTH") => {
@@ -311,7 +352,7 @@ fn initiate_auth(body: &Value) -> Result<InitiateAuth, RequestError> {
         },
         Some(other) => {
             return Err(invalid(format!(
-                "the local endpoint plays CUSTOM_AUTH, USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH, not {}",
+                "the local endpoint plays CUSTOM_AUTH, USER_SRP_AUTH, USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH, not {}",
                 other.chars().take(80).collect::<String>()
             )));
         }
@@ -325,19 +366,44 @@ fn initiate_auth(body: &Value) -> Result<InitiateAuth, RequestError> {
 }
 
 fn respond_to_auth_challenge(body: &Value) -> Result<RespondToAuthChallenge, RequestError> {
-    if body.get("ChallengeName").and_then(Value::as_str) != Some("CUSTOM_CHALLENGE") {
-        return Err(invalid("the local endpoint answers CUSTOM_CHALLENGE only"));
-    }
     let responses = body.get("ChallengeResponses").unwrap_or(&Value::Null);
     let response = |name: &str| responses.get(name).and_then(Value::as_str);
-    let (Some(answer), Some(username)) = (response("ANSWER"), response("USERNAME")) else {
+    let answer = match body.get("ChallengeName").and_then(Value::as_str) {
+        Some("CUSTOM_CHALLENGE") => ChallengeAnswer::Custom(
+            response("ANSWER")
+                .ok_or_else(|| invalid("Missing required parameter ANSWER or USERNAME"))?
+                .to_owned(),
+        ),
+        Some("PASSWORD_VERIFIER") => {
+            let (Some(secret_block), Some(signature), Some(timestamp)) = (
+                response("PASSWORD_CLAIM_SECRET_BLOCK"),
+                response("PASSWORD_CLAIM_SIGNATURE"),
+                response("TIMESTAMP"),
+            ) else {
+                return Err(invalid(
+                    "Missing required parameter PASSWORD_CLAIM_SECRET_BLOCK, PASSWORD_CLAIM_SIGNATURE or TIMESTAMP",
+                ));
+            };
+            ChallengeAnswer::PasswordVerifier {
+                secret_block: secret_block.to_owned(),
+                signature: signature.to_owned(),
+                timestamp: timestamp.to_owned(),
+            }
+        }
+        _ => {
+            return Err(invalid(
+                "the local endpoint answers CUSTOM_CHALLENGE and PASSWORD_VERIFIER",
+            ));
+        }
+    };
+    let Some(username) = response("USERNAME") else {
         return Err(invalid("Missing required parameter ANSWER or USERNAME"));
     };
     Ok(RespondToAuthChallenge {
         client_id: text(body, "ClientId"),
         session: text(body, "Session"),
         username: username.to_owned(),
-        answer: answer.to_owned(),
+        answer,
         client_metadata: client_metadata(body)?,
     })
 }
@@ -497,7 +563,8 @@ mod tests {
         assert_eq!(
             initiate.flow,
             AuthFlowRequest::CustomAuth {
-                username: "alice".to_owned()
+                username: "alice".to_owned(),
+                srp_a: None,
             }
         );
         assert_eq!(initiate.client_metadata.unwrap()["otpAction"], "resend");
@@ -522,7 +589,7 @@ mod tests {
                 client_id: "c".to_owned(),
                 session: "s".to_owned(),
                 username: "alice".to_owned(),
-                answer: "123456".to_owned(),
+                answer: ChallengeAnswer::Custom("123456".to_owned()),
                 client_metadata: None,
             })
         );
@@ -597,6 +664,74 @@ mod tests {
                 .get("phone_number_verified")
                 .map(String::as_str),
             Some("true")
+        );
+    }
+
+    #[test]
+    fn srp_requests_are_decoded_into_their_fields() {
+        let custom = request(
+            "InitiateAuth",
+            &json!({"ClientId": "c", "AuthFlow": "CUSTOM_AUTH",
+                    "AuthParameters": {"USERNAME": "alice", "SRP_A": "abc1", "CHALLENGE_NAME": "SRP_A"}}),
+        )
+        .unwrap();
+        let ApiRequest::InitiateAuth(InitiateAuth { flow, .. }) = custom else {
+            panic!("{custom:?}")
+        };
+        assert_eq!(
+            flow,
+            AuthFlowRequest::CustomAuth {
+                username: "alice".to_owned(),
+                srp_a: Some("abc1".to_owned())
+            }
+        );
+        let user_srp = request(
+            "InitiateAuth",
+            &json!({"ClientId": "c", "AuthFlow": "USER_SRP_AUTH",
+                    "AuthParameters": {"USERNAME": "alice", "SRP_A": "abc1"}}),
+        )
+        .unwrap();
+        let ApiRequest::InitiateAuth(InitiateAuth { flow, .. }) = user_srp else {
+            panic!("{user_srp:?}")
+        };
+        assert_eq!(flow.name(), "USER_SRP_AUTH");
+        let claim = request(
+            "RespondToAuthChallenge",
+            &json!({"ClientId": "c", "ChallengeName": "PASSWORD_VERIFIER",
+                    "ChallengeResponses": {"USERNAME": "alice", "PASSWORD_CLAIM_SECRET_BLOCK": "b",
+                                           "PASSWORD_CLAIM_SIGNATURE": "s", "TIMESTAMP": "t"}}),
+        )
+        .unwrap();
+        let ApiRequest::RespondToAuthChallenge(respond) = claim else {
+            panic!("{claim:?}")
+        };
+        assert_eq!(
+            respond.answer,
+            ChallengeAnswer::PasswordVerifier {
+                secret_block: "b".to_owned(),
+                signature: "s".to_owned(),
+                timestamp: "t".to_owned()
+            }
+        );
+        assert_eq!(respond.session, "");
+        for body in [
+            json!({"AuthFlow": "CUSTOM_AUTH", "AuthParameters": {"USERNAME": "a", "CHALLENGE_NAME": "SRP_A"}}),
+            json!({"AuthFlow": "CUSTOM_AUTH", "AuthParameters": {"USERNAME": "a", "SRP_A": "1", "CHALLENGE_NAME": "PASSWORD_VERIFIER"}}),
+            json!({"AuthFlow": "USER_SRP_AUTH", "AuthParameters": {"USERNAME": "a"}}),
+        ] {
+            assert_eq!(
+                request("InitiateAuth", &body).unwrap_err().kind,
+                "InvalidParameterException",
+                "{body}"
+            );
+        }
+        let incomplete = json!({"ChallengeName": "PASSWORD_VERIFIER",
+            "ChallengeResponses": {"USERNAME": "a", "PASSWORD_CLAIM_SIGNATURE": "s", "TIMESTAMP": "t"}});
+        assert_eq!(
+            request("RespondToAuthChallenge", &incomplete)
+                .unwrap_err()
+                .kind,
+            "InvalidParameterException"
         );
     }
 
