@@ -447,3 +447,87 @@ fn the_demo_page_signs_in_in_headless_chromium() {
     );
     assert!(text.contains("Signed in as alice"), "{text}");
 }
+
+#[tokio::test]
+async fn the_demo_page_signs_up_signs_in_with_the_code_and_signs_out_in_chromium() {
+    let artifacts =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let dynamodb = integration_tests::dynamodb_url();
+    let table = integration_tests::create_state_table(
+        &integration_tests::dynamodb_client(&dynamodb).await,
+        "serve-demo-sign-up",
+    )
+    .await;
+    let server = tokio::task::spawn_blocking(move || {
+        start_with(
+            &["--state-table", &table, "--dynamodb-endpoint", &dynamodb],
+            &[("VERIFY_ON_FIRST_SIGN_IN", "true")],
+        )
+    })
+    .await
+    .unwrap();
+    let screenshot = artifacts.join("demo-signed-up.png");
+    let url = server.url.clone();
+    let text = tokio::task::spawn_blocking(move || {
+        node(
+            "test/browser.mjs",
+            &[&url, screenshot.to_str().unwrap(), "sign-up"],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        text.contains("signed up, Signed in as erin, phone verified, signed out"),
+        "{text}"
+    );
+    drop(server);
+}
+
+#[tokio::test]
+async fn the_demo_page_runs_password_then_captcha_then_code_in_chromium() {
+    // The seed flow: the password (the page's library proves it with SRP), a CAPTCHA widget
+    // (its provider played by a stand-in that accepts one token), the code.
+    let provider = integration_tests::FakeEndpoint::start(|request| {
+        if request.form("response").as_deref() == Some("good-token") {
+            integration_tests::Reply::ok(serde_json::json!({
+                "success": true, "hostname": "127.0.0.1", "challenge_ts": "2026-12-08T00:00:00Z"
+            }))
+        } else {
+            integration_tests::Reply::ok(serde_json::json!({"success": false}))
+        }
+    })
+    .await;
+    let verify_url = format!("{}/siteverify", provider.url);
+    let artifacts =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let server = tokio::task::spawn_blocking(move || {
+        start(&[
+            ("AUTH_FLOW", "password,captcha,sms_otp"),
+            ("CAPTCHA_PROVIDER", "turnstile"),
+            ("CAPTCHA_SITE_KEY", "0x-test-site-key"),
+            ("CAPTCHA_SECRET", "0x-test-secret"),
+            ("CAPTCHA_VERIFY_URL", &verify_url),
+        ])
+    })
+    .await
+    .unwrap();
+    let screenshot = artifacts.join("demo-password-captcha-code.png");
+    let url = server.url.clone();
+    let text = tokio::task::spawn_blocking(move || {
+        node(
+            "test/browser.mjs",
+            &[&url, screenshot.to_str().unwrap(), "password"],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        text.contains("password (SRP), CAPTCHA, code: Signed in as alice"),
+        "{text}"
+    );
+    // The stand-in was asked once: for the right token, after the right password.
+    assert_eq!(provider.requests().len(), 1);
+    drop(server);
+}

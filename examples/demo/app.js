@@ -1,6 +1,9 @@
 // A passwordless sign-in page with amazon-cognito-identity-js, the client library the AWS
-// custom-auth samples use: username → (CAPTCHA) → code by SMS, e-mail or call (with "Send again" and
-// "Send by email instead") → signed in. It talks to the local
+// custom-auth samples use: username (and a password, for flows that start with one: the library
+// proves it with SRP) → (CAPTCHA) → code by SMS, e-mail or call (with "Send again" and "Send by
+// email instead") → signed in → "Sign out" (everywhere: the tokens stop working). "Create an
+// account" signs a user up with a phone number and no password of theirs, then signs them in: the
+// first code proves the phone (VERIFY_ON_FIRST_SIGN_IN). It talks to the local
 // Cognito endpoint that served it; point `endpoint` at `https://cognito-idp.<region>.amazonaws.com/`
 // (and the pool and client ids at yours) for a real pool.
 /* global AmazonCognitoIdentity */
@@ -27,7 +30,7 @@ let previousChannel = null;
 const CHANNEL_NAMES = { sms: 'SMS', email: 'email', voice: 'phone call' };
 
 const show = (id) => {
-  for (const section of ['username-form', 'captcha-form', 'code-form', 'signed-in']) {
+  for (const section of ['username-form', 'sign-up-form', 'captcha-form', 'code-form', 'signed-in']) {
     $(section).hidden = section !== id;
   }
 };
@@ -118,16 +121,60 @@ function failed(error) {
   show('username-form');
 }
 
-$('username-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const username = $('username').value.trim();
+function signIn(username, password) {
   user = new AmazonCognitoIdentity.CognitoUser({ Username: username, Pool: pool });
   user.setAuthenticationFlowType('CUSTOM_AUTH');
   callbacks = { onSuccess: signedIn, onFailure: failed, customChallenge: challenge };
   previous = null;
   busy(true);
   status('…');
-  user.initiateAuth(new AmazonCognitoIdentity.AuthenticationDetails({ Username: username }), callbacks);
+  const details = new AmazonCognitoIdentity.AuthenticationDetails({ Username: username, Password: password });
+  if (password) {
+    // CUSTOM_AUTH starting with SRP_A: the password is proved first (PASSWORD_VERIFIER), then the
+    // flow's next steps come as custom challenges.
+    user.authenticateUser(details, callbacks);
+  } else {
+    user.initiateAuth(details, callbacks);
+  }
+}
+
+$('username-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  signIn($('username').value.trim(), $('password').value);
+});
+
+$('show-sign-up').addEventListener('click', () => {
+  status('');
+  show('sign-up-form');
+  $('new-username').focus();
+});
+$('cancel-sign-up').addEventListener('click', () => show('username-form'));
+
+// Cognito's SignUp wants a password: a random one nobody keeps (sign-in never asks for it).
+function unusedPassword() {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return `${btoa(String.fromCharCode(...bytes))}aA1!`;
+}
+
+$('sign-up-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const username = $('new-username').value.trim();
+  const phone = new AmazonCognitoIdentity.CognitoUserAttribute({ Name: 'phone_number', Value: $('new-phone').value.trim() });
+  busy(true);
+  status('…');
+  pool.signUp(username, unusedPassword(), [phone], null, (error, result) => {
+    busy(false);
+    if (error) {
+      status(`Sign-up failed: ${error.message ?? error}`);
+      return;
+    }
+    if (!result.userConfirmed) {
+      status('Account created; it needs confirming before you can sign in.');
+      return;
+    }
+    $('username').value = username;
+    signIn(username, '');
+  });
 });
 
 $('captcha-form').addEventListener('submit', (event) => {
@@ -150,9 +197,21 @@ $('resend').addEventListener('click', () => {
   user.sendCustomChallengeAnswer('resend', callbacks, { otpAction: 'resend' });
 });
 
+// Signs out everywhere (GlobalSignOut): every token of the user stops working, not only this
+// page's copy.
 $('sign-out').addEventListener('click', () => {
-  user?.signOut();
-  show('username-form');
+  busy(true);
+  user.globalSignOut({
+    onSuccess: () => {
+      busy(false);
+      status('Signed out: your tokens no longer work.');
+      show('username-form');
+    },
+    onFailure: (error) => {
+      busy(false);
+      status(`Sign-out failed: ${error.message ?? error}`);
+    },
+  });
 });
 
 // The local endpoint's SMS inbox, so the demo works without a phone.

@@ -134,13 +134,24 @@ impl Endpoint {
             } => {
                 // A user disabled while signing in gets no tokens either.
                 self.refuse_disabled(&username)?;
-                // A user deleted while signing in gets no tokens.
-                if self.pool.user(&username).is_none() {
+                // A user deleted while signing in gets no tokens; the tokens carry the user's
+                // attributes as they are now (PostAuthentication may have just changed them: a
+                // destination its first code verified).
+                let Some(current) = self.pool.user(&username) else {
                     return Err(bad_request(
                         "NotAuthorizedException",
                         "Incorrect username or password.",
                     ));
-                }
+                };
+                let attributes: Map<String, Value> = if current.attributes.is_empty() {
+                    attributes
+                } else {
+                    current
+                        .attributes
+                        .iter()
+                        .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+                        .collect()
+                };
                 let signed_in = SignedIn {
                     username,
                     attributes,
