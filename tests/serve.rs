@@ -220,6 +220,42 @@ fn boto3_reads_and_updates_the_user_signs_out_revokes_and_disables() {
 }
 
 #[test]
+fn the_pool_persists_across_a_restart_with_a_data_file() {
+    let dir = std::env::temp_dir().join(format!("serve-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("pool.json");
+    let state = dir.join("client-state.json");
+    let data_arg = data.to_str().unwrap().to_owned();
+    let run = |phase: &str| {
+        let server = start_with(&["--data", &data_arg], &[]);
+        let text = client(
+            "boto3_persistence.py",
+            &[
+                phase,
+                &server.url,
+                "localclient0000000000000000",
+                "us-east-1_local",
+                state.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            text.contains(&format!("boto3 persistence {phase}: OK")),
+            "{text}"
+        );
+        drop(server);
+    };
+    run("before");
+    let kept = std::fs::read_to_string(&data).unwrap();
+    assert!(
+        kept.contains("\"frank\"") && kept.contains("refreshTokens"),
+        "{kept}"
+    );
+    run("after");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn boto3_switches_the_code_between_sms_a_call_and_e_mail() {
     let server = start(&[("AUTH_FLOW", "otp"), ("OTP_CHANNELS", "sms,voice,email")]);
     let text = client(

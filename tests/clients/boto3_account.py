@@ -130,4 +130,20 @@ refused(lambda: refresh(fourth), "NotAuthorizedException")
 refused(lambda: cognito.admin_disable_user(UserPoolId=POOL, Username="nobody"),
         "UserNotFoundException")
 
+# Attributes outside the client's WriteAttributes are refused too.
+fifth = sign_in()
+refused(lambda: cognito.update_user_attributes(
+    AccessToken=fifth["AccessToken"], UserAttributes=[{"Name": "role", "Value": "admin"}]),
+    "NotAuthorizedException")
+
+# A deleted user's tokens die with them, even for a new user of the same name.
+cognito.admin_delete_user(UserPoolId=POOL, Username=NAME)
+cognito.admin_create_user(UserPoolId=POOL, Username=NAME, UserAttributes=[
+    {"Name": "phone_number", "Value": "+12065550100"},
+    {"Name": "phone_number_verified", "Value": "true"}])
+refused(lambda: cognito.get_user(AccessToken=fifth["AccessToken"]), "NotAuthorizedException")
+refused(lambda: refresh(fifth), "NotAuthorizedException")
+assert cognito.admin_get_user(UserPoolId=POOL, Username=NAME)["Enabled"] is True
+assert cognito.get_user(AccessToken=sign_in()["AccessToken"])["Username"] == NAME
+
 print("boto3 account: OK")

@@ -351,6 +351,13 @@ impl LocalPool {
             .and_then(|users| users.get(username).cloned())
     }
 
+    /// Replaces every user (`serve --data`: the users a data file kept).
+    pub fn replace_users(&self, users: Vec<LocalUser>) {
+        if let Ok(mut directory) = self.users.write() {
+            *directory = UserDirectory::from_users(users);
+        }
+    }
+
     /// Every user, by name.
     pub fn users(&self) -> Vec<LocalUser> {
         self.users
@@ -601,15 +608,17 @@ impl LocalPool {
                 .user(&session.username)
                 .and_then(|user| user.password)
                 .is_some_and(|stored| stored == password);
-        self.password_verified(session, correct).await
+        self.password_verified(session, correct, None).await
     }
 
     /// `PASSWORD_VERIFIER` answered, the password proved (`correct`) or not (SRP, checked by
-    /// the caller): Cognito records the result and asks DefineAuthChallenge what next.
+    /// the caller): Cognito records the result and asks DefineAuthChallenge what next, with the
+    /// answer's `ClientMetadata` (which reaches Define and Create of the round).
     pub async fn password_verified(
         &self,
         mut session: AuthSession,
         correct: bool,
+        client_metadata: Option<&Map<String, Value>>,
     ) -> Result<AuthStep, CognitoError> {
         let correct = correct && !session.user_not_found;
         session.session.push(json!({
@@ -617,7 +626,8 @@ impl LocalPool {
             "challengeResult": correct,
             "challengeMetadata": null,
         }));
-        self.define_then_create(session).await
+        self.define_then_create_with_metadata(session, client_metadata)
+            .await
     }
 
     async fn start(

@@ -129,6 +129,87 @@ fn random_bytes(count: usize) -> Result<Vec<u8>, SrpError> {
     Ok(bytes)
 }
 
+/// `SRP_A` as a number: hexadecimal, at most [`MAX_A_HEX`] digits, and not 0 mod N (which would
+/// make the key known to anyone).
+fn parse_a(srp_a: &str) -> Result<BigUint, SrpError> {
+    if srp_a.is_empty()
+        || srp_a.len() > MAX_A_HEX
+        || !srp_a.bytes().all(|byte| byte.is_ascii_hexdigit())
+    {
+        return Err(SrpError::InvalidA);
+    }
+    let a = BigUint::parse_bytes(srp_a.as_bytes(), 16).ok_or(SrpError::InvalidA)?;
+    if (&a % &Group::get().n) == BigUint::default() {
+        return Err(SrpError::InvalidA);
+    }
+    Ok(a)
+}
+
+/// Checks a client's `SRP_A` before anything else happens (request decoding).
+pub fn check_a(srp_a: &str) -> Result<(), SrpError> {
+    parse_a(srp_a).map(drop)
+}
+
+const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The Unix time of a `TIMESTAMP` as Cognito requires it: `EEE MMM d HH:mm:ss UTC yyyy` in
+/// English, the day without a leading zero, the weekday the date's own (`Tue Dec 8 01:02:03
+/// UTC 2026`); `None` for anything else.
+pub fn parse_timestamp(text: &str) -> Option<u64> {
+    let parts: Vec<&str> = text.split(' ').collect();
+    let [weekday, month, day, time, zone, year] = parts.as_slice() else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|name| name == month)? as i64 + 1;
+    if day.starts_with('0') || day.is_empty() || day.len() > 2 || *zone != "UTC" {
+        return None;
+    }
+    let digits = |text: &str, length: usize| {
+        (text.len() == length && text.bytes().all(|byte| byte.is_ascii_digit()))
+            .then(|| text.parse::<i64>().ok())
+            .flatten()
+    };
+    let day = digits(day, day.len())?;
+    let year = digits(year, 4)?;
+    let clock: Vec<&str> = time.split(':').collect();
+    let [hours, minutes, seconds] = clock.as_slice() else {
+        return None;
+    };
+    let (hours, minutes, seconds) = (digits(hours, 2)?, digits(minutes, 2)?, digits(seconds, 2)?);
+    let month_days = match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=month_days).contains(&day) || hours > 23 || minutes > 59 || seconds > 59 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let weekday_index = (days + 4).rem_euclid(7) as usize;
+    if WEEKDAYS.get(weekday_index) != Some(weekday) {
+        return None;
+    }
+    u64::try_from(days * 86_400 + hours * 3_600 + minutes * 60 + seconds).ok()
+}
+
+/// How far a claim's `TIMESTAMP` may be from the server's clock, in seconds.
+pub const TIMESTAMP_SKEW_SECONDS: u64 = 300;
+
 /// What the server keeps between `PASSWORD_VERIFIER` and the client's answer.
 #[derive(Clone)]
 pub struct SrpExchange {
@@ -172,24 +253,15 @@ impl SrpExchange {
         srp_a: &str,
     ) -> Result<Self, SrpError> {
         let group = Group::get();
-        if srp_a.is_empty()
-            || srp_a.len() > MAX_A_HEX
-            || !srp_a.bytes().all(|byte| byte.is_ascii_hexdigit())
-        {
-            return Err(SrpError::InvalidA);
-        }
-        let a = BigUint::parse_bytes(srp_a.as_bytes(), 16).ok_or(SrpError::InvalidA)?;
-        if (&a % &group.n) == BigUint::default() {
-            return Err(SrpError::InvalidA);
-        }
+        let a = parse_a(srp_a)?;
         let salt = BigUint::from_bytes_be(&random_bytes(16)?);
-        let verifier = match password {
-            Some(password) => {
-                let x = private_key(pool_name, user_id, password, &salt);
-                group.g.modpow(&x, &group.n)
-            }
-            None => BigUint::from_bytes_be(&random_bytes(384)?) % &group.n,
+        // Without a password, g^r for a random r: the same work as a real verifier, so the time
+        // to answer tells nothing about the user.
+        let x = match password {
+            Some(password) => private_key(pool_name, user_id, password, &salt),
+            None => BigUint::from_bytes_be(&random_bytes(32)?),
         };
+        let verifier = group.g.modpow(&x, &group.n);
         let b = BigUint::from_bytes_be(&random_bytes(128)?) % &group.n;
         // B = k·v + g^b mod N
         let big_b = (&group.k * &verifier + group.g.modpow(&b, &group.n)) % &group.n;
@@ -228,7 +300,15 @@ impl SrpExchange {
     /// signature is the one the key made from the password would give (compared in constant
     /// time).
     pub fn verify(&self, claim: PasswordClaim<'_>) -> bool {
+        self.verify_at(claim, cognito_passwordless::triggers::unix_now())
+    }
+
+    /// [`SrpExchange::verify`] with the server's clock at `now` (Unix seconds): the claim's
+    /// `TIMESTAMP` must be well-formed and within [`TIMESTAMP_SKEW_SECONDS`] of it.
+    pub fn verify_at(&self, claim: PasswordClaim<'_>, now: u64) -> bool {
         let group = Group::get();
+        let on_time = parse_timestamp(claim.timestamp)
+            .is_some_and(|at| at.abs_diff(now) <= TIMESTAMP_SKEW_SECONDS);
         let Ok(block) = STANDARD.decode(claim.secret_block) else {
             return false;
         };
@@ -252,7 +332,7 @@ impl SrpExchange {
         mac.update(self.user_id.as_bytes());
         mac.update(&self.secret_block);
         mac.update(claim.timestamp.as_bytes());
-        mac.verify_slice(&signature).is_ok()
+        mac.verify_slice(&signature).is_ok() && on_time
     }
 }
 
@@ -311,6 +391,11 @@ mod tests {
 
     const TIMESTAMP: &str = "Tue Dec 8 01:02:03 UTC 2026";
 
+    /// The server's clock when the claims are checked: their timestamp.
+    fn now() -> u64 {
+        parse_timestamp(TIMESTAMP).unwrap()
+    }
+
     fn exchange(password: Option<&str>) -> (SrpExchange, (BigUint, BigUint)) {
         let client = client::ephemeral();
         let server = SrpExchange::start("local", "alice", password, &hex(&client.1)).unwrap();
@@ -326,11 +411,14 @@ mod tests {
             client::sign(pool, password, &ephemeral, &parameters, timestamp)
         };
         let right = claim("alice-local-password", "local", TIMESTAMP);
-        assert!(server.verify(PasswordClaim {
-            secret_block: &block,
-            timestamp: TIMESTAMP,
-            signature: &right,
-        }));
+        assert!(server.verify_at(
+            PasswordClaim {
+                secret_block: &block,
+                timestamp: TIMESTAMP,
+                signature: &right,
+            },
+            now()
+        ));
         for (signature, timestamp, secret_block) in [
             (
                 claim("alice-local-passwore", "local", TIMESTAMP),
@@ -344,16 +432,38 @@ mod tests {
             ),
             // A signature for another timestamp, or another block given back.
             (right.clone(), "Tue Dec 8 01:02:04 UTC 2026", block.as_str()),
+            // A right signature over a timestamp Cognito refuses, or one too far from the clock.
+            (
+                claim(
+                    "alice-local-password",
+                    "local",
+                    "Tue Dec 08 01:02:03 UTC 2026",
+                ),
+                "Tue Dec 08 01:02:03 UTC 2026",
+                block.as_str(),
+            ),
+            (
+                claim(
+                    "alice-local-password",
+                    "local",
+                    "Tue Dec 8 01:12:03 UTC 2026",
+                ),
+                "Tue Dec 8 01:12:03 UTC 2026",
+                block.as_str(),
+            ),
             (right.clone(), TIMESTAMP, "AAAA"),
             (right.clone(), TIMESTAMP, "not base64!"),
             ("not base64!".to_owned(), TIMESTAMP, block.as_str()),
             (String::new(), TIMESTAMP, block.as_str()),
         ] {
-            assert!(!server.verify(PasswordClaim {
-                secret_block,
-                timestamp,
-                signature: &signature,
-            }));
+            assert!(!server.verify_at(
+                PasswordClaim {
+                    secret_block,
+                    timestamp,
+                    signature: &signature,
+                },
+                now()
+            ));
         }
     }
 
@@ -362,11 +472,14 @@ mod tests {
         let (server, ephemeral) = exchange(None);
         let parameters = server.parameters();
         let signature = client::sign("local", "", &ephemeral, &parameters, TIMESTAMP);
-        assert!(!server.verify(PasswordClaim {
-            secret_block: &parameters[2].1,
-            timestamp: TIMESTAMP,
-            signature: &signature,
-        }));
+        assert!(!server.verify_at(
+            PasswordClaim {
+                secret_block: &parameters[2].1,
+                timestamp: TIMESTAMP,
+                signature: &signature,
+            },
+            now()
+        ));
         let (known, _) = exchange(Some("p"));
         for ((name, value), (known_name, known_value)) in parameters.iter().zip(known.parameters())
         {
@@ -390,6 +503,34 @@ mod tests {
         }
         let twice_n = hex(&(&Group::get().n * 2u8));
         assert!(SrpExchange::start("local", "alice", Some("p"), &twice_n).is_err());
+    }
+
+    #[test]
+    fn timestamps_are_read_exactly_as_cognito_writes_them() {
+        assert_eq!(parse_timestamp("Thu Jan 1 00:00:00 UTC 1970"), Some(0));
+        assert_eq!(
+            parse_timestamp("Tue Dec 8 01:02:03 UTC 2026"),
+            Some(1_796_691_723)
+        );
+        assert_eq!(
+            parse_timestamp("Thu Feb 29 12:00:00 UTC 2024"),
+            Some(1_709_208_000)
+        );
+        for wrong in [
+            "Tue Dec 08 01:02:03 UTC 2026",
+            "Wed Dec 8 01:02:03 UTC 2026",
+            "Tue Dez 8 01:02:03 UTC 2026",
+            "Tue Dec 8 1:02:03 UTC 2026",
+            "Tue Dec 8 01:02:03 GMT 2026",
+            "Tue Dec 8 01:02:03 UTC 26",
+            "Tue Dec 8 24:00:00 UTC 2026",
+            "Thu Feb 29 12:00:00 UTC 2023",
+            "Tue Dec 8 01:02:03 UTC 2026 ",
+            "Tue  Dec 8 01:02:03 UTC 2026",
+            "",
+        ] {
+            assert_eq!(parse_timestamp(wrong), None, "{wrong}");
+        }
     }
 
     #[test]

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One user of the local pool.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalUser {
     /// The user name.
     pub username: String,
@@ -14,7 +14,7 @@ pub struct LocalUser {
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
     /// The password, for flows that start with one (local use only: kept in plain text).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
 }
 

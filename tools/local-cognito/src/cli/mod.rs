@@ -110,6 +110,11 @@ struct Serve {
     /// without codes or answers).
     #[arg(long)]
     quiet: bool,
+    /// Keep the pool's users, refresh tokens and disabled users in this JSON file across
+    /// restarts (read at start when it exists, instead of --users; written whole, atomically,
+    /// after every change; readable by its owner only: it holds refresh tokens).
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }

@@ -56,6 +56,21 @@ pub(super) async fn serve(args: Serve) -> Result<(), String> {
     if !args.quiet {
         endpoint = endpoint.with_request_log(|line| println!("▸ {line}"));
     }
+    if let Some(path) = &args.data {
+        let existed = path.exists();
+        endpoint = endpoint
+            .with_data(local_cognito::serve::DataFile::new(path))
+            .map_err(|error| format!("--data: {error}"))?;
+        println!(
+            "Users and refresh tokens kept in {} ({})",
+            path.display(),
+            if existed {
+                "read from it"
+            } else {
+                "a new file"
+            }
+        );
+    }
     let endpoint = Arc::new(endpoint);
     println!("Cognito user-pool API on http://127.0.0.1:{port}/ (flow {flow})");
     println!("  user pool {pool_id}, passwordless app client {client_id} (CUSTOM_AUTH, refresh)");

@@ -9,14 +9,29 @@ use serde_json::{Value, json};
 
 use super::{AccessGrant, ApiError, Endpoint, bad_request, internal, now};
 
-/// The attributes the SAM template's sign-in client lets a signed-in user write: never where
-/// codes go (`phone_number`, `email`), their verification, or `custom:` ones (such as the
-/// blocked flag).
+/// The attributes the SAM template's sign-in client lets a signed-in user write (its
+/// `WriteAttributes`): never where codes go (`phone_number`, `email`), their verification,
+/// `custom:` ones (such as the blocked flag), nor anything outside the schema.
+const USER_WRITABLE: &[&str] = &[
+    "address",
+    "birthdate",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+];
+
 fn user_may_write(attribute: &str) -> bool {
-    !matches!(
-        attribute,
-        "phone_number" | "email" | "phone_number_verified" | "email_verified"
-    ) && !attribute.starts_with("custom:")
+    USER_WRITABLE.contains(&attribute)
 }
 
 impl Endpoint {
@@ -37,7 +52,12 @@ impl Endpoint {
                 "Access Token has expired",
             ));
         }
-        if self.pool.user(&grant.username).is_none() {
+        // The token's user, not another one of the same name made since.
+        let current_sub = self
+            .pool
+            .user(&grant.username)
+            .and_then(|user| user.attributes.get("sub").cloned());
+        if current_sub.is_none() || current_sub != grant.sub {
             return Err(bad_request(
                 "NotAuthorizedException",
                 "Access Token has been revoked",

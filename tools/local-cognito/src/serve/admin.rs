@@ -113,6 +113,13 @@ impl Endpoint {
     pub(super) fn admin_delete_user(&self, request: &AdminUser) -> Result<Value, ApiError> {
         self.check_pool(&request.pool_id)?;
         self.pool.delete_user(&request.username)?;
+        // Nothing of the deleted user outlives them: tokens, and the disabled flag (a user made
+        // later under the same name starts afresh).
+        self.sign_out_everywhere(&request.username)?;
+        self.disabled
+            .lock()
+            .map_err(|_| internal("users"))?
+            .remove(&request.username);
         Ok(json!({}))
     }
 

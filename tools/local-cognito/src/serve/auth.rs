@@ -233,9 +233,17 @@ impl Endpoint {
                     })?;
                 self.refuse_disabled(&user.username)?;
                 // A deleted user's refresh tokens stop working; attributes are read afresh.
-                let current = self.pool.user(&user.username).ok_or_else(|| {
-                    bad_request("NotAuthorizedException", "Invalid Refresh Token")
-                })?;
+                let current = self
+                    .pool
+                    .user(&user.username)
+                    // The token's user, not another one of the same name made since.
+                    .filter(|current| {
+                        current.attributes.get("sub").map(String::as_str)
+                            == user.attributes.get("sub").and_then(Value::as_str)
+                    })
+                    .ok_or_else(|| {
+                        bad_request("NotAuthorizedException", "Invalid Refresh Token")
+                    })?;
                 let user = SignedIn {
                     attributes: current
                         .attributes
@@ -323,7 +331,9 @@ impl Endpoint {
             (Pending::CustomPassword(session, exchange), answer) => {
                 let claim = claim_of(answer).ok_or_else(invalid)?;
                 let correct = verified(&exchange, claim);
-                self.pool.password_verified(session, correct).await?
+                self.pool
+                    .password_verified(session, correct, request.client_metadata.as_ref())
+                    .await?
             }
             (
                 Pending::UserPassword {
@@ -334,7 +344,9 @@ impl Endpoint {
                 answer,
             ) => {
                 let claim = claim_of(answer).ok_or_else(invalid)?;
-                if !(known && verified(&exchange, claim)) {
+                // Checked for unknown users too: the same work, the same time.
+                let proved = verified(&exchange, claim);
+                if !(proved && known) {
                     return Err(incorrect());
                 }
                 self.pool.password_proved(&client_id, &username).await?

@@ -47,10 +47,12 @@ pub const TOKEN_LIFETIME: u64 = 3_600;
 mod account;
 mod admin;
 mod auth;
+mod data;
 mod files;
 pub mod request;
 mod tokens;
 
+pub use data::{DataFile, DataFileError};
 pub use tokens::TokenSigner;
 
 /// A sign-in between two calls, as its `Session` stands for it.
@@ -74,7 +76,8 @@ enum Pending {
 type Sessions = HashMap<String, (Pending, Instant, String)>;
 
 /// A user who passed: who, and when (for `auth_time` on refreshed tokens).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct SignedIn {
     username: String,
     attributes: Map<String, Value>,
@@ -88,6 +91,8 @@ struct SignedIn {
 #[derive(Debug, Clone)]
 struct AccessGrant {
     username: String,
+    /// The user's `sub` when it was issued: a user made later under the same name is another.
+    sub: Option<String>,
     /// The sign-in it came from (its refresh token shares it).
     origin_jti: String,
     expires_at: u64,
@@ -110,6 +115,8 @@ pub struct Endpoint {
     disabled: Mutex<std::collections::HashSet<String>>,
     demo_dir: Option<std::path::PathBuf>,
     request_log: Option<RequestLog>,
+    /// `--data FILE`: where the users and refresh tokens are kept (one writer at a time).
+    data: Option<Mutex<DataFile>>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -210,7 +217,49 @@ impl Endpoint {
             disabled: Mutex::new(std::collections::HashSet::new()),
             demo_dir: None,
             request_log: None,
+            data: None,
         }
+    }
+
+    /// Keeps the pool's users, refresh tokens and disabled users in `file` across restarts:
+    /// what it holds replaces the users given at start (a new file is written from them).
+    pub fn with_data(mut self, file: DataFile) -> Result<Self, DataFileError> {
+        if let Some(data) = file.load()? {
+            self.pool.replace_users(data.users);
+            if let Ok(mut tokens) = self.refresh_tokens.lock() {
+                *tokens = data.refresh_tokens;
+            }
+            if let Ok(mut disabled) = self.disabled.lock() {
+                *disabled = data.disabled.into_iter().collect();
+            }
+        }
+        self.data = Some(Mutex::new(file));
+        self.persist()?;
+        Ok(self)
+    }
+
+    /// Writes the data file (with `--data`): the users, refresh tokens and disabled users now.
+    fn persist(&self) -> Result<(), DataFileError> {
+        let Some(data) = &self.data else {
+            return Ok(());
+        };
+        // One writer at a time, and the snapshot taken under the same lock, so an older
+        // snapshot never lands after a newer one.
+        let file = data
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let snapshot = data::PoolData::new(
+            self.pool.users(),
+            self.refresh_tokens
+                .lock()
+                .map(|tokens| tokens.clone())
+                .unwrap_or_default(),
+            self.disabled
+                .lock()
+                .map(|disabled| disabled.iter().cloned().collect())
+                .unwrap_or_default(),
+        );
+        file.save(&snapshot)
     }
 
     /// Serves the static files of `dir` (the demo page) under `/demo/`.
@@ -316,7 +365,9 @@ async fn api(
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
-    let answer = match request::decode(target, &body)? {
+    let request = request::decode(target, &body)?;
+    let changes_state = request.changes_state();
+    let answer = match request {
         ApiRequest::InitiateAuth(request) => endpoint.initiate_auth(request).await?,
         ApiRequest::RespondToAuthChallenge(request) => {
             endpoint.respond_to_auth_challenge(request).await?
@@ -344,6 +395,15 @@ async fn api(
         ApiRequest::AdminDeleteUser(request) => endpoint.admin_delete_user(&request)?,
         ApiRequest::ListUsers { pool_id } => endpoint.list_users(&pool_id)?,
     };
+    if changes_state {
+        endpoint.persist().map_err(|error| {
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalErrorException",
+                format!("the data file could not be written: {error}"),
+            )
+        })?;
+    }
     Ok((
         [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
         answer.to_string(),

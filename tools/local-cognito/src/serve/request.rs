@@ -64,6 +64,17 @@ pub enum ApiRequest {
     },
 }
 
+impl ApiRequest {
+    /// Whether the operation may change what `serve --data` keeps (users, refresh tokens,
+    /// disabled users): every one but the reads.
+    pub fn changes_state(&self) -> bool {
+        !matches!(
+            self,
+            Self::AdminGetUser(_) | Self::ListUsers { .. } | Self::GetUser { .. }
+        )
+    }
+}
+
 /// `InitiateAuth`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InitiateAuth {
@@ -315,7 +326,7 @@ fn initiate_auth(body: &Value) -> Result<InitiateAuth, RequestError> {
             let username = parameter("USERNAME")
                 .ok_or_else(|| invalid("Missing required parameter USERNAME"))?;
             let srp_a = match (parameter("SRP_A"), parameter("CHALLENGE_NAME")) {
-                (Some(srp_a), Some("SRP_A")) => Some(srp_a.to_owned()),
+                (Some(srp_a), Some("SRP_A")) => Some(checked_srp_a(srp_a)?),
                 (None, None) => None,
                 _ => {
                     return Err(invalid(
@@ -334,7 +345,7 @@ fn initiate_auth(body: &Value) -> Result<InitiateAuth, RequestError> {
             };
             AuthFlowRequest::UserSrp {
                 username: username.to_owned(),
-                srp_a: srp_a.to_owned(),
+                srp_a: checked_srp_a(srp_a)?,
             }
         }
         Some("USER_PASSWORD_AUTH") => {
@@ -406,6 +417,13 @@ fn respond_to_auth_challenge(body: &Value) -> Result<RespondToAuthChallenge, Req
         answer,
         client_metadata: client_metadata(body)?,
     })
+}
+
+/// `SRP_A`, refused before anything runs when it is not a usable SRP value.
+fn checked_srp_a(srp_a: &str) -> Result<String, RequestError> {
+    crate::srp::check_a(srp_a)
+        .map(|()| srp_a.to_owned())
+        .map_err(|error| invalid(error.to_string()))
 }
 
 /// A string field that must be there and not be empty.

@@ -135,6 +135,7 @@ impl Endpoint {
                 access_token.clone(),
                 AccessGrant {
                     username: user.username.clone(),
+                    sub: Some(sub.clone()),
                     origin_jti: user.origin_jti.clone(),
                     expires_at: issued + TOKEN_LIFETIME,
                 },
