@@ -378,6 +378,49 @@ async fn boto3_signs_up_and_the_first_code_verifies_the_phone() {
     drop(server);
 }
 
+#[tokio::test]
+async fn boto3_resets_passwords_and_migrates_legacy_users_on_the_way() {
+    // The legacy user service: `ada`, for a password reset (no password asked).
+    let legacy = integration_tests::FakeEndpoint::start(|request| {
+        if request.json["username"] == "ada" && request.json.get("password").is_none() {
+            integration_tests::Reply::ok(serde_json::json!({"attributes": {
+                "email": "ada@example.com", "email_verified": true
+            }}))
+        } else {
+            integration_tests::Reply::text(404, "{}")
+        }
+    })
+    .await;
+    let url = format!("{}/legacy", legacy.url);
+    let server = tokio::task::spawn_blocking(move || {
+        start(&[
+            ("LEGACY_SOURCE", "http"),
+            ("LEGACY_HTTP_URL", &url),
+            ("MIGRATION_FORGOT_PASSWORD", "true"),
+        ])
+    })
+    .await
+    .unwrap();
+    let server_url = server.url.clone();
+    let text = tokio::task::spawn_blocking(move || {
+        client(
+            "boto3_reset.py",
+            &[
+                &server_url,
+                "localclient0000000000000000",
+                "us-east-1_local",
+                "localmigration000000000000",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(text.contains("boto3 reset: OK"), "{text}");
+    let printed = server.output.lock().unwrap().join("\n");
+    assert!(printed.contains("λ UserMigration"), "{printed}");
+    drop(server);
+}
+
 /// `examples/demo`, where the demo page and its Node tests live (`npm ci` done by the test
 /// command).
 fn demo_dir() -> std::path::PathBuf {

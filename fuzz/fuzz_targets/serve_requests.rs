@@ -145,6 +145,30 @@ fuzz_target!(|data: &[u8]| {
                     .all(|name| name != "sub" && !name.starts_with("cognito:"))
             );
         }
+        ApiRequest::ForgotPassword {
+            client_id,
+            username,
+            client_metadata,
+        } => {
+            assert_eq!(Some(client_id.as_str()), field(&body, &["ClientId"]));
+            assert_eq!(Some(username.as_str()), field(&body, &["Username"]));
+            assert!(!username.is_empty());
+            if let Some(metadata) = client_metadata {
+                assert!(metadata.values().all(Value::is_string));
+            }
+        }
+        ApiRequest::ConfirmForgotPassword {
+            client_id,
+            username,
+            code,
+            password,
+        } => {
+            assert_eq!(Some(client_id.as_str()), field(&body, &["ClientId"]));
+            assert_eq!(Some(username.as_str()), field(&body, &["Username"]));
+            assert_eq!(Some(code.as_str()), field(&body, &["ConfirmationCode"]));
+            assert_eq!(Some(password.as_str()), field(&body, &["Password"]));
+            assert!(!password.is_empty() && !code.is_empty());
+        }
         ApiRequest::RevokeToken { token, client_id } => {
             assert_eq!(Some(token.as_str()), field(&body, &["Token"]));
             assert_eq!(Some(client_id.as_str()), field(&body, &["ClientId"]));

@@ -465,40 +465,14 @@ impl LocalPool {
                         CognitoError::UserNotFound
                     });
                 };
-                let mut request = Map::new();
-                request.insert("password".to_owned(), Value::String(password.to_owned()));
-                request.insert(
-                    "validationData".to_owned(),
-                    Value::Object(client_metadata.cloned().unwrap_or_default()),
-                );
-                let event = self.raw_event(
-                    "UserMigration_Authentication",
-                    client_id,
-                    username,
-                    Value::Object(request),
-                    json!({"userAttributes": null, "finalUserStatus": null, "messageAction": null, "desiredDeliveryMediums": null, "forceAliasCreation": null, "enableSMSMFA": null}),
-                );
-                let response = match self.call("UserMigration", host, event).await {
-                    Ok(response) => response,
+                let user = match self
+                    .migrate(host, client_id, username, Some(password), client_metadata)
+                    .await
+                {
+                    Ok(user) => user,
                     Err(CognitoError::UserLambdaValidation(_)) => return Err(refused()),
                     Err(other) => return Err(other),
                 };
-                let attributes = response
-                    .pointer("/response/userAttributes")
-                    .and_then(Value::as_object)
-                    .ok_or_else(|| {
-                        CognitoError::InvalidLambdaResponse(
-                            "Unrecognizable lambda output".to_owned(),
-                        )
-                    })?
-                    .iter()
-                    .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
-                    .collect();
-                let user = self.create_user(LocalUser {
-                    username: username.to_owned(),
-                    attributes,
-                    password: Some(password.to_owned()),
-                })?;
                 self.pre_authenticate(client_id, username, Some(&user), client_metadata)
                     .await?;
                 user
@@ -511,6 +485,104 @@ impl LocalPool {
             username: user.username.clone(),
             attributes,
         })
+    }
+
+    /// Asks the UserMigration trigger about `username` — on sign-in with `password`
+    /// (`UserMigration_Authentication`), or for a password reset without one
+    /// (`UserMigration_ForgotPassword`) — and keeps the user it returns (with that password, or
+    /// none until the reset sets one). A refusal is the trigger's error.
+    async fn migrate(
+        &self,
+        host: &LambdaHost,
+        client_id: &str,
+        username: &str,
+        password: Option<&str>,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<LocalUser, CognitoError> {
+        let mut request = Map::new();
+        if let Some(password) = password {
+            request.insert("password".to_owned(), Value::String(password.to_owned()));
+        }
+        request.insert(
+            "validationData".to_owned(),
+            Value::Object(client_metadata.cloned().unwrap_or_default()),
+        );
+        let source = if password.is_some() {
+            "UserMigration_Authentication"
+        } else {
+            "UserMigration_ForgotPassword"
+        };
+        let event = self.raw_event(
+            source,
+            client_id,
+            username,
+            Value::Object(request),
+            json!({"userAttributes": null, "finalUserStatus": null, "messageAction": null, "desiredDeliveryMediums": null, "forceAliasCreation": null, "enableSMSMFA": null}),
+        );
+        let response = self.call("UserMigration", host, event).await?;
+        let mut attributes: std::collections::BTreeMap<String, String> = response
+            .pointer("/response/userAttributes")
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                CognitoError::InvalidLambdaResponse("Unrecognizable lambda output".to_owned())
+            })?
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
+            .collect();
+        if password.is_none() {
+            attributes.insert(
+                "cognito:user_status".to_owned(),
+                "RESET_REQUIRED".to_owned(),
+            );
+        }
+        self.create_user(LocalUser {
+            username: username.to_owned(),
+            attributes,
+            password: password.map(str::to_owned),
+        })
+    }
+
+    /// `ForgotPassword`'s side of the pool: the user to send a reset code to — migrated by the
+    /// UserMigration trigger (`UserMigration_ForgotPassword`) when the pool does not have them
+    /// and the trigger is wired — or `None` for a user nobody has.
+    pub async fn user_for_reset(
+        &self,
+        client_id: &str,
+        username: &str,
+        client_metadata: Option<&Map<String, Value>>,
+    ) -> Result<Option<LocalUser>, CognitoError> {
+        if let Some(user) = self.user(username) {
+            return Ok(Some(user));
+        }
+        let Some(host) = &self.user_migration else {
+            return Ok(None);
+        };
+        match self
+            .migrate(host, client_id, username, None, client_metadata)
+            .await
+        {
+            Ok(user) => Ok(Some(user)),
+            Err(CognitoError::UserLambdaValidation(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// `ConfirmForgotPassword`'s side of the pool: the new password, and the user confirmed.
+    pub fn set_password(&self, username: &str, password: &str) -> Result<(), CognitoError> {
+        let mut users = self
+            .users
+            .write()
+            .map_err(|_| CognitoError::Local("user directory unavailable".to_owned()))?;
+        let mut user = users
+            .get(username)
+            .cloned()
+            .ok_or(CognitoError::UserNotFound)?;
+        user.password = Some(password.to_owned());
+        user.attributes
+            .insert("cognito:user_status".to_owned(), "CONFIRMED".to_owned());
+        users.remove(username);
+        users.insert(user);
+        Ok(())
     }
 
     /// Calls `observer` after every trigger call (the CLI prints them).

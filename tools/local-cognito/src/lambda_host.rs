@@ -119,6 +119,17 @@ impl OutputLog {
     }
 
     /// The console SMS messages so far, oldest first: `(masked recipient, body)`.
+    /// Adds a message the pool itself sends (a password-reset code), as a console sender line
+    /// of the `cognito` "function", so it shows in the inbox with the triggers' messages.
+    pub fn record_pool_message(&self, console_line: String) {
+        self.push(OutputLine {
+            function: "cognito".to_owned(),
+            stream: "stdout",
+            text: console_line,
+        });
+    }
+
+    /// Every console message written so far: `(to, body)`.
     pub fn sms_messages(&self) -> Vec<(String, String)> {
         self.lines()
             .iter()

@@ -49,6 +49,7 @@ mod admin;
 mod auth;
 mod data;
 mod files;
+mod recovery;
 pub mod request;
 mod tokens;
 
@@ -113,6 +114,8 @@ pub struct Endpoint {
     access_tokens: Mutex<HashMap<String, AccessGrant>>,
     /// Users `AdminDisableUser` disabled.
     disabled: Mutex<std::collections::HashSet<String>>,
+    /// `ForgotPassword`'s codes, by user name.
+    reset_codes: Mutex<HashMap<String, recovery::ResetCode>>,
     demo_dir: Option<std::path::PathBuf>,
     request_log: Option<RequestLog>,
     /// `--data FILE`: where the users and refresh tokens are kept (one writer at a time).
@@ -215,6 +218,7 @@ impl Endpoint {
             refresh_tokens: Mutex::new(HashMap::new()),
             access_tokens: Mutex::new(HashMap::new()),
             disabled: Mutex::new(std::collections::HashSet::new()),
+            reset_codes: Mutex::new(HashMap::new()),
             demo_dir: None,
             request_log: None,
             data: None,
@@ -386,6 +390,21 @@ async fn api(
         ApiRequest::RevokeToken { token, client_id } => {
             endpoint.revoke_token(&token, &client_id)?
         }
+        ApiRequest::ForgotPassword {
+            client_id,
+            username,
+            client_metadata,
+        } => {
+            endpoint
+                .forgot_password(&client_id, &username, client_metadata.as_ref())
+                .await?
+        }
+        ApiRequest::ConfirmForgotPassword {
+            client_id,
+            username,
+            code,
+            password,
+        } => endpoint.confirm_forgot_password(&client_id, &username, &code, &password)?,
         ApiRequest::AdminDisableUser(request) => endpoint.admin_set_enabled(&request, false)?,
         ApiRequest::AdminEnableUser(request) => endpoint.admin_set_enabled(&request, true)?,
         ApiRequest::AdminUserGlobalSignOut(request) => {

@@ -51,6 +51,26 @@ pub enum ApiRequest {
         /// `ClientId`.
         client_id: String,
     },
+    /// `ForgotPassword`.
+    ForgotPassword {
+        /// `ClientId`.
+        client_id: String,
+        /// `Username` (not empty).
+        username: String,
+        /// `ClientMetadata`, a map of strings.
+        client_metadata: Option<Map<String, Value>>,
+    },
+    /// `ConfirmForgotPassword`.
+    ConfirmForgotPassword {
+        /// `ClientId`.
+        client_id: String,
+        /// `Username` (not empty).
+        username: String,
+        /// `ConfirmationCode`.
+        code: String,
+        /// `Password`: the new one.
+        password: String,
+    },
     /// `AdminDisableUser`.
     AdminDisableUser(AdminUser),
     /// `AdminEnableUser`.
@@ -289,6 +309,17 @@ pub fn decode(target: &str, body: &[u8]) -> Result<ApiRequest, RequestError> {
         "RevokeToken" => Ok(ApiRequest::RevokeToken {
             token: required(&body, "Token")?,
             client_id: required(&body, "ClientId")?,
+        }),
+        "ForgotPassword" => Ok(ApiRequest::ForgotPassword {
+            client_id: required(&body, "ClientId")?,
+            username: username(&body)?,
+            client_metadata: client_metadata(&body)?,
+        }),
+        "ConfirmForgotPassword" => Ok(ApiRequest::ConfirmForgotPassword {
+            client_id: required(&body, "ClientId")?,
+            username: username(&body)?,
+            code: required(&body, "ConfirmationCode")?,
+            password: required(&body, "Password")?,
         }),
         "AdminDisableUser" => admin_user(&body).map(ApiRequest::AdminDisableUser),
         "AdminEnableUser" => admin_user(&body).map(ApiRequest::AdminEnableUser),

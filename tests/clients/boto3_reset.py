@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""ForgotPassword and ConfirmForgotPassword through boto3 against `local-cognito serve` with a
+legacy user service and MIGRATION_FORGOT_PASSWORD=true: a legacy user the pool does not have
+(ada) is migrated by the reset and gets the code by e-mail; a wrong code is refused, the right one
+sets the new password (proved by USER_PASSWORD_AUTH on the migration client: a wrong password is
+"Incorrect", the new one reaches PostAuthentication); a user nobody has gets the answer a known
+one gets and no message; alice (verified phone) gets hers by SMS, and the reset signs her out.
+
+Usage: boto3_reset.py ENDPOINT_URL CLIENT_ID POOL_ID MIGRATION_CLIENT_ID
+Needs: boto3 (PyPI).
+"""
+import json
+import re
+import sys
+import time
+import urllib.request
+
+import boto3
+from botocore.exceptions import ClientError
+
+if not __debug__:
+    sys.exit("run without -O / PYTHONOPTIMIZE: this script's checks are assert statements")
+
+ENDPOINT, CLIENT, POOL, MIGRATION = sys.argv[1:5]
+cognito = boto3.client(
+    "cognito-idp",
+    endpoint_url=ENDPOINT,
+    region_name="us-east-1",
+    aws_access_key_id="local",
+    aws_secret_access_key="local",
+)
+
+
+def inbox():
+    with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
+        return json.load(answer)["messages"]
+
+
+def code_after(seen):
+    for _ in range(100):
+        messages = inbox()
+        if len(messages) > seen:
+            return messages[-1]["to"], re.search(r"\b(\d{6})\b", messages[-1]["body"]).group(1)
+        time.sleep(0.1)
+    raise AssertionError("no code arrived")
+
+
+def refused(call, code):
+    try:
+        call()
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == code, error.response
+        return error.response["Error"]["Message"]
+    raise AssertionError(f"not refused: expected {code}")
+
+
+# A legacy user, migrated by the reset.
+seen = len(inbox())
+sent = cognito.forgot_password(ClientId=MIGRATION, Username="ada")["CodeDeliveryDetails"]
+assert sent["DeliveryMedium"] == "EMAIL" and sent["AttributeName"] == "email", sent
+to, code = code_after(seen)
+assert to.endswith("@example.com") and "ada@" not in to, to
+assert cognito.admin_get_user(UserPoolId=POOL, Username="ada")["UserStatus"] == "RESET_REQUIRED"
+wrong = str((int(code) + 1) % 1_000_000).zfill(6)
+refused(lambda: cognito.confirm_forgot_password(
+    ClientId=MIGRATION, Username="ada", ConfirmationCode=wrong, Password="New-passw0rd!"),
+    "CodeMismatchException")
+cognito.confirm_forgot_password(ClientId=MIGRATION, Username="ada", ConfirmationCode=code,
+                                Password="New-passw0rd!")
+assert cognito.admin_get_user(UserPoolId=POOL, Username="ada")["UserStatus"] == "CONFIRMED"
+# A code passes once.
+refused(lambda: cognito.confirm_forgot_password(
+    ClientId=MIGRATION, Username="ada", ConfirmationCode=code, Password="Other-passw0rd!"),
+    "ExpiredCodeException")
+
+
+def password_sign_in(password):
+    return cognito.initiate_auth(ClientId=MIGRATION, AuthFlow="USER_PASSWORD_AUTH",
+                                 AuthParameters={"USERNAME": "ada", "PASSWORD": password})
+
+
+assert refused(lambda: password_sign_in("right password"), "NotAuthorizedException") == \
+    "Incorrect username or password."
+# The new password passes; PostAuthentication then refuses a user already in the pool on the
+# migration client (without a state table no migration note admits her).
+message = refused(lambda: password_sign_in("New-passw0rd!"), "NotAuthorizedException")
+assert "one-time code" in message, message
+
+# Nobody: the same kind of answer, and nothing sent.
+seen = len(inbox())
+sent = cognito.forgot_password(ClientId=CLIENT, Username="nobody")["CodeDeliveryDetails"]
+assert sent["DeliveryMedium"] == "SMS", sent
+time.sleep(0.5)
+assert len(inbox()) == seen, "a code was sent for nobody"
+refused(lambda: cognito.confirm_forgot_password(
+    ClientId=CLIENT, Username="nobody", ConfirmationCode="123456", Password="x-Passw0rd!"),
+    "ExpiredCodeException")
+
+# alice: by SMS to her verified phone; five wrong codes end the code.
+seen = len(inbox())
+sent = cognito.forgot_password(ClientId=CLIENT, Username="alice")["CodeDeliveryDetails"]
+assert sent == {"Destination": "+*******0100", "DeliveryMedium": "SMS",
+                "AttributeName": "phone_number"}, sent
+to, code = code_after(seen)
+assert to == "+*******0100", to
+wrong = str((int(code) + 1) % 1_000_000).zfill(6)
+for _ in range(5):
+    refused(lambda: cognito.confirm_forgot_password(
+        ClientId=CLIENT, Username="alice", ConfirmationCode=wrong, Password="New-passw0rd!"),
+        "CodeMismatchException")
+refused(lambda: cognito.confirm_forgot_password(
+    ClientId=CLIENT, Username="alice", ConfirmationCode=code, Password="New-passw0rd!"),
+    "ExpiredCodeException")
+
+print("boto3 reset: OK")
