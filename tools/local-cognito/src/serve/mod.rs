@@ -6,8 +6,10 @@
 //! Operations: `InitiateAuth` (`CUSTOM_AUTH`, starting with `SRP_A` for flows that start with the
 //! password; `USER_SRP_AUTH`; `USER_PASSWORD_AUTH` — with the migration trigger for unknown users
 //! when wired — and `REFRESH_TOKEN_AUTH`), `RespondToAuthChallenge` (`CUSTOM_CHALLENGE`,
-//! `PASSWORD_VERIFIER`: Cognito's SRP, [`crate::srp`]), `SignUp` (through PreSignUp), `GetUser`, `UpdateUserAttributes`,
-//! `GlobalSignOut`, `RevokeToken`, and `AdminCreateUser`, `AdminGetUser`,
+//! `PASSWORD_VERIFIER`: Cognito's SRP, [`crate::srp`]), `SignUp` (through PreSignUp), `GetUser`,
+//! `UpdateUserAttributes`, `GlobalSignOut`, `RevokeToken`, `ForgotPassword`,
+//! `ConfirmForgotPassword` (with UserMigration's forgot-password source for unknown users), and
+//! `AdminCreateUser`, `AdminGetUser`,
 //! `AdminUpdateUserAttributes` (what PostAuthentication calls to mark a proved destination
 //! verified), `AdminDisableUser`, `AdminEnableUser`, `AdminUserGlobalSignOut`,
 //! `AdminDeleteUser`, `ListUsers`. PreAuthentication runs where Cognito runs it, when wired. Cognito's visible semantics are kept: a new opaque `Session` each round,
