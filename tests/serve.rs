@@ -528,6 +528,41 @@ fn the_demo_page_signs_in_in_headless_chromium() {
 }
 
 #[tokio::test]
+async fn amazon_cognito_identity_js_signs_up_manages_the_account_and_resets_under_node() {
+    let dynamodb = integration_tests::dynamodb_url();
+    let table = integration_tests::create_state_table(
+        &integration_tests::dynamodb_client(&dynamodb).await,
+        "serve-node-account",
+    )
+    .await;
+    let server = tokio::task::spawn_blocking(move || {
+        start_with(
+            &["--state-table", &table, "--dynamodb-endpoint", &dynamodb],
+            &[
+                ("VERIFY_ON_FIRST_SIGN_IN", "true"),
+                ("SMS_MIN_INTERVAL_SECONDS", "0"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let url = server.url.clone();
+    let text = tokio::task::spawn_blocking(move || {
+        node(
+            "test/node-account.mjs",
+            &[&url, "localclient0000000000000000"],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        text.contains("node account:") && text.contains(": OK"),
+        "{text}"
+    );
+    drop(server);
+}
+
+#[tokio::test]
 async fn the_demo_page_signs_up_signs_in_with_the_code_and_signs_out_in_chromium() {
     let artifacts =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
