@@ -393,11 +393,14 @@ async fn boto3_resets_passwords_and_migrates_legacy_users_on_the_way() {
     .await;
     let url = format!("{}/legacy", legacy.url);
     let server = tokio::task::spawn_blocking(move || {
-        start(&[
-            ("LEGACY_SOURCE", "http"),
-            ("LEGACY_HTTP_URL", &url),
-            ("MIGRATION_FORGOT_PASSWORD", "true"),
-        ])
+        start_with(
+            &["--account-recovery", "verified_email"],
+            &[
+                ("LEGACY_SOURCE", "http"),
+                ("LEGACY_HTTP_URL", &url),
+                ("MIGRATION_FORGOT_PASSWORD", "true"),
+            ],
+        )
     })
     .await
     .unwrap();
@@ -537,7 +540,14 @@ async fn amazon_cognito_identity_js_signs_up_manages_the_account_and_resets_unde
     .await;
     let server = tokio::task::spawn_blocking(move || {
         start_with(
-            &["--state-table", &table, "--dynamodb-endpoint", &dynamodb],
+            &[
+                "--state-table",
+                &table,
+                "--dynamodb-endpoint",
+                &dynamodb,
+                "--account-recovery",
+                "verified_email",
+            ],
             &[
                 ("VERIFY_ON_FIRST_SIGN_IN", "true"),
                 ("SMS_MIN_INTERVAL_SECONDS", "0"),

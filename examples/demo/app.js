@@ -14,6 +14,9 @@ const config = {
   endpoint: params.get('endpoint') ?? `${window.location.origin}/`,
   userPoolId: params.get('pool') ?? 'us-east-1_local',
   clientId: params.get('client') ?? 'localclient0000000000000000',
+  // The SAM template's pools take SignUp through a client of its own (the sign-in client may not
+  // write phone_number): its id, when it differs.
+  signUpClientId: params.get('signUpClient') ?? params.get('client') ?? 'localclient0000000000000000',
 };
 const $ = (id) => document.getElementById(id);
 $('endpoint-label').textContent = config.endpoint;
@@ -162,7 +165,12 @@ $('sign-up-form').addEventListener('submit', (event) => {
   const phone = new AmazonCognitoIdentity.CognitoUserAttribute({ Name: 'phone_number', Value: $('new-phone').value.trim() });
   busy(true);
   status('…');
-  pool.signUp(username, unusedPassword(), [phone], null, (error, result) => {
+  const signUpPool = new AmazonCognitoIdentity.CognitoUserPool({
+    UserPoolId: config.userPoolId,
+    ClientId: config.signUpClientId,
+    endpoint: config.endpoint,
+  });
+  signUpPool.signUp(username, unusedPassword(), [phone], null, (error, result) => {
     busy(false);
     if (error) {
       status(`Sign-up failed: ${error.message ?? error}`);
@@ -208,8 +216,12 @@ $('sign-out').addEventListener('click', () => {
       show('username-form');
     },
     onFailure: (error) => {
+      // The tokens may be gone already (expired, or the pool restarted): forget them here all
+      // the same.
       busy(false);
-      status(`Sign-out failed: ${error.message ?? error}`);
+      user.signOut();
+      status(`Signed out on this page (${error.message ?? error}).`);
+      show('username-form');
     },
   });
 });

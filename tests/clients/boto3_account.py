@@ -136,7 +136,14 @@ refused(lambda: cognito.update_user_attributes(
     AccessToken=fifth["AccessToken"], UserAttributes=[{"Name": "role", "Value": "admin"}]),
     "NotAuthorizedException")
 
-# A deleted user's tokens die with them, even for a new user of the same name.
+# The template's default AccountRecovery (admin_only): no self-service reset, for anyone.
+for name in [NAME, "nobody"]:
+    refused(lambda: cognito.forgot_password(ClientId=CLIENT, Username=name), "NotAuthorizedException",
+            "User password cannot be reset in the current state.")
+
+# A deleted user's tokens and disabled flag die with them: a new user of the same name starts
+# afresh.
+cognito.admin_disable_user(UserPoolId=POOL, Username=NAME)
 cognito.admin_delete_user(UserPoolId=POOL, Username=NAME)
 cognito.admin_create_user(UserPoolId=POOL, Username=NAME, UserAttributes=[
     {"Name": "phone_number", "Value": "+12065550100"},

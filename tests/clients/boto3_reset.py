@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""ForgotPassword and ConfirmForgotPassword through boto3 against `local-cognito serve` with a
-legacy user service and MIGRATION_FORGOT_PASSWORD=true: a legacy user the pool does not have
-(ada) is migrated by the reset and gets the code by e-mail; a wrong code is refused, the right one
-sets the new password (proved by USER_PASSWORD_AUTH on the migration client: a wrong password is
-"Incorrect", the new one reaches PostAuthentication); a user nobody has gets the answer a known
-one gets and no message; alice (verified phone) gets hers by SMS, and the reset signs her out.
+"""ForgotPassword and ConfirmForgotPassword through boto3 against `local-cognito serve
+--account-recovery verified_email` with a legacy user service and MIGRATION_FORGOT_PASSWORD=true:
+a legacy user the pool does not have (ada) is migrated by the reset and gets the code by e-mail;
+a wrong code is refused, the right one sets the new password once (proved by USER_PASSWORD_AUTH
+on the migration client: a wrong password is "Incorrect", the new one reaches
+PostAuthentication); a user nobody has gets an answer of the same shape and no message; five
+wrong codes end alice's code.
 
 Usage: boto3_reset.py ENDPOINT_URL CLIENT_ID POOL_ID MIGRATION_CLIENT_ID
 Needs: boto3 (PyPI).
@@ -86,23 +87,27 @@ assert refused(lambda: password_sign_in("right password"), "NotAuthorizedExcepti
 message = refused(lambda: password_sign_in("New-passw0rd!"), "NotAuthorizedException")
 assert "one-time code" in message, message
 
-# Nobody: the same kind of answer, and nothing sent.
+# Nobody: an answer of the same shape (a stand-in address, stable for the name), nothing sent.
 seen = len(inbox())
 sent = cognito.forgot_password(ClientId=CLIENT, Username="nobody")["CodeDeliveryDetails"]
-assert sent["DeliveryMedium"] == "SMS", sent
+assert set(sent) == {"Destination", "DeliveryMedium", "AttributeName"}, sent
+assert sent["DeliveryMedium"] == "EMAIL" and sent["AttributeName"] == "email", sent
+assert re.fullmatch(r"[a-z]\*\*\*@[a-z]\*\*\*", sent["Destination"]), sent
+again = cognito.forgot_password(ClientId=CLIENT, Username="nobody")["CodeDeliveryDetails"]
+assert again == sent, (again, sent)
 time.sleep(0.5)
 assert len(inbox()) == seen, "a code was sent for nobody"
 refused(lambda: cognito.confirm_forgot_password(
     ClientId=CLIENT, Username="nobody", ConfirmationCode="123456", Password="x-Passw0rd!"),
     "ExpiredCodeException")
 
-# alice: by SMS to her verified phone; five wrong codes end the code.
+# alice: by e-mail to her verified address, in the same shape; five wrong codes end the code.
 seen = len(inbox())
 sent = cognito.forgot_password(ClientId=CLIENT, Username="alice")["CodeDeliveryDetails"]
-assert sent == {"Destination": "+*******0100", "DeliveryMedium": "SMS",
-                "AttributeName": "phone_number"}, sent
+assert sent == {"Destination": "a***@e***", "DeliveryMedium": "EMAIL",
+                "AttributeName": "email"}, sent
 to, code = code_after(seen)
-assert to == "+*******0100", to
+assert to == "a***@example.com", to
 wrong = str((int(code) + 1) % 1_000_000).zfill(6)
 for _ in range(5):
     refused(lambda: cognito.confirm_forgot_password(

@@ -1,8 +1,8 @@
 // What an app does around a sign-in, with amazon-cognito-identity-js under Node, against
 // `local-cognito serve` (VERIFY_ON_FIRST_SIGN_IN and a state table): signUp (a refused number,
 // then a good one), the code to the new phone, getUserAttributes (the phone verified),
-// updateAttributes (a name allowed, the phone refused), globalSignOut (the tokens refused
-// after), forgotPassword / confirmPassword (the code to the now verified phone).
+// updateAttributes (a name allowed and read back, the phone refused), globalSignOut (the tokens
+// refused after), forgotPassword / confirmPassword (the code e-mailed to a verified address).
 //
 // Usage: node test/node-account.mjs ENDPOINT_URL CLIENT_ID
 import {
@@ -53,6 +53,9 @@ const attributes = Object.fromEntries((await promised((done) => user.getUserAttr
 if (attributes.phone_number_verified !== 'true') fail(`attributes ${JSON.stringify(attributes)}`);
 
 await promised((done) => user.updateAttributes([new CognitoUserAttribute({ Name: 'given_name', Value: 'Grace' })], done));
+const named = Object.fromEntries((await promised((done) => user.getUserAttributes(done)))
+  .map((attribute) => [attribute.getName(), attribute.getValue()]));
+if (named.given_name !== 'Grace') fail(`given_name not kept: ${JSON.stringify(named)}`);
 const moved = await promised((done) => user.updateAttributes([phone('+12065550199')], done))
   .then(() => fail('a user moved their phone'), (error) => error);
 if (moved.code !== 'NotAuthorizedException') fail(`moving the phone: ${moved.code}`);
@@ -69,6 +72,15 @@ if (getUser.status !== 400 || (await getUser.json()).__type !== 'NotAuthorizedEx
 }
 const after = new CognitoUser({ Username: 'grace', Pool: pool });
 
+// An administrator gives grace a verified address: the pool (AccountRecovery verified_email)
+// e-mails reset codes there.
+const admin = await fetch(`${base}/`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.AdminUpdateUserAttributes' },
+  body: JSON.stringify({ UserPoolId: 'us-east-1_local', Username: 'grace', UserAttributes: [
+    { Name: 'email', Value: 'grace@example.com' }, { Name: 'email_verified', Value: 'true' }] }),
+});
+if (admin.status !== 200) fail(`AdminUpdateUserAttributes: ${admin.status}`);
 const before = (await inbox()).length;
 await new Promise((resolve, reject) => after.forgotPassword({ onSuccess: resolve, onFailure: reject, inputVerificationCode: resolve }));
 const code = await codeAfter(before);

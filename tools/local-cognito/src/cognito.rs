@@ -39,6 +39,20 @@ pub struct PoolSettings {
     /// Whether an unknown user gets a challenge (`userNotFound: true`) rather than an error,
     /// like `PreventUserExistenceErrors: ENABLED` (the project's recommended setting).
     pub prevent_user_existence_errors: bool,
+    /// How users may reset a password (`ForgotPassword`), as the template's `AccountRecovery`.
+    pub account_recovery: AccountRecovery,
+}
+
+/// How users may reset a password (the SAM template's `AccountRecovery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AccountRecovery {
+    /// No self-service reset: `ForgotPassword` is refused (the template's default).
+    #[default]
+    #[value(name = "admin_only")]
+    AdminOnly,
+    /// A code e-mailed to the verified address.
+    #[value(name = "verified_email")]
+    VerifiedEmail,
 }
 
 impl Default for PoolSettings {
@@ -49,6 +63,7 @@ impl Default for PoolSettings {
             migration_client_id: None,
             region: "us-east-1".to_owned(),
             prevent_user_existence_errors: true,
+            account_recovery: AccountRecovery::default(),
         }
     }
 }
@@ -67,6 +82,9 @@ pub struct CustomAuthTriggers {
 /// What a client sees when Cognito refuses (the `__type` of Cognito's error JSON).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CognitoError {
+    /// `PasswordResetRequiredException`: the user must reset the password first.
+    #[error("PasswordResetRequiredException: Password reset required for the user")]
+    PasswordResetRequired,
     /// `NotAuthorizedException`: a failed sign-in.
     #[error("NotAuthorizedException: {0}")]
     NotAuthorized(String),
@@ -179,7 +197,7 @@ impl LocalPool {
     ) -> Self {
         Self {
             settings,
-            users: std::sync::RwLock::new(users),
+            users: std::sync::RwLock::new(with_subs(users)),
             triggers,
             observer: None,
             pre_authentication: None,
@@ -354,7 +372,7 @@ impl LocalPool {
     /// Replaces every user (`serve --data`: the users a data file kept).
     pub fn replace_users(&self, users: Vec<LocalUser>) {
         if let Ok(mut directory) = self.users.write() {
-            *directory = UserDirectory::from_users(users);
+            *directory = with_subs(UserDirectory::from_users(users));
         }
     }
 
@@ -452,6 +470,14 @@ impl LocalPool {
                     .await?;
                 if user.password.as_deref() != Some(password) {
                     return Err(refused());
+                }
+                if user
+                    .attributes
+                    .get("cognito:user_status")
+                    .map(String::as_str)
+                    == Some("RESET_REQUIRED")
+                {
+                    return Err(CognitoError::PasswordResetRequired);
                 }
                 user
             }
@@ -567,14 +593,21 @@ impl LocalPool {
         }
     }
 
-    /// `ConfirmForgotPassword`'s side of the pool: the new password, and the user confirmed.
-    pub fn set_password(&self, username: &str, password: &str) -> Result<(), CognitoError> {
+    /// `ConfirmForgotPassword`'s side of the pool: the new password, and the user confirmed —
+    /// only for the user whose `sub` is `expected_sub` (not another made since under the name).
+    pub fn set_password(
+        &self,
+        username: &str,
+        expected_sub: &str,
+        password: &str,
+    ) -> Result<(), CognitoError> {
         let mut users = self
             .users
             .write()
             .map_err(|_| CognitoError::Local("user directory unavailable".to_owned()))?;
         let mut user = users
             .get(username)
+            .filter(|user| user.attributes.get("sub").map(String::as_str) == Some(expected_sub))
             .cloned()
             .ok_or(CognitoError::UserNotFound)?;
         user.password = Some(password.to_owned());
@@ -1007,6 +1040,22 @@ fn attributes_of(user: &LocalUser) -> Map<String, Value> {
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect()
+}
+
+/// The users, each with a `sub` (a users file may leave it out; Cognito gives every user one).
+fn with_subs(directory: UserDirectory) -> UserDirectory {
+    UserDirectory::from_users(
+        directory
+            .all()
+            .cloned()
+            .map(|mut user| {
+                user.attributes
+                    .entry("sub".to_owned())
+                    .or_insert_with(new_sub);
+                user
+            })
+            .collect(),
+    )
 }
 
 /// A random `sub` in Cognito's shape (a version-4 UUID).

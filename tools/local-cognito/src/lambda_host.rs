@@ -118,7 +118,6 @@ impl OutputLog {
             .unwrap_or_default()
     }
 
-    /// The console SMS messages so far, oldest first: `(masked recipient, body)`.
     /// Adds a message the pool itself sends (a password-reset code), as a console sender line
     /// of the `cognito` "function", so it shows in the inbox with the triggers' messages.
     pub fn record_pool_message(&self, console_line: String) {
@@ -129,7 +128,7 @@ impl OutputLog {
         });
     }
 
-    /// Every console message written so far: `(to, body)`.
+    /// The console SMS messages so far, oldest first: `(masked recipient, body)`.
     pub fn sms_messages(&self) -> Vec<(String, String)> {
         self.lines()
             .iter()

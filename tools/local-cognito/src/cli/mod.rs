@@ -115,6 +115,10 @@ struct Serve {
     /// after every change; readable by its owner only: it holds refresh tokens).
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
+    /// How users may reset a password (ForgotPassword), as the SAM template's AccountRecovery:
+    /// admin_only (refused) or verified_email (a code e-mailed to the verified address).
+    #[arg(long, value_enum, default_value_t)]
+    account_recovery: local_cognito::cognito::AccountRecovery,
     #[command(flatten)]
     common: Common,
 }

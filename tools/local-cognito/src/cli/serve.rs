@@ -20,13 +20,14 @@ pub(super) async fn serve(args: Serve) -> Result<(), String> {
         flow,
         triggers,
         output,
-        settings,
+        mut settings,
         users,
         pre_authentication,
         user_migration,
         post_authentication,
         pre_sign_up,
     } = prepare(&args.common, Some(format!("http://127.0.0.1:{port}"))).await?;
+    settings.account_recovery = args.account_recovery;
     let pool_id = settings.pool_id.clone();
     let client_id = settings.client_id.clone();
     let migration_client_id = settings.migration_client_id.clone();

@@ -1,8 +1,10 @@
 //! `serve --data FILE`: the local pool's users, refresh tokens and disabled users kept in a JSON
-//! file across restarts. Every change is written whole to a temporary file beside it, flushed
+//! file across restarts. Every change is written whole to a new temporary file beside it (a
+//! random name, created exclusively: never an existing file or a link planted there), flushed
 //! to disk and renamed over it, so a crash mid-write leaves the previous file intact (a rename
 //! within a directory is atomic). The file holds refresh tokens and local passwords: it is made
-//! readable by its owner only.
+//! readable by its owner only. One `serve` at a time uses a file ([`DataFile::lock`]): two
+//! writing whole snapshots would undo each other's changes.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write as _;
@@ -53,6 +55,16 @@ pub enum DataFileError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// Another `serve` uses the file.
+    #[error(
+        "{path} is in use by another local-cognito serve (process {pid}); stop it, or remove {path}.lock if it is gone"
+    )]
+    Locked {
+        /// The file.
+        path: String,
+        /// The process that holds it.
+        pid: String,
+    },
     /// The file is not one this tool wrote.
     #[error("{path} is not a local-cognito data file ({detail})")]
     Format {
@@ -85,6 +97,45 @@ impl DataFile {
             path: self.path.display().to_string(),
             source,
         }
+    }
+
+    /// Takes the file for this process (`FILE.lock`, holding the process id), or says which
+    /// process has it. A lock left by a process that is gone is taken over (on Linux, where
+    /// `/proc` tells).
+    pub fn lock(&self) -> Result<DataLock, DataFileError> {
+        let path = PathBuf::from(format!("{}.lock", self.path.display()));
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    file.write_all(std::process::id().to_string().as_bytes())
+                        .map_err(|error| self.io(error))?;
+                    return Ok(DataLock { path });
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                    let pid = pid.trim().to_owned();
+                    let alive = !pid.is_empty()
+                        && pid.bytes().all(|byte| byte.is_ascii_digit())
+                        && Path::new("/proc").join(&pid).exists();
+                    if alive || !Path::new("/proc/self").exists() {
+                        return Err(DataFileError::Locked {
+                            path: self.path.display().to_string(),
+                            pid,
+                        });
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(error) => return Err(self.io(error)),
+            }
+        }
+        Err(DataFileError::Locked {
+            path: self.path.display().to_string(),
+            pid: "unknown".to_owned(),
+        })
     }
 
     /// What the file holds, or `None` when there is no file yet.
@@ -124,10 +175,15 @@ impl DataFile {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_else(|| "data".to_owned());
-        let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
+        let mut suffix = [0u8; 8];
+        getrandom::fill(&mut suffix)
+            .map_err(|error| self.io(std::io::Error::other(error.to_string())))?;
+        let suffix: String = suffix.iter().map(|byte| format!("{byte:02x}")).collect();
+        let temporary = directory.join(format!(".{name}.{suffix}.tmp"));
         let written = (|| {
             let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
+            // A new file only: an existing one (or a link) at the name fails the write.
+            options.write(true).create_new(true);
             #[cfg(unix)]
             {
                 use std::os::unix::fs::OpenOptionsExt as _;
@@ -147,6 +203,18 @@ impl DataFile {
             let _ = std::fs::remove_file(&temporary);
             self.io(error)
         })
+    }
+}
+
+/// The lock [`DataFile::lock`] took; released when dropped.
+#[derive(Debug)]
+pub struct DataLock {
+    path: PathBuf,
+}
+
+impl Drop for DataLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -210,13 +278,10 @@ mod tests {
         ))
         .unwrap();
         // A crash mid-write: a half-written temporary file, never renamed.
-        std::fs::write(
-            dir.join(format!(".pool.json.{}.tmp", std::process::id())),
-            b"{\"version\": 1, \"us",
-        )
-        .unwrap();
+        let left_over = dir.join(".pool.json.0123456789abcdef.tmp");
+        std::fs::write(&left_over, b"{\"version\": 1, \"us").unwrap();
         assert_eq!(file.load().unwrap().unwrap().users, vec![user("dana")]);
-        // The next write replaces both.
+        // The next write replaces the file, never through what lies beside it.
         file.save(&PoolData::new(
             vec![user("erin")],
             HashMap::new(),
@@ -230,6 +295,23 @@ mod tests {
         let error = blocked.save(&PoolData::default()).unwrap_err();
         assert!(error.to_string().contains("inside"), "{error}");
         assert_eq!(file.load().unwrap().unwrap().users, vec![user("erin")]);
+    }
+
+    #[test]
+    fn one_serve_at_a_time_uses_a_file_and_a_dead_one_s_lock_is_taken_over() {
+        let dir = temporary_dir("lock");
+        let file = DataFile::new(dir.join("pool.json"));
+        let held = file.lock().unwrap();
+        let error = file.lock().unwrap_err();
+        assert!(error.to_string().contains("in use"), "{error}");
+        drop(held);
+        let again = file.lock().unwrap();
+        drop(again);
+        // A lock left by a process that is gone (on Linux).
+        if Path::new("/proc/self").exists() {
+            std::fs::write(dir.join("pool.json.lock"), "999999999").unwrap();
+            assert!(file.lock().is_ok());
+        }
     }
 
     #[test]

@@ -118,10 +118,14 @@ pub struct Endpoint {
     disabled: Mutex<std::collections::HashSet<String>>,
     /// `ForgotPassword`'s codes, by user name.
     reset_codes: Mutex<HashMap<String, recovery::ResetCode>>,
+    /// Keys the stand-in addresses unknown users are told a reset code went to.
+    stand_in_key: [u8; 32],
     demo_dir: Option<std::path::PathBuf>,
     request_log: Option<RequestLog>,
-    /// `--data FILE`: where the users and refresh tokens are kept (one writer at a time).
+    /// `--data FILE`: where the users and refresh tokens are kept (one writer at a time), and
+    /// this process's hold on it.
     data: Option<Mutex<DataFile>>,
+    data_lock: Option<data::DataLock>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -177,6 +181,10 @@ impl From<CognitoError> for ApiError {
             CognitoError::UnexpectedLambda(message) => {
                 bad_request("UnexpectedLambdaException", message)
             }
+            CognitoError::PasswordResetRequired => bad_request(
+                "PasswordResetRequiredException",
+                "Password reset required for the user",
+            ),
             CognitoError::UsernameExists => {
                 bad_request("UsernameExistsException", "User account already exists")
             }
@@ -221,15 +229,23 @@ impl Endpoint {
             access_tokens: Mutex::new(HashMap::new()),
             disabled: Mutex::new(std::collections::HashSet::new()),
             reset_codes: Mutex::new(HashMap::new()),
+            stand_in_key: {
+                let mut key = [0u8; 32];
+                // Without randomness the stand-ins are merely predictable, never wrong.
+                let _ = getrandom::fill(&mut key);
+                key
+            },
             demo_dir: None,
             request_log: None,
             data: None,
+            data_lock: None,
         }
     }
 
     /// Keeps the pool's users, refresh tokens and disabled users in `file` across restarts:
     /// what it holds replaces the users given at start (a new file is written from them).
     pub fn with_data(mut self, file: DataFile) -> Result<Self, DataFileError> {
+        self.data_lock = Some(file.lock()?);
         if let Some(data) = file.load()? {
             self.pool.replace_users(data.users);
             if let Ok(mut tokens) = self.refresh_tokens.lock() {

@@ -1,9 +1,10 @@
-//! `ForgotPassword` and `ConfirmForgotPassword`: Cognito's own password reset, played locally. A
-//! six-digit code (from the system's random number generator, without modulo bias) goes to the
-//! user's verified phone, else verified e-mail address, through the local inbox, and is good
-//! for an hour and five tries; a user the pool does not have is asked of the UserMigration
-//! trigger first (`UserMigration_ForgotPassword`), and with user-existence errors prevented an
-//! unknown user gets the same answer as a known one, and no code.
+//! `ForgotPassword` and `ConfirmForgotPassword`: Cognito's own password reset, played locally as
+//! the template's pools have it (`AccountRecovery`): refused with `admin_only` (the default),
+//! with `verified_email` a six-digit code (from the system's random number generator, without
+//! modulo bias) e-mailed to the verified address through the local inbox, good for an hour and
+//! five tries, once. A user the pool does not have is asked of the UserMigration trigger first
+//! (`UserMigration_ForgotPassword`); with user-existence errors prevented an unknown user gets
+//! an answer of the same shape (a stand-in address), and no code.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq as _;
 
 use super::{ApiError, Endpoint, bad_request, internal};
-use crate::cognito::CognitoError;
+use crate::cognito::{AccountRecovery, CognitoError};
 
 /// How long a reset code is good for.
 const CODE_LIFETIME: Duration = Duration::from_secs(3_600);
@@ -41,6 +42,24 @@ fn six_digits() -> Result<String, ApiError> {
     Ok(code)
 }
 
+/// Two letters from a keyed hash of `username` (a key made at each start), in the shape of
+/// [`cognito_passwordless::email::EmailAddress::hint`]: what an unknown user is told the code
+/// went to, stable for the name.
+fn stand_in_hint(key: &[u8; 32], username: &str) -> String {
+    use hmac::Mac as _;
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        return "a***@e***".to_owned();
+    };
+    mac.update(username.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let letter = |byte: u8| char::from(b'a' + byte % 26);
+    format!(
+        "{}***@{}***",
+        letter(digest.first().copied().unwrap_or(0)),
+        letter(digest.get(1).copied().unwrap_or(0))
+    )
+}
+
 impl Endpoint {
     pub(super) async fn forgot_password(
         &self,
@@ -49,68 +68,62 @@ impl Endpoint {
         client_metadata: Option<&Map<String, Value>>,
     ) -> Result<Value, ApiError> {
         self.check_client(client_id)?;
+        // As the template's pools: no self-service reset unless AccountRecovery allows it, and
+        // then by e-mail only. The same answer for every user.
+        if self.pool.settings().account_recovery == AccountRecovery::AdminOnly {
+            return Err(bad_request(
+                "NotAuthorizedException",
+                "User password cannot be reset in the current state.",
+            ));
+        }
         let user = self
             .pool
             .user_for_reset(client_id, username, client_metadata)
             .await?;
         let Some(user) = user else {
             if self.pool.settings().prevent_user_existence_errors {
-                // The answer a known user with a verified phone gets; no code exists.
+                // The answer a known user gets (a stand-in address, stable for the name); no
+                // code exists.
                 return Ok(json!({"CodeDeliveryDetails": {
-                    "Destination": "+*******", "DeliveryMedium": "SMS", "AttributeName": "phone_number"
+                    "Destination": stand_in_hint(&self.stand_in_key, username),
+                    "DeliveryMedium": "EMAIL",
+                    "AttributeName": "email"
                 }}));
             }
             return Err(CognitoError::UserNotFound.into());
         };
         self.refuse_disabled(&user.username)?;
-        let verified = |flag: &str| user.attributes.get(flag).map(String::as_str) == Some("true");
-        let phone = user
-            .attributes
-            .get("phone_number")
-            .filter(|_| verified("phone_number_verified"))
-            .and_then(|number| cognito_passwordless::phone::PhoneNumber::parse(number).ok());
         let email = user
             .attributes
             .get("email")
-            .filter(|_| verified("email_verified"))
-            .and_then(|address| cognito_passwordless::email::EmailAddress::parse(address));
-        let code = six_digits()?;
-        let (details, line) = match (phone, email) {
-            (Some(phone), _) => (
-                json!({"Destination": phone.masked(), "DeliveryMedium": "SMS", "AttributeName": "phone_number"}),
-                format!(
-                    "[console-sms] to={} | Your password reset code is {code}",
-                    phone.masked()
-                ),
-            ),
-            (None, Some(email)) => (
-                json!({"Destination": email.masked(), "DeliveryMedium": "EMAIL", "AttributeName": "email"}),
-                format!(
-                    "[console-email] to={} | Your password reset code | Your password reset code is {code}",
-                    email.masked()
-                ),
-            ),
-            (None, None) => {
-                return Err(bad_request(
+            .filter(|_| user.attributes.get("email_verified").map(String::as_str) == Some("true"))
+            .and_then(|address| cognito_passwordless::email::EmailAddress::parse(address))
+            .ok_or_else(|| {
+                bad_request(
                     "InvalidParameterException",
                     "Cannot reset password for the user as there is no registered/verified email or phone_number",
-                ));
-            }
-        };
+                )
+            })?;
+        let code = six_digits()?;
         self.reset_codes
             .lock()
             .map_err(|_| internal("reset codes"))?
             .insert(
                 user.username.clone(),
                 ResetCode {
-                    code,
+                    code: code.clone(),
                     issued: Instant::now(),
                     tries_left: CODE_TRIES,
                     sub: user.attributes.get("sub").cloned(),
                 },
             );
-        self.output.record_pool_message(line);
-        Ok(json!({"CodeDeliveryDetails": details}))
+        self.output.record_pool_message(format!(
+            "[console-email] to={} | Your password reset code | Your password reset code is {code}",
+            email.masked()
+        ));
+        Ok(json!({"CodeDeliveryDetails": {
+            "Destination": email.hint(), "DeliveryMedium": "EMAIL", "AttributeName": "email"
+        }}))
     }
 
     pub(super) fn confirm_forgot_password(
@@ -127,10 +140,6 @@ impl Endpoint {
                 "Invalid code provided, please request a code again.",
             )
         };
-        let sub = self
-            .pool
-            .user(username)
-            .and_then(|user| user.attributes.get("sub").cloned());
         let mut codes = self
             .reset_codes
             .lock()
@@ -138,7 +147,7 @@ impl Endpoint {
         let Some(issued) = codes.get_mut(username) else {
             return Err(expired());
         };
-        if issued.issued.elapsed() > CODE_LIFETIME || issued.sub != sub || sub.is_none() {
+        if issued.issued.elapsed() > CODE_LIFETIME {
             codes.remove(username);
             return Err(expired());
         }
@@ -154,9 +163,17 @@ impl Endpoint {
                 "Invalid verification code provided, please try again.",
             ));
         }
+        let sub = issued.sub.clone();
         codes.remove(username);
         drop(codes);
-        self.pool.set_password(username, password)?;
+        self.refuse_disabled(username)?;
+        // Only for the user the code was sent to (checked under the directory's lock).
+        let Some(sub) = sub else {
+            return Err(expired());
+        };
+        self.pool
+            .set_password(username, &sub, password)
+            .map_err(|_| expired())?;
         // A new password ends every session of the old one.
         self.sign_out_everywhere(username)?;
         Ok(json!({}))
