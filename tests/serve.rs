@@ -78,6 +78,42 @@ fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
     Server { child, url, output }
 }
 
+/// `serve` with a new state table `name` on the test command's DynamoDB-protocol server, and
+/// `args` and `env` on top (started off the async runtime: it waits for the server's banner).
+async fn start_with_state_table(name: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+    let dynamodb = integration_tests::dynamodb_url();
+    let table = integration_tests::create_state_table(
+        &integration_tests::dynamodb_client(&dynamodb).await,
+        name,
+    )
+    .await;
+    let mut all = vec![
+        "--state-table".to_owned(),
+        table,
+        "--dynamodb-endpoint".to_owned(),
+        dynamodb,
+    ];
+    all.extend(args.iter().map(|arg| (*arg).to_owned()));
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    blocking(move || {
+        let args: Vec<&str> = all.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        start_with(&args, &env)
+    })
+    .await
+}
+
+/// Runs `work` off the async runtime (a client script, a server start) and returns its result.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(work).await.unwrap()
+}
+
 /// Runs `tests/clients/<script>` with `args`; returns everything it printed, or fails the test.
 fn client(script: &str, args: &[&str]) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -303,7 +339,7 @@ async fn admin_calls_password_sign_in_migration_and_pre_authentication() {
         "serve-migration",
     )
     .await;
-    let server = tokio::task::spawn_blocking(move || {
+    let server = blocking(move || {
         start_with(
             &["--state-table", &table, "--dynamodb-endpoint", &dynamodb],
             &[
@@ -313,10 +349,9 @@ async fn admin_calls_password_sign_in_migration_and_pre_authentication() {
             ],
         )
     })
-    .await
-    .unwrap();
+    .await;
     let server_url = server.url.clone();
-    let text = tokio::task::spawn_blocking(move || {
+    let text = blocking(move || {
         client(
             "boto3_admin_and_password.py",
             &[
@@ -327,8 +362,7 @@ async fn admin_calls_password_sign_in_migration_and_pre_authentication() {
             ],
         )
     })
-    .await
-    .unwrap();
+    .await;
     assert!(text.contains("boto3 admin and password: OK"), "{text}");
     // The legacy service was asked for ada's password once, and for grace.
     assert_eq!(legacy.requests().len(), 2);
@@ -337,26 +371,18 @@ async fn admin_calls_password_sign_in_migration_and_pre_authentication() {
 
 #[tokio::test]
 async fn boto3_signs_up_and_the_first_code_verifies_the_phone() {
-    let dynamodb = integration_tests::dynamodb_url();
-    let table = integration_tests::create_state_table(
-        &integration_tests::dynamodb_client(&dynamodb).await,
+    // Two sign-ins a few seconds apart: no minimum interval between codes here.
+    let server = start_with_state_table(
         "serve-sign-up",
+        &[],
+        &[
+            ("VERIFY_ON_FIRST_SIGN_IN", "true"),
+            ("SMS_MIN_INTERVAL_SECONDS", "0"),
+        ],
     )
     .await;
-    let server = tokio::task::spawn_blocking(move || {
-        start_with(
-            &["--state-table", &table, "--dynamodb-endpoint", &dynamodb],
-            // Two sign-ins a few seconds apart: no minimum interval between codes here.
-            &[
-                ("VERIFY_ON_FIRST_SIGN_IN", "true"),
-                ("SMS_MIN_INTERVAL_SECONDS", "0"),
-            ],
-        )
-    })
-    .await
-    .unwrap();
     let server_url = server.url.clone();
-    let text = tokio::task::spawn_blocking(move || {
+    let text = blocking(move || {
         client(
             "boto3_sign_up.py",
             &[
@@ -366,8 +392,7 @@ async fn boto3_signs_up_and_the_first_code_verifies_the_phone() {
             ],
         )
     })
-    .await
-    .unwrap();
+    .await;
     assert!(text.contains("boto3 sign-up: OK"), "{text}");
     let printed = server.output.lock().unwrap().join("\n");
     assert!(printed.contains("λ PreSignUp"), "{printed}");
@@ -392,7 +417,7 @@ async fn boto3_resets_passwords_and_migrates_legacy_users_on_the_way() {
     })
     .await;
     let url = format!("{}/legacy", legacy.url);
-    let server = tokio::task::spawn_blocking(move || {
+    let server = blocking(move || {
         start_with(
             &["--account-recovery", "verified_email"],
             &[
@@ -402,10 +427,9 @@ async fn boto3_resets_passwords_and_migrates_legacy_users_on_the_way() {
             ],
         )
     })
-    .await
-    .unwrap();
+    .await;
     let server_url = server.url.clone();
-    let text = tokio::task::spawn_blocking(move || {
+    let text = blocking(move || {
         client(
             "boto3_reset.py",
             &[
@@ -416,8 +440,7 @@ async fn boto3_resets_passwords_and_migrates_legacy_users_on_the_way() {
             ],
         )
     })
-    .await
-    .unwrap();
+    .await;
     assert!(text.contains("boto3 reset: OK"), "{text}");
     let printed = server.output.lock().unwrap().join("\n");
     assert!(printed.contains("λ UserMigration"), "{printed}");
@@ -532,39 +555,23 @@ fn the_demo_page_signs_in_in_headless_chromium() {
 
 #[tokio::test]
 async fn amazon_cognito_identity_js_signs_up_manages_the_account_and_resets_under_node() {
-    let dynamodb = integration_tests::dynamodb_url();
-    let table = integration_tests::create_state_table(
-        &integration_tests::dynamodb_client(&dynamodb).await,
+    let server = start_with_state_table(
         "serve-node-account",
+        &["--account-recovery", "verified_email"],
+        &[
+            ("VERIFY_ON_FIRST_SIGN_IN", "true"),
+            ("SMS_MIN_INTERVAL_SECONDS", "0"),
+        ],
     )
     .await;
-    let server = tokio::task::spawn_blocking(move || {
-        start_with(
-            &[
-                "--state-table",
-                &table,
-                "--dynamodb-endpoint",
-                &dynamodb,
-                "--account-recovery",
-                "verified_email",
-            ],
-            &[
-                ("VERIFY_ON_FIRST_SIGN_IN", "true"),
-                ("SMS_MIN_INTERVAL_SECONDS", "0"),
-            ],
-        )
-    })
-    .await
-    .unwrap();
     let url = server.url.clone();
-    let text = tokio::task::spawn_blocking(move || {
+    let text = blocking(move || {
         node(
             "test/node-account.mjs",
             &[&url, "localclient0000000000000000"],
         )
     })
-    .await
-    .unwrap();
+    .await;
     assert!(
         text.contains("node account:") && text.contains(": OK"),
         "{text}"
@@ -577,30 +584,21 @@ async fn the_demo_page_signs_up_signs_in_with_the_code_and_signs_out_in_chromium
     let artifacts =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
-    let dynamodb = integration_tests::dynamodb_url();
-    let table = integration_tests::create_state_table(
-        &integration_tests::dynamodb_client(&dynamodb).await,
+    let server = start_with_state_table(
         "serve-demo-sign-up",
+        &[],
+        &[("VERIFY_ON_FIRST_SIGN_IN", "true")],
     )
     .await;
-    let server = tokio::task::spawn_blocking(move || {
-        start_with(
-            &["--state-table", &table, "--dynamodb-endpoint", &dynamodb],
-            &[("VERIFY_ON_FIRST_SIGN_IN", "true")],
-        )
-    })
-    .await
-    .unwrap();
     let screenshot = artifacts.join("demo-signed-up.png");
     let url = server.url.clone();
-    let text = tokio::task::spawn_blocking(move || {
+    let text = blocking(move || {
         node(
             "test/browser.mjs",
             &[&url, screenshot.to_str().unwrap(), "sign-up"],
         )
     })
-    .await
-    .unwrap();
+    .await;
     assert!(
         text.contains("signed up, Signed in as erin, phone verified, signed out"),
         "{text}"
@@ -626,7 +624,7 @@ async fn the_demo_page_runs_password_then_captcha_then_code_in_chromium() {
     let artifacts =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
-    let server = tokio::task::spawn_blocking(move || {
+    let server = blocking(move || {
         start(&[
             ("AUTH_FLOW", "password,captcha,sms_otp"),
             ("CAPTCHA_PROVIDER", "turnstile"),
@@ -635,18 +633,16 @@ async fn the_demo_page_runs_password_then_captcha_then_code_in_chromium() {
             ("CAPTCHA_VERIFY_URL", &verify_url),
         ])
     })
-    .await
-    .unwrap();
+    .await;
     let screenshot = artifacts.join("demo-password-captcha-code.png");
     let url = server.url.clone();
-    let text = tokio::task::spawn_blocking(move || {
+    let text = blocking(move || {
         node(
             "test/browser.mjs",
             &[&url, screenshot.to_str().unwrap(), "password"],
         )
     })
-    .await
-    .unwrap();
+    .await;
     assert!(
         text.contains("password (SRP), CAPTCHA, code: Signed in as alice"),
         "{text}"

@@ -9,65 +9,19 @@ AdminUserGlobalSignOut.
 Usage: boto3_account.py ENDPOINT_URL CLIENT_ID POOL_ID   (exits non-zero on the first failed check)
 Needs: boto3 (PyPI).
 """
-import json
-import re
 import sys
-import time
-import urllib.request
 
-import boto3
-from botocore.exceptions import ClientError
-
-if not __debug__:
-    sys.exit("run without -O / PYTHONOPTIMIZE: this script's checks are assert statements")
+import local_pool
+from local_pool import refused
 
 ENDPOINT, CLIENT, POOL = sys.argv[1], sys.argv[2], sys.argv[3]
-cognito = boto3.client(
-    "cognito-idp",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="local",
-    aws_secret_access_key="local",
-)
+cognito = local_pool.cognito(ENDPOINT)
 NAME = "alice"
 
 
-def inbox():
-    with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
-        return json.load(answer)["messages"]
-
-
 def sign_in():
-    seen = len(inbox())
-    start = cognito.initiate_auth(
-        ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": NAME}
-    )
-    for _ in range(100):
-        messages = inbox()
-        if len(messages) > seen:
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError("no code arrived")
-    code = re.search(r"\b(\d{6})\b", messages[-1]["body"]).group(1)
-    done = cognito.respond_to_auth_challenge(
-        ClientId=CLIENT,
-        ChallengeName="CUSTOM_CHALLENGE",
-        Session=start["Session"],
-        ChallengeResponses={"USERNAME": NAME, "ANSWER": code},
-    )
-    return done["AuthenticationResult"]
-
-
-def refused(call, code, message=None):
-    try:
-        call()
-    except ClientError as error:
-        assert error.response["Error"]["Code"] == code, error.response
-        if message is not None:
-            assert error.response["Error"]["Message"] == message, error.response
-        return
-    raise AssertionError(f"not refused: expected {code}")
+    tokens, _ = local_pool.sign_in_with_code(cognito, ENDPOINT, CLIENT, NAME)
+    return tokens
 
 
 def refresh(tokens):

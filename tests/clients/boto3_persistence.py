@@ -8,35 +8,13 @@ Usage: boto3_persistence.py before|after ENDPOINT_URL CLIENT_ID POOL_ID STATE_FI
 Needs: boto3 (PyPI).
 """
 import json
-import re
 import sys
-import time
-import urllib.request
 
-import boto3
-from botocore.exceptions import ClientError
-
-if not __debug__:
-    sys.exit("run without -O / PYTHONOPTIMIZE: this script's checks are assert statements")
+import local_pool
+from local_pool import refused
 
 PHASE, ENDPOINT, CLIENT, POOL, STATE = sys.argv[1:6]
-cognito = boto3.client(
-    "cognito-idp",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="local",
-    aws_secret_access_key="local",
-)
-
-
-def code_after(seen):
-    for _ in range(100):
-        with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
-            messages = json.load(answer)["messages"]
-        if len(messages) > seen:
-            return re.search(r"\b(\d{6})\b", messages[-1]["body"]).group(1)
-        time.sleep(0.1)
-    raise AssertionError("no code arrived")
+cognito = local_pool.cognito(ENDPOINT)
 
 
 def names():
@@ -49,13 +27,8 @@ if PHASE == "before":
     cognito.admin_create_user(UserPoolId=POOL, Username="frank", UserAttributes=[
         {"Name": "phone_number", "Value": "+12065550166"},
         {"Name": "phone_number_verified", "Value": "true"}])
-    with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
-        seen = len(json.load(answer)["messages"])
-    start = cognito.initiate_auth(ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "frank"})
-    done = cognito.respond_to_auth_challenge(
-        ClientId=CLIENT, ChallengeName="CUSTOM_CHALLENGE", Session=start["Session"],
-        ChallengeResponses={"USERNAME": "frank", "ANSWER": code_after(seen)})
-    refresh = done["AuthenticationResult"]["RefreshToken"]
+    tokens, _ = local_pool.sign_in_with_code(cognito, ENDPOINT, CLIENT, "frank")
+    refresh = tokens["RefreshToken"]
     cognito.admin_disable_user(UserPoolId=POOL, Username="alice")
     cognito.admin_delete_user(UserPoolId=POOL, Username="bob")
     with open(STATE, "w") as state:
@@ -69,11 +42,9 @@ else:
                                   AuthParameters={"REFRESH_TOKEN": kept["refresh"]})
     assert "IdToken" in fresh["AuthenticationResult"], fresh
     assert cognito.admin_get_user(UserPoolId=POOL, Username="alice")["Enabled"] is False
-    try:
-        cognito.initiate_auth(ClientId=CLIENT, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": "alice"})
-        raise AssertionError("a disabled user signed in after the restart")
-    except ClientError as error:
-        assert error.response["Error"]["Message"] == "User is disabled.", error.response
+    refused(lambda: cognito.initiate_auth(ClientId=CLIENT, AuthFlow="CUSTOM_AUTH",
+                                          AuthParameters={"USERNAME": "alice"}),
+            "NotAuthorizedException", "User is disabled.")
     dana = {a["Name"]: a["Value"] for a in cognito.admin_get_user(UserPoolId=POOL, Username="dana")["UserAttributes"]}
     assert dana["phone_number"] == "+12065550123", dana
     print("boto3 persistence after: OK")

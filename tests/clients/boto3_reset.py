@@ -10,49 +10,23 @@ wrong codes end alice's code.
 Usage: boto3_reset.py ENDPOINT_URL CLIENT_ID POOL_ID MIGRATION_CLIENT_ID
 Needs: boto3 (PyPI).
 """
-import json
 import re
 import sys
 import time
-import urllib.request
 
-import boto3
-from botocore.exceptions import ClientError
-
-if not __debug__:
-    sys.exit("run without -O / PYTHONOPTIMIZE: this script's checks are assert statements")
+import local_pool
+from local_pool import refused
 
 ENDPOINT, CLIENT, POOL, MIGRATION = sys.argv[1:5]
-cognito = boto3.client(
-    "cognito-idp",
-    endpoint_url=ENDPOINT,
-    region_name="us-east-1",
-    aws_access_key_id="local",
-    aws_secret_access_key="local",
-)
+cognito = local_pool.cognito(ENDPOINT)
 
 
 def inbox():
-    with urllib.request.urlopen(f"{ENDPOINT}/local/sms") as answer:
-        return json.load(answer)["messages"]
+    return local_pool.inbox(ENDPOINT)
 
 
 def code_after(seen):
-    for _ in range(100):
-        messages = inbox()
-        if len(messages) > seen:
-            return messages[-1]["to"], re.search(r"\b(\d{6})\b", messages[-1]["body"]).group(1)
-        time.sleep(0.1)
-    raise AssertionError("no code arrived")
-
-
-def refused(call, code):
-    try:
-        call()
-    except ClientError as error:
-        assert error.response["Error"]["Code"] == code, error.response
-        return error.response["Error"]["Message"]
-    raise AssertionError(f"not refused: expected {code}")
+    return local_pool.code_after(ENDPOINT, seen)
 
 
 # A legacy user, migrated by the reset.
