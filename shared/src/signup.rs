@@ -619,6 +619,41 @@ mod tests {
     }
 
     #[test]
+    fn refusals_say_why_in_the_logs() {
+        let either = Requirement(vec![
+            DestinationAttribute::PhoneNumber,
+            DestinationAttribute::Email,
+        ]);
+        assert_eq!(either.to_string(), "phone_number|email");
+        assert_eq!(
+            SignUpRefusal::Missing(either).to_string(),
+            "no phone_number|email"
+        );
+        assert_eq!(
+            SignUpRefusal::SelfVerified(DestinationAttribute::Email).to_string(),
+            "the sign-up sets email_verified"
+        );
+        for (refusal, kind) in [
+            (SignUpRefusal::ClientNotAllowed, "client_not_allowed"),
+            (SignUpRefusal::InvalidPhone, "invalid_phone"),
+            (SignUpRefusal::CountryNotAllowed, "country_not_allowed"),
+            (
+                SignUpRefusal::NumberTypeNotAllowed,
+                "number_type_not_allowed",
+            ),
+            (SignUpRefusal::InvalidEmail, "invalid_email"),
+        ] {
+            assert_eq!(refusal.kind(), kind);
+            assert_eq!(refusal.to_string(), kind);
+            assert!(!refusal.user_message().is_empty());
+        }
+        assert_eq!(
+            SignUpRefusal::SelfVerified(DestinationAttribute::PhoneNumber).kind(),
+            "self_verified"
+        );
+    }
+
+    #[test]
     fn sources_are_read_from_the_trigger_source() {
         assert_eq!(
             SignUpSource::from_trigger_source("PreSignUp_SignUp"),
