@@ -70,10 +70,7 @@ impl Endpoint {
         request: &AdminUser,
         enabled: bool,
     ) -> Result<Value, ApiError> {
-        self.check_pool(&request.pool_id)?;
-        if self.pool.user(&request.username).is_none() {
-            return Err(CognitoError::UserNotFound.into());
-        }
+        self.existing_user(request)?;
         let mut disabled = self.disabled.lock().map_err(|_| internal("users"))?;
         if enabled {
             disabled.remove(&request.username);
@@ -89,20 +86,21 @@ impl Endpoint {
         &self,
         request: &AdminUser,
     ) -> Result<Value, ApiError> {
-        self.check_pool(&request.pool_id)?;
-        if self.pool.user(&request.username).is_none() {
-            return Err(CognitoError::UserNotFound.into());
-        }
+        self.existing_user(request)?;
         self.sign_out_everywhere(&request.username)?;
         Ok(json!({}))
     }
 
-    pub(super) fn admin_get_user(&self, request: &AdminUser) -> Result<Value, ApiError> {
+    /// The user an admin request names, in the pool it names (Cognito's errors otherwise).
+    fn existing_user(&self, request: &AdminUser) -> Result<LocalUser, ApiError> {
         self.check_pool(&request.pool_id)?;
-        let user = self
-            .pool
+        self.pool
             .user(&request.username)
-            .ok_or_else(|| ApiError::from(CognitoError::UserNotFound))?;
+            .ok_or_else(|| CognitoError::UserNotFound.into())
+    }
+
+    pub(super) fn admin_get_user(&self, request: &AdminUser) -> Result<Value, ApiError> {
+        let user = self.existing_user(request)?;
         Ok(user_type(
             &user,
             "UserAttributes",
