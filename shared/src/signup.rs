@@ -66,11 +66,6 @@ impl DestinationAttribute {
 pub struct Requirement(Vec<DestinationAttribute>);
 
 impl Requirement {
-    /// The attributes of which one must be given.
-    pub fn any_of(&self) -> &[DestinationAttribute] {
-        &self.0
-    }
-
     fn is_met(&self, attributes: &StringMap) -> bool {
         self.0.iter().any(|kind| {
             attributes
